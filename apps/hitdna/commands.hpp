@@ -1,0 +1,11 @@
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace hitdna::cli {
+
+// Each subcommand registers its flags and returns the function that runs it (exit code).
+using Runner = std::function<int()>;
+Runner register_analyze(CLI::App& app);
+
+}  // namespace hitdna::cli

@@ -1,0 +1,40 @@
+// hitdna: one binary, Unix-style subcommands over the hitdna_core library.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <map>
+
+#include "commands.hpp"
+#include "hitdna/core/error.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"hitdna - learn what makes songs work and steer music generation with it"};
+    app.set_version_flag("--version", std::string("hitdna ") + HITDNA_VERSION);
+    app.require_subcommand(1);
+    std::map<CLI::App*, hitdna::cli::Runner> runners;
+    {
+        auto* sub = app.add_subcommand("analyze", "Compute the four-layer Hit DNA of audio files");
+        runners[sub] = hitdna::cli::register_analyze(*sub);
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "hitdna: " << e.what() << "\n";
+        std::cerr << "Run 'hitdna --help' or 'hitdna SUBCOMMAND --help' for usage.\n";
+        return 2;
+    }
+    try {
+        for (auto& [sub, run] : runners)
+            if (sub->parsed()) return run();
+        return 2;
+    } catch (const hitdna::Error& e) {
+        std::cerr << "hitdna: " << e.what() << "\n";
+        return hitdna::exit_code_for(e.kind());
+    } catch (const std::exception& e) {
+        std::cerr << "hitdna: internal error: " << e.what() << "\n";
+        return 70;
+    }
+}

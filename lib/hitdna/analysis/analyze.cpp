@@ -1,0 +1,634 @@
+#include "hitdna/analysis/analyze.hpp"
+
+#include <soxr.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "hitdna/analysis/features.hpp"
+#include "hitdna/analysis/harmony.hpp"
+#include "hitdna/analysis/production_stream.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/dna/describe.hpp"
+#include "hitdna/dna/vectors.hpp"
+
+namespace hitdna::analysis {
+namespace {
+
+constexpr size_t k_block_frames = 16384;
+
+double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
+double round_to(double v, double step) { return std::round(v / step) * step; }
+
+// Streaming downmix + resample to the analysis rate (libsoxr).
+class Resampler {
+public:
+    Resampler(int in_rate) : m_in_rate(in_rate) {
+        if (in_rate == int(k_analysis_rate_hz)) return;
+        soxr_error_t err = nullptr;
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_MQ, 0);
+        m_soxr = soxr_create(in_rate, k_analysis_rate_hz, 1, &err, &io, &q, nullptr);
+        if (err) throw Error(ErrorKind::internal, std::string("libsoxr: ") + err);
+    }
+    ~Resampler() {
+        if (m_soxr) soxr_delete(m_soxr);
+    }
+    Resampler(const Resampler&) = delete;
+    Resampler& operator=(const Resampler&) = delete;
+
+    // Feeds mono input (nullptr/0 to flush) and hands the output to sink.
+    template <class Sink>
+    void process(const float* mono, size_t n, Sink&& sink) {
+        if (!m_soxr) {
+            if (n) sink(mono, n);
+            return;
+        }
+        const size_t cap = size_t(double(n) * k_analysis_rate_hz / m_in_rate) + 1024;
+        m_out.resize(cap);
+        for (;;) {
+            size_t idone = 0, odone = 0;
+            soxr_error_t err = soxr_process(m_soxr, mono, n, &idone, m_out.data(), m_out.size(), &odone);
+            if (err) throw Error(ErrorKind::internal, std::string("libsoxr: ") + err);
+            if (odone) sink(m_out.data(), odone);
+            if (mono) {
+                mono += idone;
+                n -= idone;
+                if (n == 0) break;
+            } else if (odone < m_out.size()) {
+                break;  // flushed
+            }
+        }
+    }
+
+private:
+    int m_in_rate;
+    soxr_t m_soxr = nullptr;
+    std::vector<float> m_out;
+};
+
+class MemorySource final : public audio::Source {
+public:
+    MemorySource(const float* data, size_t frames, int rate, int channels) : m_data(data), m_frames(frames) {
+        m_info.sample_rate = rate;
+        m_info.channels = channels;
+        m_info.frames = std::int64_t(frames);
+        m_info.decoder = "memory";
+    }
+    const audio::StreamInfo& info() const override { return m_info; }
+    size_t read(float* out, size_t frames) override {
+        size_t n = std::min(frames, m_frames - m_pos);
+        std::copy_n(m_data + m_pos * size_t(m_info.channels), n * size_t(m_info.channels), out);
+        m_pos += n;
+        return n;
+    }
+    bool truncated() const override { return false; }
+    std::string truncation_reason() const override { return ""; }
+
+private:
+    const float* m_data;
+    size_t m_frames, m_pos = 0;
+    audio::StreamInfo m_info;
+};
+
+// Averages a per-frame series over timeline hops.
+std::vector<float> per_hop(const std::vector<float>& v, size_t stride, size_t offset, double fps, double hop_s, size_t n_hops) {
+    std::vector<float> out(n_hops, 0.0f);
+    const size_t n = v.size() / stride;
+    for (size_t h = 0; h < n_hops; ++h) {
+        size_t f0 = size_t(h * hop_s * fps), f1 = std::min(n, size_t((h + 1) * hop_s * fps));
+        double s = 0;
+        for (size_t f = f0; f < f1; ++f) s += v[f * stride + offset];
+        out[h] = f1 > f0 ? float(s / double(f1 - f0)) : (h > 0 ? out[h - 1] : 0.0f);
+    }
+    return out;
+}
+
+std::vector<float> smooth(const std::vector<float>& v, int half) {
+    std::vector<float> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+        size_t lo = i >= size_t(half) ? i - size_t(half) : 0, hi = std::min(v.size(), i + size_t(half) + 1);
+        double s = 0;
+        for (size_t k = lo; k < hi; ++k) s += v[k];
+        out[i] = float(s / double(hi - lo));
+    }
+    return out;
+}
+
+double percentile(std::vector<float> v, double q) {
+    if (v.empty()) return 0;
+    size_t k = size_t(std::clamp(q, 0.0, 1.0) * double(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + long(k), v.end());
+    return v[k];
+}
+
+// Local extrema of a smoothed curve with a prominence of at least min_prom.
+std::vector<dna::Event> extrema(const std::vector<float>& v, double hop_s, double min_prom, double scale) {
+    std::vector<dna::Event> out;
+    const size_t n = v.size();
+    const size_t w = 5;
+    for (size_t i = 1; i + 1 < n; ++i) {
+        size_t lo = i >= w ? i - w : 0, hi = std::min(n - 1, i + w);
+        bool is_max = true, is_min = true;
+        for (size_t k = lo; k <= hi; ++k) {
+            if (v[k] > v[i]) is_max = false;
+            if (v[k] < v[i]) is_min = false;
+        }
+        if (!is_max && !is_min) continue;
+        // Prominence against the extremes 15 s either side.
+        size_t plo = i >= 15 ? i - 15 : 0, phi = std::min(n - 1, i + 15);
+        double left = v[i], right = v[i];
+        for (size_t k = plo; k < i; ++k) left = is_max ? std::min(left, double(v[k])) : std::max(left, double(v[k]));
+        for (size_t k = i + 1; k <= phi; ++k) right = is_max ? std::min(right, double(v[k])) : std::max(right, double(v[k]));
+        double prom = is_max ? v[i] - std::max(left, right) : std::min(left, right) - v[i];
+        if (prom >= min_prom && (out.empty() || i * hop_s - out.back().time_s > 5))
+            out.push_back({round_to(i * hop_s, 0.01), clamp01(prom / scale), is_max ? "peak" : "dip"});
+    }
+    return out;
+}
+
+}  // namespace
+
+dna::Dna analyze_source(audio::Source& src, const std::string& name, const AnalyzeOptions& opt) {
+    const auto& info = src.info();
+    dna::Dna d;
+    d.file = name;
+    d.sample_rate = info.sample_rate;
+    d.channels = info.channels;
+    d.decoder = info.decoder;
+
+    ProductionStream prod(info.sample_rate, info.channels, opt.timeline_hop_s);
+    FeatureExtractor feat;
+    Resampler rs(info.sample_rate);
+    std::vector<float> block(k_block_frames * size_t(info.channels)), mono(k_block_frames);
+    long long total_frames = 0;
+    auto sink = [&](const float* x, size_t n) { feat.push(x, n); };
+    for (;;) {
+        size_t n = src.read(block.data(), k_block_frames);
+        if (n == 0) break;
+        total_frames += (long long)n;
+        prod.push(block.data(), n);
+        const float inv = 1.0f / float(info.channels);
+        for (size_t i = 0; i < n; ++i) {
+            float s = 0;
+            for (int c = 0; c < info.channels; ++c) s += block[i * size_t(info.channels) + size_t(c)];
+            mono[i] = s * inv;
+        }
+        rs.process(mono.data(), n, sink);
+    }
+    if (total_frames == 0) throw Error(ErrorKind::decode, name + ": no audio frames decoded");
+    rs.process(nullptr, 0, sink);
+    if (src.truncated()) {
+        d.flags.push_back("truncated");
+        d.warnings.push_back("truncated stream: " + src.truncation_reason());
+    }
+    const FrameFeatures ff = feat.finish();
+    ProductionRaw pr = prod.finish();
+    d.duration_s = round_to(double(total_frames) / info.sample_rate, 0.001);
+    const double hop = opt.timeline_hop_s;
+    const size_t n_hops = pr.loudness_lufs.size();
+    const bool silent = pr.sample_peak_dbfs < -60.0;
+    if (silent) d.flags.push_back("silent");
+    if (d.duration_s < 10.0) d.flags.push_back("short");
+    if (info.channels == 1) d.flags.push_back("mono");
+
+    // ---- audio layer: rhythm ----
+    auto& a = d.audio;
+    RhythmResult rh = analyze_rhythm(ff.onset, ff.frames_per_s, silent, opt.tempo);
+    a.bpm = rh.bpm;
+    a.bpm_null_reason = rh.null_reason;
+    a.bpm_confidence = round_to(rh.confidence, 0.001);
+    a.tempo_candidates = rh.candidates;
+    a.tempo_curve = rh.tempo_curve;
+    a.tempo_stability = round_to(rh.stability, 0.001);
+    for (double b : rh.beats_s) a.beats_s.push_back(round_to(b, 0.001));
+    a.rhythmic_complexity = round_to(rh.rhythmic_complexity, 0.001);
+    a.syncopation = round_to(rh.syncopation, 0.001);
+    a.onset_rate_per_s = round_to(rh.onset_rate_per_s, 0.01);
+    a.groove = round_to(rh.groove, 0.001);
+    a.pulse_clarity = round_to(rh.pulse_clarity, 0.001);
+    a.swing_ratio = round_to(rh.swing_ratio, 0.01);
+    if (!a.bpm) d.flags.push_back("no-beat");
+
+    // ---- timeline ----
+    a.timeline_hop_s = hop;
+    a.energy_lufs.resize(n_hops);
+    for (size_t h = 0; h < n_hops; ++h) a.energy_lufs[h] = float(round_to(pr.loudness_lufs[h], 0.1));
+    std::vector<std::vector<float>> band_hops;
+    for (int b = 0; b < dsp::k_num_bands; ++b)
+        band_hops.push_back(per_hop(ff.bands, dsp::k_num_bands, size_t(b), ff.frames_per_s, hop, n_hops));
+    a.spectrum_db.resize(n_hops);
+    std::vector<float> low_db(n_hops), total_db(n_hops);
+    for (size_t h = 0; h < n_hops; ++h) {
+        double tot = 0;
+        for (int b = 0; b < dsp::k_num_bands; ++b) {
+            double p = band_hops[size_t(b)][h];
+            tot += p;
+            a.spectrum_db[h][size_t(b)] = float(round_to(10 * std::log10(std::max(p, 1e-12)), 0.1));
+        }
+        low_db[h] = float(10 * std::log10(std::max(double(band_hops[0][h] + band_hops[1][h]), 1e-12)));
+        total_db[h] = float(10 * std::log10(std::max(tot, 1e-12)));
+    }
+    auto onset_hop = per_hop(ff.onset, 1, 0, ff.frames_per_s, hop, n_hops);
+    auto centroid_hop = per_hop(ff.centroid_hz, 1, 0, ff.frames_per_s, hop, n_hops);
+    {
+        auto sm = smooth(a.energy_lufs, std::max(1, int(std::round(2.5 / hop))));
+        a.energy_moments = extrema(sm, hop, 3.0, 12.0);
+        std::vector<float> audible;
+        for (float v : a.energy_lufs)
+            if (v > -69) audible.push_back(v);
+        a.dynamic_span_lu = round_to(percentile(audible, 0.95) - percentile(audible, 0.10), 0.1);
+    }
+
+    // ---- harmony ----
+    const size_t nc = ff.n_chroma_frames();
+    a.tuning_cents = round_to(estimate_tuning_cents(ff.pitch_hz, ff.pitch_salience), 0.1);
+    std::array<double, 12> global{};
+    {
+        double max_e = 0;
+        std::vector<double> e(nc, 0.0);
+        for (size_t f = 0; f < nc; ++f) {
+            for (int k = 0; k < 12; ++k) e[f] += ff.chroma[f * 12 + size_t(k)];
+            max_e = std::max(max_e, e[f]);
+        }
+        for (size_t f = 0; f < nc; ++f) {
+            if (e[f] < 1e-4 * max_e || e[f] <= 0) continue;
+            for (int k = 0; k < 12; ++k) global[size_t(k)] += std::sqrt(ff.chroma[f * 12 + size_t(k)] / e[f]);
+        }
+    }
+    KeyResult key = silent ? KeyResult{} : estimate_key(global);
+    if (key.tonic >= 0 && key.strength > 0.2) {
+        a.key = k_pitch_names[size_t(key.tonic)];
+        a.mode = key.minor ? "minor" : "major";
+    }
+    a.key_strength = round_to(key.strength, 0.001);
+
+    // Segment grid: beats, with gaps (intro, breaks) filled at the beat period.
+    std::vector<double> grid;
+    {
+        const double period = rh.beats_s.size() >= 8 && a.bpm ? 60.0 / *a.bpm : 0.5;
+        grid.push_back(0.0);
+        auto fill_to = [&](double t) {
+            while (t - grid.back() > 1.5 * period) grid.push_back(grid.back() + period);
+            if (t - grid.back() > 0.3 * period) grid.push_back(t);
+        };
+        if (period != 0.5)
+            for (double b : rh.beats_s) fill_to(b);
+        fill_to(d.duration_s);
+        if (grid.back() < d.duration_s - 1e-6) grid.push_back(d.duration_s);
+        if (grid.size() < 2) grid = {0.0, std::max(d.duration_s, 1e-3)};
+    }
+    if (!silent) a.chords = estimate_chords(ff.chroma, ff.chroma_frames_per_s, grid);
+    {
+        std::vector<std::string> seen;
+        int changes = 0;
+        for (size_t i = 0; i < a.chords.size(); ++i) {
+            if (a.chords[i].label == "N") continue;
+            if (std::find(seen.begin(), seen.end(), a.chords[i].label) == seen.end()) seen.push_back(a.chords[i].label);
+            if (i > 0) ++changes;
+        }
+        a.distinct_chords = int(seen.size());
+        a.chord_changes_per_min = d.duration_s > 0 ? round_to(changes / (d.duration_s / 60.0), 0.1) : 0;
+    }
+
+    // ---- timbre ----
+    {
+        const size_t nf = ff.n_frames();
+        for (int k = 0; k < k_n_mfcc; ++k) {
+            double s = 0, s2 = 0;
+            for (size_t f = 0; f < nf; ++f) {
+                double v = ff.mfcc[f * k_n_mfcc + size_t(k)];
+                s += v;
+                s2 += v * v;
+            }
+            double m = nf ? s / double(nf) : 0;
+            a.mfcc_mean[size_t(k)] = round_to(m, 0.01);
+            a.mfcc_std[size_t(k)] = round_to(nf ? std::sqrt(std::max(0.0, s2 / double(nf) - m * m)) : 0, 0.01);
+        }
+        double num = 0, den = 0;
+        for (size_t f = 0; f < nf; ++f) {
+            num += double(ff.centroid_hz[f]) * ff.rms[f];
+            den += ff.rms[f];
+        }
+        a.spectral_centroid_hz = den > 0 ? round_to(num / den, 1) : 0;
+    }
+
+    // ---- intensity and tension curves ----
+    auto& em = d.emotion;
+    std::vector<float> intensity(n_hops), tension(n_hops);
+    std::vector<float> dissonance(n_hops, 0.5f);
+    if (key.tonic >= 0) {
+        auto prof = key_profile(key.tonic, key.minor);
+        for (size_t h = 0; h < n_hops; ++h) {
+            size_t f0 = size_t(std::max(0.0, (h - 0.5) * hop * ff.chroma_frames_per_s));
+            size_t f1 = std::min(nc, size_t((h + 1.5) * hop * ff.chroma_frames_per_s));
+            std::array<double, 12> c{};
+            for (size_t f = f0; f < f1; ++f)
+                for (int k = 0; k < 12; ++k) c[size_t(k)] += std::sqrt(ff.chroma[f * 12 + size_t(k)]);
+            double mc = 0, mp = 0;
+            for (int k = 0; k < 12; ++k) {
+                mc += c[size_t(k)];
+                mp += prof[size_t(k)];
+            }
+            mc /= 12;
+            mp /= 12;
+            double num = 0, dc = 0, dp = 0;
+            for (int k = 0; k < 12; ++k) {
+                num += (c[size_t(k)] - mc) * (prof[size_t(k)] - mp);
+                dc += (c[size_t(k)] - mc) * (c[size_t(k)] - mc);
+                dp += (prof[size_t(k)] - mp) * (prof[size_t(k)] - mp);
+            }
+            double corr = (dc > 0 && dp > 0) ? num / std::sqrt(dc * dp) : 0;
+            dissonance[h] = float(clamp01((1.0 - corr) / 1.5));
+        }
+    }
+    for (size_t h = 0; h < n_hops; ++h) {
+        const double loud = clamp01((pr.loudness_lufs[h] + 40.0) / 35.0);
+        const double dens = clamp01(onset_hop[h] / 2.5);
+        const double bright = clamp01((centroid_hop[h] - 500.0) / 3500.0);
+        intensity[h] = float(0.55 * loud + 0.25 * dens + 0.2 * bright);
+        tension[h] = float(0.35 * loud + 0.2 * dens + 0.2 * bright + 0.25 * dissonance[h]);
+    }
+    intensity = smooth(intensity, std::max(1, int(std::round(1.5 / hop))));
+    tension = smooth(tension, std::max(1, int(std::round(2.5 / hop))));
+    em.intensity.resize(n_hops);
+    em.tension.resize(n_hops);
+    for (size_t h = 0; h < n_hops; ++h) {
+        em.intensity[h] = float(round_to(intensity[h], 0.001));
+        em.tension[h] = float(round_to(tension[h], 0.001));
+    }
+
+    // ---- structure ----
+    auto& st = d.structure;
+    StructureInput si;
+    si.unit_times = grid;
+    si.duration_s = d.duration_s;
+    si.hop_s = hop;
+    si.loudness_lufs = pr.loudness_lufs;
+    si.intensity = intensity;
+    si.low_db = low_db;
+    si.dim = 12 + 12;
+    const size_t n_units = grid.size() - 1;
+    si.unit_features.assign(n_units * size_t(si.dim), 0.0f);
+    for (size_t u = 0; u < n_units; ++u) {
+        float* row = si.unit_features.data() + u * size_t(si.dim);
+        size_t c0 = size_t(grid[u] * ff.chroma_frames_per_s), c1 = std::max(c0 + 1, size_t(std::ceil(grid[u + 1] * ff.chroma_frames_per_s)));
+        c1 = std::min(c1, nc);
+        double norm = 0;
+        for (size_t f = c0; f < c1; ++f)
+            for (int k = 0; k < 12; ++k) row[k] += std::sqrt(ff.chroma[f * 12 + size_t(k)]);
+        for (int k = 0; k < 12; ++k) norm += double(row[k]) * row[k];
+        norm = std::sqrt(norm);
+        for (int k = 0; k < 12; ++k) row[k] = norm > 0 ? float(row[k] / norm) : 0.0f;
+        size_t m0 = size_t(grid[u] * ff.frames_per_s), m1 = std::min(ff.n_frames(), std::max(m0 + 1, size_t(std::ceil(grid[u + 1] * ff.frames_per_s))));
+        for (size_t f = m0; f < m1; ++f)
+            for (int k = 1; k <= 12; ++k) row[11 + k] += ff.mfcc[f * k_n_mfcc + size_t(k)] / float(std::max<size_t>(1, m1 - m0));
+    }
+    // z-score every dimension over the song so that what changes between sections counts.
+    for (int k = 0; k < si.dim; ++k) {
+        double s = 0, s2 = 0;
+        for (size_t u = 0; u < n_units; ++u) {
+            double v = si.unit_features[u * size_t(si.dim) + size_t(k)];
+            s += v;
+            s2 += v * v;
+        }
+        double m = s / double(n_units), sd = std::sqrt(std::max(1e-12, s2 / double(n_units) - m * m));
+        for (size_t u = 0; u < n_units; ++u) {
+            auto& v = si.unit_features[u * size_t(si.dim) + size_t(k)];
+            v = float((v - m) / sd);
+        }
+    }
+    Segmentation seg = segment(si, opt.structure);
+    st.sections = seg.sections;
+    const std::string hook = assign_roles(st.sections, d.duration_s);
+    for (auto& s : st.sections) {
+        s.start_s = round_to(s.start_s, 0.01);
+        s.end_s = round_to(s.end_s, 0.01);
+        s.energy_lufs = round_to(s.energy_lufs, 0.1);
+        s.length_ratio = round_to(s.length_ratio, 0.001);
+        s.novelty = round_to(s.novelty, 0.001);
+    }
+    {
+        std::map<std::string, int> count;
+        for (const auto& s : st.sections) ++count[s.label];
+        double repeated = 0, hook_len = 0;
+        for (const auto& s : st.sections) {
+            if (count[s.label] >= 2) repeated += s.end_s - s.start_s;
+            if (!hook.empty() && s.label == hook) {
+                if (!st.first_hook_s) st.first_hook_s = s.start_s;
+                ++st.hook_repeats;
+                hook_len += s.end_s - s.start_s;
+            }
+        }
+        st.hook_share = round_to(hook_len / d.duration_s, 0.001);
+        st.repetition = round_to(repeated / d.duration_s, 0.001);
+        st.repeats_per_min = round_to(double(st.sections.size() - count.size()) / (d.duration_s / 60.0), 0.01);
+    }
+    if (!silent) detect_builds_drops(si, st.builds, st.drops);
+    for (auto& e : st.builds) e.strength = round_to(e.strength, 0.001);
+    for (auto& e : st.drops) e.strength = round_to(e.strength, 0.001);
+    st.surprise = round_to(surprise_factor(si), 0.001);
+
+    // Earworm (heuristic): a hook that returns often, repeats itself, sits on few chords and
+    // carries a clear melodic line.
+    if (!hook.empty()) {
+        std::vector<const std::vector<double>*> occ;
+        for (size_t i = 0; i < st.sections.size(); ++i)
+            if (st.sections[i].label == hook) occ.push_back(&seg.section_means[i]);
+        double consistency = 0;
+        int pairs = 0;
+        for (size_t i = 0; i < occ.size(); ++i)
+            for (size_t j = i + 1; j < occ.size(); ++j) {
+                double c = 0;
+                for (size_t k = 0; k < occ[i]->size(); ++k) c += (*occ[i])[k] * (*occ[j])[k];
+                consistency += c;
+                ++pairs;
+            }
+        consistency = pairs ? clamp01(consistency / pairs) : 0;
+        std::vector<std::string> hook_chords;
+        double sal = 0;
+        int sal_n = 0;
+        for (const auto& s : st.sections) {
+            if (s.label != hook) continue;
+            for (const auto& c : a.chords)
+                if (c.end_s > s.start_s && c.start_s < s.end_s && c.label != "N" &&
+                    std::find(hook_chords.begin(), hook_chords.end(), c.label) == hook_chords.end())
+                    hook_chords.push_back(c.label);
+            for (size_t f = size_t(s.start_s * ff.chroma_frames_per_s); f < std::min(nc, size_t(s.end_s * ff.chroma_frames_per_s)); ++f) {
+                sal += ff.pitch_salience[f];
+                ++sal_n;
+            }
+        }
+        const double simplicity = clamp01(1.0 - (double(hook_chords.size()) - 2.0) / 8.0);
+        const double melody = sal_n ? clamp01(sal / sal_n * 2.5) : 0;
+        st.earworm = round_to(0.35 * clamp01(st.hook_repeats / 4.0) + 0.25 * consistency + 0.2 * simplicity + 0.2 * melody, 0.001);
+    }
+
+    // ---- emotion ----
+    {
+        for (size_t h = 1; h + 1 < n_hops; ++h) {
+            // A release: tension falls >= 0.12 within 4 s after a local maximum.
+            bool is_max = tension[h] >= tension[h - 1] && tension[h] >= tension[h + 1];
+            if (!is_max) continue;
+            double after = tension[h];
+            for (size_t k = h + 1; k < std::min(n_hops, h + size_t(std::round(4 / hop)) + 1); ++k) after = std::min(after, double(tension[k]));
+            double fall = tension[h] - after;
+            if (fall >= 0.12 && (em.releases.empty() || h * hop - em.releases.back().time_s > 6))
+                em.releases.push_back({round_to(h * hop, 0.01), round_to(clamp01(fall / 0.4), 0.001), "release"});
+        }
+        double mi = 0;
+        for (float v : intensity) mi += v;
+        em.mean_intensity = n_hops ? round_to(mi / double(n_hops), 0.001) : 0;
+        // Valence (heuristic, -1..1): mode, tempo, brightness and consonance, in the spirit of
+        // the classic cue models; not a trained regressor.
+        const double mode_cue = key.tonic < 0 ? 0.0 : (key.minor ? -1.0 : 1.0) * clamp01(key.strength / 0.7);
+        const double tempo_cue = a.bpm ? std::clamp((*a.bpm - 100.0) / 60.0, -1.0, 1.0) : -0.3;
+        const double bright_cue = std::clamp((a.spectral_centroid_hz - 1800.0) / 1500.0, -1.0, 1.0);
+        double mean_diss = 0;
+        for (float v : dissonance) mean_diss += v;
+        mean_diss = n_hops ? mean_diss / double(n_hops) : 0.5;
+        const double cons_cue = std::clamp(1.0 - 2.0 * mean_diss, -1.0, 1.0);
+        em.valence = silent ? 0.0 : round_to(std::clamp(0.4 * mode_cue + 0.2 * tempo_cue + 0.2 * bright_cue + 0.2 * cons_cue, -1.0, 1.0), 0.001);
+        double build_sum = 0;
+        for (const auto& b : st.builds) build_sum += b.strength;
+        int prehooks = 0;
+        for (const auto& s : st.sections) prehooks += s.role == "pre-hook";
+        em.anticipation = round_to(clamp01(build_sum / 2.0 + 0.15 * prehooks), 0.001);
+        // Catharsis: drops, and hook arrivals that lift intensity after a build or pre-hook.
+        for (const auto& dr : st.drops) em.catharsis.push_back({dr.time_s, dr.strength, "drop"});
+        for (size_t i = 1; i < st.sections.size(); ++i) {
+            const auto& s = st.sections[i];
+            if (s.role != "hook") continue;
+            const auto& prev = st.sections[i - 1];
+            const bool primed = prev.role == "pre-hook" || std::any_of(st.builds.begin(), st.builds.end(), [&](const dna::Event& b) {
+                                    return b.time_s >= prev.start_s - 2 && b.time_s < s.start_s; });
+            size_t h = std::min(n_hops - 1, size_t(s.start_s / hop));
+            size_t hp = h >= size_t(4 / hop) ? h - size_t(4 / hop) : 0;
+            double lift = intensity[std::min(n_hops - 1, h + 2)] - intensity[hp];
+            if (primed && lift > 0.08 && intensity[h] > 0.5)
+                em.catharsis.push_back({s.start_s, round_to(clamp01(lift / 0.3), 0.001), "hook"});
+        }
+        std::sort(em.catharsis.begin(), em.catharsis.end(), [](const auto& x, const auto& y) { return x.time_s < y.time_s; });
+    }
+
+    // ---- production ----
+    auto& p = d.production;
+    {
+        std::array<double, dsp::k_num_bands> band_total{};
+        const size_t nf = ff.n_frames();
+        for (size_t f = 0; f < nf; ++f)
+            for (int b = 0; b < dsp::k_num_bands; ++b) band_total[size_t(b)] += ff.bands[f * dsp::k_num_bands + size_t(b)];
+        double tot = std::accumulate(band_total.begin(), band_total.end(), 0.0);
+        if (tot > 0 && !silent) {
+            p.sub_presence = round_to(band_total[0] / tot, 0.0001);
+            p.sub_db = round_to(10 * std::log10(std::max(band_total[0] / tot, 1e-12)), 0.1);
+            p.low_end_db = round_to(10 * std::log10(std::max((band_total[0] + band_total[1]) / tot, 1e-12)), 0.1);
+            p.sparkle = round_to(band_total[6] / tot, 0.0001);
+            p.sparkle_db = round_to(10 * std::log10(std::max(band_total[6] / tot, 1e-12)), 0.1);
+        } else {
+            p.sub_db = p.low_end_db = p.sparkle_db = -120;
+        }
+        // 808 sustain: after each low-band hit (rise >= 6 dB), time until it falls 10 dB.
+        std::vector<double> low(nf);
+        for (size_t f = 0; f < nf; ++f)
+            low[f] = 10 * std::log10(std::max(1e-12, double(ff.bands[f * dsp::k_num_bands] + ff.bands[f * dsp::k_num_bands + 1])));
+        std::vector<double> sustains;
+        double low_ref = 0;
+        for (double v : low) low_ref = std::max(low_ref == 0 ? v : low_ref, v);
+        const size_t max_f = size_t(2.0 * ff.frames_per_s);
+        for (size_t f = 3; f + 1 < nf; ++f) {
+            if (!(low[f] >= low[f - 3] + 6 && low[f] >= low[f + 1] && low[f] > low_ref - 25)) continue;
+            size_t k = f + 1;
+            while (k < nf && k - f < max_f && low[k] > low[f] - 10) ++k;
+            sustains.push_back(double(k - f) / ff.frames_per_s);
+            f = k;
+        }
+        if (!sustains.empty()) {
+            std::nth_element(sustains.begin(), sustains.begin() + long(sustains.size() / 2), sustains.end());
+            p.bass_808_sustain_s = round_to(sustains[sustains.size() / 2], 0.01);
+        }
+        // Low-end distortion proxy: harmonics of the sub/bass fundamental (60-250 Hz) relative
+        // to the fundamental region (20-60 Hz) in frames where the sub is strong.
+        double sub_e = 0, harm_e = 0;
+        for (size_t f = 0; f < nf; ++f) {
+            const float* b = ff.bands.data() + f * dsp::k_num_bands;
+            if (b[0] > 0.3 * (b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6]) * 0.5) {
+                sub_e += b[0];
+                harm_e += b[1] + b[2];
+            }
+        }
+        p.low_distortion = sub_e > 0 ? round_to(clamp01(harm_e / (sub_e + harm_e)), 0.001) : 0;
+        // Reverb proxy: mid-band energy 160-400 ms after strong onsets relative to the onset.
+        std::vector<double> ratios;
+        for (int of : rh.onset_peaks) {
+            size_t f = size_t(of);
+            if (f + 18 >= nf) break;
+            auto mid = [&](size_t k) { return double(ff.bands[k * dsp::k_num_bands + 3] + ff.bands[k * dsp::k_num_bands + 4]); };
+            double peak = mid(f), tail = 0;
+            for (size_t k = f + 7; k <= f + 17; ++k) tail += mid(k);
+            tail /= 11;
+            if (peak > 1e-9) ratios.push_back(tail / peak);
+        }
+        if (!ratios.empty()) {
+            std::nth_element(ratios.begin(), ratios.begin() + long(ratios.size() / 2), ratios.end());
+            double r_db = 10 * std::log10(std::max(1e-6, ratios[ratios.size() / 2]));
+            p.reverb_proxy = round_to(clamp01((r_db + 12.0) / 12.0), 0.001);
+        }
+        // Pitch quantization proxy: how close salient partials sit to the tuned semitone grid.
+        double dev_sum = 0;
+        int salient = 0;
+        for (size_t f = 0; f < nc; ++f) {
+            if (ff.pitch_hz[f] <= 0 || ff.pitch_salience[f] < 0.25) continue;
+            double midi = 69 + 12 * std::log2(ff.pitch_hz[f] / 440.0) - a.tuning_cents / 100.0;
+            dev_sum += std::abs(midi - std::round(midi)) * 100;
+            ++salient;
+        }
+        p.melody_coverage = nc ? round_to(double(salient) / double(nc), 0.001) : 0;
+        if (salient >= 20 && p.melody_coverage >= 0.1)
+            p.pitch_quantization = round_to(clamp01(1.0 - (dev_sum / salient) / 25.0), 0.001);
+    }
+    p.width.resize(n_hops);
+    {
+        double w = 0, lw = 0, corr = 0, energy = 0;
+        for (size_t h = 0; h < n_hops; ++h) {
+            p.width[h] = float(round_to(pr.width[h], 0.001));
+            double e = std::pow(10.0, pr.rms_db[h] / 10.0);
+            w += pr.width[h] * e;
+            lw += pr.low_width[h] * e;
+            corr += pr.correlation[h] * e;
+            energy += e;
+        }
+        if (energy > 0) {
+            p.mean_width = round_to(w / energy, 0.001);
+            p.low_width = round_to(lw / energy, 0.001);
+            p.correlation = round_to(corr / energy, 0.001);
+        }
+    }
+    p.integrated_lufs = round_to(pr.integrated_lufs, 0.1);
+    p.loudness_range_lu = round_to(pr.loudness_range_lu, 0.1);
+    p.sample_peak_dbfs = round_to(pr.sample_peak_dbfs, 0.1);
+    p.crest_db = round_to(pr.sample_peak_dbfs - pr.rms_dbfs, 0.1);
+    p.plr_db = round_to(pr.sample_peak_dbfs - pr.integrated_lufs, 0.1);
+    p.compression = silent ? "none" : p.plr_db < 8 ? "brickwall" : p.plr_db < 11 ? "heavy" : p.plr_db < 14 ? "moderate" : p.plr_db < 18 ? "light" : "dynamic";
+
+    d.descriptors = dna::describe(d);
+    d.vectors = dna::make_vectors(d, {ff.chroma, ff.chroma_frames_per_s});
+    return d;
+}
+
+dna::Dna analyze_file(const std::string& path, const AnalyzeOptions& options) {
+    auto src = audio::open(path, options.open);
+    return analyze_source(*src, path, options);
+}
+
+dna::Dna analyze_samples(const float* interleaved, size_t frames, int sample_rate_hz, int channels,
+                         const std::string& name, const AnalyzeOptions& options) {
+    if (sample_rate_hz < audio::k_min_sample_rate || sample_rate_hz > audio::k_max_sample_rate || channels < 1 || channels > audio::k_max_channels)
+        throw Error(ErrorKind::usage, name + ": sample rate or channel count out of range");
+    MemorySource src(interleaved, frames, sample_rate_hz, channels);
+    return analyze_source(src, name, options);
+}
+
+}  // namespace hitdna::analysis

@@ -1,0 +1,317 @@
+#include "hitdna/analysis/rhythm.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace hitdna::analysis {
+namespace {
+
+double interp(const std::vector<double>& a, double x) {
+    if (x < 0) return 0;
+    size_t i = static_cast<size_t>(x);
+    if (i + 1 >= a.size()) return i < a.size() ? a[i] : 0;
+    double f = x - static_cast<double>(i);
+    return a[i] * (1 - f) + a[i + 1] * f;
+}
+
+std::vector<double> moving_average(const std::vector<double>& x, int half) {
+    std::vector<double> out(x.size());
+    std::vector<double> cs(x.size() + 1, 0.0);
+    for (size_t i = 0; i < x.size(); ++i) cs[i + 1] = cs[i] + x[i];
+    for (size_t i = 0; i < x.size(); ++i) {
+        size_t lo = i >= size_t(half) ? i - size_t(half) : 0, hi = std::min(x.size(), i + size_t(half) + 1);
+        out[i] = (cs[hi] - cs[lo]) / double(hi - lo);
+    }
+    return out;
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+// Onset strength sampled at fractional frame t (max over +-1 frame, tolerant to jitter).
+double onset_at(const std::vector<double>& o, double t) {
+    long c = std::lround(t);
+    double best = 0;
+    for (long k = c - 1; k <= c + 1; ++k)
+        if (k >= 0 && k < long(o.size())) best = std::max(best, o[size_t(k)]);
+    return best;
+}
+
+// Ellis (2007) dynamic-programming beat tracker with a fixed period in frames.
+std::vector<double> track_beats(const std::vector<double>& o, double period, double tightness) {
+    const size_t n = o.size();
+    if (n < 4 || period < 2) return {};
+    double sd = 0, mean = std::accumulate(o.begin(), o.end(), 0.0) / double(n);
+    for (double v : o) sd += (v - mean) * (v - mean);
+    sd = std::sqrt(sd / double(n));
+    if (sd <= 1e-9) return {};
+    std::vector<double> local(n);
+    for (size_t i = 0; i < n; ++i) local[i] = o[i] / sd;
+    std::vector<double> score(n);
+    std::vector<long> back(n, -1);
+    const long lo_off = long(std::round(period / 2)), hi_off = long(std::round(2 * period));
+    for (size_t t = 0; t < n; ++t) {
+        double best = -1e30;
+        long arg = -1;
+        for (long d = lo_off; d <= hi_off; ++d) {
+            long tau = long(t) - d;
+            if (tau < 0) break;
+            double pen = std::log(double(d) / period);
+            double s = score[size_t(tau)] - tightness * pen * pen;
+            if (s > best) {
+                best = s;
+                arg = tau;
+            }
+        }
+        score[t] = local[t] + (arg >= 0 ? std::max(best, 0.0) : 0.0);
+        back[t] = (arg >= 0 && best > 0) ? arg : -1;
+    }
+    // Start from the best-scoring frame in the last period that is a local maximum.
+    size_t start = n - 1;
+    double best = -1e30;
+    for (size_t t = n > size_t(period) ? n - size_t(period) : 0; t < n; ++t)
+        if (score[t] > best) {
+            best = score[t];
+            start = t;
+        }
+    std::vector<double> beats;
+    for (long t = long(start); t >= 0; t = back[size_t(t)]) beats.push_back(double(t));
+    std::reverse(beats.begin(), beats.end());
+    // Trim weak beats at the edges (fades, silence before the music starts).
+    double thresh = 0;
+    {
+        std::vector<double> at;
+        for (double b : beats) at.push_back(onset_at(local, b));
+        double rms = 0;
+        for (double v : at) rms += v * v;
+        thresh = 0.5 * std::sqrt(rms / std::max<size_t>(1, at.size()));
+    }
+    size_t first = 0, last = beats.size();
+    while (first < last && onset_at(local, beats[first]) < thresh) ++first;
+    while (last > first && onset_at(local, beats[last - 1]) < thresh) --last;
+    return {beats.begin() + long(first), beats.begin() + long(last)};
+}
+
+// Slope of beat time against beat index over beats [i0, i1): seconds per beat.
+double beat_period_regression(const std::vector<double>& b, size_t i0, size_t i1) {
+    const double n = double(i1 - i0);
+    if (n < 3) return 0;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t i = i0; i < i1; ++i) {
+        double x = double(i - i0), y = b[i];
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    double den = n * sxx - sx * sx;
+    return den > 0 ? (n * sxy - sx * sy) / den : 0;
+}
+
+}  // namespace
+
+std::vector<double> autocorrelation(const std::vector<double>& x, int max_lag) {
+    std::vector<double> r(size_t(max_lag) + 1, 0.0);
+    const size_t n = x.size();
+    for (int l = 0; l <= max_lag && size_t(l) < n; ++l) {
+        double acc = 0;
+        const double* a = x.data();
+        const double* b = x.data() + l;
+        const size_t m = n - size_t(l);
+        for (size_t i = 0; i < m; ++i) acc += a[i] * b[i];
+        r[size_t(l)] = acc / double(m);
+    }
+    return r;
+}
+
+RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool silent, const TempoParams& p) {
+    RhythmResult r;
+    const double duration = double(onset_f.size()) / fps;
+    if (silent) {
+        r.null_reason = "silence: no audible signal";
+        return r;
+    }
+    if (duration < 4.0) {
+        r.null_reason = "too short for tempo: " + std::to_string(duration).substr(0, 4) + " s (needs >= 4 s)";
+        return r;
+    }
+    std::vector<double> o(onset_f.begin(), onset_f.end());
+    // Detrend: subtract a 0.5 s moving average, keep the positive part.
+    auto avg = moving_average(o, int(std::round(0.25 * fps)));
+    std::vector<double> od(o.size());
+    for (size_t i = 0; i < o.size(); ++i) od[i] = std::max(0.0, o[i] - avg[i]);
+    double mean = std::accumulate(od.begin(), od.end(), 0.0) / double(od.size());
+    std::vector<double> oz(od.size());
+    for (size_t i = 0; i < od.size(); ++i) oz[i] = od[i] - mean;
+
+    // Onset peaks: local maxima above the local mean by a margin.
+    {
+        double sd = 0;
+        for (double v : oz) sd += v * v;
+        sd = std::sqrt(sd / double(oz.size()));
+        const int w = std::max(1, int(std::round(0.05 * fps)));
+        for (size_t i = 1; i + 1 < od.size(); ++i) {
+            if (od[i] < mean + 0.5 * sd) continue;
+            bool peak = true;
+            for (int k = -w; k <= w && peak; ++k) {
+                long j = long(i) + k;
+                if (j >= 0 && j < long(od.size()) && k != 0 && od[size_t(j)] > od[i]) peak = false;
+            }
+            if (peak && (r.onset_peaks.empty() || double(long(i) - r.onset_peaks.back()) > 0.05 * fps))
+                r.onset_peaks.push_back(int(i));
+        }
+        r.onset_rate_per_s = double(r.onset_peaks.size()) / duration;
+    }
+
+    const int max_lag = int(std::ceil(60.0 * fps / p.min_bpm * 4)) + 2;
+    auto acf = autocorrelation(oz, max_lag);
+    if (acf[0] <= 1e-12) {
+        r.null_reason = "no onsets: the signal has no rhythmic events";
+        return r;
+    }
+    for (auto& v : acf) v /= acf[0];
+
+    // Tempo salience on a log-spaced grid: ACF at the beat lag plus its multiples.
+    std::vector<double> grid, sal;
+    for (double bpm = p.min_bpm; bpm <= p.max_bpm; bpm *= 1.005) {
+        const double lag = 60.0 * fps / bpm;
+        double s = interp(acf, lag) + 0.5 * interp(acf, 2 * lag) + 0.25 * interp(acf, 4 * lag);
+        grid.push_back(bpm);
+        sal.push_back(std::max(0.0, s));
+    }
+    auto prior = [&](double bpm) {
+        double z = std::log2(bpm / p.prior_centre_bpm) / p.prior_octaves;
+        return std::exp(-0.5 * z * z);
+    };
+    // Candidates: local maxima of salience.
+    struct Cand { double bpm, sal, score; };
+    std::vector<Cand> cands;
+    for (size_t i = 1; i + 1 < grid.size(); ++i)
+        if (sal[i] > 0 && sal[i] >= sal[i - 1] && sal[i] >= sal[i + 1]) {
+            // Parabolic refinement on the log grid.
+            double a = sal[i - 1], b = sal[i], c = sal[i + 1];
+            double den = a - 2 * b + c, d = std::abs(den) > 1e-12 ? 0.5 * (a - c) / den : 0;
+            double bpm = grid[i] * std::pow(1.005, std::clamp(d, -0.5, 0.5));
+            cands.push_back({bpm, b, b * prior(bpm)});
+        }
+    if (cands.empty()) {
+        r.null_reason = "no steady beat: no periodicity between 40 and 240 BPM";
+        return r;
+    }
+    std::sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& y) { return x.score > y.score; });
+    const double beat_lag0 = 60.0 * fps / cands[0].bpm;
+    r.pulse_clarity = std::clamp(interp(acf, beat_lag0), 0.0, 1.0);
+    if (r.pulse_clarity < p.min_pulse_clarity) {
+        r.null_reason = "no steady beat: pulse clarity " + std::to_string(r.pulse_clarity).substr(0, 5) + " below " +
+                        std::to_string(p.min_pulse_clarity).substr(0, 4);
+        return r;
+    }
+    double total = 0;
+    for (size_t i = 0; i < cands.size() && i < 5; ++i) total += cands[i].score;
+    for (size_t i = 0; i < cands.size() && i < 5; ++i)
+        r.candidates.push_back({std::round(cands[i].bpm * 10) / 10, cands[i].score / total});
+    double chosen = cands[0].bpm;
+
+    // Metrical level: between the chosen tempo and its double, the double wins when the
+    // off-beats of the chosen grid are nearly as strong as its beats (kick/snare alternating).
+    {
+        const double period = 60.0 * fps / chosen;
+        auto beats = track_beats(od, period, p.tightness);
+        if (beats.size() >= 8) {
+            double on = 0, off = 0;
+            for (size_t i = 0; i + 1 < beats.size(); ++i) {
+                on += onset_at(od, beats[i]);
+                off += onset_at(od, 0.5 * (beats[i] + beats[i + 1]));
+            }
+            const double ratio = off / std::max(on, 1e-9);
+            if (chosen * 2 <= 200 && ratio > 0.8) chosen *= 2;
+        }
+    }
+    const double period = 60.0 * fps / chosen;
+    auto beat_frames = track_beats(od, period, p.tightness);
+    r.confidence = std::clamp(r.pulse_clarity * 2.0, 0.0, 1.0) * (r.candidates.empty() ? 0 : r.candidates[0].weight);
+    for (double b : beat_frames) r.beats_s.push_back(b / fps);
+
+    // BPM by regression over the beats (sub-frame precision), robust to a few misses.
+    double bpm = chosen;
+    if (r.beats_s.size() >= 8) {
+        double spb = beat_period_regression(r.beats_s, 0, r.beats_s.size());
+        if (spb > 0 && std::abs(60.0 / spb / chosen - 1) < 0.04) bpm = 60.0 / spb;
+        // Tempo curve: local regression over beats within +-4 s, every 8 beats.
+        std::vector<double> local;
+        for (size_t i = 0; i < r.beats_s.size(); i += 4) {
+            const double t = r.beats_s[i];
+            size_t i0 = i, i1 = i;
+            while (i0 > 0 && r.beats_s[i0 - 1] >= t - 4) --i0;
+            while (i1 < r.beats_s.size() && r.beats_s[i1] <= t + 4) ++i1;
+            double s = beat_period_regression(r.beats_s, i0, i1);
+            if (s > 0) {
+                double lb = 60.0 / s;
+                r.tempo_curve.push_back({std::round(t * 100) / 100, std::round(lb * 10) / 10});
+                local.push_back(lb);
+            }
+        }
+        if (!local.empty()) {
+            double m = median(local);
+            std::vector<double> dev;
+            for (double v : local) dev.push_back(std::abs(v / m - 1));
+            r.stability = std::clamp(1.0 - median(dev) / 0.05, 0.0, 1.0);
+        }
+    }
+    r.bpm = std::round(bpm * 100) / 100;
+
+    // Rhythm descriptors on the beat grid: onset strength at 16th positions.
+    if (beat_frames.size() >= 8) {
+        double pos[4] = {0, 0, 0, 0};
+        std::vector<double> offbeat_pos;
+        for (size_t i = 0; i + 1 < beat_frames.size(); ++i) {
+            const double b0 = beat_frames[i], b1 = beat_frames[i + 1], len = b1 - b0;
+            for (int k = 0; k < 4; ++k) pos[k] += onset_at(od, b0 + len * k / 4.0);
+            // Where within the beat the strongest off-beat onset sits (swing).
+            double best = 0, best_t = -1;
+            for (double f = 0.4; f <= 0.8; f += 0.5 / len) {
+                double v = onset_at(od, b0 + len * f);
+                if (v > best) {
+                    best = v;
+                    best_t = f;
+                }
+            }
+            if (best_t > 0 && best > 0.3 * onset_at(od, b0)) offbeat_pos.push_back(best_t);
+        }
+        const double sum = pos[0] + pos[1] + pos[2] + pos[3];
+        if (sum > 0) {
+            const double w[4] = {0.0, 0.75, 0.5, 0.75};  // 1 - metric weight
+            double s = 0;
+            for (int k = 0; k < 4; ++k) s += w[k] * pos[k];
+            r.syncopation = std::clamp(s / sum / 0.5, 0.0, 1.0);
+        }
+        if (offbeat_pos.size() > beat_frames.size() / 4) {
+            double m = median(offbeat_pos);
+            r.swing_ratio = std::clamp(m / (1 - m), 1.0, 3.0);
+        }
+        // Inter-onset-interval entropy in beat units: irregular rhythms spread wider.
+        std::vector<double> hist(16, 0.0);
+        for (size_t i = 1; i < r.onset_peaks.size(); ++i) {
+            double ioi = (r.onset_peaks[i] - r.onset_peaks[i - 1]) / period;
+            int bin = int(std::lround(ioi * 4));
+            if (bin >= 1 && bin <= 16) hist[size_t(bin - 1)] += 1;
+        }
+        double hs = std::accumulate(hist.begin(), hist.end(), 0.0), ent = 0;
+        for (double h : hist)
+            if (h > 0) ent -= h / hs * std::log(h / hs);
+        const double entropy = hs > 0 ? ent / std::log(16.0) : 0;
+        const double density = std::clamp(r.onset_rate_per_s / (4 * chosen / 60.0), 0.0, 1.0);
+        r.rhythmic_complexity = std::clamp(0.5 * r.syncopation + 0.3 * entropy + 0.2 * density, 0.0, 1.0);
+        // Groove: clear pulse, moderate syncopation (inverted U), a danceable tempo.
+        const double sync_u = 4 * r.syncopation * (1 - r.syncopation);
+        const double tempo_fit = std::exp(-0.5 * std::pow(std::log2(chosen / 115.0) / 0.4, 2));
+        r.groove = std::clamp(std::cbrt(std::clamp(r.pulse_clarity * 2.5, 0.0, 1.0) * (0.3 + 0.7 * sync_u) * (0.3 + 0.7 * tempo_fit)), 0.0, 1.0);
+    }
+    return r;
+}
+
+}  // namespace hitdna::analysis

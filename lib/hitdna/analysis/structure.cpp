@@ -1,0 +1,276 @@
+#include "hitdna/analysis/structure.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+namespace hitdna::analysis {
+namespace {
+
+double dot(const float* a, const float* b, int d) {
+    double s = 0;
+    for (int i = 0; i < d; ++i) s += double(a[i]) * b[i];
+    return s;
+}
+
+void normalize(std::vector<double>& v) {
+    double n = 0;
+    for (double x : v) n += x * x;
+    n = std::sqrt(n);
+    if (n > 0)
+        for (double& x : v) x /= n;
+}
+
+double mean_range(const std::vector<float>& v, double t0, double t1, double hop) {
+    long i0 = std::max(0L, long(std::floor(t0 / hop))), i1 = std::min(long(v.size()), long(std::ceil(t1 / hop)));
+    if (i1 <= i0) return v.empty() ? 0 : v[size_t(std::clamp(i0, 0L, long(v.size()) - 1))];
+    double s = 0;
+    for (long i = i0; i < i1; ++i) s += v[size_t(i)];
+    return s / double(i1 - i0);
+}
+
+}  // namespace
+
+Segmentation segment(const StructureInput& in, const StructureParams& p) {
+    Segmentation out;
+    const int n = int(in.unit_times.size()) - 1;
+    const int d = in.dim;
+    if (n <= 0) return out;
+    const double mean_unit = in.duration_s / n;
+    // Time-delay embedding over 4 units (a bar of beats), rows normalized.
+    constexpr int k_embed = 4;
+    const int de = d * k_embed;
+    std::vector<float> emb(size_t(n) * size_t(de), 0.0f);
+    for (int u = 0; u < n; ++u) {
+        float* row = emb.data() + size_t(u) * size_t(de);
+        for (int e = 0; e < k_embed; ++e) {
+            int src = std::min(n - 1, u + e);
+            std::copy_n(in.unit_features.data() + size_t(src) * size_t(d), d, row + e * d);
+        }
+        double nn = std::sqrt(dot(row, row, de));
+        if (nn > 0)
+            for (int i = 0; i < de; ++i) row[i] = float(row[i] / nn);
+    }
+    const int K = std::clamp(int(std::round(p.kernel_s / mean_unit)), 2, 64);
+    // Banded self-similarity: only |i - j| < 2K is ever needed.
+    std::vector<float> band(size_t(n) * size_t(2 * K), 0.0f);
+    for (int i = 0; i < n; ++i)
+        for (int j = i; j < std::min(n, i + 2 * K); ++j)
+            band[size_t(i) * size_t(2 * K) + size_t(j - i)] = float(dot(emb.data() + size_t(i) * size_t(de), emb.data() + size_t(j) * size_t(de), de));
+    auto sim = [&](int i, int j) -> double {
+        if (i > j) std::swap(i, j);
+        if (i < 0 || j >= n || j - i >= 2 * K) return 0;
+        return band[size_t(i) * size_t(2 * K) + size_t(j - i)];
+    };
+    std::vector<double> nov(size_t(n), 0.0);
+    const double sigma = 0.5 * K;
+    for (int u = 0; u < n; ++u) {
+        double acc = 0;
+        for (int a = -K; a < K; ++a)
+            for (int b = -K; b < K; ++b) {
+                int i = u + a, j = u + b;
+                if (i < 0 || j < 0 || i >= n || j >= n) continue;
+                double g = std::exp(-((a + 0.5) * (a + 0.5) + (b + 0.5) * (b + 0.5)) / (2 * sigma * sigma));
+                double sign = ((a < 0) == (b < 0)) ? 1.0 : -1.0;
+                acc += sign * g * sim(i, j);
+            }
+        nov[size_t(u)] = std::max(0.0, acc);
+    }
+    // Loudness change across the unit boundary (4 s either side), in LU / 6, capped at 1.
+    std::vector<double> lnov(size_t(n), 0.0);
+    for (int u = 0; u < n; ++u) {
+        double t = in.unit_times[size_t(u)];
+        double before = mean_range(in.loudness_lufs, t - 4, t, in.hop_s), after = mean_range(in.loudness_lufs, t, t + 4, in.hop_s);
+        lnov[size_t(u)] = std::min(1.0, std::abs(after - before) / 6.0);
+    }
+    double mx = *std::max_element(nov.begin(), nov.end());
+    for (int u = 0; u < n; ++u) nov[size_t(u)] = (mx > 0 ? nov[size_t(u)] / mx : 0) * 0.75 + 0.25 * lnov[size_t(u)];
+    out.novelty = nov;
+
+    // Peak picking: highest first, keeping a minimum gap, up to duration / mean_section_s.
+    const int gap = std::max(1, int(std::round(p.min_section_s / mean_unit)));
+    const int max_sections = std::max(1, int(in.duration_s / p.mean_section_s));
+    std::vector<int> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return nov[size_t(a)] > nov[size_t(b)]; });
+    double nmean = std::accumulate(nov.begin(), nov.end(), 0.0) / n, nsd = 0;
+    for (double v : nov) nsd += (v - nmean) * (v - nmean);
+    nsd = std::sqrt(nsd / n);
+    const double thresh = std::max(0.2, nmean + 0.5 * nsd);
+    std::vector<int> picked;
+    for (int u : order) {
+        if (nov[size_t(u)] < thresh || int(picked.size()) + 1 >= max_sections) break;
+        if (u < gap || n - u < gap) continue;
+        // Must be a local maximum within +-gap/2.
+        bool local = true;
+        for (int k = std::max(0, u - gap / 2); k <= std::min(n - 1, u + gap / 2) && local; ++k)
+            if (nov[size_t(k)] > nov[size_t(u)]) local = false;
+        if (!local) continue;
+        bool far = std::all_of(picked.begin(), picked.end(), [&](int q) { return std::abs(q - u) >= gap; });
+        if (far) picked.push_back(u);
+    }
+    std::sort(picked.begin(), picked.end());
+    std::vector<int> bounds = {0};
+    bounds.insert(bounds.end(), picked.begin(), picked.end());
+    bounds.push_back(n);
+
+    // Section means of the (non-embedded) features, for labels.
+    for (size_t s = 0; s + 1 < bounds.size(); ++s) {
+        dna::Section sec;
+        sec.start_s = in.unit_times[size_t(bounds[s])];
+        sec.end_s = s + 2 == bounds.size() ? in.duration_s : in.unit_times[size_t(bounds[s + 1])];
+        if (s == 0) sec.start_s = 0;
+        sec.novelty = s == 0 ? 1.0 : nov[size_t(bounds[s])];
+        sec.length_ratio = (sec.end_s - sec.start_s) / in.duration_s;
+        sec.energy_lufs = mean_range(in.loudness_lufs, sec.start_s, sec.end_s, in.hop_s);
+        std::vector<double> mean(size_t(d), 0.0);
+        for (int u = bounds[s]; u < bounds[s + 1]; ++u)
+            for (int k = 0; k < d; ++k) mean[size_t(k)] += in.unit_features[size_t(u) * size_t(d) + size_t(k)];
+        normalize(mean);
+        out.section_means.push_back(mean);
+        out.sections.push_back(sec);
+    }
+    // Labels: each section joins the most similar earlier label above the threshold.
+    std::vector<std::vector<double>> label_means;
+    std::vector<int> label_count;
+    for (size_t s = 0; s < out.sections.size(); ++s) {
+        int best = -1;
+        double best_sim = p.label_similarity;
+        for (size_t l = 0; l < label_means.size(); ++l) {
+            double c = 0;
+            for (int k = 0; k < d; ++k) c += label_means[l][size_t(k)] * out.section_means[s][size_t(k)];
+            if (c > best_sim) {
+                best_sim = c;
+                best = int(l);
+            }
+        }
+        if (best < 0) {
+            best = int(label_means.size());
+            label_means.push_back(out.section_means[s]);
+            label_count.push_back(1);
+        } else {
+            auto& m = label_means[size_t(best)];
+            for (int k = 0; k < d; ++k) m[size_t(k)] = m[size_t(k)] * label_count[size_t(best)] + out.section_means[s][size_t(k)];
+            normalize(m);
+            ++label_count[size_t(best)];
+        }
+        std::string label;
+        for (int b = best;; b = b / 26 - 1) {
+            label.insert(label.begin(), char('A' + b % 26));
+            if (b < 26) break;
+        }
+        out.sections[s].label = label;
+    }
+    return out;
+}
+
+std::string assign_roles(std::vector<dna::Section>& secs, double duration_s) {
+    if (secs.empty()) return "";
+    std::map<std::string, int> count;
+    std::map<std::string, double> energy, len;
+    for (const auto& s : secs) {
+        ++count[s.label];
+        energy[s.label] += s.energy_lufs;
+        len[s.label] += s.end_s - s.start_s;
+    }
+    double mean_energy = 0;
+    for (const auto& s : secs) mean_energy += s.energy_lufs * (s.end_s - s.start_s);
+    mean_energy /= duration_s;
+    // Hook: the repeated label that is loudest, favouring more repeats; not the opening.
+    std::string hook;
+    double best = -1e9;
+    for (const auto& [label, c] : count) {
+        double e = energy[label] / c;
+        double score = (e - mean_energy) / 3.0 + 0.6 * std::min(c, 4) + (c >= 2 ? 1.0 : 0.0);
+        if (label == secs.front().label && c == 1) score -= 2;
+        if (score > best) {
+            best = score;
+            hook = label;
+        }
+    }
+    if (secs.size() == 1) hook = "";
+    bool seen_hook = false;
+    for (size_t i = 0; i < secs.size(); ++i) {
+        auto& s = secs[i];
+        const bool unique = count[s.label] == 1;
+        if (!hook.empty() && s.label == hook) {
+            s.role = "hook";
+            seen_hook = true;
+        } else if (i == 0 && secs.size() > 2 && (unique || s.energy_lufs < mean_energy - 2) && s.end_s - s.start_s < 0.2 * duration_s) {
+            s.role = "intro";
+        } else if (i + 1 == secs.size() && secs.size() > 2 && (unique || s.energy_lufs < mean_energy - 2) && s.end_s - s.start_s < 0.2 * duration_s) {
+            s.role = "outro";
+        } else if (i + 1 < secs.size() && secs[i + 1].label == hook && !hook.empty() &&
+                   s.end_s - s.start_s <= 0.6 * (len[hook] / count[hook]) + 4) {
+            s.role = "pre-hook";
+        } else if (seen_hook && unique && i + 1 < secs.size()) {
+            s.role = "bridge";
+        } else {
+            s.role = "verse";
+        }
+    }
+    return hook;
+}
+
+void detect_builds_drops(const StructureInput& in, std::vector<dna::Event>& builds, std::vector<dna::Event>& drops) {
+    const auto& I = in.intensity;
+    const size_t n = I.size();
+    const double hop = in.hop_s;
+    const int win = std::max(2, int(std::round(6.0 / hop)));
+    // Build: intensity rises by >= 0.25 across a 6 s window, rising in most steps.
+    size_t t = 0;
+    while (t + size_t(win) < n) {
+        double rise = I[t + size_t(win)] - I[t];
+        int ups = 0;
+        for (size_t k = t; k < t + size_t(win); ++k) ups += I[k + 1] > I[k] - 0.01;
+        if (rise >= 0.25 && ups >= win * 2 / 3) {
+            size_t end = t + size_t(win);
+            while (end + 1 < n && I[end + 1] >= I[end] - 0.01) ++end;
+            builds.push_back({t * hop, std::min(1.0, double(I[end] - I[t])), "build"});
+            t = end + 1;
+        } else {
+            ++t;
+        }
+    }
+    // Drop: within 2 s intensity jumps >= 0.35 over the preceding 3 s minimum, with the low
+    // end up >= 6 dB: the moment the beat and bass come back.
+    for (size_t i = 1; i < n; ++i) {
+        size_t lo = i >= size_t(3 / hop) ? i - size_t(3 / hop) : 0;
+        double prev_min = *std::min_element(I.begin() + long(lo), I.begin() + long(i));
+        double now_max = *std::max_element(I.begin() + long(i), I.begin() + long(std::min(n, i + size_t(2 / hop) + 1)));
+        double prev_low = *std::min_element(in.low_db.begin() + long(lo), in.low_db.begin() + long(i));
+        double now_low = *std::max_element(in.low_db.begin() + long(i), in.low_db.begin() + long(std::min(n, i + size_t(2 / hop) + 1)));
+        if (now_max - prev_min >= 0.35 && now_low - prev_low >= 6 && I[i] > I[i - 1] + 0.1) {
+            if (drops.empty() || i * hop - drops.back().time_s > 8)
+                drops.push_back({i * hop, std::min(1.0, now_max - prev_min), "drop"});
+        }
+    }
+}
+
+double surprise_factor(const StructureInput& in, int units_per_bar) {
+    const int n = int(in.unit_times.size()) - 1, d = in.dim;
+    const int bars = n / units_per_bar;
+    if (bars < 4) return 0;
+    std::vector<std::vector<double>> m(size_t(bars), std::vector<double>(size_t(d), 0.0));
+    for (int b = 0; b < bars; ++b) {
+        for (int u = b * units_per_bar; u < (b + 1) * units_per_bar; ++u)
+            for (int k = 0; k < d; ++k) m[size_t(b)][size_t(k)] += in.unit_features[size_t(u) * size_t(d) + size_t(k)];
+        normalize(m[size_t(b)]);
+    }
+    double total = 0;
+    int counted = 0;
+    for (int b = 2; b < bars; ++b) {
+        double best = -1;
+        for (int c = 0; c < b - 1; ++c) {
+            double s = 0;
+            for (int k = 0; k < d; ++k) s += m[size_t(b)][size_t(k)] * m[size_t(c)][size_t(k)];
+            best = std::max(best, s);
+        }
+        total += std::clamp(1.0 - best, 0.0, 1.0);
+        ++counted;
+    }
+    return counted ? std::clamp(total / counted, 0.0, 1.0) : 0;
+}
+
+}  // namespace hitdna::analysis

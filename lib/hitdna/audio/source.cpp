@@ -1,0 +1,230 @@
+#include "hitdna/audio/source.hpp"
+
+#include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "hitdna/core/error.hpp"
+#include "hitdna/core/subprocess.hpp"
+
+namespace hitdna::audio {
+namespace {
+
+std::string lower_ext(const std::string& path) {
+    auto dot = path.find_last_of('.');
+    auto slash = path.find_last_of('/');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+    std::string ext = path.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
+}
+
+void check_shape(const std::string& path, int rate, int channels) {
+    if (rate < k_min_sample_rate || rate > k_max_sample_rate)
+        throw Error(ErrorKind::decode, path + ": sample rate " + std::to_string(rate) +
+                                           " Hz is outside 8000..192000 Hz");
+    if (channels < 1 || channels > k_max_channels)
+        throw Error(ErrorKind::decode,
+                    path + ": " + std::to_string(channels) + " channels is outside 1..8");
+}
+
+class SndfileSource final : public Source {
+public:
+    SndfileSource(SNDFILE* file, const SF_INFO& sfinfo, const std::string& path)
+        : m_file(file), m_path(path) {
+        m_info.sample_rate = sfinfo.samplerate;
+        m_info.channels = sfinfo.channels;
+        m_info.frames = sfinfo.frames > 0 ? sfinfo.frames : -1;
+        m_info.decoder = "libsndfile";
+        SF_FORMAT_INFO fi{};
+        fi.format = sfinfo.format & SF_FORMAT_TYPEMASK;
+        if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.name)
+            m_info.format = fi.name;
+        SF_FORMAT_INFO sub{};
+        sub.format = sfinfo.format & SF_FORMAT_SUBMASK;
+        if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &sub, sizeof sub) == 0 && sub.name)
+            m_info.format += std::string(" / ") + sub.name;
+        // Integer formats are scaled to [-1, 1); floats are passed through unclipped.
+        sf_command(m_file, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
+    }
+    ~SndfileSource() override { sf_close(m_file); }
+
+    const StreamInfo& info() const override { return m_info; }
+
+    size_t read(float* interleaved, size_t frames) override {
+        if (m_done) return 0;
+        sf_count_t got = sf_readf_float(m_file, interleaved, static_cast<sf_count_t>(frames));
+        if (got < 0) got = 0;
+        m_read += got;
+        if (static_cast<size_t>(got) < frames) {
+            m_done = true;
+            int err = sf_error(m_file);
+            if (err != SF_ERR_NO_ERROR) {
+                if (m_read == 0)
+                    throw Error(ErrorKind::decode, m_path + ": " + sf_strerror(m_file));
+                m_truncated = true;
+                m_reason = sf_strerror(m_file);
+            } else if (m_info.frames > 0 && m_read < m_info.frames - m_info.sample_rate / 10) {
+                // The header promised more than the stream holds: a cut-off download.
+                m_truncated = true;
+                m_reason = "stream ends at " + std::to_string(m_read) + " of " +
+                           std::to_string(m_info.frames) + " declared frames";
+            }
+        }
+        return static_cast<size_t>(got);
+    }
+    bool truncated() const override { return m_truncated; }
+    std::string truncation_reason() const override { return m_reason; }
+
+private:
+    SNDFILE* m_file;
+    std::string m_path;
+    StreamInfo m_info;
+    std::int64_t m_read = 0;
+    bool m_done = false;
+    bool m_truncated = false;
+    std::string m_reason;
+};
+
+class FfmpegSource final : public Source {
+public:
+    FfmpegSource(const std::string& ffmpeg, const std::string& path, int rate, int channels,
+                 double duration_s, const std::string& codec)
+        : m_path(path),
+          m_pipe({ffmpeg, "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-vn", "-f",
+                  "f32le", "-acodec", "pcm_f32le", "-"}) {
+        m_info.sample_rate = rate;
+        m_info.channels = channels;
+        m_info.frames = duration_s > 0 ? static_cast<std::int64_t>(duration_s * rate) : -1;
+        m_info.decoder = "ffmpeg";
+        m_info.format = codec;
+    }
+    const StreamInfo& info() const override { return m_info; }
+
+    size_t read(float* interleaved, size_t frames) override {
+        if (m_done) return 0;
+        const size_t frame_bytes = sizeof(float) * static_cast<size_t>(m_info.channels);
+        size_t got = m_pipe.read(interleaved, frames * frame_bytes) / frame_bytes;
+        m_read += static_cast<std::int64_t>(got);
+        if (got < frames) {
+            m_done = true;
+            int rc = m_pipe.wait();
+            std::string err = m_pipe.err_text();
+            while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
+            if (auto nl = err.rfind('\n'); nl != std::string::npos) err = err.substr(nl + 1);
+            if (rc != 0 || !err.empty()) {
+                if (m_read == 0)
+                    throw Error(ErrorKind::decode,
+                                m_path + ": ffmpeg: " + (err.empty() ? "decoding failed" : err));
+                m_truncated = true;
+                m_reason = err.empty() ? "ffmpeg exited with " + std::to_string(rc) : err;
+            }
+        }
+        return got;
+    }
+    bool truncated() const override { return m_truncated; }
+    std::string truncation_reason() const override { return m_reason; }
+
+private:
+    std::string m_path;
+    core::ReadPipe m_pipe;
+    StreamInfo m_info;
+    std::int64_t m_read = 0;
+    bool m_done = false;
+    bool m_truncated = false;
+    std::string m_reason;
+};
+
+std::string ffmpeg_binary(const OpenOptions& options) {
+    if (!options.ffmpeg_path.empty()) return core::find_executable(options.ffmpeg_path);
+    if (const char* env = std::getenv("HITDNA_FFMPEG"); env && *env) return core::find_executable(env);
+    return core::find_executable("ffmpeg");
+}
+
+std::unique_ptr<Source> open_ffmpeg(const std::string& ffmpeg, const std::string& path,
+                                    const std::string& sndfile_reason) {
+    // ffprobe sits next to ffmpeg in every distribution of it.
+    std::string ffprobe = ffmpeg.substr(0, ffmpeg.find_last_of('/') + 1) + "ffprobe";
+    if (access(ffprobe.c_str(), X_OK) != 0) ffprobe = core::find_executable("ffprobe");
+    if (ffprobe.empty())
+        throw Error(ErrorKind::decode, path + ": cannot decode (libsndfile: " + sndfile_reason +
+                                           "); ffprobe is missing next to " + ffmpeg);
+    auto probe = core::run_process({ffprobe, "-v", "error", "-select_streams", "a:0",
+                                    "-show_entries", "stream=sample_rate,channels,codec_name:format=duration",
+                                    "-of", "default=noprint_wrappers=1", path});
+    int rate = 0, channels = 0;
+    double duration = -1;
+    std::string codec;
+    size_t pos = 0;
+    while (pos < probe.out.size()) {
+        size_t nl = probe.out.find('\n', pos);
+        std::string line = probe.out.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+        pos = nl == std::string::npos ? probe.out.size() : nl + 1;
+        auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        std::string key = line.substr(0, eq), value = line.substr(eq + 1);
+        if (key == "sample_rate") rate = std::atoi(value.c_str());
+        else if (key == "channels") channels = std::atoi(value.c_str());
+        else if (key == "codec_name") codec = value;
+        else if (key == "duration" && value != "N/A") duration = std::atof(value.c_str());
+    }
+    if (probe.exit_code != 0 || rate == 0 || channels == 0) {
+        std::string err = probe.err;
+        while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
+        if (auto nl = err.rfind('\n'); nl != std::string::npos) err = err.substr(nl + 1);
+        if (err.empty()) err = "no audio stream";
+        throw Error(ErrorKind::decode, path + ": not a decodable audio file (libsndfile: " +
+                                           sndfile_reason + "; ffmpeg: " + err + ")");
+    }
+    check_shape(path, rate, channels);
+    return std::make_unique<FfmpegSource>(ffmpeg, path, rate, channels, duration, codec);
+}
+
+}  // namespace
+
+std::unique_ptr<Source> open(const std::string& path, const OpenOptions& options) {
+    struct stat st{};
+    if (stat(path.c_str(), &st) != 0)
+        throw Error(ErrorKind::io, path + ": " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw Error(ErrorKind::io, path + ": is a directory, not an audio file");
+    if (access(path.c_str(), R_OK) != 0)
+        throw Error(ErrorKind::io, path + ": " + std::strerror(errno));
+    if (st.st_size == 0) throw Error(ErrorKind::decode, path + ": empty file (0 bytes)");
+
+    SF_INFO sfinfo{};
+    SNDFILE* file = sf_open(path.c_str(), SFM_READ, &sfinfo);
+    std::string reason;
+    if (file) {
+        if (sfinfo.channels >= 1 && sfinfo.samplerate > 0) {
+            try {
+                check_shape(path, sfinfo.samplerate, sfinfo.channels);
+            } catch (...) {
+                sf_close(file);
+                throw;
+            }
+            return std::make_unique<SndfileSource>(file, sfinfo, path);
+        }
+        sf_close(file);
+        reason = "no audio frames";
+    } else {
+        reason = sf_strerror(nullptr);
+    }
+    std::string ffmpeg = options.allow_ffmpeg ? ffmpeg_binary(options) : "";
+    if (ffmpeg.empty()) {
+        std::string ext = lower_ext(path);
+        std::string hint = (ext == "m4a" || ext == "aac" || ext == "mp4" || ext == "webm" ||
+                            ext == "wma" || ext == "alac")
+                               ? "; ." + ext + " needs ffmpeg, which is not installed (apt-get install ffmpeg)"
+                               : (options.allow_ffmpeg ? "; ffmpeg is not installed as a fallback" : "");
+        throw Error(ErrorKind::decode, path + ": cannot decode (libsndfile: " + reason + ")" + hint);
+    }
+    return open_ffmpeg(ffmpeg, path, reason);
+}
+
+}  // namespace hitdna::audio

@@ -1,0 +1,44 @@
+#pragma once
+// Child processes without a shell: argv is passed as-is, so no text from a file name or a
+// chart row is ever interpreted by /bin/sh.
+#include <string>
+#include <vector>
+
+namespace hitdna::core {
+
+// Absolute path of an executable found on PATH, or "" when there is none.
+std::string find_executable(const std::string& name);
+
+struct ProcessResult {
+    int exit_code = -1;  // -1 when killed by a signal
+    std::string out;
+    std::string err;
+};
+
+// Runs argv to completion and captures stdout and stderr. Throws Error(io) if it cannot start.
+ProcessResult run_process(const std::vector<std::string>& argv);
+
+// A running child whose stdout is read as a stream; stderr goes to a temporary file that
+// err_text() returns after the child ended.
+class ReadPipe {
+public:
+    explicit ReadPipe(const std::vector<std::string>& argv);
+    ~ReadPipe();
+    ReadPipe(const ReadPipe&) = delete;
+    ReadPipe& operator=(const ReadPipe&) = delete;
+
+    // Reads up to n bytes; returns 0 at end of stream.
+    size_t read(void* buffer, size_t n);
+    // Waits for the child and returns its exit code (-1 when killed by a signal).
+    int wait();
+    std::string err_text() const;
+
+private:
+    int m_fd = -1;
+    int m_pid = -1;
+    int m_status = -1;
+    bool m_waited = false;
+    std::string m_err_path;
+};
+
+}  // namespace hitdna::core

@@ -1,0 +1,276 @@
+#include "hitdna/dna/vectors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace hitdna::dna {
+namespace {
+
+double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
+
+const std::vector<Dimension> k_audio = {
+    {"tempo_log2", "log2(bpm / 120), clamped to -1..1; 0 without a beat"},
+    {"tempo_confidence", "audio.bpm_confidence, 0..1"},
+    {"tempo_stability", "audio.tempo_stability, 0..1"},
+    {"key_fifths_x", "cos of the key's angle on the circle of fifths (relative minors share the angle of their major) x key strength"},
+    {"key_fifths_y", "sin of the same angle x key strength"},
+    {"mode", "+key strength for major, -key strength for minor, 0 without a key"},
+    {"chord_rate", "chord changes per minute / 60, clamped to 0..1"},
+    {"chord_variety", "distinct chords / 24"},
+    {"rhythmic_complexity", "audio.rhythmic_complexity, 0..1"},
+    {"syncopation", "audio.syncopation, 0..1"},
+    {"pulse_clarity", "audio.pulse_clarity, 0..1"},
+    {"groove", "audio.groove, 0..1"},
+    {"swing", "(swing_ratio - 1) / 2, 0..1"},
+    {"onset_rate", "onsets per second / 10, clamped to 0..1"},
+    {"brightness", "spectral centroid / 5000 Hz, clamped to 0..1"},
+    {"mfcc1", "mean MFCC 1 / 50 (spectral tilt)"},
+    {"mfcc2", "mean MFCC 2 / 50"},
+    {"mfcc3", "mean MFCC 3 / 50"},
+    {"mfcc4", "mean MFCC 4 / 50"},
+    {"mfcc5", "mean MFCC 5 / 50"},
+    {"energy_arc_1", "loudness in the 1st eighth of the song relative to its integrated loudness, LU / 10"},
+    {"energy_arc_2", "same, 2nd eighth"},
+    {"energy_arc_3", "same, 3rd eighth"},
+    {"energy_arc_4", "same, 4th eighth"},
+    {"energy_arc_5", "same, 5th eighth"},
+    {"energy_arc_6", "same, 6th eighth"},
+    {"energy_arc_7", "same, 7th eighth"},
+    {"energy_arc_8", "same, 8th eighth"},
+};
+const std::vector<Dimension> k_structure = {
+    {"section_count", "number of sections / 20, clamped to 0..1"},
+    {"mean_section_length", "mean section length / 60 s, clamped to 0..1"},
+    {"first_hook_rel", "first hook start / duration, 0..1; 1 without a hook"},
+    {"first_hook_time", "first hook start / 120 s, clamped to 0..1; 1 without a hook"},
+    {"hook_repeats", "hook occurrences / 8, clamped to 0..1"},
+    {"hook_share", "share of the song labelled hook, 0..1"},
+    {"build_rate", "builds per minute / 2, clamped to 0..1"},
+    {"drop_rate", "drops per minute / 2, clamped to 0..1"},
+    {"repetition", "structure.repetition, 0..1"},
+    {"repeats_per_min", "structure.repeats_per_min / 4, clamped to 0..1"},
+    {"surprise", "structure.surprise, 0..1"},
+    {"earworm", "structure.earworm, 0..1"},
+    {"intro_share", "share of the song in intro sections, 0..1"},
+    {"outro_share", "share of the song in outro sections, 0..1"},
+    {"has_bridge", "1 when a bridge was found, else 0"},
+    {"duration", "duration / 300 s, clamped to 0..1"},
+};
+const std::vector<Dimension> k_emotion = {
+    {"valence", "emotion.valence, -1..1"},
+    {"tension_mean", "mean tension, 0..1"},
+    {"tension_spread", "standard deviation of tension x 4, clamped to 0..1"},
+    {"intensity_mean", "emotion.mean_intensity, 0..1"},
+    {"intensity_spread", "standard deviation of intensity x 4, clamped to 0..1"},
+    {"anticipation", "emotion.anticipation, 0..1"},
+    {"release_rate", "releases per minute / 4, clamped to 0..1"},
+    {"catharsis_rate", "catharsis moments per minute / 2, clamped to 0..1"},
+    {"tension_arc_1", "mean tension in the 1st eighth of the song, 0..1"},
+    {"tension_arc_2", "same, 2nd eighth"},
+    {"tension_arc_3", "same, 3rd eighth"},
+    {"tension_arc_4", "same, 4th eighth"},
+    {"tension_arc_5", "same, 5th eighth"},
+    {"tension_arc_6", "same, 6th eighth"},
+    {"tension_arc_7", "same, 7th eighth"},
+    {"tension_arc_8", "same, 8th eighth"},
+};
+const std::vector<Dimension> k_production = {
+    {"sub_presence", "production.sub_presence x 4, clamped to 0..1"},
+    {"low_end", "(production.low_end_db + 20) / 20, clamped to 0..1"},
+    {"sustain_808", "production.bass_808_sustain_s / 2 s, 0..1"},
+    {"low_distortion", "production.low_distortion, 0..1 (proxy)"},
+    {"sparkle", "production.sparkle x 10, clamped to 0..1"},
+    {"reverb", "production.reverb_proxy, 0..1 (proxy)"},
+    {"pitch_quantization", "production.pitch_quantization, 0..1 (proxy); 0.5 when not measurable"},
+    {"melody_coverage", "production.melody_coverage, 0..1"},
+    {"width", "production.mean_width x 2, clamped to 0..1"},
+    {"width_spread", "standard deviation of width over time x 8, clamped to 0..1"},
+    {"low_width", "production.low_width x 4, clamped to 0..1"},
+    {"correlation", "production.correlation, -1..1"},
+    {"loudness", "(integrated LUFS + 30) / 25, clamped to 0..1"},
+    {"loudness_range", "loudness range / 20 LU, clamped to 0..1"},
+    {"crest", "crest factor / 30 dB, clamped to 0..1"},
+    {"plr", "peak-to-loudness ratio / 25 dB, clamped to 0..1"},
+};
+std::vector<Dimension> make_section_dims() {
+    std::vector<Dimension> d = {
+        {"start_rel", "section start / song duration, 0..1"},
+        {"length_rel", "section length / song duration, 0..1"},
+        {"energy_rel", "(section loudness - integrated loudness) / 10 LU, clamped to -1..1"},
+        {"intensity", "mean intensity in the section, 0..1"},
+        {"tension", "mean tension in the section, 0..1"},
+        {"width", "mean stereo width in the section x 2, clamped to 0..1"},
+        {"repeats", "occurrences of the section's label / 4, clamped to 0..1"},
+        {"role_intro", "1 when the role is intro"},
+        {"role_verse", "1 when the role is verse"},
+        {"role_pre_hook", "1 when the role is pre-hook"},
+        {"role_hook", "1 when the role is hook"},
+        {"role_bridge", "1 when the role is bridge"},
+        {"role_outro", "1 when the role is outro"},
+    };
+    static const char* rel[12] = {"chroma_rel_0", "chroma_rel_1", "chroma_rel_2", "chroma_rel_3", "chroma_rel_4", "chroma_rel_5",
+                                  "chroma_rel_6", "chroma_rel_7", "chroma_rel_8", "chroma_rel_9", "chroma_rel_10", "chroma_rel_11"};
+    for (int i = 0; i < 12; ++i)
+        d.push_back({rel[i], "section pitch-class profile, rotated so index 0 is the song's tonic (C when no key), unit length"});
+    return d;
+}
+const std::vector<Dimension> k_section = make_section_dims();
+
+// Mean of a per-hop curve over [t0, t1).
+double curve_mean(const std::vector<float>& v, double hop, double t0, double t1) {
+    if (v.empty()) return 0;
+    size_t i0 = size_t(std::max(0.0, t0 / hop)), i1 = std::min(v.size(), size_t(std::ceil(t1 / hop)));
+    if (i1 <= i0) return v[std::min(i0, v.size() - 1)];
+    double s = 0;
+    for (size_t i = i0; i < i1; ++i) s += v[i];
+    return s / double(i1 - i0);
+}
+
+double curve_sd(const std::vector<float>& v) {
+    if (v.empty()) return 0;
+    double m = 0, s2 = 0;
+    for (float x : v) m += x;
+    m /= double(v.size());
+    for (float x : v) s2 += (x - m) * (x - m);
+    return std::sqrt(s2 / double(v.size()));
+}
+
+int tonic_index(const std::string& key) {
+    static const char* names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+    for (int i = 0; i < 12; ++i)
+        if (key == names[i]) return i;
+    return -1;
+}
+
+}  // namespace
+
+const std::vector<Dimension>& dimensions(Space space) {
+    switch (space) {
+        case Space::audio: return k_audio;
+        case Space::structure: return k_structure;
+        case Space::emotion: return k_emotion;
+        case Space::production: return k_production;
+        case Space::section: return k_section;
+    }
+    return k_audio;
+}
+
+const char* to_string(Space space) {
+    switch (space) {
+        case Space::audio: return "audio";
+        case Space::structure: return "structure";
+        case Space::emotion: return "emotion";
+        case Space::production: return "production";
+        case Space::section: return "section";
+    }
+    return "audio";
+}
+
+Vectors make_vectors(const Dna& d, const VectorContext& ctx) {
+    Vectors v;
+    const auto& a = d.audio;
+    const auto& s = d.structure;
+    const auto& e = d.emotion;
+    const auto& p = d.production;
+    const double dur = std::max(d.duration_s, 1e-3);
+    const double hop = a.timeline_hop_s;
+    const int tonic = tonic_index(a.key);
+
+    // audio
+    {
+        double fifths_angle = 0;
+        if (tonic >= 0) {
+            int major_tonic = a.mode == "minor" ? (tonic + 3) % 12 : tonic;
+            fifths_angle = 2 * std::numbers::pi * ((major_tonic * 7) % 12) / 12.0;
+        }
+        const double ks = tonic >= 0 ? clamp01(a.key_strength) : 0;
+        v.audio = {
+            float(a.bpm ? std::clamp(std::log2(*a.bpm / 120.0), -1.0, 1.0) : 0.0),
+            float(a.bpm_confidence), float(a.tempo_stability),
+            float(std::cos(fifths_angle) * ks), float(std::sin(fifths_angle) * ks),
+            float(tonic < 0 ? 0.0 : (a.mode == "major" ? ks : -ks)),
+            float(clamp01(a.chord_changes_per_min / 60.0)), float(clamp01(a.distinct_chords / 24.0)),
+            float(a.rhythmic_complexity), float(a.syncopation), float(a.pulse_clarity), float(a.groove),
+            float(clamp01((a.swing_ratio - 1) / 2)), float(clamp01(a.onset_rate_per_s / 10)),
+            float(clamp01(a.spectral_centroid_hz / 5000)),
+        };
+        for (int k = 1; k <= 5; ++k) v.audio.push_back(float(a.mfcc_mean[size_t(k)] / 50.0));
+        for (int k = 0; k < 8; ++k) {
+            double m = curve_mean(a.energy_lufs, hop, dur * k / 8, dur * (k + 1) / 8);
+            v.audio.push_back(float(std::clamp((m - p.integrated_lufs) / 10.0, -3.0, 3.0)));
+        }
+    }
+    // structure
+    {
+        double intro = 0, outro = 0, len = 0;
+        bool bridge = false;
+        for (const auto& sec : s.sections) {
+            len += sec.end_s - sec.start_s;
+            if (sec.role == "intro") intro += sec.end_s - sec.start_s;
+            if (sec.role == "outro") outro += sec.end_s - sec.start_s;
+            bridge |= sec.role == "bridge";
+        }
+        const double n = double(s.sections.size());
+        v.structure = {
+            float(clamp01(n / 20)), float(clamp01(n > 0 ? len / n / 60 : 0)),
+            float(s.first_hook_s ? clamp01(*s.first_hook_s / dur) : 1.0), float(s.first_hook_s ? clamp01(*s.first_hook_s / 120) : 1.0),
+            float(clamp01(s.hook_repeats / 8.0)), float(s.hook_share),
+            float(clamp01(double(s.builds.size()) / (dur / 60) / 2)), float(clamp01(double(s.drops.size()) / (dur / 60) / 2)),
+            float(s.repetition), float(clamp01(s.repeats_per_min / 4)), float(s.surprise), float(s.earworm),
+            float(clamp01(intro / dur)), float(clamp01(outro / dur)), bridge ? 1.0f : 0.0f, float(clamp01(dur / 300)),
+        };
+    }
+    // emotion
+    {
+        double tm = curve_mean(e.tension, hop, 0, dur);
+        v.emotion = {
+            float(e.valence), float(tm), float(clamp01(curve_sd(e.tension) * 4)), float(e.mean_intensity),
+            float(clamp01(curve_sd(e.intensity) * 4)), float(e.anticipation),
+            float(clamp01(double(e.releases.size()) / (dur / 60) / 4)), float(clamp01(double(e.catharsis.size()) / (dur / 60) / 2)),
+        };
+        for (int k = 0; k < 8; ++k) v.emotion.push_back(float(curve_mean(e.tension, hop, dur * k / 8, dur * (k + 1) / 8)));
+    }
+    // production
+    v.production = {
+        float(clamp01(p.sub_presence * 4)), float(clamp01((p.low_end_db + 20) / 20)), float(clamp01(p.bass_808_sustain_s / 2)),
+        float(p.low_distortion), float(clamp01(p.sparkle * 10)), float(p.reverb_proxy),
+        float(p.pitch_quantization.value_or(0.5)), float(p.melody_coverage), float(clamp01(p.mean_width * 2)),
+        float(clamp01(curve_sd(p.width) * 8)), float(clamp01(p.low_width * 4)), float(p.correlation),
+        float(clamp01((p.integrated_lufs + 30) / 25)), float(clamp01(p.loudness_range_lu / 20)),
+        float(clamp01(p.crest_db / 30)), float(clamp01(p.plr_db / 25)),
+    };
+    // sections
+    const size_t nc = ctx.chroma.size() / 12;
+    for (const auto& sec : s.sections) {
+        int reps = 0;
+        for (const auto& o : s.sections) reps += o.label == sec.label;
+        std::vector<float> sv = {
+            float(sec.start_s / dur), float((sec.end_s - sec.start_s) / dur),
+            float(std::clamp((sec.energy_lufs - p.integrated_lufs) / 10.0, -1.0, 1.0)),
+            float(curve_mean(e.intensity, hop, sec.start_s, sec.end_s)), float(curve_mean(e.tension, hop, sec.start_s, sec.end_s)),
+            float(clamp01(curve_mean(p.width, hop, sec.start_s, sec.end_s) * 2)), float(clamp01(reps / 4.0)),
+        };
+        for (const char* role : {"intro", "verse", "pre-hook", "hook", "bridge", "outro"}) sv.push_back(sec.role == role ? 1.0f : 0.0f);
+        double c[12] = {0};
+        for (size_t f = size_t(sec.start_s * ctx.chroma_fps); f < std::min(nc, size_t(sec.end_s * ctx.chroma_fps)); ++f)
+            for (int k = 0; k < 12; ++k) c[k] += std::sqrt(ctx.chroma[f * 12 + size_t(k)]);
+        double norm = 0;
+        for (double x : c) norm += x * x;
+        norm = std::sqrt(norm);
+        const int rot = std::max(0, tonic);
+        for (int k = 0; k < 12; ++k) sv.push_back(norm > 0 ? float(c[(k + rot) % 12] / norm) : 0.0f);
+        v.sections.push_back(std::move(sv));
+    }
+    auto tidy = [](std::vector<float>& x) {
+        for (auto& f : x) f = std::isfinite(f) ? std::round(f * 10000.0f) / 10000.0f : 0.0f;
+    };
+    tidy(v.audio);
+    tidy(v.structure);
+    tidy(v.emotion);
+    tidy(v.production);
+    for (auto& sv : v.sections) tidy(sv);
+    return v;
+}
+
+}  // namespace hitdna::dna
