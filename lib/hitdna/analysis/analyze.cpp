@@ -22,15 +22,15 @@ constexpr size_t k_block_frames = 16384;
 double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
 double round_to(double v, double step) { return std::round(v / step) * step; }
 
-// Streaming downmix + resample to the analysis rate (libsoxr).
+// Streaming resampler of 1 or 2 interleaved channels to the analysis rate (libsoxr).
 class Resampler {
 public:
-    Resampler(int in_rate) : m_in_rate(in_rate) {
+    Resampler(int in_rate, int channels) : m_in_rate(in_rate), m_channels(channels) {
         if (in_rate == int(k_analysis_rate_hz)) return;
         soxr_error_t err = nullptr;
         soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
         soxr_quality_spec_t q = soxr_quality_spec(SOXR_MQ, 0);
-        m_soxr = soxr_create(in_rate, k_analysis_rate_hz, 1, &err, &io, &q, nullptr);
+        m_soxr = soxr_create(in_rate, k_analysis_rate_hz, unsigned(channels), &err, &io, &q, nullptr);
         if (err) throw Error(ErrorKind::internal, std::string("libsoxr: ") + err);
     }
     ~Resampler() {
@@ -39,25 +39,25 @@ public:
     Resampler(const Resampler&) = delete;
     Resampler& operator=(const Resampler&) = delete;
 
-    // Feeds mono input (nullptr/0 to flush) and hands the output to sink.
+    // Feeds n frames (nullptr/0 to flush) and hands the output frames to sink.
     template <class Sink>
-    void process(const float* mono, size_t n, Sink&& sink) {
+    void process(const float* in, size_t n, Sink&& sink) {
         if (!m_soxr) {
-            if (n) sink(mono, n);
+            if (n) sink(in, n);
             return;
         }
         const size_t cap = size_t(double(n) * k_analysis_rate_hz / m_in_rate) + 1024;
-        m_out.resize(cap);
+        m_out.resize(cap * size_t(m_channels));
         for (;;) {
             size_t idone = 0, odone = 0;
-            soxr_error_t err = soxr_process(m_soxr, mono, n, &idone, m_out.data(), m_out.size(), &odone);
+            soxr_error_t err = soxr_process(m_soxr, in, n, &idone, m_out.data(), cap, &odone);
             if (err) throw Error(ErrorKind::internal, std::string("libsoxr: ") + err);
             if (odone) sink(m_out.data(), odone);
-            if (mono) {
-                mono += idone;
+            if (in) {
+                in += idone * size_t(m_channels);
                 n -= idone;
                 if (n == 0) break;
-            } else if (odone < m_out.size()) {
+            } else if (odone < cap) {
                 break;  // flushed
             }
         }
@@ -65,6 +65,7 @@ public:
 
 private:
     int m_in_rate;
+    int m_channels;
     soxr_t m_soxr = nullptr;
     std::vector<float> m_out;
 };
@@ -159,24 +160,59 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     d.channels = info.channels;
     d.decoder = info.decoder;
 
-    ProductionStream prod(info.sample_rate, info.channels, opt.timeline_hop_s);
+    // Multichannel audio is folded down to stereo (ITU-R BS.775: centre and surrounds at
+    // -3 dB, LFE dropped) and resampled once; loudness, width and every feature are measured
+    // at the analysis rate. Sample peak is taken on the original samples.
+    const int ch = info.channels;
+    const int front = std::min(ch, 2);
+    ProductionStream prod(int(k_analysis_rate_hz), front, opt.timeline_hop_s);
     FeatureExtractor feat;
-    Resampler rs(info.sample_rate);
-    std::vector<float> block(k_block_frames * size_t(info.channels)), mono(k_block_frames);
+    Resampler rs(info.sample_rate, front);
+    std::vector<float> block(k_block_frames * size_t(ch)), folded, mono;
     long long total_frames = 0;
-    auto sink = [&](const float* x, size_t n) { feat.push(x, n); };
+    float native_peak = 0;
+    auto sink = [&](const float* x, size_t n) {
+        prod.push(x, n);
+        if (front == 1) {
+            feat.push(x, n);
+            return;
+        }
+        mono.resize(n);
+        for (size_t i = 0; i < n; ++i) mono[i] = 0.5f * (x[2 * i] + x[2 * i + 1]);
+        feat.push(mono.data(), n);
+    };
     for (;;) {
         size_t n = src.read(block.data(), k_block_frames);
         if (n == 0) break;
         total_frames += (long long)n;
-        prod.push(block.data(), n);
-        const float inv = 1.0f / float(info.channels);
-        for (size_t i = 0; i < n; ++i) {
-            float s = 0;
-            for (int c = 0; c < info.channels; ++c) s += block[i * size_t(info.channels) + size_t(c)];
-            mono[i] = s * inv;
+        float pk = 0;
+        for (size_t i = 0; i < n * size_t(ch); ++i) pk = std::max(pk, std::abs(block[i]));
+        native_peak = std::max(native_peak, pk);
+        const float* stereo = block.data();
+        if (ch > 2) {
+            folded.resize(2 * n);
+            constexpr float g = 0.70710678f;
+            for (size_t i = 0; i < n; ++i) {
+                const float* f = block.data() + i * size_t(ch);
+                float l = f[0], r = f[1];
+                if (ch >= 3) {
+                    l += g * f[2];
+                    r += g * f[2];
+                }
+                if (ch >= 5) {  // f[3] is the LFE in the WAVE / SMPTE order
+                    l += g * f[4];
+                    r += g * (ch >= 6 ? f[5] : f[4]);
+                }
+                for (int c = 6; c < ch; ++c) {
+                    l += g * 0.5f * f[c];
+                    r += g * 0.5f * f[c];
+                }
+                folded[2 * i] = l;
+                folded[2 * i + 1] = r;
+            }
+            stereo = folded.data();
         }
-        rs.process(mono.data(), n, sink);
+        rs.process(stereo, n, sink);
     }
     if (total_frames == 0) throw Error(ErrorKind::decode, name + ": no audio frames decoded");
     rs.process(nullptr, 0, sink);
@@ -186,6 +222,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     }
     const FrameFeatures ff = feat.finish();
     ProductionRaw pr = prod.finish();
+    pr.sample_peak_dbfs = 20 * std::log10(std::max(double(native_peak), 1e-6));
     d.duration_s = round_to(double(total_frames) / info.sample_rate, 0.001);
     const double hop = opt.timeline_hop_s;
     const size_t n_hops = pr.loudness_lufs.size();

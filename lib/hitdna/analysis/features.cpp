@@ -47,25 +47,28 @@ struct FeatureExtractor::Impl {
         chroma_power_scale = static_cast<float>(1.0 / (cs * cs));
     }
 
-    // Copies samples [start, start + n) from the buffer, zero outside what was pushed.
+    // Copies samples [start, start + n) times the window; zero outside what was pushed.
     void gather(long long start, int n, const std::vector<float>& win, std::vector<float>& dst) const {
-        for (int i = 0; i < n; ++i) {
-            long long idx = start + i - buf_start;
-            float v = (idx >= 0 && idx < static_cast<long long>(buf.size()) && start + i < total) ? buf[static_cast<size_t>(idx)] : 0.0f;
-            dst[static_cast<size_t>(i)] = v * win[static_cast<size_t>(i)];
+        const long long lo = std::max(start, std::max(buf_start, 0LL));
+        const long long hi = std::min(start + n, total);
+        std::fill(dst.begin(), dst.end(), 0.0f);
+        const float* src = buf.data() + (lo - buf_start);
+        for (long long t = lo; t < hi; ++t, ++src) {
+            const size_t i = size_t(t - start);
+            dst[i] = *src * win[i];
         }
     }
 
     void main_frame(long long centre) {
         gather(centre - k_n_fft / 2, k_n_fft, window, frame);
-        double sq = 0;
-        for (int i = 0; i < k_n_fft; ++i) {
-            long long idx = centre - k_n_fft / 2 + i - buf_start;
-            if (idx >= 0 && idx < static_cast<long long>(buf.size())) sq += double(buf[size_t(idx)]) * buf[size_t(idx)];
-        }
-        out.rms.push_back(static_cast<float>(std::sqrt(sq / k_n_fft)));
         fft.power(frame.data(), spec.data());
-        for (auto& p : spec) p *= power_scale;
+        // Frame RMS from the spectrum (Parseval), relative to the Hann-windowed full scale.
+        double energy = 0;
+        for (auto& p : spec) {
+            p *= power_scale;
+            energy += p;
+        }
+        out.rms.push_back(static_cast<float>(std::sqrt(2.0 * energy)));
 
         dsp::apply_bands(mels, spec.data(), mel.data());
         float flux = 0;

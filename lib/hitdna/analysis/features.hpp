@@ -10,11 +10,11 @@
 namespace hitdna::analysis {
 
 constexpr double k_analysis_rate_hz = 22050.0;
-constexpr int k_n_fft = 2048;          // main STFT: 92.9 ms window
+constexpr int k_n_fft = 1024;          // main STFT: 46.4 ms window, 21.5 Hz bins
 constexpr int k_hop = 512;             // 23.2 ms hop, 43.07 frames/s
-constexpr int k_chroma_n_fft = 8192;   // harmony STFT: 2.7 Hz bins for chroma down to 65 Hz
-constexpr int k_chroma_hop = 2048;     // 92.9 ms hop
-constexpr int k_n_mels = 64;
+constexpr int k_chroma_n_fft = 4096;   // harmony STFT: 5.4 Hz bins, chroma down to 65 Hz
+constexpr int k_chroma_hop = 2048;     // 92.9 ms hop (50 % overlap)
+constexpr int k_n_mels = 40;
 constexpr int k_n_mfcc = 13;
 
 struct FrameFeatures {

@@ -52,12 +52,13 @@ struct ProductionStream::Impl {
     double sum_sq = 0, peak = 0, e_mid = 0, e_side = 0, e_ll = 0, e_rr = 0, e_lr = 0, le_mid = 0, le_side = 0;
     long long total_frames = 0;
     double total_sq_acc = 0;
+    float max_peak = 0;
     ProductionRaw out;
 
     Impl(int r, int c, double h) : rate(r), channels(c), hop_s(h) {
         hop_frames = static_cast<size_t>(std::max(1.0, std::round(h * r)));
         st = ebur128_init(static_cast<unsigned>(c), static_cast<unsigned long>(r),
-                          EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_S | EBUR128_MODE_SAMPLE_PEAK);
+                          EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_S);
         if (!st) throw Error(ErrorKind::internal, "libebur128: cannot initialise");
         ebur128_set_max_window(st, static_cast<unsigned long>(std::max(3000.0, h * 1000)));
         if (c == 1) ebur128_set_channel(st, 0, EBUR128_CENTER);
@@ -71,7 +72,6 @@ struct ProductionStream::Impl {
     void close_hop() {
         const double n = static_cast<double>(in_hop) * channels;
         out.rms_db.push_back(static_cast<float>(to_db(sum_sq / std::max(1.0, n))));
-        out.peak_db.push_back(static_cast<float>(20 * std::log10(std::max(peak, 1e-6))));
         double lufs = -70, st_lufs = -70;
         if (ebur128_loudness_window(st, static_cast<unsigned long>(std::lround(hop_s * 1000)), &lufs) != EBUR128_SUCCESS || !std::isfinite(lufs)) lufs = -70;
         if (ebur128_loudness_shortterm(st, &st_lufs) != EBUR128_SUCCESS || !std::isfinite(st_lufs)) st_lufs = -70;
@@ -99,27 +99,40 @@ struct ProductionStream::Impl {
             size_t n = std::min(frames - done, hop_frames - in_hop);
             const float* p = x + done * static_cast<size_t>(channels);
             ebur128_add_frames_float(st, p, n);
-            for (size_t i = 0; i < n; ++i) {
-                const float* f = p + i * static_cast<size_t>(channels);
-                for (int c = 0; c < channels; ++c) {
-                    const double v = f[c];
-                    sum_sq += v * v;
-                    peak = std::max(peak, std::abs(v));
+            // Float accumulation within a block, double across blocks.
+            float sq = 0, pk = 0, em = 0, es = 0, ell = 0, err = 0, elr = 0, lem = 0, les = 0;
+            if (channels == 1) {
+                for (size_t i = 0; i < n; ++i) {
+                    sq += p[i] * p[i];
+                    pk = std::max(pk, std::abs(p[i]));
                 }
-                if (channels >= 2) {
-                    const double l = f[0], r = f[1];
-                    const double m = 0.5 * (l + r), s = 0.5 * (l - r);
-                    e_mid += m * m;
-                    e_side += s * s;
-                    e_ll += l * l;
-                    e_rr += r * r;
-                    e_lr += l * r;
-                    const double ll = lp_l.step(l), lr = lp_r.step(r);
-                    const double lm = 0.5 * (ll + lr), ls = 0.5 * (ll - lr);
-                    le_mid += lm * lm;
-                    le_side += ls * ls;
+            } else {
+                for (size_t i = 0; i < n; ++i) {
+                    const float l = p[2 * i], r = p[2 * i + 1];
+                    sq += l * l + r * r;
+                    pk = std::max(pk, std::max(std::abs(l), std::abs(r)));
+                    const float m = 0.5f * (l + r), sd = 0.5f * (l - r);
+                    em += m * m;
+                    es += sd * sd;
+                    ell += l * l;
+                    err += r * r;
+                    elr += l * r;
+                    const float ll = float(lp_l.step(l)), lr = float(lp_r.step(r));
+                    const float lm = 0.5f * (ll + lr), ls = 0.5f * (ll - lr);
+                    lem += lm * lm;
+                    les += ls * ls;
                 }
             }
+            sum_sq += sq;
+            peak = std::max(peak, double(pk));
+            max_peak = std::max(max_peak, pk);
+            e_mid += em;
+            e_side += es;
+            e_ll += ell;
+            e_rr += err;
+            e_lr += elr;
+            le_mid += lem;
+            le_side += les;
             in_hop += n;
             done += n;
             if (in_hop == hop_frames) {
@@ -137,12 +150,7 @@ struct ProductionStream::Impl {
         double v = -70;
         if (ebur128_loudness_global(st, &v) == EBUR128_SUCCESS && std::isfinite(v)) out.integrated_lufs = std::max(v, -70.0);
         if (ebur128_loudness_range(st, &v) == EBUR128_SUCCESS && std::isfinite(v)) out.loudness_range_lu = v;
-        double pk = 0;
-        for (int c = 0; c < channels; ++c) {
-            double p = 0;
-            if (ebur128_sample_peak(st, static_cast<unsigned>(c), &p) == EBUR128_SUCCESS) pk = std::max(pk, p);
-        }
-        out.sample_peak_dbfs = 20 * std::log10(std::max(pk, 1e-6));
+        out.sample_peak_dbfs = 20 * std::log10(std::max(double(max_peak), 1e-6));
         out.rms_dbfs = to_db(total_sq_acc / std::max(1.0, double(total_frames) * channels));
         return std::move(out);
     }
@@ -151,8 +159,8 @@ struct ProductionStream::Impl {
 ProductionStream::ProductionStream(int sample_rate_hz, int channels, double hop_s) {
     if (sample_rate_hz < 8000 || sample_rate_hz > 192000)
         throw Error(ErrorKind::usage, "ProductionStream: sample_rate_hz " + std::to_string(sample_rate_hz) + " outside 8000..192000");
-    if (channels < 1 || channels > 8)
-        throw Error(ErrorKind::usage, "ProductionStream: channels " + std::to_string(channels) + " outside 1..8");
+    if (channels < 1 || channels > 2)
+        throw Error(ErrorKind::usage, "ProductionStream: channels " + std::to_string(channels) + " outside 1..2 (fold multichannel down first)");
     if (!(hop_s >= 0.1 && hop_s <= 10))
         throw Error(ErrorKind::usage, "ProductionStream: hop_s outside 0.1..10");
     m_impl = std::make_unique<Impl>(sample_rate_hz, channels, hop_s);

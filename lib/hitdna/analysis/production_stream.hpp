@@ -1,6 +1,7 @@
 #pragma once
-// What must be measured on the original multichannel signal before any downmix: loudness
-// (ITU-R BS.1770 / EBU R128 through libebur128), peaks and stereo image, per timeline hop.
+// What must be measured on the stereo signal before the mono downmix: loudness (ITU-R
+// BS.1770 / EBU R128 through libebur128), stereo image and levels, per timeline hop.
+// Takes mono or stereo; multichannel audio is folded down to stereo by the caller.
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -12,12 +13,11 @@ struct ProductionRaw {
     bool stereo = false;
     double integrated_lufs = -70;   // LUFS, gated (BS.1770-4); -70 when below the gate
     double loudness_range_lu = 0;   // LU (EBU Tech 3342)
-    double sample_peak_dbfs = -120; // dBFS, max over channels
+    double sample_peak_dbfs = -120; // dBFS, max over channels of the stream it was given
     double rms_dbfs = -120;         // dBFS, all channels
     std::vector<float> loudness_lufs;   // per hop: K-weighted loudness of that hop (1 s window), LUFS
     std::vector<float> shortterm_lufs;  // per hop: short-term loudness (3 s window ending at hop end)
     std::vector<float> rms_db;          // per hop, dBFS
-    std::vector<float> peak_db;         // per hop, dBFS
     std::vector<float> width;           // per hop: side / (mid + side) energy, 0..1 (0 = mono)
     std::vector<float> correlation;     // per hop: L/R correlation, -1..1
     std::vector<float> low_width;       // per hop: width below 120 Hz, 0..1

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -186,6 +187,24 @@ std::unique_ptr<Source> open_ffmpeg(const std::string& ffmpeg, const std::string
     return std::make_unique<FfmpegSource>(ffmpeg, path, rate, channels, duration, codec);
 }
 
+// True when the first bytes are plain text: no audio container starts that way, and
+// probing such a file with every decoder only produces noise on stderr.
+bool looks_like_text(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return false;
+    unsigned char buf[512];
+    size_t n = std::fread(buf, 1, sizeof buf, f);
+    std::fclose(f);
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; ++i) {
+        unsigned char c = buf[i];
+        if (c == '\n' || c == '\r' || c == '\t' || (c >= 0x20 && c < 0x7f) || c >= 0x80) continue;
+        return false;
+    }
+    // Audio headers carry binary bytes within 512 bytes; UTF-8 text has no NUL or control bytes.
+    return true;
+}
+
 }  // namespace
 
 std::unique_ptr<Source> open(const std::string& path, const OpenOptions& options) {
@@ -196,6 +215,7 @@ std::unique_ptr<Source> open(const std::string& path, const OpenOptions& options
     if (access(path.c_str(), R_OK) != 0)
         throw Error(ErrorKind::io, path + ": " + std::strerror(errno));
     if (st.st_size == 0) throw Error(ErrorKind::decode, path + ": empty file (0 bytes)");
+    if (looks_like_text(path)) throw Error(ErrorKind::decode, path + ": not an audio file (its content is plain text)");
 
     SF_INFO sfinfo{};
     SNDFILE* file = sf_open(path.c_str(), SFM_READ, &sfinfo);

@@ -1,0 +1,35 @@
+#include "signals.hpp"
+
+#include <sndfile.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace hitdna::test {
+
+TempDir::TempDir() {
+    char tmpl[] = "/tmp/hitdna-test-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+}
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+}
+
+void write_audio(const std::string& path, const Signal& s) {
+    SF_INFO info{};
+    info.samplerate = s.rate;
+    info.channels = s.channels;
+    const std::string ext = path.substr(path.find_last_of('.') + 1);
+    if (ext == "flac") info.format = SF_FORMAT_FLAC | SF_FORMAT_PCM_16;
+    else if (ext == "ogg") info.format = SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+    else info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+    if (!f) throw std::runtime_error(path + ": " + sf_strerror(nullptr));
+    sf_writef_float(f, s.samples.data(), sf_count_t(s.frames()));
+    sf_close(f);
+}
+
+}  // namespace hitdna::test

@@ -1,0 +1,188 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/analysis/harmony.hpp"
+#include "hitdna/dna/vectors.hpp"
+#include "signals.hpp"
+
+using namespace hitdna;
+using hitdna::test::Signal;
+
+namespace {
+dna::Dna run(const Signal& s, const std::string& name = "signal") {
+    return analysis::analyze_samples(s.samples.data(), s.frames(), s.rate, s.channels, name);
+}
+}  // namespace
+
+TEST_CASE("tempo: click tracks from 60 to 200 BPM") {
+    for (double bpm : {60.0, 75.0, 90.0, 100.0, 120.0, 128.0, 140.0, 160.0, 174.0, 200.0}) {
+        CAPTURE(bpm);
+        auto d = run(test::click_track(bpm, 40));
+        REQUIRE(d.audio.bpm.has_value());
+        // A click track has no metrical level to hear other than its clicks... but 60 BPM
+        // clicks are equally heard at 120; Acc2 is the fair check for the extremes.
+        const double ratio = *d.audio.bpm / bpm;
+        const bool acc1 = std::abs(ratio - 1) < 0.01;
+        const bool acc2 = acc1 || std::abs(ratio - 2) < 0.02 || std::abs(ratio - 0.5) < 0.01;
+        CHECK(acc2);
+        if (bpm >= 75 && bpm <= 174) CHECK(acc1);
+    }
+}
+
+TEST_CASE("beats of a 120 BPM click track are 0.5 s apart and on the clicks") {
+    auto d = run(test::click_track(120, 30, 44100, 0.25));
+    REQUIRE(d.audio.beats_s.size() > 50);
+    for (size_t i = 1; i < d.audio.beats_s.size(); ++i) CHECK(d.audio.beats_s[i] - d.audio.beats_s[i - 1] == doctest::Approx(0.5).epsilon(0.06));
+    // Each beat is within 30 ms of a click at 0.25 + k * 0.5.
+    for (double b : d.audio.beats_s) {
+        const double k = std::round((b - 0.25) / 0.5);
+        CHECK(std::abs(b - (0.25 + k * 0.5)) < 0.03);
+    }
+}
+
+TEST_CASE("silence: no beats, bpm null with a reason, flagged, no key") {
+    auto d = run(test::silence(20));
+    CHECK_FALSE(d.audio.bpm.has_value());
+    CHECK(d.audio.bpm_null_reason.find("silence") != std::string::npos);
+    CHECK(d.audio.beats_s.empty());
+    CHECK(std::find(d.flags.begin(), d.flags.end(), "silent") != d.flags.end());
+    CHECK(d.audio.key.empty());
+    CHECK(d.descriptors == std::vector<std::string>{"silent"});
+}
+
+TEST_CASE("a 0.5 s clip yields a DNA marked short without a tempo") {
+    auto s = test::click_track(120, 0.5);
+    auto d = run(s);
+    CHECK_FALSE(d.audio.bpm.has_value());
+    CHECK(std::find(d.flags.begin(), d.flags.end(), "short") != d.flags.end());
+    CHECK(d.duration_s == doctest::Approx(0.5).epsilon(0.01));
+}
+
+TEST_CASE("key: profiles pick A minor for an A harmonic-minor distribution") {
+    // Pitch-class weights of an A minor piece: tonic triad strong, G# leading tone present.
+    std::array<double, 12> c{};
+    c[9] = 5; c[0] = 3.5; c[4] = 4; c[2] = 2; c[5] = 2; c[11] = 2; c[8] = 1.5; c[7] = 0.5;
+    auto k = analysis::estimate_key(c);
+    CHECK(k.tonic == 9);
+    CHECK(k.minor);
+}
+
+TEST_CASE("key and chords from a synthesized i-iv-V-i progression in A minor") {
+    Signal s;
+    s.rate = 22050;
+    s.samples.assign(size_t(32 * s.rate), 0.0f);
+    const std::vector<std::vector<int>> prog = {{57, 60, 64}, {62, 65, 69}, {64, 68, 71}, {57, 60, 64}};  // Am Dm E Am
+    for (int bar = 0; bar < 16; ++bar) test::add_notes(s.samples, s.rate, bar * 2.0, bar * 2.0 + 1.95, prog[size_t(bar % 4)], 0.05f);
+    auto d = run(s);
+    CHECK(d.audio.key == "A");
+    CHECK(d.audio.mode == "minor");
+    std::vector<std::string> labels;
+    for (const auto& ch : d.audio.chords) labels.push_back(ch.label);
+    CHECK(std::count(labels.begin(), labels.end(), "Am") >= 4);
+    CHECK(std::count(labels.begin(), labels.end(), "Dm") >= 2);
+    CHECK(std::count(labels.begin(), labels.end(), "E") >= 2);
+}
+
+TEST_CASE("a C major triad is labelled C") {
+    Signal s;
+    s.rate = 22050;
+    s.samples.assign(size_t(8 * s.rate), 0.0f);
+    test::add_notes(s.samples, s.rate, 0, 8, {48, 60, 64, 67}, 0.05f);
+    auto d = run(s);
+    REQUIRE_FALSE(d.audio.chords.empty());
+    CHECK(d.audio.chords.front().label == "C");
+}
+
+TEST_CASE("stereo: identical channels have zero width, decorrelated sides are wide") {
+    auto mono = test::click_track(120, 20);
+    auto same = test::to_stereo(mono, 0.0f);
+    auto d = run(same);
+    CHECK(d.production.mean_width == doctest::Approx(0.0).epsilon(1e-6));
+    CHECK(d.production.correlation == doctest::Approx(1.0).epsilon(1e-3));
+    auto wide = run(test::to_stereo(mono, 1.0f));
+    CHECK(wide.production.mean_width > 0.3);
+    CHECK(wide.production.correlation < 0.5);
+}
+
+TEST_CASE("loudness: a -20 dBFS 1 kHz stereo sine measures -20 LUFS") {
+    Signal s;
+    s.rate = 48000;
+    s.channels = 2;
+    s.samples.resize(size_t(20 * s.rate) * 2);
+    const double a = std::pow(10.0, -20.0 / 20.0);
+    for (size_t i = 0; i < s.samples.size() / 2; ++i) {
+        float v = float(a * std::sin(2 * std::numbers::pi * 1000.0 * double(i) / s.rate));
+        s.samples[2 * i] = s.samples[2 * i + 1] = v;
+    }
+    auto d = run(s);
+    CHECK(d.production.integrated_lufs == doctest::Approx(-20.0).epsilon(0.02));
+    CHECK(d.production.sample_peak_dbfs == doctest::Approx(-20.0).epsilon(0.01));
+    CHECK(d.production.loudness_range_lu < 1.0);
+}
+
+TEST_CASE("structure: a splice A-B-A finds both boundaries and repeats the label") {
+    // A: C major chords with clicks at 120 BPM; B: F# minor pad plus noise at another level.
+    Signal s;
+    s.rate = 22050;
+    const double seg = 24;
+    s.samples.assign(size_t(3 * seg * s.rate), 0.0f);
+    auto clicks = test::click_track(120, 3 * seg, s.rate);
+    uint32_t st = 99;
+    for (int part = 0; part < 3; ++part) {
+        const double t0 = part * seg, t1 = t0 + seg;
+        if (part != 1) {
+            for (double t = t0; t < t1; t += 2) test::add_notes(s.samples, s.rate, t, t + 1.9, {48, 52, 55, 60}, 0.04f);
+            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += clicks.samples[i];
+        } else {
+            test::add_notes(s.samples, s.rate, t0, t1, {54, 57, 61, 66}, 0.02f);
+            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += 0.15f * test::noise(st);
+        }
+    }
+    auto d = run(s);
+    const auto& secs = d.structure.sections;
+    REQUIRE(secs.size() >= 3);
+    auto near = [&](double t) {
+        return std::any_of(secs.begin(), secs.end(), [&](const dna::Section& x) { return std::abs(x.start_s - t) < 3.0; });
+    };
+    CHECK(near(seg));
+    CHECK(near(2 * seg));
+    auto label_at = [&](double t) {
+        for (const auto& x : secs)
+            if (t >= x.start_s && t < x.end_s) return x.label;
+        return std::string();
+    };
+    CHECK(label_at(seg * 0.5) == label_at(seg * 2.5));
+    CHECK(label_at(seg * 0.5) != label_at(seg * 1.5));
+}
+
+TEST_CASE("vectors have the documented lengths and finite values") {
+    auto d = run(test::to_stereo(test::click_track(128, 30), 0.5f));
+    CHECK(d.vectors.audio.size() == dna::dimensions(dna::Space::audio).size());
+    CHECK(d.vectors.structure.size() == dna::dimensions(dna::Space::structure).size());
+    CHECK(d.vectors.emotion.size() == dna::dimensions(dna::Space::emotion).size());
+    CHECK(d.vectors.production.size() == dna::dimensions(dna::Space::production).size());
+    REQUIRE(d.vectors.sections.size() == d.structure.sections.size());
+    for (const auto& v : d.vectors.sections) CHECK(v.size() == dna::dimensions(dna::Space::section).size());
+    for (float x : d.vectors.audio) CHECK(std::isfinite(x));
+}
+
+TEST_CASE("rates and channel counts: 8 kHz mono and 96 kHz 6-channel analyze") {
+    auto low = test::click_track(100, 20, 8000);
+    auto d = run(low);
+    REQUIRE(d.audio.bpm.has_value());
+    CHECK(*d.audio.bpm == doctest::Approx(100).epsilon(0.02));
+    Signal six;
+    six.rate = 96000;
+    six.channels = 6;
+    auto c = test::click_track(100, 15, 96000);
+    six.samples.assign(c.samples.size() * 6, 0.0f);
+    for (size_t i = 0; i < c.samples.size(); ++i)
+        for (int ch = 0; ch < 6; ++ch) six.samples[i * 6 + size_t(ch)] = ch == 3 ? 0.0f : c.samples[i] * 0.5f;
+    auto d6 = run(six);
+    REQUIRE(d6.audio.bpm.has_value());
+    CHECK(*d6.audio.bpm == doctest::Approx(100).epsilon(0.02));
+    CHECK(d6.channels == 6);
+}

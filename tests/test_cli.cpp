@@ -1,0 +1,101 @@
+// End-to-end: the hitdna binary on generated fixtures, compared with a golden output.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "hitdna/core/subprocess.hpp"
+#include "signals.hpp"
+
+using namespace hitdna;
+
+namespace {
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+}  // namespace
+
+TEST_CASE("cli: analyze a fixture and match the golden JSON") {
+    test::TempDir dir;
+    const auto wav = dir.file("click120.wav");
+    test::write_audio(wav, test::to_stereo(test::click_track(120, 20), 0.3f));
+    auto r = core::run_process({HITDNA_BIN, "analyze", "-f", "json", "--vectors", wav});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.empty());
+    auto got = nlohmann::json::parse(r.out);
+    got["file"] = "click120.wav";  // the temporary directory differs per run
+    const std::string golden_path = std::string(HITDNA_SOURCE_DIR) + "/tests/golden/click120.json";
+    if (std::getenv("HITDNA_UPDATE_GOLDEN")) {
+        std::ofstream(golden_path) << got.dump(2) << "\n";
+    }
+    auto want = nlohmann::json::parse(slurp(golden_path));
+    if (got != want) {
+        auto patch = nlohmann::json::diff(want, got);
+        FAIL_CHECK("output differs from tests/golden/click120.json (HITDNA_UPDATE_GOLDEN=1 rewrites it): " << patch.dump().substr(0, 2000));
+    }
+}
+
+TEST_CASE("cli: a batch continues past bad files and exits with the documented code") {
+    test::TempDir dir;
+    const auto good = dir.file("good.wav");
+    test::write_audio(good, test::click_track(100, 8));
+    {
+        std::ofstream f(dir.file("bad.mp3"));
+        f << "plain text, not audio\n";
+    }
+    auto r = core::run_process({HITDNA_BIN, "analyze", "-f", "jsonl", dir.file("missing.ogg"), good, dir.file("bad.mp3")});
+    CHECK(r.exit_code == 3);  // the first failure is an I/O error (missing file)
+    std::istringstream lines(r.out);
+    std::string line;
+    int n = 0;
+    while (std::getline(lines, line)) {
+        auto j = nlohmann::json::parse(line);
+        CHECK(j["file"].get<std::string>() == good);
+        ++n;
+    }
+    CHECK(n == 1);
+    CHECK(r.err.find(dir.file("missing.ogg")) != std::string::npos);
+    CHECK(r.err.find(dir.file("bad.mp3")) != std::string::npos);
+    CHECK(r.err.find("2 of 3 files failed") != std::string::npos);
+}
+
+TEST_CASE("cli: paths from stdin with -, usage errors exit 2") {
+    auto usage = core::run_process({HITDNA_BIN, "analyze", "--format", "yaml", "x.wav"});
+    CHECK(usage.exit_code == 2);
+    auto none = core::run_process({HITDNA_BIN, "analyze"});
+    CHECK(none.exit_code == 2);
+    auto dims = core::run_process({HITDNA_BIN, "analyze", "--list-dimensions"});
+    CHECK(dims.exit_code == 0);
+    CHECK(dims.out.find("audio\t0\ttempo_log2") != std::string::npos);
+}
+
+TEST_CASE("man page documents every vector dimension and every flag of --help") {
+    const auto man = slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-analyze.1");
+    REQUIRE_FALSE(man.empty());
+    auto dims = core::run_process({HITDNA_BIN, "analyze", "--list-dimensions"});
+    std::istringstream in(dims.out);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string space, idx, name;
+        std::getline(f, space, '\t');
+        std::getline(f, idx, '\t');
+        std::getline(f, name, '\t');
+        // roff escapes '-' and may not escape '_'; compare on the bare name.
+        CHECK_MESSAGE(man.find(name) != std::string::npos, "man page lacks dimension " << name);
+    }
+    auto help = core::run_process({HITDNA_BIN, "analyze", "--help"});
+    for (const char* flag : {"--format", "--vectors", "--jobs", "--timeline-hop", "--min-bpm", "--max-bpm", "--no-ffmpeg", "--list-dimensions"}) {
+        CHECK(help.out.find(flag) != std::string::npos);
+        std::string roff = std::string(flag);
+        std::string escaped;
+        for (char c : roff) escaped += c == '-' ? std::string("\\-") : std::string(1, c);
+        const bool documented = man.find(escaped) != std::string::npos || man.find(roff) != std::string::npos;
+        CHECK_MESSAGE(documented, "man page lacks " << flag);
+    }
+}

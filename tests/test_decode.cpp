@@ -1,0 +1,84 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/audio/source.hpp"
+#include "hitdna/core/error.hpp"
+#include "signals.hpp"
+
+using namespace hitdna;
+
+namespace {
+ErrorKind kind_of(const std::string& path, const audio::OpenOptions& o = {}) {
+    try {
+        analysis::AnalyzeOptions ao;
+        ao.open = o;
+        analysis::analyze_file(path, ao);
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find(path) != std::string::npos);  // names the file
+        CHECK(std::string(e.what()).find('\n') == std::string::npos);  // one line
+        return e.kind();
+    }
+    FAIL("no error for " << path);
+    return ErrorKind::internal;
+}
+}  // namespace
+
+TEST_CASE("decode: WAV, FLAC and OGG written by libsndfile round-trip") {
+    test::TempDir dir;
+    auto s = test::to_stereo(test::click_track(120, 12), 0.2f);
+    for (const char* ext : {"wav", "flac", "ogg"}) {
+        CAPTURE(ext);
+        const auto path = dir.file(std::string("clicks.") + ext);
+        test::write_audio(path, s);
+        auto src = audio::open(path);
+        CHECK(src->info().sample_rate == 44100);
+        CHECK(src->info().channels == 2);
+        std::vector<float> buf(4096 * 2);
+        size_t total = 0, n;
+        while ((n = src->read(buf.data(), 4096)) > 0) total += n;
+        CHECK(double(total) == doctest::Approx(12 * 44100).epsilon(0.01));
+        CHECK_FALSE(src->truncated());
+    }
+}
+
+TEST_CASE("bad input: one clear error naming the file") {
+    test::TempDir dir;
+    CHECK(kind_of(dir.file("missing.wav")) == ErrorKind::io);
+    CHECK(kind_of(dir.path) == ErrorKind::io);
+    {
+        std::ofstream(dir.file("empty.wav")).flush();
+        CHECK(kind_of(dir.file("empty.wav")) == ErrorKind::decode);
+    }
+    {
+        std::ofstream f(dir.file("notes.mp3"));
+        f << "These are my shopping notes, not an MP3 file.\n";
+    }
+    CHECK(kind_of(dir.file("notes.mp3")) == ErrorKind::decode);
+    audio::OpenOptions no_ffmpeg;
+    no_ffmpeg.allow_ffmpeg = false;
+    {
+        std::ofstream f(dir.file("song.m4a"));
+        f << std::string(4096, 'x');
+    }
+    CHECK(kind_of(dir.file("song.m4a"), no_ffmpeg) == ErrorKind::decode);
+}
+
+TEST_CASE("a truncated OGG yields a DNA flagged truncated, or a clean decode error") {
+    test::TempDir dir;
+    auto s = test::to_stereo(test::click_track(120, 30), 0.2f);
+    const auto path = dir.file("cut.ogg");
+    test::write_audio(path, s);
+    const auto size = std::filesystem::file_size(path);
+    std::filesystem::resize_file(path, size / 2);
+    try {
+        auto d = analysis::analyze_file(path);
+        CHECK(d.duration_s < 25);
+        CHECK(d.duration_s > 5);
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::decode);
+        CHECK(std::string(e.what()).find(path) != std::string::npos);
+    }
+}
