@@ -60,10 +60,17 @@ TEST_CASE("bad input: one clear error naming the file") {
     audio::OpenOptions no_ffmpeg;
     no_ffmpeg.allow_ffmpeg = false;
     {
-        std::ofstream f(dir.file("song.m4a"));
-        f << std::string(4096, 'x');
+        std::ofstream f(dir.file("song.m4a"), std::ios::binary);
+        const char header[] = {0, 0, 0, 0x20, 'f', 't', 'y', 'p', 'M', '4', 'A', ' '};
+        f.write(header, sizeof header);
+        f << std::string(4096, '\x01');
     }
     CHECK(kind_of(dir.file("song.m4a"), no_ffmpeg) == ErrorKind::decode);
+    try {
+        audio::open(dir.file("song.m4a"), no_ffmpeg);
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("cannot decode") != std::string::npos);
+    }
 }
 
 TEST_CASE("a truncated OGG yields a DNA flagged truncated, or a clean decode error") {

@@ -227,7 +227,8 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
                 on += onset_at(od, beats[i]);
                 off += onset_at(od, 0.5 * (beats[i] + beats[i + 1]));
             }
-            const double ratio = off / std::max(on, 1e-9);
+            // Symmetric: the tracker may have locked onto either the kicks or the snares.
+            const double ratio = std::min(on, off) / std::max(std::max(on, off), 1e-9);
             if (chosen * 2 <= 200 && ratio > 0.8) chosen *= 2;
         }
     }

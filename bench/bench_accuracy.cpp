@@ -1,0 +1,243 @@
+// Accuracy benchmark: hitdna against aubio (Debian's aubio-tools) on the same files, same run.
+//   tempo: Acc1 (within 4 %) and Acc2 (also x2, x1/2, x3, x1/3) on real songs and on fixtures
+//   key:   exact and MIREX-weighted score on GM renders of known key
+//   sections: boundary hit-rate F-measure at +-3 s (interior boundaries) on real splices
+// Usage: bench_accuracy [--music DIR] [--work DIR] [--annotations TSV] [--no-aubio] [-v] [--check]
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "fixtures.hpp"
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/core/subprocess.hpp"
+
+using namespace hitdna;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Tally {
+    int n = 0, acc1 = 0, acc2 = 0;
+    void add(double truth, std::optional<double> est) {
+        ++n;
+        if (!est) return;
+        const double r = *est / truth;
+        const bool a1 = std::abs(r - 1) <= 0.04;
+        bool a2 = a1;
+        for (double f : {2.0, 0.5, 3.0, 1.0 / 3.0}) a2 |= std::abs(r / f - 1) <= 0.04;
+        acc1 += a1;
+        acc2 += a2;
+    }
+    std::string str() const {
+        char b[64];
+        std::snprintf(b, sizeof b, "%5.1f %% / %5.1f %%", n ? 100.0 * acc1 / n : 0.0, n ? 100.0 * acc2 / n : 0.0);
+        return b;
+    }
+};
+
+std::optional<double> aubio_tempo(const std::string& aubio, const std::string& path, double& seconds) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = core::run_process({aubio, "tempo", path});
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r.exit_code != 0) return std::nullopt;
+    std::istringstream in(r.out);
+    std::string line;
+    std::optional<double> bpm;
+    while (std::getline(in, line))
+        if (line.find("bpm") != std::string::npos) bpm = std::atof(line.c_str());
+    if (bpm && *bpm <= 0) bpm.reset();
+    return bpm;
+}
+
+int key_index(const std::string& key) {  // "A minor" -> 0..23
+    static const char* names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+    auto sp = key.find(' ');
+    if (sp == std::string::npos) return -1;
+    std::string tonic = key.substr(0, sp);
+    for (int i = 0; i < 12; ++i)
+        if (tonic == names[i]) return i + (key.substr(sp + 1) == "minor" ? 12 : 0);
+    return -1;
+}
+
+// MIREX key score: 1 same, 0.5 fifth above, 0.3 relative, 0.2 parallel, 0 otherwise.
+double key_score(int ref, int est) {
+    if (est < 0) return 0;
+    if (ref == est) return 1;
+    const int rt = ref % 12, et = est % 12;
+    const bool rm = ref >= 12, em = est >= 12;
+    if (rm == em && et == (rt + 7) % 12) return 0.5;
+    if (!rm && em && et == (rt + 9) % 12) return 0.3;
+    if (rm && !em && et == (rt + 3) % 12) return 0.3;
+    if (rt == et && rm != em) return 0.2;
+    return 0;
+}
+
+struct Boundary {
+    int hits = 0, est = 0, ref = 0;
+    void add(const std::vector<double>& ref_b, const std::vector<double>& est_b, double window) {
+        std::vector<bool> used(est_b.size(), false);
+        for (double r : ref_b) {
+            int best = -1;
+            double bd = window;
+            for (size_t i = 0; i < est_b.size(); ++i)
+                if (!used[i] && std::abs(est_b[i] - r) <= bd) {
+                    bd = std::abs(est_b[i] - r);
+                    best = int(i);
+                }
+            if (best >= 0) {
+                used[size_t(best)] = true;
+                ++hits;
+            }
+        }
+        est += int(est_b.size());
+        ref += int(ref_b.size());
+    }
+    double p() const { return est ? double(hits) / est : 0; }
+    double r() const { return ref ? double(hits) / ref : 0; }
+    double f() const { return p() + r() > 0 ? 2 * p() * r() / (p() + r()) : 0; }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string music = std::getenv("HITDNA_MUSIC_DIR") ? std::getenv("HITDNA_MUSIC_DIR") : std::string(std::getenv("HOME") ? std::getenv("HOME") : "/tmp") + "/.cache/hitdna/music";
+    std::string work = "bench-fixtures";
+    std::string annotations = std::string(HITDNA_SOURCE_DIR) + "/data/eval/tempo_real.tsv";
+    bool use_aubio = true, verbose = false, check = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << a << " needs a value\n";
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--music") music = next();
+        else if (a == "--work") work = next();
+        else if (a == "--annotations") annotations = next();
+        else if (a == "--no-aubio") use_aubio = false;
+        else if (a == "-v" || a == "--verbose") verbose = true;
+        else if (a == "--check") check = true;
+        else {
+            std::cerr << "usage: bench_accuracy [--music DIR] [--work DIR] [--annotations TSV] [--no-aubio] [-v] [--check]\n";
+            return 2;
+        }
+    }
+    fs::create_directories(work);
+    const std::string aubio = use_aubio ? core::find_executable("aubio") : "";
+    if (use_aubio && aubio.empty()) std::cerr << "bench: aubio not found (apt-get install aubio-tools); peer column empty\n";
+
+    std::vector<bench::Fixture> fixtures;
+    std::vector<std::string> real_songs;
+    {
+        std::ifstream in(annotations);
+        if (!in) std::cerr << "bench: cannot read " << annotations << "\n";
+        std::string line;
+        int missing = 0;
+        while (std::getline(in, line)) {
+            if (line.empty() || line[0] == '#' || line.rfind("package\t", 0) == 0) continue;
+            std::vector<std::string> col;
+            std::istringstream ls(line);
+            std::string c;
+            while (std::getline(ls, c, '\t')) col.push_back(c);
+            if (col.size() < 3) continue;
+            const std::string path = music + "/" + col[0] + "/" + col[1];
+            if (!fs::exists(path)) {
+                ++missing;
+                continue;
+            }
+            fixtures.push_back({path, "real", std::atof(col[2].c_str()), "", {}, col.size() > 5 ? col[5] : ""});
+            real_songs.push_back(path);
+        }
+        if (missing) std::cerr << "bench: " << missing << " annotated songs not found under " << music << " (run scripts/fetch-music.sh --eval)\n";
+    }
+    for (auto& f : bench::make_click_tracks(work)) fixtures.push_back(f);
+    for (auto& f : bench::make_renders(work, "/usr/share/sounds/sf2/TimGM6mb.sf2")) fixtures.push_back(f);
+    for (auto& f : bench::make_splices(work, real_songs, 10)) fixtures.push_back(f);
+
+    std::map<std::string, Tally> ours, theirs;
+    std::map<std::string, double> our_time, their_time;
+    double key_exact = 0, key_weighted = 0;
+    int key_n = 0;
+    Boundary b3, b05;
+    std::vector<std::string> misses;
+    for (const auto& fx : fixtures) {
+        const std::string set = fx.kind == "real" ? "real" : fx.kind == "splice" ? "splice" : "fixture";
+        auto t0 = std::chrono::steady_clock::now();
+        dna::Dna d;
+        try {
+            d = analysis::analyze_file(fx.path);
+        } catch (const std::exception& e) {
+            std::cerr << "bench: " << e.what() << "\n";
+            continue;
+        }
+        our_time[set] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::optional<double> peer;
+        if (fx.bpm > 0) {
+            ours[set].add(fx.bpm, d.audio.bpm);
+            if (!aubio.empty()) {
+                double secs = 0;
+                peer = aubio_tempo(aubio, fx.path, secs);
+                their_time[set] += secs;
+                theirs[set].add(fx.bpm, peer);
+            }
+            const bool ok1 = d.audio.bpm && std::abs(*d.audio.bpm / fx.bpm - 1) <= 0.04;
+            if (!ok1) {
+                char b[512];
+                std::snprintf(b, sizeof b, "%-7s truth %6.2f  hitdna %6.2f  aubio %6.2f  %s", set.c_str(), fx.bpm,
+                              d.audio.bpm.value_or(0), peer.value_or(0), fs::path(fx.path).filename().c_str());
+                misses.push_back(b);
+            }
+        }
+        std::string est_key = d.audio.key.empty() ? "" : d.audio.key + " " + d.audio.mode;
+        if (!fx.key.empty()) {
+            ++key_n;
+            const double s = key_score(key_index(fx.key), key_index(est_key));
+            key_weighted += s;
+            key_exact += s == 1;
+            if (s < 1) misses.push_back("key     truth " + fx.key + "  hitdna " + (est_key.empty() ? "none" : est_key) + "  " + fs::path(fx.path).filename().string());
+        }
+        std::vector<double> est_b;
+        for (size_t i = 1; i < d.structure.sections.size(); ++i) est_b.push_back(d.structure.sections[i].start_s);
+        if (fx.kind == "splice") {
+            b3.add(fx.boundaries, est_b, 3.0);
+            b05.add(fx.boundaries, est_b, 0.5);
+        }
+        if (verbose) {
+            std::printf("%-7s %-40s truth %6.2f hitdna %6.2f aubio %6.2f key %-9s est %-9s sections %zu\n", set.c_str(),
+                        fs::path(fx.path).filename().c_str(), fx.bpm, d.audio.bpm.value_or(0), peer.value_or(0), fx.key.c_str(),
+                        est_key.c_str(), d.structure.sections.size());
+            std::fflush(stdout);
+        }
+    }
+    std::printf("\nmisses (tempo outside 4 %%, keys not exact):\n");
+    for (const auto& m : misses) std::printf("  %s\n", m.c_str());
+    std::printf("\n%-34s %-22s %-22s\n", "tempo Acc1 / Acc2", "hitdna", aubio.empty() ? "aubio (not run)" : "aubio tempo");
+    for (const char* set : {"real", "fixture"}) {
+        std::printf("  %-12s n=%-4d               %-22s %-22s\n", set, ours[set].n, ours[set].str().c_str(), theirs[set].str().c_str());
+    }
+    std::printf("key (GM renders, n=%d)             exact %.1f %%, MIREX weighted %.1f %%   (aubio: no key estimator)\n", key_n,
+                key_n ? 100 * key_exact / key_n : 0.0, key_n ? 100 * key_weighted / key_n : 0.0);
+    std::printf("section boundaries (splices, n=%d refs) F@3 s %.3f (P %.3f R %.3f), F@0.5 s %.3f   (aubio: none)\n", b3.ref, b3.f(),
+                b3.p(), b3.r(), b05.f());
+    std::printf("analysis time (s)                   ");
+    for (auto& [k, v] : our_time) std::printf("%s %.1f  ", k.c_str(), v);
+    std::printf("| aubio ");
+    for (auto& [k, v] : their_time) std::printf("%s %.1f  ", k.c_str(), v);
+    std::printf("\n");
+    if (check) {
+        const auto& r = ours["real"];
+        const auto& a = theirs["real"];
+        bool pass = r.n > 0 && r.acc1 >= 0.85 * r.n && r.acc2 >= 0.95 * r.n && (aubio.empty() || (r.acc1 > a.acc1 && r.acc2 >= a.acc2));
+        std::printf("goal (real: Acc1 >= 85 %%, Acc2 >= 95 %%, ahead of aubio): %s\n", pass ? "met" : "NOT met");
+        return pass ? 0 : 1;
+    }
+    return 0;
+}

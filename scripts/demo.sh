@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job on a demo: install what is needed, build, fetch three freely licensed songs
+# from Debian's singularity-music package and print their Hit DNA summaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+music=$(scripts/fetch-music.sh --demo)
+dir="$music/singularity-music/usr/share/games/singularity/music"
+[[ -d "$dir" ]] || dir=$(dirname "$(find "$music/singularity-music" -name '*.ogg' | head -1)")
+mapfile -t songs < <(find "$dir" -name '*.ogg' | sort | head -3)
+echo "== hitdna analyze: ${#songs[@]} songs from singularity-music (Singularity game soundtrack," >&2
+echo "   CC-BY-SA-3.0; credits in $music/singularity-music/usr/share/doc/singularity-music/copyright)" >&2
+./build/apps/hitdna analyze --format text "${songs[@]}"
+echo "== the same as JSON Lines, piped: tempo, key and first hook per song" >&2
+./build/apps/hitdna analyze --format jsonl "${songs[@]}" |
+  /usr/bin/python3 -c 'import json,sys
+for l in sys.stdin:
+    d=json.loads(l); a=d["audio"]; h=a["harmony"]
+    print(f"{d[\"file\"].rsplit(\"/\",1)[-1]:32} {a[\"bpm\"]} BPM  {h[\"key\"]} {h[\"mode\"]}  hook at {d[\"structure\"][\"first_hook_s\"]} s  {\" \".join(d[\"descriptors\"][:6])}")'

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds with warnings as errors and runs every test: the
+# doctest suite and schema check through ctest, then the libFuzzer target for a bounded time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+gen=()
+command -v ninja >/dev/null && gen=(-G Ninja)
+cmake -S . -B build-test "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DHITDNA_WERROR=ON >/dev/null
+cmake --build build-test -j "$(nproc)"
+(cd build-test && ctest --output-on-failure -j "$(nproc)")
+
+# Fuzzing decode + analyze with clang's libFuzzer, corpus in tests/fuzz-corpus.
+seconds=${HITDNA_FUZZ_SECONDS:-60}
+if [[ "$seconds" -gt 0 ]]; then
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DHITDNA_FUZZ=ON -DHITDNA_BUILD_TESTS=OFF -DHITDNA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-fuzz -j "$(nproc)" --target fuzz_analyze
+  corpus=$(mktemp -d)
+  cp tests/fuzz-corpus/* "$corpus"/
+  echo "fuzz: decode+analyze for ${seconds}s" >&2
+  ./build-fuzz/fuzz/fuzz_analyze -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$corpus" 2> build-fuzz/fuzz.log || { tail -50 build-fuzz/fuzz.log; exit 1; }
+  grep -E "stat::number_of_executed_units|Done" build-fuzz/fuzz.log | tail -2 >&2
+  rm -rf "$corpus"
+fi
