@@ -19,7 +19,7 @@ if [[ "$seconds" -gt 0 ]]; then
   corpus=$(mktemp -d)
   cp tests/fuzz-corpus/* "$corpus"/
   echo "fuzz: decode+analyze for ${seconds}s" >&2
-  ./build-fuzz/fuzz/fuzz_analyze -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+  LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp ./build-fuzz/fuzz/fuzz_analyze -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
     -print_final_stats=1 "$corpus" 2> build-fuzz/fuzz.log || { tail -50 build-fuzz/fuzz.log; exit 1; }
   grep -E "stat::number_of_executed_units|Done" build-fuzz/fuzz.log | tail -2 >&2
   rm -rf "$corpus"

@@ -169,7 +169,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     FeatureExtractor feat;
     Resampler rs(info.sample_rate, front);
     std::vector<float> block(k_block_frames * size_t(ch)), folded, mono;
-    long long total_frames = 0;
+    long long total_frames = 0, bad_samples = 0;
     float native_peak = 0;
     auto sink = [&](const float* x, size_t n) {
         prod.push(x, n);
@@ -186,7 +186,17 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
         if (n == 0) break;
         total_frames += (long long)n;
         float pk = 0;
-        for (size_t i = 0; i < n * size_t(ch); ++i) pk = std::max(pk, std::abs(block[i]));
+        for (size_t i = 0; i < n * size_t(ch); ++i) {
+            float& v = block[i];
+            // Float files may hold NaN/inf or wild values: zero the former, clamp at +-24 dBFS.
+            if (!std::isfinite(v)) {
+                v = 0;
+                ++bad_samples;
+            } else if (std::abs(v) > 16.0f) {
+                v = std::copysign(16.0f, v);
+            }
+            pk = std::max(pk, std::abs(v));
+        }
         native_peak = std::max(native_peak, pk);
         const float* stereo = block.data();
         if (ch > 2) {
@@ -216,6 +226,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     }
     if (total_frames == 0) throw Error(ErrorKind::decode, name + ": no audio frames decoded");
     rs.process(nullptr, 0, sink);
+    if (bad_samples > 0) d.warnings.push_back(std::to_string(bad_samples) + " non-finite samples (NaN/inf) replaced by silence");
     if (src.truncated()) {
         d.flags.push_back("truncated");
         d.warnings.push_back("truncated stream: " + src.truncation_reason());

@@ -52,7 +52,7 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         if (nn > 0)
             for (int i = 0; i < de; ++i) row[i] = float(row[i] / nn);
     }
-    const int K = std::clamp(int(std::round(p.kernel_s / mean_unit)), 2, 64);
+    const int K = int(std::clamp(std::round(p.kernel_s / std::max(mean_unit, 1e-3)), 2.0, 64.0));
     // Banded self-similarity: only |i - j| < 2K is ever needed.
     std::vector<float> band(size_t(n) * size_t(2 * K), 0.0f);
     for (int i = 0; i < n; ++i)
@@ -89,7 +89,7 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
     out.novelty = nov;
 
     // Peak picking: highest first, keeping a minimum gap, up to duration / mean_section_s.
-    const int gap = std::max(1, int(std::round(p.min_section_s / mean_unit)));
+    const int gap = int(std::clamp(std::round(p.min_section_s / std::max(mean_unit, 1e-3)), 1.0, 1e6));
     const int max_sections = std::max(1, int(in.duration_s / p.mean_section_s));
     std::vector<int> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
