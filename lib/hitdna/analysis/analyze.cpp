@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <numeric>
 
@@ -20,7 +22,11 @@ namespace {
 constexpr size_t k_block_frames = 16384;
 
 double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
-double round_to(double v, double step) { return std::round(v / step) * step; }
+// Rounds to a decimal step so that JSON prints 19.923, not 19.923000000000002.
+double round_to(double v, double step) {
+    const double inv = std::round(1.0 / step);
+    return std::round(v * inv) / inv;
+}
 
 // Streaming resampler of 1 or 2 interleaved channels to the analysis rate (libsoxr).
 class Resampler {
@@ -29,7 +35,8 @@ public:
         if (in_rate == int(k_analysis_rate_hz)) return;
         soxr_error_t err = nullptr;
         soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-        soxr_quality_spec_t q = soxr_quality_spec(SOXR_MQ, 0);
+        // LQ: 96 dB stop-band, ample for analysis; a third of MQ's cost.
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_LQ, 0);
         m_soxr = soxr_create(in_rate, k_analysis_rate_hz, unsigned(channels), &err, &io, &q, nullptr);
         if (err) throw Error(ErrorKind::internal, std::string("libsoxr: ") + err);
     }
@@ -185,17 +192,29 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
         size_t n = src.read(block.data(), k_block_frames);
         if (n == 0) break;
         total_frames += (long long)n;
-        float pk = 0;
+        // Peak and finiteness from the bit patterns: |x| orders like its bits, and the loop
+        // vectorizes. Float files may hold NaN/inf or wild values: zero the former and clamp
+        // at +-16 (+24 dBFS), on the rare block that needs it.
+        uint32_t max_bits = 0;
         for (size_t i = 0; i < n * size_t(ch); ++i) {
-            float& v = block[i];
-            // Float files may hold NaN/inf or wild values: zero the former, clamp at +-24 dBFS.
-            if (!std::isfinite(v)) {
-                v = 0;
-                ++bad_samples;
-            } else if (std::abs(v) > 16.0f) {
-                v = std::copysign(16.0f, v);
+            uint32_t b;
+            std::memcpy(&b, &block[i], 4);
+            max_bits = std::max(max_bits, b & 0x7fffffffu);
+        }
+        float pk;
+        std::memcpy(&pk, &max_bits, 4);
+        if (max_bits >= 0x7f800000u || pk > 16.0f) {
+            pk = 0;
+            for (size_t i = 0; i < n * size_t(ch); ++i) {
+                float& v = block[i];
+                if (!std::isfinite(v)) {
+                    v = 0;
+                    ++bad_samples;
+                } else if (std::abs(v) > 16.0f) {
+                    v = std::copysign(16.0f, v);
+                }
+                pk = std::max(pk, std::abs(v));
             }
-            pk = std::max(pk, std::abs(v));
         }
         native_peak = std::max(native_peak, pk);
         const float* stereo = block.data();
@@ -399,6 +418,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
         intensity[h] = float(0.55 * loud + 0.25 * dens + 0.2 * bright);
         tension[h] = float(0.35 * loud + 0.2 * dens + 0.2 * bright + 0.25 * dissonance[h]);
     }
+    if (silent) std::fill(tension.begin(), tension.end(), 0.0f);
     intensity = smooth(intensity, std::max(1, int(std::round(1.5 / hop))));
     tension = smooth(tension, std::max(1, int(std::round(2.5 / hop))));
     em.intensity.resize(n_hops);
@@ -442,7 +462,10 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
             s += v;
             s2 += v * v;
         }
-        double m = s / double(n_units), sd = std::sqrt(std::max(1e-12, s2 / double(n_units) - m * m));
+        // A floor on the spread (0.02 for unit-norm chroma, 0.5 dB for MFCCs) keeps dimensions
+        // that barely change from amplifying noise into fake contrast.
+        const double floor_sd = k < 12 ? 0.02 : 0.5;
+        double m = s / double(n_units), sd = std::max(floor_sd, std::sqrt(std::max(0.0, s2 / double(n_units) - m * m)));
         for (size_t u = 0; u < n_units; ++u) {
             auto& v = si.unit_features[u * size_t(si.dim) + size_t(k)];
             v = float((v - m) / sd);
@@ -453,7 +476,8 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     const std::string hook = assign_roles(st.sections, d.duration_s);
     for (auto& s : st.sections) {
         s.start_s = round_to(s.start_s, 0.01);
-        s.end_s = round_to(s.end_s, 0.01);
+        s.end_s = std::min(round_to(s.end_s, 0.01), d.duration_s);
+        s.length_ratio = std::clamp((s.end_s - s.start_s) / std::max(d.duration_s, 1e-9), 0.0, 1.0);
         s.energy_lufs = round_to(s.energy_lufs, 0.1);
         s.length_ratio = round_to(s.length_ratio, 0.001);
         s.novelty = round_to(s.novelty, 0.001);
@@ -477,7 +501,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     if (!silent) detect_builds_drops(si, st.builds, st.drops);
     for (auto& e : st.builds) e.strength = round_to(e.strength, 0.001);
     for (auto& e : st.drops) e.strength = round_to(e.strength, 0.001);
-    st.surprise = round_to(surprise_factor(si), 0.001);
+    st.surprise = silent ? 0.0 : round_to(surprise_factor(si), 0.001);
 
     // Earworm (heuristic): a hook that returns often, repeats itself, sits on few chords and
     // carries a clear melodic line.
@@ -658,7 +682,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     p.loudness_range_lu = round_to(pr.loudness_range_lu, 0.1);
     p.sample_peak_dbfs = round_to(pr.sample_peak_dbfs, 0.1);
     p.crest_db = round_to(pr.sample_peak_dbfs - pr.rms_dbfs, 0.1);
-    p.plr_db = round_to(pr.sample_peak_dbfs - pr.integrated_lufs, 0.1);
+    p.plr_db = silent ? 0.0 : round_to(pr.sample_peak_dbfs - pr.integrated_lufs, 0.1);
     p.compression = silent ? "none" : p.plr_db < 8 ? "brickwall" : p.plr_db < 11 ? "heavy" : p.plr_db < 14 ? "moderate" : p.plr_db < 18 ? "light" : "dynamic";
 
     d.descriptors = dna::describe(d);

@@ -1,6 +1,6 @@
 #pragma once
 // Frame-level features, computed in one streaming pass so that memory does not grow with
-// the raw signal: only the per-frame features are kept (about 170 bytes per 23 ms frame).
+// the raw signal: only the per-frame features are kept (about 110 bytes per 23 ms frame).
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -13,7 +13,7 @@ constexpr double k_analysis_rate_hz = 22050.0;
 constexpr int k_n_fft = 1024;          // main STFT: 46.4 ms window, 21.5 Hz bins
 constexpr int k_hop = 512;             // 23.2 ms hop, 43.07 frames/s
 constexpr int k_chroma_n_fft = 4096;   // harmony STFT: 5.4 Hz bins, chroma down to 65 Hz
-constexpr int k_chroma_hop = 2048;     // 92.9 ms hop (50 % overlap)
+constexpr int k_chroma_hop = 4096;     // 185.8 ms hop (no overlap: chroma is a statistic)
 constexpr int k_n_mels = 40;
 constexpr int k_n_mfcc = 13;
 

@@ -1,6 +1,7 @@
 #include "hitdna/analysis/rhythm.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <numeric>
 
@@ -136,7 +137,9 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
         return r;
     }
     if (duration < 4.0) {
-        r.null_reason = "too short for tempo: " + std::to_string(duration).substr(0, 4) + " s (needs >= 4 s)";
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "too short for tempo: %.2f s (needs at least 4 s)", duration);
+        r.null_reason = buf;
         return r;
     }
     std::vector<double> o(onset_f.begin(), onset_f.end());
@@ -155,7 +158,8 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
         sd = std::sqrt(sd / double(oz.size()));
         const int w = std::max(1, int(std::round(0.05 * fps)));
         for (size_t i = 1; i + 1 < od.size(); ++i) {
-            if (od[i] < mean + 0.5 * sd) continue;
+            // Relative to the song, and at least 0.5 dB of mean flux: steady tones have none.
+            if (od[i] < mean + 0.5 * sd || od[i] < 0.5) continue;
             bool peak = true;
             for (int k = -w; k <= w && peak; ++k) {
                 long j = long(i) + k;
@@ -199,15 +203,18 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
             cands.push_back({bpm, b, b * prior(bpm)});
         }
     if (cands.empty()) {
-        r.null_reason = "no steady beat: no periodicity between 40 and 240 BPM";
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "no steady beat: no periodicity between %.0f and %.0f BPM", p.min_bpm, p.max_bpm);
+        r.null_reason = buf;
         return r;
     }
     std::sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& y) { return x.score > y.score; });
     const double beat_lag0 = 60.0 * fps / cands[0].bpm;
     r.pulse_clarity = std::clamp(interp(acf, beat_lag0), 0.0, 1.0);
     if (r.pulse_clarity < p.min_pulse_clarity) {
-        r.null_reason = "no steady beat: pulse clarity " + std::to_string(r.pulse_clarity).substr(0, 5) + " below " +
-                        std::to_string(p.min_pulse_clarity).substr(0, 4);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "no steady beat: pulse clarity %.3f below %.2f", r.pulse_clarity, p.min_pulse_clarity);
+        r.null_reason = buf;
         return r;
     }
     double total = 0;
@@ -229,7 +236,7 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
             }
             // Symmetric: the tracker may have locked onto either the kicks or the snares.
             const double ratio = std::min(on, off) / std::max(std::max(on, off), 1e-9);
-            if (chosen * 2 <= 200 && ratio > 0.8) chosen *= 2;
+            if (chosen * 2 <= std::min(200.0, p.max_bpm) && ratio > 0.8) chosen *= 2;
         }
     }
     const double period = 60.0 * fps / chosen;
@@ -242,7 +249,7 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
     if (r.beats_s.size() >= 8) {
         double spb = beat_period_regression(r.beats_s, 0, r.beats_s.size());
         if (spb > 0 && std::abs(60.0 / spb / chosen - 1) < 0.04) bpm = 60.0 / spb;
-        // Tempo curve: local regression over beats within +-4 s, every 8 beats.
+        // Tempo curve: local regression over beats within +-4 s, every 4 beats.
         std::vector<double> local;
         for (size_t i = 0; i < r.beats_s.size(); i += 4) {
             const double t = r.beats_s[i];

@@ -242,6 +242,8 @@ std::unique_ptr<Source> open(const std::string& path, const OpenOptions& options
                             ext == "wma" || ext == "alac")
                                ? "; ." + ext + " needs ffmpeg, which is not installed (apt-get install ffmpeg)"
                                : (options.allow_ffmpeg ? "; ffmpeg is not installed as a fallback" : "");
+        if (!options.allow_ffmpeg && !hint.empty() && hint.find("needs ffmpeg") != std::string::npos)
+            hint = "; ." + ext + " needs ffmpeg, which --no-ffmpeg disabled";
         throw Error(ErrorKind::decode, path + ": cannot decode (libsndfile: " + reason + ")" + hint);
     }
     return open_ffmpeg(ffmpeg, path, reason);

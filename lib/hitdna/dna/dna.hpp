@@ -38,7 +38,7 @@ struct AudioLayer {
     std::vector<double> beats_s;
     double timeline_hop_s = 1.0;
     std::vector<float> energy_lufs;     // per timeline hop
-    std::vector<Event> energy_moments;  // "peak", "dip", "rise", "fall"
+    std::vector<Event> energy_moments;  // "peak" (loud) or "dip" (quiet), with prominence
     double dynamic_span_lu = 0;         // p95 - p10 of energy_lufs
     std::vector<std::array<float, 7>> spectrum_db;  // per hop, per band (dB, power re full scale)
     std::string key;                    // "C", "C#", ... or "" when atonal/silent
@@ -110,7 +110,7 @@ struct ProductionLayer {
     double sample_peak_dbfs = -120;
     double crest_db = 0;              // peak to RMS, dB
     double plr_db = 0;                // peak to loudness ratio, dB
-    std::string compression;          // "brickwall", "heavy", "moderate", "light", "dynamic"
+    std::string compression;          // "brickwall", "heavy", "moderate", "light", "dynamic", "none" (silence)
 };
 
 struct Vectors {

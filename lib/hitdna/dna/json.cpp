@@ -13,7 +13,10 @@ namespace {
 using nlohmann::json;
 
 // Floats go through a decimal rounding so that 0.1f prints as 0.1, not 0.100000001.
-double r(double v, double step) { return std::isfinite(v) ? std::round(v / step) * step : 0.0; }
+double r(double v, double step) {
+    const double inv = std::round(1.0 / step);
+    return std::isfinite(v) ? std::round(v * inv) / inv : 0.0;
+}
 
 json floats(const std::vector<float>& v, double step) {
     json a = json::array();

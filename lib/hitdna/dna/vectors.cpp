@@ -30,7 +30,7 @@ const std::vector<Dimension> k_audio = {
     {"mfcc3", "mean MFCC 3 / 50"},
     {"mfcc4", "mean MFCC 4 / 50"},
     {"mfcc5", "mean MFCC 5 / 50"},
-    {"energy_arc_1", "loudness in the 1st eighth of the song relative to its integrated loudness, LU / 10"},
+    {"energy_arc_1", "loudness in the 1st eighth of the song relative to its integrated loudness, LU / 10, clamped to -3..3"},
     {"energy_arc_2", "same, 2nd eighth"},
     {"energy_arc_3", "same, 3rd eighth"},
     {"energy_arc_4", "same, 4th eighth"},
