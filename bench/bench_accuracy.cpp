@@ -148,7 +148,11 @@ int main(int argc, char** argv) {
             std::string c;
             while (std::getline(ls, c, '\t')) col.push_back(c);
             if (col.size() < 3) continue;
-            const std::string path = music + "/" + col[0] + "/" + col[1];
+            // "archive.pk3:inner/path" names a file inside a zip that fetch-music.sh unpacked
+            // into archive.pk3.d/.
+            std::string rel = col[1];
+            if (auto colon = rel.find(".pk3:"); colon != std::string::npos) rel = rel.substr(0, colon + 4) + ".d/" + rel.substr(colon + 5);
+            const std::string path = music + "/" + col[0] + "/" + rel;
             if (!fs::exists(path)) {
                 ++missing;
                 continue;

@@ -13,8 +13,13 @@ echo "== hitdna analyze: ${#songs[@]} songs from singularity-music (Singularity 
 echo "   CC-BY-SA-3.0; credits in $music/singularity-music/usr/share/doc/singularity-music/copyright)" >&2
 ./build/apps/hitdna analyze --format text "${songs[@]}"
 echo "== the same as JSON Lines, piped: tempo, key and first hook per song" >&2
-./build/apps/hitdna analyze --format jsonl "${songs[@]}" |
-  /usr/bin/python3 -c 'import json,sys
-for l in sys.stdin:
-    d=json.loads(l); a=d["audio"]; h=a["harmony"]
-    print(f"{d[\"file\"].rsplit(\"/\",1)[-1]:32} {a[\"bpm\"]} BPM  {h[\"key\"]} {h[\"mode\"]}  hook at {d[\"structure\"][\"first_hook_s\"]} s  {\" \".join(d[\"descriptors\"][:6])}")'
+summary=$(cat <<'PY'
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    a, h, s = d["audio"], d["audio"]["harmony"], d["structure"]
+    name = d["file"].rsplit("/", 1)[-1]
+    print(f"{name:28} {a['bpm']} BPM  {h['key']} {h['mode']}  first hook {s['first_hook_s']} s  {' '.join(d['descriptors'][:6])}")
+PY
+)
+./build/apps/hitdna analyze --format jsonl "${songs[@]}" | /usr/bin/python3 -c "$summary"

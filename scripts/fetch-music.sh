@@ -33,6 +33,10 @@ for p in "${pkgs[@]}"; do
   rm -rf "$music/$p"
   mkdir -p "$music/$p"
   dpkg-deb -x "$tmp"/"$p"_*.deb "$music/$p"
+  # Game archives (.pk3 = zip) hold music too: unpack X.pk3 into X.pk3.d/.
+  while IFS= read -r -d '' z; do
+    /usr/bin/python3 -m zipfile -e "$z" "$z.d" 2>/dev/null || true
+  done < <(find "$music/$p" -name '*.pk3' -print0)
   # Keep audio and licence texts only.
   find "$music/$p" -type f ! \( -iname '*.ogg' -o -iname '*.opus' -o -iname '*.mp3' -o -iname '*.flac' -o -iname '*.wav' -o -iname '*.mid' -o -name copyright \) -delete
   find "$music/$p" -type d -empty -delete

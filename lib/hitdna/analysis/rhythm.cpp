@@ -222,23 +222,6 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
     for (size_t i = 0; i < cands.size() && i < 5; ++i)
         r.candidates.push_back({std::round(cands[i].bpm * 10) / 10, cands[i].score / total});
     double chosen = cands[0].bpm;
-
-    // Metrical level: between the chosen tempo and its double, the double wins when the
-    // off-beats of the chosen grid are nearly as strong as its beats (kick/snare alternating).
-    {
-        const double period = 60.0 * fps / chosen;
-        auto beats = track_beats(od, period, p.tightness);
-        if (beats.size() >= 8) {
-            double on = 0, off = 0;
-            for (size_t i = 0; i + 1 < beats.size(); ++i) {
-                on += onset_at(od, beats[i]);
-                off += onset_at(od, 0.5 * (beats[i] + beats[i + 1]));
-            }
-            // Symmetric: the tracker may have locked onto either the kicks or the snares.
-            const double ratio = std::min(on, off) / std::max(std::max(on, off), 1e-9);
-            if (chosen * 2 <= std::min(200.0, p.max_bpm) && ratio > 0.8) chosen *= 2;
-        }
-    }
     const double period = 60.0 * fps / chosen;
     auto beat_frames = track_beats(od, period, p.tightness);
     r.confidence = std::clamp(r.pulse_clarity * 2.0, 0.0, 1.0) * (r.candidates.empty() ? 0 : r.candidates[0].weight);
