@@ -143,9 +143,11 @@ int worker(int argc, char** argv) {
             std::printf("%.6f\n", decode_only(argv[3]));
             return 0;
         }
-        if (mode == "analyze" && argc == 4) {
+        if ((mode == "analyze" || mode == "analyze-one-thread") && argc == 4) {
+            analysis::AnalyzeOptions options;
+            options.prefetch = mode == "analyze";
             auto t0 = std::chrono::steady_clock::now();
-            (void)analysis::analyze_file(argv[3]);
+            (void)analysis::analyze_file(argv[3], options);
             std::printf("%.6f\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
             return 0;
         }
@@ -198,7 +200,7 @@ int main(int argc, char** argv) {
 
     std::printf("3-minute 44.1 kHz stereo test files from %s\n", song.c_str());
     std::printf("median of %d runs, wall time, one process each (includes process start)\n\n", runs);
-    std::vector<double> t_ours_ogg, t_aubio_ogg, t_dec_ogg, t_ours_wav, t_aubio_wav, t_dec_wav, t_inproc_wav;
+    std::vector<double> t_ours_ogg, t_inproc_ogg, t_aubio_ogg, t_dec_ogg, t_ours_wav, t_aubio_wav, t_dec_wav, t_inproc_wav;
     long rss_3min = 0;
     for (int r = 0; r < runs; ++r) {
         auto a = run_child({hitdna_bin, "analyze", "-f", "json", "--jobs", "1", ogg});
@@ -215,12 +217,14 @@ int main(int argc, char** argv) {
         }
         t_dec_ogg.push_back(in_child({"decode", ogg}));
         t_dec_wav.push_back(in_child({"decode", wav}));
-        t_inproc_wav.push_back(in_child({"analyze", wav}));
+        t_inproc_wav.push_back(in_child({"analyze-one-thread", wav}));
+        t_inproc_ogg.push_back(in_child({"analyze", ogg}));
     }
     const double ours_ogg = median(t_ours_ogg), dec_ogg = median(t_dec_ogg), aub_ogg = median(t_aubio_ogg);
     std::printf("%-44s %8s %10s\n", "", "seconds", "x realtime");
     auto row = [](const char* what, double s) { std::printf("%-44s %8.3f %10.0f\n", what, s, s > 0 ? 180.0 / s : 0.0); };
     row("OGG: hitdna analyze (all four layers)", ours_ogg);
+    row("OGG: hitdna analyze (no process start)", median(t_inproc_ogg));
     row("OGG: aubio tempo (tempo only)", aub_ogg);
     row("OGG: decode only (libsndfile, no process start)", dec_ogg);
     row("WAV: hitdna analyze (process)", median(t_ours_wav));
@@ -228,7 +232,10 @@ int main(int argc, char** argv) {
     row("WAV: aubio tempo", median(t_aubio_wav));
     row("WAV: decode only", median(t_dec_wav));
     std::printf("\ngoal: OGG analyze <= aubio tempo: %s (%.3f vs %.3f s)\n", aubio.empty() ? "aubio missing" : ours_ogg <= aub_ogg ? "met" : "NOT met", ours_ogg, aub_ogg);
-    std::printf("goal: OGG analyze <= 2x decode: %s (%.2fx)\n", ours_ogg <= 2 * dec_ogg ? "met" : "NOT met", ours_ogg / dec_ogg);
+    // Like with like: both without process start.
+    const double inproc_ogg = median(t_inproc_ogg);
+    std::printf("goal: OGG analyze <= 2x decode: %s (%.2fx; decoding overlaps analysis on a second thread)\n",
+                inproc_ogg <= 2 * dec_ogg ? "met" : "NOT met", inproc_ogg / dec_ogg);
     std::printf("goal: WAV >= 500x realtime on one core: %s (%.0fx in-process, %.0fx with process start)\n",
                 180.0 / median(t_inproc_wav) >= 500 ? "met" : "NOT met", 180.0 / median(t_inproc_wav), 180.0 / median(t_ours_wav));
     std::printf("peak memory, 3-minute song: %.1f MB (goal <= 150 MB)\n", rss_3min / 1024.0);
@@ -239,12 +246,13 @@ int main(int argc, char** argv) {
         std::printf("peak memory, 60-minute WAV: %.1f MB in %.1f s (goal <= 400 MB)%s\n", l.max_rss_kb / 1024.0, l.wall_s,
                     l.exit_code == 0 ? "" : "  [FAILED]");
     }
-    // Parallel scaling: 4 files, --jobs 1 vs --jobs 2.
+    // Parallel scaling: 4 WAV files (decoding is negligible, so one thread per file), --jobs 1
+    // vs --jobs 2.
     std::vector<std::string> batch1 = {hitdna_bin, "analyze", "-f", "jsonl", "--jobs", "1"}, batch2 = batch1;
     batch2[5] = "2";
     for (int k = 0; k < 4; ++k) {
-        batch1.push_back(k % 2 ? wav : ogg);
-        batch2.push_back(k % 2 ? wav : ogg);
+        batch1.push_back(wav);
+        batch2.push_back(wav);
     }
     const double j1 = run_child(batch1).wall_s, j2 = run_child(batch2).wall_s;
     std::printf("--jobs scaling, 4 files: jobs=1 %.2f s, jobs=2 %.2f s, speed-up %.2fx on %u cores\n", j1, j2, j1 / j2,

@@ -2,6 +2,12 @@
 
 #include <soxr.h>
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -157,6 +163,100 @@ std::vector<dna::Event> extrema(const std::vector<float>& v, double hop_s, doubl
     return out;
 }
 
+// Decodes on a second thread, a few blocks ahead, so that decoding (the costly part for
+// Vorbis, Opus and MP3) overlaps with the analysis of earlier blocks.
+class PrefetchReader {
+public:
+    PrefetchReader(audio::Source& src, size_t block_frames, bool threaded)
+        : m_src(src), m_block(block_frames), m_threaded(threaded) {
+        if (m_threaded) m_thread = std::thread([this] { produce(); });
+    }
+    ~PrefetchReader() {
+        if (m_threaded) {
+            {
+                std::lock_guard<std::mutex> lock(m_mu);
+                m_stop = true;
+            }
+            m_cv.notify_all();
+            m_thread.join();
+        }
+    }
+    PrefetchReader(const PrefetchReader&) = delete;
+    PrefetchReader& operator=(const PrefetchReader&) = delete;
+
+    // Fills `out` with the next block; returns its frame count, 0 at the end. Rethrows what
+    // the decoder threw.
+    size_t next(std::vector<float>& out) {
+        const size_t ch = size_t(m_src.info().channels);
+        if (!m_threaded) {
+            out.resize(m_block * ch);
+            size_t n = m_src.read(out.data(), m_block);
+            return n;
+        }
+        std::unique_lock<std::mutex> lock(m_mu);
+        m_cv.wait(lock, [&] { return !m_queue.empty() || m_done; });
+        if (m_queue.empty()) {
+            if (m_error) std::rethrow_exception(m_error);
+            return 0;
+        }
+        if (!out.empty()) m_free.push_back(std::move(out));
+        out = std::move(m_queue.front().first);
+        size_t n = m_queue.front().second;
+        m_queue.pop_front();
+        lock.unlock();
+        m_cv.notify_all();
+        return n;
+    }
+
+private:
+    void produce() {
+        const size_t ch = size_t(m_src.info().channels);
+        for (;;) {
+            std::vector<float> buf;
+            {
+                std::unique_lock<std::mutex> lock(m_mu);
+                m_cv.wait(lock, [&] { return m_stop || m_queue.size() < k_depth; });
+                if (m_stop) return;
+                if (!m_free.empty()) {
+                    buf = std::move(m_free.back());
+                    m_free.pop_back();
+                }
+            }
+            buf.resize(m_block * ch);
+            size_t n = 0;
+            try {
+                n = m_src.read(buf.data(), m_block);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(m_mu);
+                m_error = std::current_exception();
+                m_done = true;
+                m_cv.notify_all();
+                return;
+            }
+            std::lock_guard<std::mutex> lock(m_mu);
+            if (n == 0) {
+                m_done = true;
+                m_cv.notify_all();
+                return;
+            }
+            m_queue.emplace_back(std::move(buf), n);
+            m_cv.notify_all();
+        }
+    }
+
+    static constexpr size_t k_depth = 4;
+    audio::Source& m_src;
+    size_t m_block;
+    bool m_threaded;
+    std::thread m_thread;
+    std::mutex m_mu;
+    std::condition_variable m_cv;
+    std::deque<std::pair<std::vector<float>, size_t>> m_queue;
+    std::vector<std::vector<float>> m_free;
+    bool m_stop = false, m_done = false;
+    std::exception_ptr m_error;
+};
+
 }  // namespace
 
 dna::Dna analyze_source(audio::Source& src, const std::string& name, const AnalyzeOptions& opt) {
@@ -175,7 +275,8 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     ProductionStream prod(int(k_analysis_rate_hz), front, opt.timeline_hop_s);
     FeatureExtractor feat;
     Resampler rs(info.sample_rate, front);
-    std::vector<float> block(k_block_frames * size_t(ch)), folded, mono;
+    std::vector<float> block, folded, mono;
+    PrefetchReader reader(src, k_block_frames, opt.prefetch && std::thread::hardware_concurrency() >= 2);
     long long total_frames = 0, bad_samples = 0;
     float native_peak = 0;
     auto sink = [&](const float* x, size_t n) {
@@ -189,7 +290,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
         feat.push(mono.data(), n);
     };
     for (;;) {
-        size_t n = src.read(block.data(), k_block_frames);
+        size_t n = reader.next(block);
         if (n == 0) break;
         total_frames += (long long)n;
         // Peak and finiteness from the bit patterns: |x| orders like its bits, and the loop

@@ -11,6 +11,7 @@ namespace hitdna::analysis {
 
 struct AnalyzeOptions {
     double timeline_hop_s = 1.0;   // resolution of every curve over time
+    bool prefetch = true;          // decode on a second thread, overlapping the analysis
     audio::OpenOptions open;
     TempoParams tempo;
     StructureParams structure;
