@@ -78,6 +78,24 @@ double key_score(int ref, int est) {
     return 0;
 }
 
+// Pairwise frame-label agreement (mir_eval.segment.pairwise): frames every 0.5 s; a pair is
+// "same" when both fall in segments with the same label.
+struct Pairwise {
+    double same_both = 0, same_ref = 0, same_est = 0;
+    void add(const std::vector<int>& ref, const std::vector<int>& est) {
+        for (size_t i = 0; i < ref.size(); ++i)
+            for (size_t j = i + 1; j < ref.size(); ++j) {
+                const bool r = ref[i] == ref[j], e = est[i] == est[j];
+                same_both += r && e;
+                same_ref += r;
+                same_est += e;
+            }
+    }
+    double p() const { return same_est ? same_both / same_est : 0; }
+    double r() const { return same_ref ? same_both / same_ref : 0; }
+    double f() const { return p() + r() > 0 ? 2 * p() * r() / (p() + r()) : 0; }
+};
+
 struct Boundary {
     int hits = 0, est = 0, ref = 0;
     void add(const std::vector<double>& ref_b, const std::vector<double>& est_b, double window) {
@@ -110,6 +128,8 @@ int main(int argc, char** argv) {
     std::string work = "bench-fixtures";
     std::string annotations = std::string(HITDNA_SOURCE_DIR) + "/data/eval/tempo_real.tsv";
     bool use_aubio = true, verbose = false, check = false;
+    std::string only;
+    analysis::AnalyzeOptions aopt;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -125,8 +145,16 @@ int main(int argc, char** argv) {
         else if (a == "--no-aubio") use_aubio = false;
         else if (a == "-v" || a == "--verbose") verbose = true;
         else if (a == "--check") check = true;
+        else if (a == "--only") only = next();
+        // Structure parameters, to explore them against the splices.
+        else if (a == "--kernel-s") aopt.structure.kernel_s = std::atof(next().c_str());
+        else if (a == "--min-section-s") aopt.structure.min_section_s = std::atof(next().c_str());
+        else if (a == "--mean-section-s") aopt.structure.mean_section_s = std::atof(next().c_str());
+        else if (a == "--label-similarity") aopt.structure.label_similarity = std::atof(next().c_str());
         else {
-            std::cerr << "usage: bench_accuracy [--music DIR] [--work DIR] [--annotations TSV] [--no-aubio] [-v] [--check]\n";
+            std::cerr << "usage: bench_accuracy [--music DIR] [--work DIR] [--annotations TSV] [--no-aubio] [-v] [--check]\n"
+                         "                      [--only real|click|render|splice] [--kernel-s S] [--min-section-s S]\n"
+                         "                      [--mean-section-s S] [--label-similarity C]\n";
             return 2;
         }
     }
@@ -157,7 +185,7 @@ int main(int argc, char** argv) {
                 ++missing;
                 continue;
             }
-            fixtures.push_back({path, "real", std::atof(col[2].c_str()), "", {}, col.size() > 5 ? col[5] : ""});
+            fixtures.push_back({path, "real", std::atof(col[2].c_str()), "", {}, {}, 0, col.size() > 5 ? col[5] : ""});
             real_songs.push_back(path);
         }
         if (missing) std::cerr << "bench: " << missing << " annotated songs not found under " << music << " (run scripts/fetch-music.sh --eval)\n";
@@ -171,13 +199,15 @@ int main(int argc, char** argv) {
     double key_exact = 0, key_weighted = 0;
     int key_n = 0;
     Boundary b3, b05;
+    Pairwise pairwise;
     std::vector<std::string> misses;
     for (const auto& fx : fixtures) {
+        if (!only.empty() && fx.kind != only) continue;
         const std::string set = fx.kind == "real" ? "real" : fx.kind == "splice" ? "splice" : "fixture";
         auto t0 = std::chrono::steady_clock::now();
         dna::Dna d;
         try {
-            d = analysis::analyze_file(fx.path);
+            d = analysis::analyze_file(fx.path, aopt);
         } catch (const std::exception& e) {
             std::cerr << "bench: " << e.what() << "\n";
             continue;
@@ -213,6 +243,24 @@ int main(int argc, char** argv) {
         if (fx.kind == "splice") {
             b3.add(fx.boundaries, est_b, 3.0);
             b05.add(fx.boundaries, est_b, 0.5);
+            std::vector<int> ref_l, est_l;
+            for (double t = 0.25; t < fx.duration_s; t += 0.5) {
+                size_t k = 0;
+                while (k < fx.boundaries.size() && t >= fx.boundaries[k]) ++k;
+                ref_l.push_back(fx.labels[k]);
+                int lab = -1;
+                for (const auto& sec : d.structure.sections)
+                    if (t >= sec.start_s && t < sec.end_s) lab = int(std::hash<std::string>{}(sec.label) % 1000003);
+                est_l.push_back(lab);
+            }
+            pairwise.add(ref_l, est_l);
+            if (verbose) {
+                std::printf("  splice truth:");
+                for (size_t k = 0; k < fx.labels.size(); ++k) std::printf(" %c@%.0f", 'A' + fx.labels[k], k ? fx.boundaries[k - 1] : 0.0);
+                std::printf("\n  hitdna:      ");
+                for (const auto& sec : d.structure.sections) std::printf(" %s@%.0f", sec.label.c_str(), sec.start_s);
+                std::printf("\n");
+            }
         }
         if (verbose) {
             std::printf("%-7s %-40s truth %6.2f hitdna %6.2f aubio %6.2f key %-9s est %-9s sections %zu\n", set.c_str(),
@@ -231,6 +279,7 @@ int main(int argc, char** argv) {
                 key_n ? 100 * key_exact / key_n : 0.0, key_n ? 100 * key_weighted / key_n : 0.0);
     std::printf("section boundaries (splices, n=%d refs) F@3 s %.3f (P %.3f R %.3f), F@0.5 s %.3f   (aubio: none)\n", b3.ref, b3.f(),
                 b3.p(), b3.r(), b05.f());
+    std::printf("section labels (splices) pairwise F %.3f (P %.3f R %.3f)\n", pairwise.f(), pairwise.p(), pairwise.r());
     std::printf("analysis time (s)                   ");
     for (auto& [k, v] : our_time) std::printf("%s %.1f  ", k.c_str(), v);
     std::printf("| aubio ");

@@ -112,7 +112,7 @@ std::vector<Fixture> make_click_tracks(const std::string& dir) {
             }
             write_wav(path, x, rate, 1);
         }
-        out.push_back({path, "click", bpm, "", {}, "generated click track"});
+        out.push_back({path, "click", bpm, "", {}, {}, 45, "generated click track"});
     }
     return out;
 }
@@ -187,7 +187,7 @@ std::vector<Fixture> make_renders(const std::string& dir, const std::string& sou
                 continue;
             }
         }
-        out.push_back({wav, "render", bpm, std::string(k_names[tonic]) + (minor ? " minor" : " major"), {},
+        out.push_back({wav, "render", bpm, std::string(k_names[tonic]) + (minor ? " minor" : " major"), {}, {}, 0,
                        groove == 0 ? "GM render, rock backbeat" : groove == 1 ? "GM render, four-on-the-floor" : "GM render, half-time"});
     }
     return out;
@@ -241,7 +241,9 @@ std::vector<Fixture> make_splices(const std::string& dir, const std::vector<std:
         }
         if (!ok) continue;
         if (!exists(path)) write_wav(path, mix, rate, 1);
-        out.push_back({path, "splice", 0, "", bounds, "excerpts of real songs spliced in a known order"});
+        Fixture fx{path, "splice", 0, "", bounds, {}, t, "excerpts of real songs spliced in a known order"};
+        fx.labels.assign(order.begin(), order.end());
+        out.push_back(fx);
     }
     return out;
 }

@@ -12,6 +12,8 @@ struct Fixture {
     double bpm = 0;                  // 0 = no tempo truth
     std::string key;                 // "A minor", "" = no key truth
     std::vector<double> boundaries;  // interior section boundaries (s); empty = none
+    std::vector<int> labels;         // splices: the excerpt of each segment (same = repeat)
+    double duration_s = 0;
     std::string note;
 };
 

@@ -162,6 +162,24 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         }
         out.sections[s].label = label;
     }
+    // Adjacent sections that got the same label are one section.
+    for (size_t s = 1; s < out.sections.size();) {
+        if (out.sections[s].label != out.sections[s - 1].label) {
+            ++s;
+            continue;
+        }
+        auto& prev = out.sections[s - 1];
+        const auto& cur = out.sections[s];
+        const double lp = prev.end_s - prev.start_s, lc = cur.end_s - cur.start_s;
+        prev.energy_lufs = (prev.energy_lufs * lp + cur.energy_lufs * lc) / std::max(lp + lc, 1e-9);
+        prev.end_s = cur.end_s;
+        prev.length_ratio = (prev.end_s - prev.start_s) / in.duration_s;
+        auto& pm = out.section_means[s - 1];
+        for (int k = 0; k < d; ++k) pm[size_t(k)] = pm[size_t(k)] * lp + out.section_means[s][size_t(k)] * lc;
+        normalize(pm);
+        out.sections.erase(out.sections.begin() + long(s));
+        out.section_means.erase(out.section_means.begin() + long(s));
+    }
     return out;
 }
 
@@ -183,29 +201,43 @@ std::string assign_roles(std::vector<dna::Section>& secs, double duration_s) {
     for (const auto& [label, c] : count) {
         double e = energy[label] / c;
         double score = (e - mean_energy) / 3.0 + 0.6 * std::min(c, 4) + (c >= 2 ? 1.0 : 0.0);
-        if (label == secs.front().label && c == 1) score -= 2;
+        // The opening is rarely the hook: only when it returns and is not quieter.
+        if (label == secs.front().label && (c == 1 || e < mean_energy)) score -= 2;
         if (score > best) {
             best = score;
             hook = label;
         }
     }
     if (secs.size() == 1) hook = "";
-    bool seen_hook = false;
+    // The bridge: at most one, a unique section after the first hook and before the last
+    // one, the most different from the rest (lowest energy-normalized novelty rank aside,
+    // the longest such section).
+    size_t first_hook = secs.size(), last_hook = secs.size();
+    for (size_t i = 0; i < secs.size(); ++i)
+        if (!hook.empty() && secs[i].label == hook) {
+            if (first_hook == secs.size()) first_hook = i;
+            last_hook = i;
+        }
+    size_t bridge = secs.size();
+    for (size_t i = first_hook + 1; i < last_hook && first_hook < secs.size(); ++i) {
+        if (count[secs[i].label] != 1 || secs[i].label == hook) continue;
+        if (bridge == secs.size() || secs[i].end_s - secs[i].start_s > secs[bridge].end_s - secs[bridge].start_s) bridge = i;
+    }
     for (size_t i = 0; i < secs.size(); ++i) {
         auto& s = secs[i];
         const bool unique = count[s.label] == 1;
+        const double len_s = s.end_s - s.start_s;
         if (!hook.empty() && s.label == hook) {
             s.role = "hook";
-            seen_hook = true;
-        } else if (i == 0 && secs.size() > 2 && (unique || s.energy_lufs < mean_energy - 2) && s.end_s - s.start_s < 0.2 * duration_s) {
+        } else if (i == 0 && secs.size() > 2 && (unique || s.energy_lufs < mean_energy - 2) && len_s < 0.2 * duration_s) {
             s.role = "intro";
-        } else if (i + 1 == secs.size() && secs.size() > 2 && (unique || s.energy_lufs < mean_energy - 2) && s.end_s - s.start_s < 0.2 * duration_s) {
+        } else if (i + 1 == secs.size() && secs.size() > 2 && (unique || s.energy_lufs < mean_energy - 2) && len_s < 0.2 * duration_s) {
             s.role = "outro";
-        } else if (i + 1 < secs.size() && secs[i + 1].label == hook && !hook.empty() &&
-                   s.end_s - s.start_s <= 0.6 * (len[hook] / count[hook]) + 4) {
-            s.role = "pre-hook";
-        } else if (seen_hook && unique && i + 1 < secs.size()) {
+        } else if (i == bridge) {
             s.role = "bridge";
+        } else if (i + 1 < secs.size() && secs[i + 1].label == hook && !hook.empty() &&
+                   len_s <= 0.6 * (len[hook] / count[hook]) + 4) {
+            s.role = "pre-hook";
         } else {
             s.role = "verse";
         }

@@ -7,10 +7,10 @@
 namespace hitdna::analysis {
 
 struct StructureParams {
-    double kernel_s = 8.0;        // half-width of the Foote checkerboard kernel
-    double min_section_s = 6.0;   // no two boundaries closer than this
-    double mean_section_s = 12.0; // at most duration / this many sections
-    double label_similarity = 0.55;  // cosine of section means above which sections share a label
+    double kernel_s = 10.0;       // half-width of the Foote checkerboard kernel
+    double min_section_s = 8.0;   // no two boundaries closer than this
+    double mean_section_s = 15.0; // at most duration / this many sections
+    double label_similarity = 0.5;   // cosine of section means above which sections share a label
 };
 
 struct StructureInput {
