@@ -1,11 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <sndfile.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/audio/source.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/subprocess.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
@@ -87,5 +91,59 @@ TEST_CASE("a truncated OGG yields a DNA flagged truncated, or a clean decode err
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::decode);
         CHECK(std::string(e.what()).find(path) != std::string::npos);
+    }
+}
+
+TEST_CASE("a 2-hour file analyzes with bounded memory") {
+    test::TempDir dir;
+    const std::string path = dir.file("two-hours.wav");
+    {
+        // 8 kHz mono, clicks at 100 BPM, written in chunks.
+        SF_INFO info{};
+        info.samplerate = 8000;
+        info.channels = 1;
+        info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+        SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+        REQUIRE(f != nullptr);
+        auto minute = test::click_track(100, 60, 8000, 0.0);
+        for (int m = 0; m < 120; ++m) sf_writef_float(f, minute.samples.data(), sf_count_t(minute.frames()));
+        sf_close(f);
+    }
+    auto d = analysis::analyze_file(path);
+    CHECK(d.duration_s == doctest::Approx(7200).epsilon(1e-4));
+    REQUIRE(d.audio.bpm.has_value());
+    CHECK(*d.audio.bpm == doctest::Approx(100).epsilon(0.02));
+    CHECK(d.audio.energy_lufs.size() == 7200);
+    // Peak memory of this whole test process stays far below what the raw signal would need
+    // at the analysis rate (7200 s x 22050 Hz x 4 bytes = 635 MB).
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    long hwm_kb = 0;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) hwm_kb = std::atol(line.c_str() + 6);
+    CHECK(hwm_kb > 0);
+    CHECK(hwm_kb < 400 * 1024);
+}
+
+TEST_CASE("M4A/AAC and WebM/Opus decode through ffmpeg when it is installed") {
+    const std::string ffmpeg = core::find_executable("ffmpeg");
+    if (ffmpeg.empty()) {
+        MESSAGE("ffmpeg not installed: skipped");
+        return;
+    }
+    test::TempDir dir;
+    const auto wav = dir.file("src.wav");
+    test::write_audio(wav, test::to_stereo(test::click_track(110, 20), 0.2f));
+    for (const char* name : {"song.m4a", "song.webm"}) {
+        CAPTURE(name);
+        const auto out = dir.file(name);
+        auto r = core::run_process({ffmpeg, "-nostdin", "-v", "error", "-i", wav, out});
+        REQUIRE(r.exit_code == 0);
+        auto d = analysis::analyze_file(out);
+        CHECK(d.decoder == "ffmpeg");
+        CHECK(d.channels == 2);
+        CHECK(d.duration_s == doctest::Approx(20).epsilon(0.02));
+        REQUIRE(d.audio.bpm.has_value());
+        CHECK(*d.audio.bpm == doctest::Approx(110).epsilon(0.02));
     }
 }

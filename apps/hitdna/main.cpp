@@ -15,6 +15,19 @@ int main(int argc, char** argv) {
         auto* sub = app.add_subcommand("analyze", "Compute the four-layer Hit DNA of audio files");
         runners[sub] = hitdna::cli::register_analyze(*sub);
     }
+    // An unknown first word gets a clearer message than CLI11's "A subcommand is required".
+    if (argc >= 2 && argv[1][0] != '-') {
+        bool known = false;
+        std::string names;
+        for (auto& [sub, run] : runners) {
+            known |= sub->get_name() == argv[1];
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+        }
+        if (!known) {
+            std::cerr << "hitdna: '" << argv[1] << "' is not a hitdna subcommand (available: " << names << ")\n";
+            return 2;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
