@@ -641,15 +641,21 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
 
     // ---- emotion ----
     {
+        // Thresholds relative to the song's own range (5th to 95th percentile), with an
+        // absolute floor: a release in a quiet ballad is a smaller fall than in an EDM track.
+        const double t_range = percentile(tension, 0.95) - percentile(tension, 0.05);
+        const double t_high = percentile(tension, 0.6);
+        const double i_range = percentile(intensity, 0.95) - percentile(intensity, 0.05);
+        const double i_high = percentile(intensity, 0.6);
         for (size_t h = 1; h + 1 < n_hops; ++h) {
-            // A release: tension falls >= 0.12 within 4 s after a local maximum.
-            bool is_max = tension[h] >= tension[h - 1] && tension[h] >= tension[h + 1];
+            // A release: tension falls by a third of its range within 6 s after a high point.
+            bool is_max = tension[h] >= tension[h - 1] && tension[h] >= tension[h + 1] && tension[h] >= t_high;
             if (!is_max) continue;
             double after = tension[h];
-            for (size_t k = h + 1; k < std::min(n_hops, h + size_t(std::round(4 / hop)) + 1); ++k) after = std::min(after, double(tension[k]));
+            for (size_t k = h + 1; k < std::min(n_hops, h + size_t(std::round(6 / hop)) + 1); ++k) after = std::min(after, double(tension[k]));
             double fall = tension[h] - after;
-            if (fall >= 0.12 && (em.releases.empty() || h * hop - em.releases.back().time_s > 6))
-                em.releases.push_back({round_to(h * hop, 0.01), round_to(clamp01(fall / 0.4), 0.001), "release"});
+            if (fall >= std::max(0.05, t_range / 3) && (em.releases.empty() || h * hop - em.releases.back().time_s > 8))
+                em.releases.push_back({round_to(h * hop, 0.01), round_to(clamp01(fall / std::max(t_range, 0.05)), 0.001), "release"});
         }
         double mi = 0;
         for (float v : intensity) mi += v;
@@ -680,8 +686,8 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
             size_t h = std::min(n_hops - 1, size_t(s.start_s / hop));
             size_t hp = h >= size_t(4 / hop) ? h - size_t(4 / hop) : 0;
             double lift = intensity[std::min(n_hops - 1, h + 2)] - intensity[hp];
-            if (primed && lift > 0.08 && intensity[h] > 0.5)
-                em.catharsis.push_back({s.start_s, round_to(clamp01(lift / 0.3), 0.001), "hook"});
+            if (primed && lift > std::max(0.04, i_range / 4) && intensity[std::min(n_hops - 1, h + 2)] >= i_high)
+                em.catharsis.push_back({s.start_s, round_to(clamp01(lift / std::max(i_range, 0.05)), 0.001), "hook"});
         }
         std::sort(em.catharsis.begin(), em.catharsis.end(), [](const auto& x, const auto& y) { return x.time_s < y.time_s; });
     }

@@ -250,13 +250,18 @@ void detect_builds_drops(const StructureInput& in, std::vector<dna::Event>& buil
     const size_t n = I.size();
     const double hop = in.hop_s;
     const int win = std::max(2, int(std::round(6.0 / hop)));
-    // Build: intensity rises by >= 0.25 across a 6 s window, rising in most steps.
+    std::vector<float> sorted(I.begin(), I.end());
+    std::sort(sorted.begin(), sorted.end());
+    const double range = sorted.empty() ? 0 : sorted[sorted.size() * 95 / 100] - sorted[sorted.size() * 5 / 100];
+    const double min_rise = std::max(0.12, 0.4 * range), min_jump = std::max(0.2, 0.5 * range);
+    // Build: intensity rises by 40 % of the song's range (at least 0.12) across a 6 s window,
+    // rising in most steps.
     size_t t = 0;
     while (t + size_t(win) < n) {
         double rise = I[t + size_t(win)] - I[t];
         int ups = 0;
         for (size_t k = t; k < t + size_t(win); ++k) ups += I[k + 1] > I[k] - 0.01;
-        if (rise >= 0.25 && ups >= win * 2 / 3) {
+        if (rise >= min_rise && ups >= win * 2 / 3) {
             size_t end = t + size_t(win);
             while (end + 1 < n && I[end + 1] >= I[end] - 0.01) ++end;
             builds.push_back({t * hop, std::min(1.0, double(I[end] - I[t])), "build"});
@@ -265,15 +270,15 @@ void detect_builds_drops(const StructureInput& in, std::vector<dna::Event>& buil
             ++t;
         }
     }
-    // Drop: within 2 s intensity jumps >= 0.35 over the preceding 3 s minimum, with the low
-    // end up >= 6 dB: the moment the beat and bass come back.
+    // Drop: within 2 s intensity jumps by half the song's range (at least 0.2) over the
+    // preceding 3 s minimum, with the low end up >= 6 dB: the moment beat and bass come back.
     for (size_t i = 1; i < n; ++i) {
         size_t lo = i >= size_t(3 / hop) ? i - size_t(3 / hop) : 0;
         double prev_min = *std::min_element(I.begin() + long(lo), I.begin() + long(i));
         double now_max = *std::max_element(I.begin() + long(i), I.begin() + long(std::min(n, i + size_t(2 / hop) + 1)));
         double prev_low = *std::min_element(in.low_db.begin() + long(lo), in.low_db.begin() + long(i));
         double now_low = *std::max_element(in.low_db.begin() + long(i), in.low_db.begin() + long(std::min(n, i + size_t(2 / hop) + 1)));
-        if (now_max - prev_min >= 0.35 && now_low - prev_low >= 6 && I[i] > I[i - 1] + 0.1) {
+        if (now_max - prev_min >= min_jump && now_low - prev_low >= 6 && I[i] > I[i - 1] + 0.05) {
             if (drops.empty() || i * hop - drops.back().time_s > 8)
                 drops.push_back({i * hop, std::min(1.0, now_max - prev_min), "drop"});
         }

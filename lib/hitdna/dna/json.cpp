@@ -164,8 +164,8 @@ std::string to_text(const Dna& d) {
     std::snprintf(buf, sizeof buf, "  loudness  %.1f LUFS integrated, LRA %.1f LU, peak %.1f dBFS, PLR %.1f dB (%s)\n",
                   p.integrated_lufs, p.loudness_range_lu, p.sample_peak_dbfs, p.plr_db, p.compression.c_str());
     o << buf;
-    std::snprintf(buf, sizeof buf, "  mix       sub %.1f%%, low end %.1f dB, sparkle %.1f%%, width %.2f (lows %.2f), reverb proxy %.2f\n",
-                  p.sub_presence * 100, p.low_end_db, p.sparkle * 100, p.mean_width, p.low_width, p.reverb_proxy);
+    std::snprintf(buf, sizeof buf, "  mix       sub %.1f%% of power, low end %.1f dB, sparkle %.1f dB, width %.2f (lows %.2f), reverb proxy %.2f\n",
+                  p.sub_presence * 100, p.low_end_db, p.sparkle_db, p.mean_width, p.low_width, p.reverb_proxy);
     o << buf;
     o << "  words    ";
     for (const auto& w : d.descriptors) o << " " << w;
