@@ -121,6 +121,49 @@ struct Boundary {
     double f() const { return p() + r() > 0 ? 2 * p() * r() / (p() + r()) : 0; }
 };
 
+// Integrated loudness and loudness range from ffmpeg's ebur128 filter, the reference meter.
+bool ffmpeg_loudness(const std::string& ffmpeg, const std::string& path, double& lufs, double& lra) {
+    auto r = core::run_process({ffmpeg, "-nostdin", "-hide_banner", "-i", path, "-af", "ebur128", "-f", "null", "-"});
+    auto summary = r.err.rfind("Summary:");
+    if (r.exit_code != 0 || summary == std::string::npos) return false;
+    std::istringstream in(r.err.substr(summary));
+    std::string line;
+    bool got_i = false, got_lra = false;
+    while (std::getline(in, line)) {
+        auto i = line.find("I:"), l = line.find("LRA:");
+        if (i != std::string::npos && !got_i) {
+            lufs = std::atof(line.c_str() + i + 2);
+            got_i = true;
+        } else if (l != std::string::npos && !got_lra && line.find("LRA low") == std::string::npos) {
+            lra = std::atof(line.c_str() + l + 4);
+            got_lra = true;
+        }
+    }
+    return got_i && got_lra;
+}
+
+// Beat F-measure at +-70 ms (mir_eval.beat.f_measure), beats before 5 s ignored on both sides.
+struct BeatScore {
+    int hits = 0, est = 0, ref = 0;
+    void add(const std::vector<double>& ref_b, const std::vector<double>& est_b) {
+        std::vector<double> r, e;
+        for (double t : ref_b) if (t >= 5) r.push_back(t);
+        for (double t : est_b) if (t >= 5) e.push_back(t);
+        std::vector<bool> used(e.size(), false);
+        for (double t : r) {
+            for (size_t i = 0; i < e.size(); ++i)
+                if (!used[i] && std::abs(e[i] - t) <= 0.07) {
+                    used[i] = true;
+                    ++hits;
+                    break;
+                }
+        }
+        est += int(e.size());
+        ref += int(r.size());
+    }
+    double f() const { return est + ref > 0 ? 2.0 * hits / (est + ref) : 0; }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,7 +228,7 @@ int main(int argc, char** argv) {
                 ++missing;
                 continue;
             }
-            fixtures.push_back({path, "real", std::atof(col[2].c_str()), "", {}, {}, 0, col.size() > 5 ? col[5] : ""});
+            fixtures.push_back({path, "real", std::atof(col[2].c_str()), "", {}, {}, 0, col.size() > 5 ? col[5] : "", {}, {}});
             real_songs.push_back(path);
         }
         if (missing) std::cerr << "bench: " << missing << " annotated songs not found under " << music << " (run scripts/fetch-music.sh --eval)\n";
@@ -200,6 +243,11 @@ int main(int argc, char** argv) {
     int key_n = 0;
     Boundary b3, b05;
     Pairwise pairwise;
+    BeatScore beat_clicks, beat_renders;
+    double chord_hits = 0, chord_frames = 0;
+    const std::string ffmpeg = core::find_executable("ffmpeg");
+    double lufs_err = 0, lra_err = 0, lufs_max_err = 0;
+    int lufs_n = 0;
     std::vector<std::string> misses;
     for (const auto& fx : fixtures) {
         if (!only.empty() && fx.kind != only) continue;
@@ -237,6 +285,29 @@ int main(int argc, char** argv) {
             key_weighted += s;
             key_exact += s == 1;
             if (s < 1) misses.push_back("key     truth " + fx.key + "  hitdna " + (est_key.empty() ? "none" : est_key) + "  " + fs::path(fx.path).filename().string());
+        }
+        if (!fx.beats.empty()) (fx.kind == "click" ? beat_clicks : beat_renders).add(fx.beats, d.audio.beats_s);
+        if (!fx.chords.empty()) {
+            // Frame-level (0.1 s) root + major/minor agreement, as mir_eval's majmin.
+            for (double t = 0.05; t < fx.duration_s; t += 0.1) {
+                std::string ref, est = "N";
+                for (const auto& [start, label] : fx.chords)
+                    if (t >= start) ref = label;
+                for (const auto& c : d.audio.chords)
+                    if (t >= c.start_s && t < c.end_s) est = c.label;
+                chord_hits += ref == est;
+                chord_frames += 1;
+            }
+        }
+        if (fx.kind == "real" && !ffmpeg.empty()) {
+            double lufs = 0, lra = 0;
+            if (ffmpeg_loudness(ffmpeg, fx.path, lufs, lra)) {
+                const double e = std::abs(lufs - d.production.integrated_lufs);
+                lufs_err += e;
+                lufs_max_err = std::max(lufs_max_err, e);
+                lra_err += std::abs(lra - d.production.loudness_range_lu);
+                ++lufs_n;
+            }
         }
         std::vector<double> est_b;
         for (size_t i = 1; i < d.structure.sections.size(); ++i) est_b.push_back(d.structure.sections[i].start_s);
@@ -279,6 +350,11 @@ int main(int argc, char** argv) {
                 key_n ? 100 * key_exact / key_n : 0.0, key_n ? 100 * key_weighted / key_n : 0.0);
     std::printf("section boundaries (splices, n=%d refs) F@3 s %.3f (P %.3f R %.3f), F@0.5 s %.3f   (aubio: none)\n", b3.ref, b3.f(),
                 b3.p(), b3.r(), b05.f());
+    std::printf("beats F-measure (+-70 ms)            clicks %.3f, GM renders %.3f   (aubio: not run for beats)\n", beat_clicks.f(), beat_renders.f());
+    std::printf("chords (GM renders, 0.1 s frames)   root+maj/min %.1f %%\n", chord_frames ? 100 * chord_hits / chord_frames : 0.0);
+    if (lufs_n)
+        std::printf("loudness vs ffmpeg ebur128 (real, n=%d) integrated: mean |diff| %.2f LU (max %.2f), LRA mean |diff| %.2f LU\n",
+                    lufs_n, lufs_err / lufs_n, lufs_max_err, lra_err / lufs_n);
     std::printf("section labels (splices) pairwise F %.3f (P %.3f R %.3f)\n", pairwise.f(), pairwise.p(), pairwise.r());
     std::printf("analysis time (s)                   ");
     for (auto& [k, v] : our_time) std::printf("%s %.1f  ", k.c_str(), v);

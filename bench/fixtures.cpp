@@ -112,7 +112,9 @@ std::vector<Fixture> make_click_tracks(const std::string& dir) {
             }
             write_wav(path, x, rate, 1);
         }
-        out.push_back({path, "click", bpm, "", {}, {}, 45, "generated click track"});
+        Fixture fx{path, "click", bpm, "", {}, {}, 45, "generated click track", {}, {}};
+        for (double t = 0.3; t < 45; t += 60.0 / bpm) fx.beats.push_back(t);
+        out.push_back(fx);
     }
     return out;
 }
@@ -187,8 +189,19 @@ std::vector<Fixture> make_renders(const std::string& dir, const std::string& sou
                 continue;
             }
         }
-        out.push_back({wav, "render", bpm, std::string(k_names[tonic]) + (minor ? " minor" : " major"), {}, {}, 0,
-                       groove == 0 ? "GM render, rock backbeat" : groove == 1 ? "GM render, four-on-the-floor" : "GM render, half-time"});
+        Fixture fx{wav, "render", bpm, std::string(k_names[tonic]) + (minor ? " minor" : " major"), {}, {}, 0,
+                   groove == 0 ? "GM render, rock backbeat" : groove == 1 ? "GM render, four-on-the-floor" : "GM render, half-time", {}, {}};
+        const double spb = 60.0 / bpm;
+        for (int b = 0; b < 24 * 4; ++b) fx.beats.push_back(b * spb);
+        // The progressions above, as labels: root and third decide major/minor.
+        const int maj_prog[8][2] = {{0, 4}, {5, 9}, {7, 11}, {0, 4}, {9, 12}, {5, 9}, {7, 11}, {0, 4}};
+        const int min_prog[8][2] = {{0, 3}, {5, 8}, {7, 11}, {0, 3}, {0, 3}, {8, 12}, {5, 8}, {7, 11}};
+        for (int bar = 0; bar < 24; ++bar) {
+            const auto& c = minor ? min_prog[bar % 8] : maj_prog[bar % 8];
+            fx.chords.push_back({bar * 4 * spb, std::string(k_names[(tonic + c[0]) % 12]) + (c[1] - c[0] == 3 ? "m" : "")});
+        }
+        fx.duration_s = 24 * 4 * spb;
+        out.push_back(fx);
     }
     return out;
 }
@@ -241,7 +254,7 @@ std::vector<Fixture> make_splices(const std::string& dir, const std::vector<std:
         }
         if (!ok) continue;
         if (!exists(path)) write_wav(path, mix, rate, 1);
-        Fixture fx{path, "splice", 0, "", bounds, {}, t, "excerpts of real songs spliced in a known order"};
+        Fixture fx{path, "splice", 0, "", bounds, {}, t, "excerpts of real songs spliced in a known order", {}, {}};
         fx.labels.assign(order.begin(), order.end());
         out.push_back(fx);
     }

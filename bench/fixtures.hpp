@@ -15,6 +15,8 @@ struct Fixture {
     std::vector<int> labels;         // splices: the excerpt of each segment (same = repeat)
     double duration_s = 0;
     std::string note;
+    std::vector<double> beats;       // exact beat times (s); empty = none
+    std::vector<std::pair<double, std::string>> chords;  // renders: chord start (s) and label
 };
 
 // Click tracks at 60..200 BPM (44.1 kHz WAV) into dir; returns them.
