@@ -46,16 +46,15 @@ struct ProductionStream::Impl {
     double hop_s;
     size_t hop_frames;
     ebur128_state* st = nullptr;
-    static constexpr int k_decimate = 32;
+    int k_decimate = 32;  // set per rate: the low-band filter runs near 1.4 kHz
     Biquad lp_l, lp_r;
     float dec_l = 0, dec_r = 0;
     int dec_n = 0;
     // Accumulators for the current hop.
     size_t in_hop = 0;
-    double sum_sq = 0, peak = 0, e_mid = 0, e_side = 0, e_ll = 0, e_rr = 0, e_lr = 0, le_mid = 0, le_side = 0;
+    double sum_sq = 0, e_mid = 0, e_side = 0, e_ll = 0, e_rr = 0, e_lr = 0, le_mid = 0, le_side = 0;
     long long total_frames = 0;
     double total_sq_acc = 0;
-    float max_peak = 0;
     ProductionRaw out;
 
     Impl(int r, int c, double h) : rate(r), channels(c), hop_s(h) {
@@ -63,8 +62,9 @@ struct ProductionStream::Impl {
         st = ebur128_init(static_cast<unsigned>(c), static_cast<unsigned long>(r),
                           EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_S);
         if (!st) throw Error(ErrorKind::internal, "libebur128: cannot initialise");
-        ebur128_set_max_window(st, static_cast<unsigned long>(std::max(3000.0, h * 1000)));
+        ebur128_set_max_window(st, static_cast<unsigned long>(std::lround(h * 1000)));
         if (c == 1) ebur128_set_channel(st, 0, EBUR128_CENTER);
+        k_decimate = std::max(1, r / 1400);
         lp_l = Biquad::lowpass(120.0, double(r) / k_decimate);
         lp_r = Biquad::lowpass(120.0, double(r) / k_decimate);
         out.hop_s = h;
@@ -75,11 +75,11 @@ struct ProductionStream::Impl {
     void close_hop() {
         const double n = static_cast<double>(in_hop) * channels;
         out.rms_db.push_back(static_cast<float>(to_db(sum_sq / std::max(1.0, n))));
-        double lufs = -70, st_lufs = -70;
+        // The loudness of exactly this hop (libebur128 sums its buffer over the window, so a
+        // 3 s short-term query per hop would read every sample three more times).
+        double lufs = -70;
         if (ebur128_loudness_window(st, static_cast<unsigned long>(std::lround(hop_s * 1000)), &lufs) != EBUR128_SUCCESS || !std::isfinite(lufs)) lufs = -70;
-        if (ebur128_loudness_shortterm(st, &st_lufs) != EBUR128_SUCCESS || !std::isfinite(st_lufs)) st_lufs = -70;
         out.loudness_lufs.push_back(static_cast<float>(std::max(lufs, -70.0)));
-        out.shortterm_lufs.push_back(static_cast<float>(std::max(st_lufs, -70.0)));
         if (channels >= 2) {
             const double denom = e_mid + e_side;
             out.width.push_back(denom > 1e-12 ? static_cast<float>(e_side / denom) : 0.0f);
@@ -93,7 +93,7 @@ struct ProductionStream::Impl {
             out.low_width.push_back(0);
         }
         in_hop = 0;
-        sum_sq = peak = e_mid = e_side = e_ll = e_rr = e_lr = le_mid = le_side = 0;
+        sum_sq = e_mid = e_side = e_ll = e_rr = e_lr = le_mid = le_side = 0;
     }
 
     void push(const float* x, size_t frames) {
@@ -102,48 +102,61 @@ struct ProductionStream::Impl {
             size_t n = std::min(frames - done, hop_frames - in_hop);
             const float* p = x + done * static_cast<size_t>(channels);
             ebur128_add_frames_float(st, p, n);
-            // Float accumulation within a block, double across blocks.
-            float sq = 0, pk = 0, em = 0, es = 0, ell = 0, err = 0, elr = 0, lem = 0, les = 0;
+            // Energies of L, R and L*R (mid and side follow from them), in 8 float lanes so
+            // that the compiler vectorizes; double across blocks.
+            constexpr int k_lanes = 8;
+            float ll_[k_lanes] = {}, rr_[k_lanes] = {}, lr_[k_lanes] = {};
+            double ell = 0, err = 0, elr = 0, lem = 0, les = 0;
             if (channels == 1) {
-                for (size_t i = 0; i < n; ++i) {
-                    sq += p[i] * p[i];
-                    pk = std::max(pk, std::abs(p[i]));
-                }
+                size_t i = 0;
+                for (; i + k_lanes <= n; i += k_lanes)
+                    for (int k = 0; k < k_lanes; ++k) ll_[k] += p[i + size_t(k)] * p[i + size_t(k)];
+                for (; i < n; ++i) ll_[0] += p[i] * p[i];
+                for (int k = 0; k < k_lanes; ++k) ell += ll_[k];
+                sum_sq += ell;
             } else {
-                for (size_t i = 0; i < n; ++i) {
+                size_t i = 0;
+                for (; i + k_lanes <= n; i += k_lanes)
+                    for (int k = 0; k < k_lanes; ++k) {
+                        const float l = p[2 * (i + size_t(k))], r = p[2 * (i + size_t(k)) + 1];
+                        ll_[k] += l * l;
+                        rr_[k] += r * r;
+                        lr_[k] += l * r;
+                    }
+                for (; i < n; ++i) {
                     const float l = p[2 * i], r = p[2 * i + 1];
-                    sq += l * l + r * r;
-                    pk = std::max(pk, std::max(std::abs(l), std::abs(r)));
-                    const float m = 0.5f * (l + r), sd = 0.5f * (l - r);
-                    em += m * m;
-                    es += sd * sd;
-                    ell += l * l;
-                    err += r * r;
-                    elr += l * r;
-                    // Low-band width on a 32x boxcar-decimated signal: the 120 Hz low-pass
-                    // then runs at ~690 Hz instead of per sample.
-                    dec_l += l;
-                    dec_r += r;
+                    ll_[0] += l * l;
+                    rr_[0] += r * r;
+                    lr_[0] += l * r;
+                }
+                for (int k = 0; k < k_lanes; ++k) {
+                    ell += ll_[k];
+                    err += rr_[k];
+                    elr += lr_[k];
+                }
+                // Low-band width on a boxcar-decimated signal (~1.4 kHz): the 120 Hz low-pass
+                // then runs once per k_decimate samples.
+                for (size_t k = 0; k < n; ++k) {
+                    dec_l += p[2 * k];
+                    dec_r += p[2 * k + 1];
                     if (++dec_n == k_decimate) {
-                        const float ll = float(lp_l.step(dec_l / k_decimate)), lr = float(lp_r.step(dec_r / k_decimate));
-                        const float lm = 0.5f * (ll + lr), ls = 0.5f * (ll - lr);
+                        const double lo_l = lp_l.step(dec_l / float(k_decimate)), lo_r = lp_r.step(dec_r / float(k_decimate));
+                        const double lm = 0.5 * (lo_l + lo_r), ls = 0.5 * (lo_l - lo_r);
                         lem += lm * lm;
                         les += ls * ls;
                         dec_l = dec_r = 0;
                         dec_n = 0;
                     }
                 }
+                sum_sq += ell + err;
+                e_mid += 0.25 * (ell + err + 2 * elr);
+                e_side += 0.25 * std::max(0.0, ell + err - 2 * elr);
+                e_ll += ell;
+                e_rr += err;
+                e_lr += elr;
+                le_mid += lem;
+                le_side += les;
             }
-            sum_sq += sq;
-            peak = std::max(peak, double(pk));
-            max_peak = std::max(max_peak, pk);
-            e_mid += em;
-            e_side += es;
-            e_ll += ell;
-            e_rr += err;
-            e_lr += elr;
-            le_mid += lem;
-            le_side += les;
             in_hop += n;
             done += n;
             if (in_hop == hop_frames) {
@@ -161,7 +174,6 @@ struct ProductionStream::Impl {
         double v = -70;
         if (ebur128_loudness_global(st, &v) == EBUR128_SUCCESS && std::isfinite(v)) out.integrated_lufs = std::max(v, -70.0);
         if (ebur128_loudness_range(st, &v) == EBUR128_SUCCESS && std::isfinite(v)) out.loudness_range_lu = v;
-        out.sample_peak_dbfs = 20 * std::log10(std::max(double(max_peak), 1e-6));
         out.rms_dbfs = to_db(total_sq_acc / std::max(1.0, double(total_frames) * channels));
         return std::move(out);
     }

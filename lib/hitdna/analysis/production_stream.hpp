@@ -13,10 +13,9 @@ struct ProductionRaw {
     bool stereo = false;
     double integrated_lufs = -70;   // LUFS, gated (BS.1770-4); -70 when below the gate
     double loudness_range_lu = 0;   // LU (EBU Tech 3342)
-    double sample_peak_dbfs = -120; // dBFS, max over channels of the stream it was given
+    double sample_peak_dbfs = -120; // dBFS; filled in by the caller from the original samples
     double rms_dbfs = -120;         // dBFS, all channels
     std::vector<float> loudness_lufs;   // per hop: K-weighted loudness of that hop (1 s window), LUFS
-    std::vector<float> shortterm_lufs;  // per hop: short-term loudness (3 s window ending at hop end)
     std::vector<float> rms_db;          // per hop, dBFS
     std::vector<float> width;           // per hop: side / (mid + side) energy, 0..1 (0 = mono)
     std::vector<float> correlation;     // per hop: L/R correlation, -1..1
