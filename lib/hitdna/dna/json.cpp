@@ -10,7 +10,8 @@
 namespace hitdna::dna {
 namespace {
 
-using nlohmann::json;
+// ordered_json keeps keys in the documented order (file, duration_s, ..., vectors).
+using json = nlohmann::ordered_json;
 
 // Floats go through a decimal rounding so that 0.1f prints as 0.1, not 0.100000001.
 double r(double v, double step) {
