@@ -51,6 +51,11 @@ public:
         sub.format = sfinfo.format & SF_FORMAT_SUBMASK;
         if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &sub, sizeof sub) == 0 && sub.name)
             m_info.format += std::string(" / ") + sub.name;
+        // MP3 lengths are estimates from the bit rate (no exact count without a Xing/LAME
+        // header): only a shortfall over 1 s and 2 % means a cut file. Other formats declare
+        // exact lengths.
+        const bool mpeg = (sfinfo.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG;
+        m_tolerance_frames = mpeg ? std::max<std::int64_t>(sfinfo.samplerate, sfinfo.frames / 50) : sfinfo.samplerate / 10;
         // Integer formats are scaled to [-1, 1); floats are passed through unclipped.
         sf_command(m_file, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
     }
@@ -71,7 +76,7 @@ public:
                     throw Error(ErrorKind::decode, m_path + ": " + sf_strerror(m_file));
                 m_truncated = true;
                 m_reason = sf_strerror(m_file);
-            } else if (m_info.frames > 0 && m_read < m_info.frames - m_info.sample_rate / 10) {
+            } else if (m_info.frames > 0 && m_info.frames - m_read > m_tolerance_frames) {
                 // The header promised more than the stream holds: a cut-off download.
                 m_truncated = true;
                 m_reason = "stream ends at " + std::to_string(m_read) + " of " +
@@ -88,6 +93,7 @@ private:
     std::string m_path;
     StreamInfo m_info;
     std::int64_t m_read = 0;
+    std::int64_t m_tolerance_frames = 0;
     bool m_done = false;
     bool m_truncated = false;
     std::string m_reason;
