@@ -186,3 +186,31 @@ TEST_CASE("rates and channel counts: 8 kHz mono and 96 kHz 6-channel analyze") {
     CHECK(*d6.audio.bpm == doctest::Approx(100).epsilon(0.02));
     CHECK(d6.channels == 6);
 }
+
+TEST_CASE("tempo curve follows a step from 100 to 125 BPM; beats follow it too") {
+    Signal s;
+    s.rate = 22050;
+    s.samples.assign(size_t(60 * s.rate), 0.0f);
+    uint32_t st = 4242;
+    for (double t = 0.2; t < 60; t += 60.0 / (t < 30 ? 100.0 : 125.0)) {
+        const size_t start = size_t(t * s.rate);
+        for (size_t i = 0; i < size_t(0.02 * s.rate) && start + i < s.samples.size(); ++i)
+            s.samples[start + i] += 0.6f * test::noise(st) * std::exp(-float(i) / (0.004f * float(s.rate)));
+    }
+    auto d = run(s);
+    const auto& curve = d.audio.tempo_curve;
+    REQUIRE(curve.size() > 20);
+    for (const auto& point : curve) {
+        CAPTURE(point[0]);
+        if (point[0] > 4 && point[0] < 26) CHECK(point[1] == doctest::Approx(100).epsilon(0.01));
+        if (point[0] > 34 && point[0] < 56) CHECK(point[1] == doctest::Approx(125).epsilon(0.01));
+    }
+    CHECK(d.audio.tempo_stability < 0.5);
+    std::vector<double> early, late;
+    const auto& b = d.audio.beats_s;
+    for (size_t i = 1; i < b.size(); ++i) (b[i] < 28 ? early : late).push_back(b[i] - b[i - 1]);
+    std::sort(early.begin(), early.end());
+    std::sort(late.begin(), late.end());
+    CHECK(early[early.size() / 2] == doctest::Approx(0.6).epsilon(0.03));
+    CHECK(late[late.size() * 3 / 4] == doctest::Approx(0.48).epsilon(0.03));
+}

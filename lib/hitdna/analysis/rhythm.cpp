@@ -8,6 +8,8 @@
 namespace hitdna::analysis {
 namespace {
 
+double median(std::vector<double> v);
+
 double interp(const std::vector<double>& a, double x) {
     if (x < 0) return 0;
     size_t i = static_cast<size_t>(x);
@@ -29,6 +31,7 @@ std::vector<double> moving_average(const std::vector<double>& x, int half) {
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
+    // (declared above for local_periods)
     std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
     return v[v.size() / 2];
 }
@@ -42,10 +45,11 @@ double onset_at(const std::vector<double>& o, double t) {
     return best;
 }
 
-// Ellis (2007) dynamic-programming beat tracker with a fixed period in frames.
-std::vector<double> track_beats(const std::vector<double>& o, double period, double tightness) {
+// Ellis (2007) dynamic-programming beat tracker; period[t] is the expected beat period (in
+// frames) at frame t, so that the tracker follows tempo changes the local tempo found.
+std::vector<double> track_beats(const std::vector<double>& o, const std::vector<double>& period, double tightness) {
     const size_t n = o.size();
-    if (n < 4 || period < 2) return {};
+    if (n < 4 || period.size() != n) return {};
     double sd = 0, mean = std::accumulate(o.begin(), o.end(), 0.0) / double(n);
     for (double v : o) sd += (v - mean) * (v - mean);
     sd = std::sqrt(sd / double(n));
@@ -54,14 +58,15 @@ std::vector<double> track_beats(const std::vector<double>& o, double period, dou
     for (size_t i = 0; i < n; ++i) local[i] = o[i] / sd;
     std::vector<double> score(n);
     std::vector<long> back(n, -1);
-    const long lo_off = long(std::round(period / 2)), hi_off = long(std::round(2 * period));
     for (size_t t = 0; t < n; ++t) {
+        const double per = period[t];
+        const long lo_off = long(std::round(per / 2)), hi_off = long(std::round(2 * per));
         double best = -1e30;
         long arg = -1;
-        for (long d = lo_off; d <= hi_off; ++d) {
+        for (long d = std::max(1L, lo_off); d <= hi_off; ++d) {
             long tau = long(t) - d;
             if (tau < 0) break;
-            double pen = std::log(double(d) / period);
+            double pen = std::log(double(d) / per);
             double s = score[size_t(tau)] - tightness * pen * pen;
             if (s > best) {
                 best = s;
@@ -74,7 +79,7 @@ std::vector<double> track_beats(const std::vector<double>& o, double period, dou
     // Start from the best-scoring frame in the last period that is a local maximum.
     size_t start = n - 1;
     double best = -1e30;
-    for (size_t t = n > size_t(period) ? n - size_t(period) : 0; t < n; ++t)
+    for (size_t t = n > size_t(period.back()) ? n - size_t(period.back()) : 0; t < n; ++t)
         if (score[t] > best) {
             best = score[t];
             start = t;
@@ -111,6 +116,77 @@ double beat_period_regression(const std::vector<double>& b, size_t i0, size_t i1
     }
     double den = n * sxx - sx * sx;
     return den > 0 ? (n * sxy - sx * sy) / den : 0;
+}
+
+// Local beat period (frames) every `step` frames: the autocorrelation of an 8 s window of
+// the onset envelope, searched within 0.74..1.35 x the global period's tempo (so the metrical
+// level cannot flip), plus half its value at twice the lag, refined by a parabola, then
+// median-smoothed over 5 steps. Windows without onsets take their neighbours' value.
+std::vector<double> local_periods(const std::vector<double>& od, double fps, double global_period, size_t step) {
+    const size_t n = od.size();
+    const size_t half = size_t(4.0 * fps);
+    const double lo = global_period / 1.35, hi = global_period / 0.74;
+    std::vector<double> per;
+    std::vector<bool> valid;
+    for (size_t c = 0; c < n; c += step) {
+        const size_t a = c > half ? c - half : 0, b = std::min(n, c + half);
+        std::vector<double> seg(od.begin() + long(a), od.begin() + long(b));
+        double m = std::accumulate(seg.begin(), seg.end(), 0.0) / std::max<size_t>(1, seg.size());
+        for (auto& v : seg) v -= m;
+        const int max_lag = int(std::ceil(4 * hi)) + 4;
+        if (seg.size() < size_t(2 * max_lag)) {
+            per.push_back(global_period);
+            valid.push_back(false);
+            continue;
+        }
+        auto acf = autocorrelation(seg, max_lag);
+        if (acf[0] <= 1e-12) {
+            per.push_back(global_period);
+            valid.push_back(false);
+            continue;
+        }
+        int best = -1;
+        double best_v = -1e30;
+        auto val = [&](int l) { return acf[size_t(l)] + 0.5 * interp(acf, 2.0 * l); };
+        for (int l = int(std::floor(lo)); l <= int(std::ceil(hi)) && l + 1 < max_lag; ++l) {
+            if (l < 2) continue;
+            double v = val(l);
+            if (v > best_v) {
+                best_v = v;
+                best = l;
+            }
+        }
+        if (best < 0 || best_v <= 0) {
+            per.push_back(global_period);
+            valid.push_back(false);
+            continue;
+        }
+        // Refine on the peak near four periods: a 1-frame error there is a quarter frame per beat.
+        int b4 = 4 * best;
+        for (int l = std::max(2, 4 * best - 3); l <= std::min(max_lag - 1, 4 * best + 3); ++l)
+            if (acf[size_t(l)] > acf[size_t(b4)]) b4 = l;
+        double y0 = acf[size_t(b4 - 1)], y1 = acf[size_t(b4)], y2 = acf[size_t(std::min(max_lag, b4 + 1))];
+        double den = y0 - 2 * y1 + y2;
+        double d = std::abs(den) > 1e-12 ? std::clamp(0.5 * (y0 - y2) / den, -0.5, 0.5) : 0.0;
+        per.push_back((b4 + d) / 4.0);
+        valid.push_back(true);
+    }
+    // Fill invalid windows from the nearest valid one.
+    for (size_t i = 0; i < per.size(); ++i) {
+        if (valid[i]) continue;
+        size_t l = i, r = i;
+        while (l > 0 && !valid[l]) --l;
+        while (r + 1 < per.size() && !valid[r]) ++r;
+        if (valid[l] && (!valid[r] || i - l <= r - i)) per[i] = per[l];
+        else if (valid[r]) per[i] = per[r];
+    }
+    std::vector<double> smooth(per.size());
+    for (size_t i = 0; i < per.size(); ++i) {
+        std::vector<double> w;
+        for (size_t k = i >= 2 ? i - 2 : 0; k <= std::min(per.size() - 1, i + 2); ++k) w.push_back(per[k]);
+        smooth[i] = median(w);
+    }
+    return smooth;
 }
 
 }  // namespace
@@ -223,35 +299,42 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
         r.candidates.push_back({std::round(cands[i].bpm * 10) / 10, cands[i].score / total});
     double chosen = cands[0].bpm;
     const double period = 60.0 * fps / chosen;
-    auto beat_frames = track_beats(od, period, p.tightness);
+    // Local tempo every second, interpolated to every frame for the beat tracker.
+    const size_t step = size_t(std::max(1.0, std::round(fps)));
+    const auto local = local_periods(od, fps, period, step);
+    std::vector<double> frame_period(od.size());
+    for (size_t t = 0; t < od.size(); ++t) {
+        const double x = double(t) / double(step);
+        const size_t i = std::min(local.size() - 1, size_t(x));
+        const double f = std::min(1.0, x - double(i));
+        frame_period[t] = i + 1 < local.size() ? local[i] * (1 - f) + local[i + 1] * f : local[i];
+    }
+    auto beat_frames = track_beats(od, frame_period, p.tightness);
     r.confidence = std::clamp(r.pulse_clarity * 2.0, 0.0, 1.0) * (r.candidates.empty() ? 0 : r.candidates[0].weight);
     for (double b : beat_frames) r.beats_s.push_back(b / fps);
 
-    // BPM by regression over the beats (sub-frame precision), robust to a few misses.
+    // Tempo curve every 2 s from the local tempo; stability from its spread.
+    std::vector<double> local_bpm;
+    for (size_t i = 0; i < local.size(); ++i) {
+        const double lb = 60.0 * fps / local[i];
+        local_bpm.push_back(lb);
+        if (i % 2 == 0) r.tempo_curve.push_back({std::round(double(i * step) / fps * 100) / 100, std::round(lb * 10) / 10});
+    }
+    const double median_bpm = median(local_bpm);
+    {
+        std::vector<double> dev;
+        for (double v : local_bpm) dev.push_back(std::abs(v / median_bpm - 1));
+        std::sort(dev.begin(), dev.end());
+        // 1 when three quarters of the song sit within 0 % of the median tempo, 0 at 5 %.
+        r.stability = dev.empty() ? 0.0 : std::clamp(1.0 - dev[dev.size() * 3 / 4] / 0.05, 0.0, 1.0);
+    }
+    // BPM: the global estimate, refined by the regression of beat time on beat index over
+    // all beats (sub-frame precision) when that agrees within 4 %; with a changing tempo the
+    // regression gives the average beat rate, and the global (predominant) tempo stays.
     double bpm = chosen;
     if (r.beats_s.size() >= 8) {
         double spb = beat_period_regression(r.beats_s, 0, r.beats_s.size());
         if (spb > 0 && std::abs(60.0 / spb / chosen - 1) < 0.04) bpm = 60.0 / spb;
-        // Tempo curve: local regression over beats within +-4 s, every 4 beats.
-        std::vector<double> local;
-        for (size_t i = 0; i < r.beats_s.size(); i += 4) {
-            const double t = r.beats_s[i];
-            size_t i0 = i, i1 = i;
-            while (i0 > 0 && r.beats_s[i0 - 1] >= t - 4) --i0;
-            while (i1 < r.beats_s.size() && r.beats_s[i1] <= t + 4) ++i1;
-            double s = beat_period_regression(r.beats_s, i0, i1);
-            if (s > 0) {
-                double lb = 60.0 / s;
-                r.tempo_curve.push_back({std::round(t * 100) / 100, std::round(lb * 10) / 10});
-                local.push_back(lb);
-            }
-        }
-        if (!local.empty()) {
-            double m = median(local);
-            std::vector<double> dev;
-            for (double v : local) dev.push_back(std::abs(v / m - 1));
-            r.stability = std::clamp(1.0 - median(dev) / 0.05, 0.0, 1.0);
-        }
     }
     r.bpm = std::round(bpm * 100) / 100;
 
