@@ -111,6 +111,27 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         if (far) picked.push_back(u);
     }
     std::sort(picked.begin(), picked.end());
+    // Homogeneous passages (one texture for minutes) have weak novelty everywhere: split any
+    // section longer than max_section_s at its strongest local novelty peak.
+    const int max_len = std::max(2 * gap + 1, int(std::round(p.max_section_s / mean_unit)));
+    for (bool changed = true; changed;) {
+        changed = false;
+        std::vector<int> b = {0};
+        b.insert(b.end(), picked.begin(), picked.end());
+        b.push_back(n);
+        for (size_t k = 0; k + 1 < b.size(); ++k) {
+            if (b[k + 1] - b[k] <= max_len) continue;
+            int best = -1;
+            for (int u = b[k] + gap; u <= b[k + 1] - gap; ++u) {
+                const bool local = nov[size_t(u)] >= nov[size_t(u - 1)] && (u + 1 >= n || nov[size_t(u)] >= nov[size_t(u + 1)]);
+                if (local && (best < 0 || nov[size_t(u)] > nov[size_t(best)])) best = u;
+            }
+            if (best < 0) best = (b[k] + b[k + 1]) / 2;
+            picked.push_back(best);
+            changed = true;
+        }
+        std::sort(picked.begin(), picked.end());
+    }
     std::vector<int> bounds = {0};
     bounds.insert(bounds.end(), picked.begin(), picked.end());
     bounds.push_back(n);
@@ -131,12 +152,28 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         out.section_means.push_back(mean);
         out.sections.push_back(sec);
     }
-    // Labels: each section joins the most similar earlier label above the threshold.
+    // Labels: each section joins the most similar earlier label above the threshold. The
+    // threshold adapts to the song: in a homogeneous song (every section alike) only the
+    // closest quarter of section pairs may share a label.
+    double threshold = p.label_similarity;
+    {
+        std::vector<double> sims;
+        for (size_t i = 0; i < out.section_means.size(); ++i)
+            for (size_t j = i + 1; j < out.section_means.size(); ++j) {
+                double c = 0;
+                for (int k = 0; k < d; ++k) c += out.section_means[i][size_t(k)] * out.section_means[j][size_t(k)];
+                sims.push_back(c);
+            }
+        if (sims.size() >= 6) {
+            std::sort(sims.begin(), sims.end());
+            threshold = std::max(threshold, sims[sims.size() * 3 / 4]);
+        }
+    }
     std::vector<std::vector<double>> label_means;
     std::vector<int> label_count;
     for (size_t s = 0; s < out.sections.size(); ++s) {
         int best = -1;
-        double best_sim = p.label_similarity;
+        double best_sim = threshold;
         for (size_t l = 0; l < label_means.size(); ++l) {
             double c = 0;
             for (int k = 0; k < d; ++k) c += label_means[l][size_t(k)] * out.section_means[s][size_t(k)];
@@ -162,9 +199,11 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         }
         out.sections[s].label = label;
     }
-    // Adjacent sections that got the same label are one section.
+    // Adjacent sections that got the same label are one section, unless that would make it
+    // longer than max_section_s (then they are a repeated phrase: A A).
     for (size_t s = 1; s < out.sections.size();) {
-        if (out.sections[s].label != out.sections[s - 1].label) {
+        if (out.sections[s].label != out.sections[s - 1].label ||
+            out.sections[s].end_s - out.sections[s - 1].start_s > p.max_section_s) {
             ++s;
             continue;
         }
@@ -185,24 +224,27 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
 
 std::string assign_roles(std::vector<dna::Section>& secs, double duration_s) {
     if (secs.empty()) return "";
-    std::map<std::string, int> count;
+    std::map<std::string, int> count, returns;  // returns: separate runs of the label
     std::map<std::string, double> energy, len;
-    for (const auto& s : secs) {
+    for (size_t i = 0; i < secs.size(); ++i) {
+        const auto& s = secs[i];
         ++count[s.label];
+        if (i == 0 || secs[i - 1].label != s.label) ++returns[s.label];
         energy[s.label] += s.energy_lufs;
         len[s.label] += s.end_s - s.start_s;
     }
     double mean_energy = 0;
     for (const auto& s : secs) mean_energy += s.energy_lufs * (s.end_s - s.start_s);
     mean_energy /= duration_s;
-    // Hook: the repeated label that is loudest, favouring more repeats; not the opening.
+    // Hook: the label that returns and is loudest, favouring more returns; not the opening.
     std::string hook;
     double best = -1e9;
     for (const auto& [label, c] : count) {
+        const int r = returns[label];
         double e = energy[label] / c;
-        double score = (e - mean_energy) / 3.0 + 0.6 * std::min(c, 4) + (c >= 2 ? 1.0 : 0.0);
-        // The opening is rarely the hook: only when it returns and is not quieter.
-        if (label == secs.front().label && (c == 1 || e < mean_energy)) score -= 2;
+        double score = (e - mean_energy) / 3.0 + 0.6 * std::min(r, 4) + (r >= 2 ? 1.0 : 0.0);
+        // The opening is rarely the hook: only when it comes back later and is not quieter.
+        if (label == secs.front().label && (r == 1 || e < mean_energy)) score -= 2;
         if (score > best) {
             best = score;
             hook = label;

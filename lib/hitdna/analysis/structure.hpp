@@ -10,6 +10,7 @@ struct StructureParams {
     double kernel_s = 10.0;       // half-width of the Foote checkerboard kernel
     double min_section_s = 8.0;   // no two boundaries closer than this
     double mean_section_s = 15.0; // at most duration / this many sections
+    double max_section_s = 45.0;  // longer sections are split at their strongest novelty peak
     double label_similarity = 0.5;   // cosine of section means above which sections share a label
 };
 
