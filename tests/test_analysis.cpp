@@ -166,7 +166,10 @@ TEST_CASE("vectors have the documented lengths and finite values") {
     CHECK(d.vectors.production.size() == dna::dimensions(dna::Space::production).size());
     REQUIRE(d.vectors.sections.size() == d.structure.sections.size());
     for (const auto& v : d.vectors.sections) CHECK(v.size() == dna::dimensions(dna::Space::section).size());
-    for (float x : d.vectors.audio) CHECK(std::isfinite(x));
+    for (const auto* v : {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production})
+        for (float x : *v) CHECK(std::isfinite(x));
+    for (const auto& v : d.vectors.sections)
+        for (float x : v) CHECK(std::isfinite(x));
 }
 
 TEST_CASE("rates and channel counts: 8 kHz mono and 96 kHz 6-channel analyze") {
@@ -209,6 +212,8 @@ TEST_CASE("tempo curve follows a step from 100 to 125 BPM; beats follow it too")
     std::vector<double> early, late;
     const auto& b = d.audio.beats_s;
     for (size_t i = 1; i < b.size(); ++i) (b[i] < 28 ? early : late).push_back(b[i] - b[i - 1]);
+    REQUIRE(early.size() > 10);
+    REQUIRE(late.size() > 10);
     std::sort(early.begin(), early.end());
     std::sort(late.begin(), late.end());
     CHECK(early[early.size() / 2] == doctest::Approx(0.6).epsilon(0.03));

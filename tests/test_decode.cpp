@@ -3,6 +3,7 @@
 #include <sndfile.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -88,10 +89,25 @@ TEST_CASE("a truncated OGG yields a DNA flagged truncated, or a clean decode err
         auto d = analysis::analyze_file(path);
         CHECK(d.duration_s < 25);
         CHECK(d.duration_s > 5);
+        CHECK(std::find(d.flags.begin(), d.flags.end(), "truncated") != d.flags.end());
+        REQUIRE_FALSE(d.warnings.empty());
+        CHECK(d.warnings.front().find("truncated") != std::string::npos);
     } catch (const Error& e) {
         CHECK(e.kind() == ErrorKind::decode);
         CHECK(std::string(e.what()).find(path) != std::string::npos);
     }
+}
+
+TEST_CASE("a WAV cut short is analyzed and flagged truncated") {
+    test::TempDir dir;
+    const auto path = dir.file("cut.wav");
+    test::write_audio(path, test::click_track(120, 20));
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+    auto d = analysis::analyze_file(path);
+    CHECK(d.duration_s == doctest::Approx(10).epsilon(0.01));
+    CHECK(std::find(d.flags.begin(), d.flags.end(), "truncated") != d.flags.end());
+    REQUIRE_FALSE(d.warnings.empty());
+    CHECK(d.warnings.front().find("data chunk declares") != std::string::npos);
 }
 
 TEST_CASE("a 2-hour file analyzes with bounded memory") {
@@ -134,7 +150,8 @@ TEST_CASE("M4A/AAC and WebM/Opus decode through ffmpeg when it is installed") {
     test::TempDir dir;
     const auto wav = dir.file("src.wav");
     test::write_audio(wav, test::to_stereo(test::click_track(110, 20), 0.2f));
-    for (const char* name : {"song.m4a", "song.webm"}) {
+    // A name with a colon must not be taken for an ffmpeg protocol.
+    for (const char* name : {"song.m4a", "song.webm", "Live: Song.m4a"}) {
         CAPTURE(name);
         const auto out = dir.file(name);
         auto r = core::run_process({ffmpeg, "-nostdin", "-v", "error", "-i", wav, out});

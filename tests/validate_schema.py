@@ -44,6 +44,10 @@ def main():
             "clip.wav": (44100, 1, 0.5, lambda t: (0.3 * math.sin(2 * math.pi * 440 * t),)),
             "low.wav": (8000, 1, 8, lambda t: (groove(t)[0],)),
             "six.wav": (96000, 6, 3, lambda t: groove(t)),
+            # one sample: every ratio over the duration must stay a number
+            "one-sample.wav": (8000, 1, 1 / 8000, lambda t: (0.2,)),
+            # eight identical channels: the fold-down is louder than any channel
+            "eight.wav": (48000, 8, 3, lambda t: (0.5 * math.sin(2 * math.pi * 440 * t),)),
         }
         for name, (rate, ch, secs, fn) in fixtures.items():
             path = os.path.join(d, name)
@@ -61,7 +65,7 @@ def main():
                 failures += bool(errors)
                 if not errors:
                     print(f"ok   {name} {' '.join(extra)}")
-    print(f"{10 - failures} passed, {failures} failed")
+    print(f"{2 * len(fixtures) - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 

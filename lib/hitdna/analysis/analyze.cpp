@@ -142,7 +142,9 @@ double percentile(std::vector<float> v, double q) {
 std::vector<dna::Event> extrema(const std::vector<float>& v, double hop_s, double min_prom, double scale) {
     std::vector<dna::Event> out;
     const size_t n = v.size();
-    const size_t w = 5;
+    // Windows in seconds, whatever the hop: +-5 s for the extremum, +-15 s for prominence.
+    const size_t w = size_t(std::max(1.0, std::round(5.0 / hop_s)));
+    const size_t pw = size_t(std::max(1.0, std::round(15.0 / hop_s)));
     for (size_t i = 1; i + 1 < n; ++i) {
         size_t lo = i >= w ? i - w : 0, hi = std::min(n - 1, i + w);
         bool is_max = true, is_min = true;
@@ -152,7 +154,7 @@ std::vector<dna::Event> extrema(const std::vector<float>& v, double hop_s, doubl
         }
         if (!is_max && !is_min) continue;
         // Prominence against the extremes 15 s either side.
-        size_t plo = i >= 15 ? i - 15 : 0, phi = std::min(n - 1, i + 15);
+        size_t plo = i >= pw ? i - pw : 0, phi = std::min(n - 1, i + pw);
         double left = v[i], right = v[i];
         for (size_t k = plo; k < i; ++k) left = is_max ? std::min(left, double(v[k])) : std::max(left, double(v[k]));
         for (size_t k = i + 1; k <= phi; ++k) right = is_max ? std::min(right, double(v[k])) : std::max(right, double(v[k]));
@@ -222,25 +224,25 @@ private:
                     m_free.pop_back();
                 }
             }
-            buf.resize(m_block * ch);
             size_t n = 0;
             try {
+                buf.resize(m_block * ch);
                 n = m_src.read(buf.data(), m_block);
-            } catch (...) {
+                std::lock_guard<std::mutex> lock(m_mu);
+                if (n == 0) {
+                    m_done = true;
+                    m_cv.notify_all();
+                    return;
+                }
+                m_queue.emplace_back(std::move(buf), n);
+                m_cv.notify_all();
+            } catch (...) {  // decode errors, and bad_alloc: hand them to the consumer
                 std::lock_guard<std::mutex> lock(m_mu);
                 m_error = std::current_exception();
                 m_done = true;
                 m_cv.notify_all();
                 return;
             }
-            std::lock_guard<std::mutex> lock(m_mu);
-            if (n == 0) {
-                m_done = true;
-                m_cv.notify_all();
-                return;
-            }
-            m_queue.emplace_back(std::move(buf), n);
-            m_cv.notify_all();
         }
     }
 
@@ -264,7 +266,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     dna::Dna d;
     d.file = name;
     d.sample_rate = info.sample_rate;
-    d.channels = info.channels;
+    d.channels = info.file_channels > 0 ? info.file_channels : info.channels;
     d.decoder = info.decoder;
 
     // Multichannel audio is folded down to stereo (ITU-R BS.775: centre and surrounds at
@@ -280,7 +282,9 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     std::vector<float> block, folded, mono;
     PrefetchReader reader(src, k_block_frames, opt.prefetch && std::thread::hardware_concurrency() >= 2);
     long long total_frames = 0, bad_samples = 0;
-    float native_peak = 0;
+    float native_peak = 0, folded_peak = 0;
+    std::vector<float> fold_l, fold_r;
+    audio::stereo_fold_gains(info.roles.size() == size_t(ch) ? info.roles : std::vector<audio::ChannelRole>(size_t(ch), audio::ChannelRole::other), fold_l, fold_r);
     auto sink = [&](const float* x, size_t n) { feat.push(x, n); };
     for (;;) {
         size_t n = reader.next(block);
@@ -314,26 +318,20 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
         const float* stereo = block.data();
         if (ch > 2) {
             folded.resize(2 * n);
-            constexpr float g = 0.70710678f;
             for (size_t i = 0; i < n; ++i) {
                 const float* f = block.data() + i * size_t(ch);
-                float l = f[0], r = f[1];
-                if (ch >= 3) {
-                    l += g * f[2];
-                    r += g * f[2];
-                }
-                if (ch >= 5) {  // f[3] is the LFE in the WAVE / SMPTE order
-                    l += g * f[4];
-                    r += g * (ch >= 6 ? f[5] : f[4]);
-                }
-                for (int c = 6; c < ch; ++c) {
-                    l += g * 0.5f * f[c];
-                    r += g * 0.5f * f[c];
+                float l = 0, r = 0;
+                for (int c = 0; c < ch; ++c) {
+                    l += fold_l[size_t(c)] * f[c];
+                    r += fold_r[size_t(c)] * f[c];
                 }
                 folded[2 * i] = l;
                 folded[2 * i + 1] = r;
             }
             stereo = folded.data();
+            for (size_t i = 0; i < 2 * n; ++i) folded_peak = std::max(folded_peak, std::abs(folded[i]));
+        } else {
+            folded_peak = std::max(folded_peak, pk);
         }
         prod.push(stereo, n);
         if (front == 1) {
@@ -574,7 +572,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     }
     Segmentation seg = segment(si, opt.structure);
     st.sections = seg.sections;
-    const std::string hook = assign_roles(st.sections, d.duration_s);
+    const std::string hook = assign_roles(st.sections, std::max(d.duration_s, 1e-3));
     for (auto& s : st.sections) {
         s.start_s = round_to(s.start_s, 0.01);
         s.end_s = std::min(round_to(s.end_s, 0.01), d.duration_s);
@@ -595,9 +593,11 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
                 hook_len += s.end_s - s.start_s;
             }
         }
-        st.hook_share = round_to(hook_len / d.duration_s, 0.001);
-        st.repetition = round_to(repeated / d.duration_s, 0.001);
-        st.repeats_per_min = round_to(double(st.sections.size() - count.size()) / (d.duration_s / 60.0), 0.01);
+        // Ratios over at least 1 ms: a file of a few samples rounds to a duration of 0.
+        const double dur = std::max(d.duration_s, 1e-3);
+        st.hook_share = round_to(hook_len / dur, 0.001);
+        st.repetition = round_to(repeated / dur, 0.001);
+        st.repeats_per_min = round_to(double(st.sections.size() - count.size()) / (dur / 60.0), 0.01);
     }
     if (!silent) detect_builds_drops(si, st.builds, st.drops);
     for (auto& e : st.builds) e.strength = round_to(e.strength, 0.001);
@@ -684,7 +684,8 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
             const bool primed = prev.role == "pre-hook" || std::any_of(st.builds.begin(), st.builds.end(), [&](const dna::Event& b) {
                                     return b.time_s >= prev.start_s - 2 && b.time_s < s.start_s; });
             size_t h = std::min(n_hops - 1, size_t(s.start_s / hop));
-            size_t hp = h >= size_t(4 / hop) ? h - size_t(4 / hop) : 0;
+            const size_t back4 = size_t(std::max(1.0, std::round(4 / hop)));
+            size_t hp = h >= back4 ? h - back4 : 0;
             double lift = intensity[std::min(n_hops - 1, h + 2)] - intensity[hp];
             if (primed && lift > std::max(0.04, i_range / 4) && intensity[std::min(n_hops - 1, h + 2)] >= i_high)
                 em.catharsis.push_back({s.start_s, round_to(clamp01(lift / std::max(i_range, 0.05)), 0.001), "hook"});
@@ -788,8 +789,11 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     p.integrated_lufs = round_to(pr.integrated_lufs, 0.1);
     p.loudness_range_lu = round_to(pr.loudness_range_lu, 0.1);
     p.sample_peak_dbfs = round_to(pr.sample_peak_dbfs, 0.1);
-    p.crest_db = round_to(pr.sample_peak_dbfs - pr.rms_dbfs, 0.1);
-    p.plr_db = silent ? 0.0 : round_to(pr.sample_peak_dbfs - pr.integrated_lufs, 0.1);
+    // Crest and PLR compare like with like: the peak of the signal the loudness was measured
+    // on (the fold-down), which for multichannel files can exceed every original channel.
+    const double measured_peak_db = 20 * std::log10(std::max(double(folded_peak), 1e-6));
+    p.crest_db = silent ? 0.0 : round_to(std::max(0.0, measured_peak_db - pr.rms_dbfs), 0.1);
+    p.plr_db = silent ? 0.0 : round_to(measured_peak_db - pr.integrated_lufs, 0.1);
     p.compression = silent ? "none" : p.plr_db < 8 ? "brickwall" : p.plr_db < 11 ? "heavy" : p.plr_db < 14 ? "moderate" : p.plr_db < 18 ? "light" : "dynamic";
 
     d.descriptors = dna::describe(d);

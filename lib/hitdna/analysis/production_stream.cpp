@@ -77,8 +77,11 @@ struct ProductionStream::Impl {
         out.rms_db.push_back(static_cast<float>(to_db(sum_sq / std::max(1.0, n))));
         // The loudness of exactly this hop (libebur128 sums its buffer over the window, so a
         // 3 s short-term query per hop would read every sample three more times).
+        // Never reach back before the start of the file (a first hop shorter than hop_s).
+        const double pushed_ms = 1000.0 * double(total_frames) / rate;
+        const auto window_ms = static_cast<unsigned long>(std::max(1.0, std::min(hop_s * 1000, std::floor(pushed_ms))));
         double lufs = -70;
-        if (ebur128_loudness_window(st, static_cast<unsigned long>(std::lround(hop_s * 1000)), &lufs) != EBUR128_SUCCESS || !std::isfinite(lufs)) lufs = -70;
+        if (ebur128_loudness_window(st, window_ms, &lufs) != EBUR128_SUCCESS || !std::isfinite(lufs)) lufs = -70;
         out.loudness_lufs.push_back(static_cast<float>(std::max(lufs, -70.0)));
         if (channels >= 2) {
             const double denom = e_mid + e_side;
@@ -159,12 +162,12 @@ struct ProductionStream::Impl {
             }
             in_hop += n;
             done += n;
+            total_frames += static_cast<long long>(n);
             if (in_hop == hop_frames) {
                 total_sq_acc += sum_sq;
                 close_hop();
             }
         }
-        total_frames += static_cast<long long>(frames);
     }
     ProductionRaw finish() {
         if (in_hop > 0) {

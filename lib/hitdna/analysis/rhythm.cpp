@@ -334,7 +334,7 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
     double bpm = chosen;
     if (r.beats_s.size() >= 8) {
         double spb = beat_period_regression(r.beats_s, 0, r.beats_s.size());
-        if (spb > 0 && std::abs(60.0 / spb / chosen - 1) < 0.04) bpm = 60.0 / spb;
+        if (spb > 0 && std::abs(60.0 / spb / chosen - 1) < 0.04 && 60.0 / spb >= p.min_bpm && 60.0 / spb <= p.max_bpm) bpm = 60.0 / spb;
     }
     r.bpm = std::round(bpm * 100) / 100;
 

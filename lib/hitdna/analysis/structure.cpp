@@ -314,15 +314,22 @@ void detect_builds_drops(const StructureInput& in, std::vector<dna::Event>& buil
     }
     // Drop: within 2 s intensity jumps by half the song's range (at least 0.2) over the
     // preceding 3 s minimum, with the low end up >= 6 dB: the moment beat and bass come back.
+    const size_t before = size_t(std::max(1.0, std::round(3 / hop))), ahead = size_t(std::max(1.0, std::round(2 / hop)));
     for (size_t i = 1; i < n; ++i) {
-        size_t lo = i >= size_t(3 / hop) ? i - size_t(3 / hop) : 0;
+        const size_t lo = i >= before ? i - before : 0, hi = std::min(n, i + ahead + 1);
         double prev_min = *std::min_element(I.begin() + long(lo), I.begin() + long(i));
-        double now_max = *std::max_element(I.begin() + long(i), I.begin() + long(std::min(n, i + size_t(2 / hop) + 1)));
+        double now_max = *std::max_element(I.begin() + long(i), I.begin() + long(hi));
         double prev_low = *std::min_element(in.low_db.begin() + long(lo), in.low_db.begin() + long(i));
-        double now_low = *std::max_element(in.low_db.begin() + long(i), in.low_db.begin() + long(std::min(n, i + size_t(2 / hop) + 1)));
-        if (now_max - prev_min >= min_jump && now_low - prev_low >= 6 && I[i] > I[i - 1] + 0.05) {
-            if (drops.empty() || i * hop - drops.back().time_s > 8)
-                drops.push_back({i * hop, std::min(1.0, now_max - prev_min), "drop"});
+        double now_low = *std::max_element(in.low_db.begin() + long(i), in.low_db.begin() + long(hi));
+        // The rise must start here (at least 0.05 per second), and the event sits on the
+        // steepest step of the jump.
+        if (now_max - prev_min >= min_jump && now_low - prev_low >= 6 && I[i] - I[i - 1] > 0.05 * hop) {
+            size_t steepest = i;
+            for (size_t k = i; k < hi; ++k)
+                if (I[k] - I[k - 1] > I[steepest] - I[steepest - 1]) steepest = k;
+            if (drops.empty() || steepest * hop - drops.back().time_s > 8)
+                drops.push_back({steepest * hop, std::min(1.0, now_max - prev_min), "drop"});
+            i = hi;  // one drop per jump
         }
     }
 }

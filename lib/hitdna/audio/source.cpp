@@ -35,14 +35,88 @@ void check_shape(const std::string& path, int rate, int channels) {
                     path + ": " + std::to_string(channels) + " channels is outside 1..8");
 }
 
+ChannelRole role_of(int sf_map) {
+    switch (sf_map) {
+        case SF_CHANNEL_MAP_MONO: return ChannelRole::mono;
+        case SF_CHANNEL_MAP_LEFT:
+        case SF_CHANNEL_MAP_FRONT_LEFT:
+        case SF_CHANNEL_MAP_FRONT_LEFT_OF_CENTER: return ChannelRole::left;
+        case SF_CHANNEL_MAP_RIGHT:
+        case SF_CHANNEL_MAP_FRONT_RIGHT:
+        case SF_CHANNEL_MAP_FRONT_RIGHT_OF_CENTER: return ChannelRole::right;
+        case SF_CHANNEL_MAP_CENTER:
+        case SF_CHANNEL_MAP_FRONT_CENTER: return ChannelRole::centre;
+        case SF_CHANNEL_MAP_LFE: return ChannelRole::lfe;
+        case SF_CHANNEL_MAP_REAR_LEFT:
+        case SF_CHANNEL_MAP_SIDE_LEFT: return ChannelRole::surround_left;
+        case SF_CHANNEL_MAP_REAR_RIGHT:
+        case SF_CHANNEL_MAP_SIDE_RIGHT: return ChannelRole::surround_right;
+        case SF_CHANNEL_MAP_REAR_CENTER: return ChannelRole::surround_centre;
+        default: return ChannelRole::other;
+    }
+}
+
+// The WAVE defaults when a file carries no channel mask (Microsoft's KSAUDIO_SPEAKER_*).
+std::vector<ChannelRole> default_roles(int channels) {
+    using R = ChannelRole;
+    switch (channels) {
+        case 1: return {R::mono};
+        case 2: return {R::left, R::right};
+        case 3: return {R::left, R::right, R::centre};
+        case 4: return {R::left, R::right, R::surround_left, R::surround_right};
+        case 5: return {R::left, R::right, R::centre, R::surround_left, R::surround_right};
+        case 6: return {R::left, R::right, R::centre, R::lfe, R::surround_left, R::surround_right};
+        case 7: return {R::left, R::right, R::centre, R::lfe, R::surround_left, R::surround_right, R::surround_centre};
+        default: {
+            std::vector<R> r = {R::left, R::right, R::centre, R::lfe, R::surround_left, R::surround_right, R::surround_left, R::surround_right};
+            r.resize(size_t(channels), R::other);
+            return r;
+        }
+    }
+}
+
+// A WAVE file cut short: its data chunk declares more bytes than the file holds (libsndfile
+// quietly shortens the stream to what is there). Returns the reason, or "".
+std::string riff_shortfall(const std::string& path, std::int64_t file_size) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return "";
+    unsigned char hdr[12];
+    std::string out;
+    if (std::fread(hdr, 1, 12, f) == 12 && std::memcmp(hdr, "RIFF", 4) == 0 && std::memcmp(hdr + 8, "WAVE", 4) == 0) {
+        std::int64_t pos = 12;
+        unsigned char ch[8];
+        for (int guard = 0; guard < 64 && std::fread(ch, 1, 8, f) == 8; ++guard) {
+            const std::uint32_t size = std::uint32_t(ch[4]) | std::uint32_t(ch[5]) << 8 | std::uint32_t(ch[6]) << 16 | std::uint32_t(ch[7]) << 24;
+            if (std::memcmp(ch, "data", 4) == 0) {
+                const std::int64_t available = file_size - (pos + 8);
+                // 0 and 0xFFFFFFFF mark streamed files whose length was never written.
+                if (size != 0 && size != 0xFFFFFFFFu && std::int64_t(size) > available + 1)
+                    out = "data chunk declares " + std::to_string(size) + " bytes, the file holds " + std::to_string(available);
+                break;
+            }
+            pos += 8 + std::int64_t(size) + (size & 1);
+            if (std::fseek(f, long(pos), SEEK_SET) != 0) break;
+        }
+    }
+    std::fclose(f);
+    return out;
+}
+
 class SndfileSource final : public Source {
 public:
-    SndfileSource(SNDFILE* file, const SF_INFO& sfinfo, const std::string& path)
-        : m_file(file), m_path(path) {
+    SndfileSource(SNDFILE* file, const SF_INFO& sfinfo, const std::string& path, std::string header_shortfall)
+        : m_file(file), m_path(path), m_header_shortfall(std::move(header_shortfall)) {
         m_info.sample_rate = sfinfo.samplerate;
-        m_info.channels = sfinfo.channels;
-        m_info.frames = sfinfo.frames > 0 ? sfinfo.frames : -1;
+        m_info.channels = m_info.file_channels = sfinfo.channels;
+        // libsndfile reports SF_COUNT_MAX when a stream's length is unknown (cut Ogg files).
+        m_info.frames = sfinfo.frames > 0 && sfinfo.frames < SF_COUNT_MAX / 2 ? sfinfo.frames : -1;
         m_info.decoder = "libsndfile";
+        m_info.roles = default_roles(sfinfo.channels);
+        if (sfinfo.channels > 2) {
+            std::vector<int> map(size_t(sfinfo.channels), 0);
+            if (sf_command(m_file, SFC_GET_CHANNEL_MAP_INFO, map.data(), int(map.size() * sizeof(int))) == SF_TRUE)
+                for (size_t c = 0; c < map.size(); ++c) m_info.roles[c] = role_of(map[c]);
+        }
         SF_FORMAT_INFO fi{};
         fi.format = sfinfo.format & SF_FORMAT_TYPEMASK;
         if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.name)
@@ -55,7 +129,7 @@ public:
         // header): only a shortfall over 1 s and 2 % means a cut file. Other formats declare
         // exact lengths.
         const bool mpeg = (sfinfo.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG;
-        m_tolerance_frames = mpeg ? std::max<std::int64_t>(sfinfo.samplerate, sfinfo.frames / 50) : sfinfo.samplerate / 10;
+        m_tolerance_frames = mpeg ? std::max<std::int64_t>(sfinfo.samplerate, m_info.frames / 50) : sfinfo.samplerate / 10;
         // Integer formats are scaled to [-1, 1); floats are passed through unclipped.
         sf_command(m_file, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
     }
@@ -76,6 +150,9 @@ public:
                     throw Error(ErrorKind::decode, m_path + ": " + sf_strerror(m_file));
                 m_truncated = true;
                 m_reason = sf_strerror(m_file);
+            } else if (!m_header_shortfall.empty()) {
+                m_truncated = true;
+                m_reason = m_header_shortfall;
             } else if (m_info.frames > 0 && m_info.frames - m_read > m_tolerance_frames) {
                 // The header promised more than the stream holds: a cut-off download.
                 m_truncated = true;
@@ -91,6 +168,7 @@ public:
 private:
     SNDFILE* m_file;
     std::string m_path;
+    std::string m_header_shortfall;
     StreamInfo m_info;
     std::int64_t m_read = 0;
     std::int64_t m_tolerance_frames = 0;
@@ -103,11 +181,16 @@ class FfmpegSource final : public Source {
 public:
     FfmpegSource(const std::string& ffmpeg, const std::string& path, int rate, int channels,
                  double duration_s, const std::string& codec)
+        // "file:" keeps a name like "Live: Song.m4a" from being read as a protocol; more than
+        // two channels are folded to stereo by ffmpeg, which knows the layout.
         : m_path(path),
-          m_pipe({ffmpeg, "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-vn", "-f",
-                  "f32le", "-acodec", "pcm_f32le", "-"}) {
+          m_pipe({ffmpeg, "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-i", "file:" + path, "-map", "0:a:0",
+                  "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", std::to_string(rate), "-ac",
+                  std::to_string(std::min(channels, 2)), "-"}) {
         m_info.sample_rate = rate;
-        m_info.channels = channels;
+        m_info.file_channels = channels;
+        m_info.channels = std::min(channels, 2);
+        m_info.roles = default_roles(m_info.channels);
         m_info.frames = duration_s > 0 ? static_cast<std::int64_t>(duration_s * rate) : -1;
         m_info.decoder = "ffmpeg";
         m_info.format = codec;
@@ -164,7 +247,7 @@ std::unique_ptr<Source> open_ffmpeg(const std::string& ffmpeg, const std::string
                                            "); ffprobe is missing next to " + ffmpeg);
     auto probe = core::run_process({ffprobe, "-v", "error", "-select_streams", "a:0",
                                     "-show_entries", "stream=sample_rate,channels,codec_name:format=duration",
-                                    "-of", "default=noprint_wrappers=1", path});
+                                    "-of", "default=noprint_wrappers=1", "file:" + path});
     int rate = 0, channels = 0;
     double duration = -1;
     std::string codec;
@@ -213,6 +296,25 @@ bool looks_like_text(const std::string& path) {
 
 }  // namespace
 
+void stereo_fold_gains(const std::vector<ChannelRole>& roles, std::vector<float>& left, std::vector<float>& right) {
+    constexpr float g = 0.70710678f;
+    left.assign(roles.size(), 0.0f);
+    right.assign(roles.size(), 0.0f);
+    for (size_t c = 0; c < roles.size(); ++c) {
+        switch (roles[c]) {
+            case ChannelRole::mono: left[c] = right[c] = 1.0f; break;
+            case ChannelRole::left: left[c] = 1.0f; break;
+            case ChannelRole::right: right[c] = 1.0f; break;
+            case ChannelRole::centre:
+            case ChannelRole::surround_centre: left[c] = right[c] = g; break;
+            case ChannelRole::surround_left: left[c] = g; break;
+            case ChannelRole::surround_right: right[c] = g; break;
+            case ChannelRole::lfe: break;
+            case ChannelRole::other: left[c] = right[c] = 0.5f; break;
+        }
+    }
+}
+
 std::unique_ptr<Source> open(const std::string& path, const OpenOptions& options) {
     struct stat st{};
     if (stat(path.c_str(), &st) != 0)
@@ -234,7 +336,13 @@ std::unique_ptr<Source> open(const std::string& path, const OpenOptions& options
                 sf_close(file);
                 throw;
             }
-            return std::make_unique<SndfileSource>(file, sfinfo, path);
+            const int type = sfinfo.format & SF_FORMAT_TYPEMASK;
+            std::string shortfall = (type == SF_FORMAT_WAV || type == SF_FORMAT_WAVEX) ? riff_shortfall(path, std::int64_t(st.st_size)) : "";
+            // A whole Ogg file ends with a page carrying the final sample position; libsndfile
+            // reports an unknown length (SF_COUNT_MAX) when that page is missing.
+            if (type == SF_FORMAT_OGG && sfinfo.frames >= SF_COUNT_MAX / 2)
+                shortfall = "the Ogg stream has no final page (the file was cut short)";
+            return std::make_unique<SndfileSource>(file, sfinfo, path, std::move(shortfall));
         }
         sf_close(file);
         reason = "no audio frames";

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace hitdna::audio {
 
@@ -10,13 +11,22 @@ constexpr int k_min_sample_rate = 8000;
 constexpr int k_max_sample_rate = 192000;
 constexpr int k_max_channels = 8;
 
+// What a channel carries, for the stereo fold-down.
+enum class ChannelRole { mono, left, right, centre, lfe, surround_left, surround_right, surround_centre, other };
+
 struct StreamInfo {
     int sample_rate = 0;
-    int channels = 0;
-    std::int64_t frames = -1;  // declared length in frames, -1 when unknown
-    std::string decoder;       // "libsndfile" or "ffmpeg"
-    std::string format;        // container/codec as the decoder names it
+    int channels = 0;            // channels delivered by read()
+    int file_channels = 0;       // channels in the file (ffmpeg folds more than two itself)
+    std::int64_t frames = -1;    // declared length in frames, -1 when unknown
+    std::string decoder;         // "libsndfile" or "ffmpeg"
+    std::string format;          // container/codec as the decoder names it
+    std::vector<ChannelRole> roles;  // one per delivered channel
 };
+
+// Stereo fold-down gains (ITU-R BS.775: centre and surrounds at -3 dB, LFE dropped, unknown
+// channels at -6 dB to both sides) for each channel role.
+void stereo_fold_gains(const std::vector<ChannelRole>& roles, std::vector<float>& left, std::vector<float>& right);
 
 // A decoded stream of interleaved float samples in [-1, 1].
 class Source {

@@ -84,6 +84,8 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
     while (open_count > 0) {
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR) continue;
+            for (auto& p : fds)
+                if (p.fd >= 0) close(p.fd);
             break;
         }
         for (int i = 0; i < 2; ++i) {
@@ -107,7 +109,7 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
 
 ReadPipe::ReadPipe(const std::vector<std::string>& argv) {
     char tmpl[] = "/tmp/hitdna-stderr-XXXXXX";
-    int err_fd = mkstemp(tmpl);
+    int err_fd = mkostemp(tmpl, O_CLOEXEC);
     if (err_fd < 0) throw Error(ErrorKind::io, "mkstemp: " + std::string(std::strerror(errno)));
     m_err_path = tmpl;
     int out_pipe[2];
