@@ -190,7 +190,7 @@ TEST_CASE("rates and channel counts: 8 kHz mono and 96 kHz 6-channel analyze") {
     CHECK(d6.channels == 6);
 }
 
-TEST_CASE("tempo curve follows a step from 100 to 125 BPM; beats follow it too") {
+TEST_CASE("tempo curve and beats follow a step from 100 to 125 BPM") {
     Signal s;
     s.rate = 22050;
     s.samples.assign(size_t(60 * s.rate), 0.0f);

@@ -113,7 +113,7 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
     std::sort(picked.begin(), picked.end());
     // Homogeneous passages (one texture for minutes) have weak novelty everywhere: split any
     // section longer than max_section_s at its strongest local novelty peak.
-    const int max_len = std::max(2 * gap + 1, int(std::round(p.max_section_s / mean_unit)));
+    const int max_len = std::max(2 * gap + 1, int(std::clamp(std::round(p.max_section_s / std::max(mean_unit, 1e-3)), 1.0, 1e6)));
     for (bool changed = true; changed;) {
         changed = false;
         std::vector<int> b = {0};
