@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -163,4 +164,36 @@ TEST_CASE("M4A/AAC and WebM/Opus decode through ffmpeg when it is installed") {
         REQUIRE(d.audio.bpm.has_value());
         CHECK(*d.audio.bpm == doctest::Approx(110).epsilon(0.02));
     }
+}
+
+TEST_CASE("a stalled ffmpeg is stopped with a timeout error naming the file") {
+    test::TempDir dir;
+    // A fake ffprobe that describes a stream, and a fake ffmpeg that never writes.
+    {
+        std::ofstream probe(dir.file("ffprobe"));
+        probe << "#!/bin/sh\necho sample_rate=44100\necho channels=2\necho codec_name=aac\necho duration=10\n";
+        std::ofstream ff(dir.file("ffmpeg"));
+        ff << "#!/bin/sh\nexec sleep 30\n";
+    }
+    std::filesystem::permissions(dir.file("ffprobe"), std::filesystem::perms::owner_all);
+    std::filesystem::permissions(dir.file("ffmpeg"), std::filesystem::perms::owner_all);
+    const auto song = dir.file("song.m4a");
+    {
+        std::ofstream f(song, std::ios::binary);
+        const char header[] = {0, 0, 0, 0x20, 'f', 't', 'y', 'p', 'M', '4', 'A', ' '};
+        f.write(header, sizeof header);
+        f << std::string(4096, '\x01');
+    }
+    analysis::AnalyzeOptions options;
+    options.open.ffmpeg_path = dir.file("ffmpeg");
+    options.open.stall_s = 1;
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        analysis::analyze_file(song, options);
+        FAIL("no timeout");
+    } catch (const Error& e) {
+        CHECK(e.kind() == ErrorKind::timeout);
+        CHECK(std::string(e.what()).find(song) != std::string::npos);
+    }
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
 }

@@ -21,7 +21,8 @@ Runner register_analyze(CLI::App& app) {
         "Reads WAV, FLAC, OGG Vorbis/Opus and MP3 with libsndfile; M4A/AAC/WebM and other formats\n"
         "through ffmpeg when it is installed. '-' reads more paths from standard input, one per line.\n"
         "Exit status: 0 all analyzed, 2 usage, 3 a file could not be read, 4 a file could not be\n"
-        "decoded (the first failure's code), 70 internal error. See man hitdna-analyze.");
+        "decoded, 6 ffmpeg stalled (the first failure's code), 70 internal error.\n"
+        "See man hitdna-analyze.");
     app.add_option("files", st->options.paths, "Audio files, or - for a list of paths on stdin");
     app.add_option("-f,--format", st->format, "Output: json (one object per file), jsonl (one per line) or text; default text on a terminal, json otherwise")
         ->check(CLI::IsMember({"json", "jsonl", "text"}));

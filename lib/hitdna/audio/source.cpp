@@ -180,13 +180,14 @@ private:
 class FfmpegSource final : public Source {
 public:
     FfmpegSource(const std::string& ffmpeg, const std::string& path, int rate, int channels,
-                 double duration_s, const std::string& codec)
+                 double duration_s, const std::string& codec, double stall_s)
         // "file:" keeps a name like "Live: Song.m4a" from being read as a protocol; more than
         // two channels are folded to stereo by ffmpeg, which knows the layout.
         : m_path(path),
           m_pipe({ffmpeg, "-nostdin", "-v", "error", "-protocol_whitelist", "file", "-i", "file:" + path, "-map", "0:a:0",
                   "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "-ar", std::to_string(rate), "-ac",
-                  std::to_string(std::min(channels, 2)), "-"}) {
+                  std::to_string(std::min(channels, 2)), "-"},
+                 stall_s) {
         m_info.sample_rate = rate;
         m_info.file_channels = channels;
         m_info.channels = std::min(channels, 2);
@@ -200,7 +201,12 @@ public:
     size_t read(float* interleaved, size_t frames) override {
         if (m_done) return 0;
         const size_t frame_bytes = sizeof(float) * static_cast<size_t>(m_info.channels);
-        size_t got = m_pipe.read(interleaved, frames * frame_bytes) / frame_bytes;
+        size_t got = 0;
+        try {
+            got = m_pipe.read(interleaved, frames * frame_bytes) / frame_bytes;
+        } catch (const Error& e) {
+            throw Error(e.kind(), m_path + ": ffmpeg: " + e.what());
+        }
         m_read += static_cast<std::int64_t>(got);
         if (got < frames) {
             m_done = true;
@@ -238,16 +244,21 @@ std::string ffmpeg_binary(const OpenOptions& options) {
 }
 
 std::unique_ptr<Source> open_ffmpeg(const std::string& ffmpeg, const std::string& path,
-                                    const std::string& sndfile_reason) {
+                                    const std::string& sndfile_reason, double stall_s) {
     // ffprobe sits next to ffmpeg in every distribution of it.
     std::string ffprobe = ffmpeg.substr(0, ffmpeg.find_last_of('/') + 1) + "ffprobe";
     if (access(ffprobe.c_str(), X_OK) != 0) ffprobe = core::find_executable("ffprobe");
     if (ffprobe.empty())
         throw Error(ErrorKind::decode, path + ": cannot decode (libsndfile: " + sndfile_reason +
                                            "); ffprobe is missing next to " + ffmpeg);
-    auto probe = core::run_process({ffprobe, "-v", "error", "-select_streams", "a:0",
+    core::ProcessResult probe;
+    try {
+        probe = core::run_process({ffprobe, "-v", "error", "-select_streams", "a:0",
                                     "-show_entries", "stream=sample_rate,channels,codec_name:format=duration",
-                                    "-of", "default=noprint_wrappers=1", "file:" + path});
+                                    "-of", "default=noprint_wrappers=1", "file:" + path}, stall_s);
+    } catch (const Error& e) {
+        throw Error(e.kind(), path + ": ffprobe: " + e.what());
+    }
     int rate = 0, channels = 0;
     double duration = -1;
     std::string codec;
@@ -273,7 +284,7 @@ std::unique_ptr<Source> open_ffmpeg(const std::string& ffmpeg, const std::string
                                            sndfile_reason + "; ffmpeg: " + err + ")");
     }
     check_shape(path, rate, channels);
-    return std::make_unique<FfmpegSource>(ffmpeg, path, rate, channels, duration, codec);
+    return std::make_unique<FfmpegSource>(ffmpeg, path, rate, channels, duration, codec, stall_s);
 }
 
 // True when the first bytes are plain text: no audio container starts that way, and
@@ -360,7 +371,7 @@ std::unique_ptr<Source> open(const std::string& path, const OpenOptions& options
             hint = "; ." + ext + " needs ffmpeg, which --no-ffmpeg disabled";
         throw Error(ErrorKind::decode, path + ": cannot decode (libsndfile: " + reason + ")" + hint);
     }
-    return open_ffmpeg(ffmpeg, path, reason);
+    return open_ffmpeg(ffmpeg, path, reason, options.stall_s);
 }
 
 }  // namespace hitdna::audio

@@ -44,6 +44,7 @@ public:
 struct OpenOptions {
     bool allow_ffmpeg = true;
     std::string ffmpeg_path;  // empty: $HITDNA_FFMPEG, else "ffmpeg" on PATH
+    double stall_s = 120;     // ffprobe/ffmpeg silent this long are stopped (Error timeout)
 };
 
 // Opens `path` for decoding. Throws Error(io) for a missing/unreadable path or a directory,

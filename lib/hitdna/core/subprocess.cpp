@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -52,7 +53,7 @@ std::string find_executable(const std::string& name) {
     return "";
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv) {
+ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s) {
     int out_pipe[2], err_pipe[2];
     if (pipe2(out_pipe, O_CLOEXEC) != 0) throw Error(ErrorKind::io, "pipe: " + std::string(std::strerror(errno)));
     if (pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -81,8 +82,24 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
     std::string* sinks[2] = {&result.out, &result.err};
     int open_count = 2;
     char buf[65536];
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(long(timeout_s * 1000));
+    bool timed_out = false;
     while (open_count > 0) {
-        if (poll(fds, 2, -1) < 0) {
+        int wait_ms = -1;
+        if (timeout_s > 0) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+            if (left <= 0) {
+                timed_out = true;
+                kill(pid, SIGKILL);
+                for (auto& p : fds)
+                    if (p.fd >= 0) close(p.fd);
+                break;
+            }
+            wait_ms = int(std::min<long long>(left, 1000));
+        }
+        int ready = poll(fds, 2, wait_ms);
+        if (ready == 0) continue;
+        if (ready < 0) {
             if (errno == EINTR) continue;
             for (auto& p : fds)
                 if (p.fd >= 0) close(p.fd);
@@ -103,11 +120,13 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (timed_out)
+        throw Error(ErrorKind::timeout, argv[0] + ": no result after " + std::to_string(int(timeout_s)) + " s, stopped");
     result.exit_code = decode_status(status);
     return result;
 }
 
-ReadPipe::ReadPipe(const std::vector<std::string>& argv) {
+ReadPipe::ReadPipe(const std::vector<std::string>& argv, double stall_s) : m_stall_s(stall_s) {
     char tmpl[] = "/tmp/hitdna-stderr-XXXXXX";
     int err_fd = mkostemp(tmpl, O_CLOEXEC);
     if (err_fd < 0) throw Error(ErrorKind::io, "mkstemp: " + std::string(std::strerror(errno)));
@@ -151,6 +170,15 @@ size_t ReadPipe::read(void* buffer, size_t n) {
     auto* p = static_cast<char*>(buffer);
     size_t got = 0;
     while (got < n) {
+        if (m_stall_s > 0) {
+            pollfd pfd{m_fd, POLLIN, 0};
+            int ready = poll(&pfd, 1, int(m_stall_s * 1000));
+            if (ready == 0) {
+                kill(m_pid, SIGKILL);
+                throw Error(ErrorKind::timeout, "child produced no output for " + std::to_string(int(m_stall_s)) + " s, stopped");
+            }
+            if (ready < 0 && errno == EINTR) continue;
+        }
         ssize_t r = ::read(m_fd, p + got, n - got);
         if (r > 0) {
             got += static_cast<size_t>(r);

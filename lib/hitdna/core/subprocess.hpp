@@ -15,14 +15,17 @@ struct ProcessResult {
     std::string err;
 };
 
-// Runs argv to completion and captures stdout and stderr. Throws Error(io) if it cannot start.
-ProcessResult run_process(const std::vector<std::string>& argv);
+// Runs argv to completion and captures stdout and stderr. Throws Error(io) if it cannot start
+// and Error(timeout) after killing a child that ran longer than timeout_s (0 = no limit).
+ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s = 0);
 
 // A running child whose stdout is read as a stream; stderr goes to a temporary file that
 // err_text() returns after the child ended.
 class ReadPipe {
 public:
-    explicit ReadPipe(const std::vector<std::string>& argv);
+    // A child that writes nothing for stall_s seconds is killed and read() throws
+    // Error(timeout); 0 = wait for ever.
+    explicit ReadPipe(const std::vector<std::string>& argv, double stall_s = 0);
     ~ReadPipe();
     ReadPipe(const ReadPipe&) = delete;
     ReadPipe& operator=(const ReadPipe&) = delete;
@@ -37,6 +40,7 @@ private:
     int m_fd = -1;
     int m_pid = -1;
     int m_status = -1;
+    double m_stall_s = 0;
     bool m_waited = false;
     std::string m_err_path;
 };
