@@ -50,8 +50,10 @@ struct FeatureExtractor::Impl {
     // Copies samples [start, start + n) times the window; zero outside what was pushed.
     void gather(long long start, int n, const std::vector<float>& win, std::vector<float>& dst) const {
         const long long lo = std::max(start, std::max(buf_start, 0LL));
-        const long long hi = std::min(start + n, total);
-        std::fill(dst.begin(), dst.end(), 0.0f);
+        const long long hi = std::max(lo, std::min(start + n, total));
+        // Zero only what lies outside the pushed samples (the edges of the file).
+        std::fill(dst.begin(), dst.begin() + long(lo - start), 0.0f);
+        std::fill(dst.begin() + long(hi - start), dst.end(), 0.0f);
         const float* src = buf.data() + (lo - buf_start);
         for (long long t = lo; t < hi; ++t, ++src) {
             const size_t i = size_t(t - start);
