@@ -8,8 +8,6 @@
 namespace hitdna::analysis {
 namespace {
 
-double median(std::vector<double> v);
-
 double interp(const std::vector<double>& a, double x) {
     if (x < 0) return 0;
     size_t i = static_cast<size_t>(x);
@@ -31,7 +29,6 @@ std::vector<double> moving_average(const std::vector<double>& x, int half) {
 
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
-    // (declared above for local_periods)
     std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
     return v[v.size() / 2];
 }
