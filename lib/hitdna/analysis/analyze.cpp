@@ -16,7 +16,10 @@
 #include <numeric>
 
 #include "hitdna/analysis/features.hpp"
+#include "hitdna/analysis/emotion.hpp"
 #include "hitdna/analysis/harmony.hpp"
+#include "hitdna/analysis/numeric.hpp"
+#include "hitdna/analysis/production.hpp"
 #include "hitdna/analysis/production_stream.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/describe.hpp"
@@ -26,13 +29,6 @@ namespace hitdna::analysis {
 namespace {
 
 constexpr size_t k_block_frames = 16384;
-
-double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
-// Rounds to a decimal step so that JSON prints 19.923, not 19.923000000000002.
-double round_to(double v, double step) {
-    const double inv = std::round(1.0 / step);
-    return std::round(v * inv) / inv;
-}
 
 // Streaming resampler of 1 or 2 interleaved channels to the analysis rate (libsoxr).
 class Resampler {
@@ -118,24 +114,6 @@ std::vector<float> per_hop(const std::vector<float>& v, size_t stride, size_t of
         out[h] = f1 > f0 ? float(s / double(f1 - f0)) : (h > 0 ? out[h - 1] : 0.0f);
     }
     return out;
-}
-
-std::vector<float> smooth(const std::vector<float>& v, int half) {
-    std::vector<float> out(v.size());
-    for (size_t i = 0; i < v.size(); ++i) {
-        size_t lo = i >= size_t(half) ? i - size_t(half) : 0, hi = std::min(v.size(), i + size_t(half) + 1);
-        double s = 0;
-        for (size_t k = lo; k < hi; ++k) s += v[k];
-        out[i] = float(s / double(hi - lo));
-    }
-    return out;
-}
-
-double percentile(std::vector<float> v, double q) {
-    if (v.empty()) return 0;
-    size_t k = size_t(std::clamp(q, 0.0, 1.0) * double(v.size() - 1));
-    std::nth_element(v.begin(), v.begin() + long(k), v.end());
-    return v[k];
 }
 
 // Local extrema of a smoothed curve with a prominence of at least min_prom.
@@ -482,50 +460,8 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     }
 
     // ---- intensity and tension curves ----
-    auto& em = d.emotion;
-    std::vector<float> intensity(n_hops), tension(n_hops);
-    std::vector<float> dissonance(n_hops, 0.5f);
-    if (key.tonic >= 0) {
-        auto prof = key_profile(key.tonic, key.minor);
-        for (size_t h = 0; h < n_hops; ++h) {
-            size_t f0 = size_t(std::max(0.0, (h - 0.5) * hop * ff.chroma_frames_per_s));
-            size_t f1 = std::min(nc, size_t((h + 1.5) * hop * ff.chroma_frames_per_s));
-            std::array<double, 12> c{};
-            for (size_t f = f0; f < f1; ++f)
-                for (int k = 0; k < 12; ++k) c[size_t(k)] += std::sqrt(ff.chroma[f * 12 + size_t(k)]);
-            double mc = 0, mp = 0;
-            for (int k = 0; k < 12; ++k) {
-                mc += c[size_t(k)];
-                mp += prof[size_t(k)];
-            }
-            mc /= 12;
-            mp /= 12;
-            double num = 0, dc = 0, dp = 0;
-            for (int k = 0; k < 12; ++k) {
-                num += (c[size_t(k)] - mc) * (prof[size_t(k)] - mp);
-                dc += (c[size_t(k)] - mc) * (c[size_t(k)] - mc);
-                dp += (prof[size_t(k)] - mp) * (prof[size_t(k)] - mp);
-            }
-            double corr = (dc > 0 && dp > 0) ? num / std::sqrt(dc * dp) : 0;
-            dissonance[h] = float(clamp01((1.0 - corr) / 1.5));
-        }
-    }
-    for (size_t h = 0; h < n_hops; ++h) {
-        const double loud = clamp01((pr.loudness_lufs[h] + 40.0) / 35.0);
-        const double dens = clamp01(onset_hop[h] / 2.5);
-        const double bright = clamp01((centroid_hop[h] - 500.0) / 3500.0);
-        intensity[h] = float(0.55 * loud + 0.25 * dens + 0.2 * bright);
-        tension[h] = float(0.35 * loud + 0.2 * dens + 0.2 * bright + 0.25 * dissonance[h]);
-    }
-    if (silent) std::fill(tension.begin(), tension.end(), 0.0f);
-    intensity = smooth(intensity, std::max(1, int(std::round(1.5 / hop))));
-    tension = smooth(tension, std::max(1, int(std::round(2.5 / hop))));
-    em.intensity.resize(n_hops);
-    em.tension.resize(n_hops);
-    for (size_t h = 0; h < n_hops; ++h) {
-        em.intensity[h] = float(round_to(intensity[h], 0.001));
-        em.tension[h] = float(round_to(tension[h], 0.001));
-    }
+    const EmotionCurves curves = emotion_curves(ff, pr.loudness_lufs, onset_hop, centroid_hop, key, hop, silent);
+    const auto& intensity = curves.intensity;
 
     // ---- structure ----
     auto& st = d.structure;
@@ -640,161 +576,10 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     }
 
     // ---- emotion ----
-    {
-        // Thresholds relative to the song's own range (5th to 95th percentile), with an
-        // absolute floor: a release in a quiet ballad is a smaller fall than in an EDM track.
-        const double t_range = percentile(tension, 0.95) - percentile(tension, 0.05);
-        const double t_high = percentile(tension, 0.6);
-        const double i_range = percentile(intensity, 0.95) - percentile(intensity, 0.05);
-        const double i_high = percentile(intensity, 0.6);
-        for (size_t h = 1; h + 1 < n_hops; ++h) {
-            // A release: tension falls by a third of its range within 6 s after a high point.
-            bool is_max = tension[h] >= tension[h - 1] && tension[h] >= tension[h + 1] && tension[h] >= t_high;
-            if (!is_max) continue;
-            double after = tension[h];
-            for (size_t k = h + 1; k < std::min(n_hops, h + size_t(std::round(6 / hop)) + 1); ++k) after = std::min(after, double(tension[k]));
-            double fall = tension[h] - after;
-            if (fall >= std::max(0.05, t_range / 3) && (em.releases.empty() || h * hop - em.releases.back().time_s > 8))
-                em.releases.push_back({round_to(h * hop, 0.01), round_to(clamp01(fall / std::max(t_range, 0.05)), 0.001), "release"});
-        }
-        double mi = 0;
-        for (float v : intensity) mi += v;
-        em.mean_intensity = n_hops ? round_to(mi / double(n_hops), 0.001) : 0;
-        // Valence (heuristic, -1..1): mode, tempo, brightness and consonance, in the spirit of
-        // the classic cue models; not a trained regressor.
-        const double mode_cue = key.tonic < 0 ? 0.0 : (key.minor ? -1.0 : 1.0) * clamp01(key.strength / 0.7);
-        const double tempo_cue = a.bpm ? std::clamp((*a.bpm - 100.0) / 60.0, -1.0, 1.0) : -0.3;
-        const double bright_cue = std::clamp((a.spectral_centroid_hz - 1800.0) / 1500.0, -1.0, 1.0);
-        double mean_diss = 0;
-        for (float v : dissonance) mean_diss += v;
-        mean_diss = n_hops ? mean_diss / double(n_hops) : 0.5;
-        const double cons_cue = std::clamp(1.0 - 2.0 * mean_diss, -1.0, 1.0);
-        em.valence = silent ? 0.0 : round_to(std::clamp(0.4 * mode_cue + 0.2 * tempo_cue + 0.2 * bright_cue + 0.2 * cons_cue, -1.0, 1.0), 0.001);
-        double build_sum = 0;
-        for (const auto& b : st.builds) build_sum += b.strength;
-        int prehooks = 0;
-        for (const auto& s : st.sections) prehooks += s.role == "pre-hook";
-        em.anticipation = round_to(clamp01(build_sum / 2.0 + 0.15 * prehooks), 0.001);
-        // Catharsis: drops, and hook arrivals that lift intensity after a build or pre-hook.
-        for (const auto& dr : st.drops) em.catharsis.push_back({dr.time_s, dr.strength, "drop"});
-        for (size_t i = 1; i < st.sections.size(); ++i) {
-            const auto& s = st.sections[i];
-            if (s.role != "hook") continue;
-            const auto& prev = st.sections[i - 1];
-            const bool primed = prev.role == "pre-hook" || std::any_of(st.builds.begin(), st.builds.end(), [&](const dna::Event& b) {
-                                    return b.time_s >= prev.start_s - 2 && b.time_s < s.start_s; });
-            size_t h = std::min(n_hops - 1, size_t(s.start_s / hop));
-            const size_t back4 = size_t(std::max(1.0, std::round(4 / hop)));
-            size_t hp = h >= back4 ? h - back4 : 0;
-            double lift = intensity[std::min(n_hops - 1, h + 2)] - intensity[hp];
-            if (primed && lift > std::max(0.04, i_range / 4) && intensity[std::min(n_hops - 1, h + 2)] >= i_high)
-                em.catharsis.push_back({s.start_s, round_to(clamp01(lift / std::max(i_range, 0.05)), 0.001), "hook"});
-        }
-        std::sort(em.catharsis.begin(), em.catharsis.end(), [](const auto& x, const auto& y) { return x.time_s < y.time_s; });
-    }
+    d.emotion = summarize_emotion(curves, key, a, st, hop, silent);
 
     // ---- production ----
-    auto& p = d.production;
-    {
-        std::array<double, dsp::k_num_bands> band_total{};
-        const size_t nf = ff.n_frames();
-        for (size_t f = 0; f < nf; ++f)
-            for (int b = 0; b < dsp::k_num_bands; ++b) band_total[size_t(b)] += ff.bands[f * dsp::k_num_bands + size_t(b)];
-        double tot = std::accumulate(band_total.begin(), band_total.end(), 0.0);
-        if (tot > 0 && !silent) {
-            p.sub_presence = round_to(band_total[0] / tot, 0.0001);
-            p.sub_db = round_to(10 * std::log10(std::max(band_total[0] / tot, 1e-12)), 0.1);
-            p.low_end_db = round_to(10 * std::log10(std::max((band_total[0] + band_total[1]) / tot, 1e-12)), 0.1);
-            p.sparkle = round_to(band_total[6] / tot, 0.0001);
-            p.sparkle_db = round_to(10 * std::log10(std::max(band_total[6] / tot, 1e-12)), 0.1);
-        } else {
-            p.sub_db = p.low_end_db = p.sparkle_db = -120;
-        }
-        // 808 sustain: after each low-band hit (rise >= 6 dB), time until it falls 10 dB.
-        std::vector<double> low(nf);
-        for (size_t f = 0; f < nf; ++f)
-            low[f] = 10 * std::log10(std::max(1e-12, double(ff.bands[f * dsp::k_num_bands] + ff.bands[f * dsp::k_num_bands + 1])));
-        std::vector<double> sustains;
-        double low_ref = 0;
-        for (double v : low) low_ref = std::max(low_ref == 0 ? v : low_ref, v);
-        const size_t max_f = size_t(2.0 * ff.frames_per_s);
-        for (size_t f = 3; f + 1 < nf; ++f) {
-            if (!(low[f] >= low[f - 3] + 6 && low[f] >= low[f + 1] && low[f] > low_ref - 25)) continue;
-            size_t k = f + 1;
-            while (k < nf && k - f < max_f && low[k] > low[f] - 10) ++k;
-            sustains.push_back(double(k - f) / ff.frames_per_s);
-            f = k;
-        }
-        if (!sustains.empty()) {
-            std::nth_element(sustains.begin(), sustains.begin() + long(sustains.size() / 2), sustains.end());
-            p.bass_808_sustain_s = round_to(sustains[sustains.size() / 2], 0.01);
-        }
-        // Low-end distortion proxy: harmonics of the sub/bass fundamental (60-250 Hz) relative
-        // to the fundamental region (20-60 Hz) in frames where the sub is strong.
-        double sub_e = 0, harm_e = 0;
-        for (size_t f = 0; f < nf; ++f) {
-            const float* b = ff.bands.data() + f * dsp::k_num_bands;
-            if (b[0] > 0.3 * (b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6]) * 0.5) {
-                sub_e += b[0];
-                harm_e += b[1] + b[2];
-            }
-        }
-        p.low_distortion = sub_e > 0 ? round_to(clamp01(harm_e / (sub_e + harm_e)), 0.001) : 0;
-        // Reverb proxy: mid-band energy 160-400 ms after strong onsets relative to the onset.
-        std::vector<double> ratios;
-        for (int of : rh.onset_peaks) {
-            size_t f = size_t(of);
-            if (f + 18 >= nf) break;
-            auto mid = [&](size_t k) { return double(ff.bands[k * dsp::k_num_bands + 3] + ff.bands[k * dsp::k_num_bands + 4]); };
-            double peak = mid(f), tail = 0;
-            for (size_t k = f + 7; k <= f + 17; ++k) tail += mid(k);
-            tail /= 11;
-            if (peak > 1e-9) ratios.push_back(tail / peak);
-        }
-        if (!ratios.empty()) {
-            std::nth_element(ratios.begin(), ratios.begin() + long(ratios.size() / 2), ratios.end());
-            double r_db = 10 * std::log10(std::max(1e-6, ratios[ratios.size() / 2]));
-            p.reverb_proxy = round_to(clamp01((r_db + 12.0) / 12.0), 0.001);
-        }
-        // Pitch quantization proxy: how close salient partials sit to the tuned semitone grid.
-        double dev_sum = 0;
-        int salient = 0;
-        for (size_t f = 0; f < nc; ++f) {
-            if (ff.pitch_hz[f] <= 0 || ff.pitch_salience[f] < 0.25) continue;
-            double midi = 69 + 12 * std::log2(ff.pitch_hz[f] / 440.0) - a.tuning_cents / 100.0;
-            dev_sum += std::abs(midi - std::round(midi)) * 100;
-            ++salient;
-        }
-        p.melody_coverage = nc ? round_to(double(salient) / double(nc), 0.001) : 0;
-        if (salient >= 20 && p.melody_coverage >= 0.1)
-            p.pitch_quantization = round_to(clamp01(1.0 - (dev_sum / salient) / 25.0), 0.001);
-    }
-    p.width.resize(n_hops);
-    {
-        double w = 0, lw = 0, corr = 0, energy = 0;
-        for (size_t h = 0; h < n_hops; ++h) {
-            p.width[h] = float(round_to(pr.width[h], 0.001));
-            double e = std::pow(10.0, pr.rms_db[h] / 10.0);
-            w += pr.width[h] * e;
-            lw += pr.low_width[h] * e;
-            corr += pr.correlation[h] * e;
-            energy += e;
-        }
-        if (energy > 0) {
-            p.mean_width = round_to(w / energy, 0.001);
-            p.low_width = round_to(lw / energy, 0.001);
-            p.correlation = round_to(corr / energy, 0.001);
-        }
-    }
-    p.integrated_lufs = round_to(pr.integrated_lufs, 0.1);
-    p.loudness_range_lu = round_to(pr.loudness_range_lu, 0.1);
-    p.sample_peak_dbfs = round_to(pr.sample_peak_dbfs, 0.1);
-    // Crest and PLR compare like with like: the peak of the signal the loudness was measured
-    // on (the fold-down), which for multichannel files can exceed every original channel.
-    const double measured_peak_db = 20 * std::log10(std::max(double(folded_peak), 1e-6));
-    p.crest_db = silent ? 0.0 : round_to(std::max(0.0, measured_peak_db - pr.rms_dbfs), 0.1);
-    p.plr_db = silent ? 0.0 : round_to(measured_peak_db - pr.integrated_lufs, 0.1);
-    p.compression = silent ? "none" : p.plr_db < 8 ? "brickwall" : p.plr_db < 11 ? "heavy" : p.plr_db < 14 ? "moderate" : p.plr_db < 18 ? "light" : "dynamic";
+    d.production = summarize_production(ff, pr, rh.onset_peaks, a.tuning_cents, 20 * std::log10(std::max(double(folded_peak), 1e-6)), silent);
 
     d.descriptors = dna::describe(d);
     d.vectors = dna::make_vectors(d, {ff.chroma, ff.chroma_frames_per_s});
