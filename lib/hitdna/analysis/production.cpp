@@ -53,7 +53,7 @@ dna::ProductionLayer summarize_production(const FrameFeatures& ff, const Product
         double sub_e = 0, harm_e = 0;
         for (size_t f = 0; f < nf; ++f) {
             const float* b = ff.bands.data() + f * dsp::k_num_bands;
-            if (b[0] > 0.3 * (b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6]) * 0.5) {
+            if (b[0] > 0.15 * (b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6])) {  // sub >= 15 % of the frame
                 sub_e += b[0];
                 harm_e += b[1] + b[2];
             }
