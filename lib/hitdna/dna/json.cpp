@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "hitdna/dna/vectors.hpp"
+#include "hitdna/dsp/filterbank.hpp"
 
 namespace hitdna::dna {
 namespace {
@@ -67,7 +68,8 @@ std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
         for (float v : row) rr.push_back(r(v, 0.1));
         spec.push_back(rr);
     }
-    au["spectrum_bands"] = {"sub", "bass", "low_mid", "mid", "high_mid", "presence", "brilliance"};
+    au["spectrum_bands"] = json::array();
+    for (const char* band : dsp::k_band_names) au["spectrum_bands"].push_back(band);
     au["spectrum_db"] = spec;
     json harm;
     harm["key"] = a.key.empty() ? json(nullptr) : json(a.key);
