@@ -56,13 +56,10 @@ std::optional<double> aubio_tempo(const std::string& aubio, const std::string& p
 }
 
 int key_index(const std::string& key) {  // "A minor" -> 0..23
-    static const char* names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
     auto sp = key.find(' ');
     if (sp == std::string::npos) return -1;
-    std::string tonic = key.substr(0, sp);
-    for (int i = 0; i < 12; ++i)
-        if (tonic == names[i]) return i + (key.substr(sp + 1) == "minor" ? 12 : 0);
-    return -1;
+    const int tonic = dna::pitch_index(key.substr(0, sp));
+    return tonic < 0 ? -1 : tonic + (key.substr(sp + 1) == "minor" ? 12 : 0);
 }
 
 // MIREX key score: 1 same, 0.5 fifth above, 0.3 relative, 0.2 parallel, 0 otherwise.

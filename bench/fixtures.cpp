@@ -13,6 +13,7 @@
 
 #include "hitdna/audio/source.hpp"
 #include "hitdna/core/subprocess.hpp"
+#include "hitdna/dna/dna.hpp"
 
 namespace hitdna::bench {
 namespace {
@@ -83,8 +84,6 @@ struct Midi {
     }
 };
 
-const char* k_names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
-
 }  // namespace
 
 std::vector<Fixture> make_click_tracks(const std::string& dir) {
@@ -134,7 +133,7 @@ std::vector<Fixture> make_renders(const std::string& dir, const std::string& sou
         const double bpm = 70 + (i * 37) % 121;
         const int groove = i % 3;
         char name[96];
-        std::snprintf(name, sizeof name, "/render_%02d_%s_%s_%03d", i, k_names[tonic], minor ? "minor" : "major", int(bpm));
+        std::snprintf(name, sizeof name, "/render_%02d_%s_%s_%03d", i, dna::k_pitch_names[tonic], minor ? "minor" : "major", int(bpm));
         const std::string mid = dir + name + ".mid", wav = dir + name + ".wav";
         if (!exists(wav)) {
             Midi m;
@@ -189,7 +188,7 @@ std::vector<Fixture> make_renders(const std::string& dir, const std::string& sou
                 continue;
             }
         }
-        Fixture fx{wav, "render", bpm, std::string(k_names[tonic]) + (minor ? " minor" : " major"), {}, {}, 0,
+        Fixture fx{wav, "render", bpm, std::string(dna::k_pitch_names[tonic]) + (minor ? " minor" : " major"), {}, {}, 0,
                    groove == 0 ? "GM render, rock backbeat" : groove == 1 ? "GM render, four-on-the-floor" : "GM render, half-time", {}, {}};
         const double spb = 60.0 / bpm;
         for (int b = 0; b < 24 * 4; ++b) fx.beats.push_back(b * spb);
@@ -198,7 +197,7 @@ std::vector<Fixture> make_renders(const std::string& dir, const std::string& sou
         const int min_prog[8][2] = {{0, 3}, {5, 8}, {7, 11}, {0, 3}, {0, 3}, {8, 12}, {5, 8}, {7, 11}};
         for (int bar = 0; bar < 24; ++bar) {
             const auto& c = minor ? min_prog[bar % 8] : maj_prog[bar % 8];
-            fx.chords.push_back({bar * 4 * spb, std::string(k_names[(tonic + c[0]) % 12]) + (c[1] - c[0] == 3 ? "m" : "")});
+            fx.chords.push_back({bar * 4 * spb, std::string(dna::k_pitch_names[(tonic + c[0]) % 12]) + (c[1] - c[0] == 3 ? "m" : "")});
         }
         fx.duration_s = 24 * 4 * spb;
         out.push_back(fx);

@@ -7,8 +7,6 @@
 
 namespace hitdna::analysis {
 
-const std::array<const char*, 12> k_pitch_names = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
-
 namespace {
 
 // Temperley (2007, Kostka-Payne corpus) profiles blended with Krumhansl-Kessler (1982): the

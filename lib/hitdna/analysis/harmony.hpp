@@ -15,7 +15,7 @@ struct KeyResult {
     std::array<double, 24> scores{};  // 0..11 major, 12..23 minor
 };
 
-extern const std::array<const char*, 12> k_pitch_names;
+using dna::k_pitch_names;
 
 // Key from a 12-bin pitch-class distribution (any non-negative scale).
 KeyResult estimate_key(const std::array<double, 12>& chroma);

@@ -322,7 +322,8 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
         std::vector<double> dev;
         for (double v : local_bpm) dev.push_back(std::abs(v / median_bpm - 1));
         std::sort(dev.begin(), dev.end());
-        // 1 when three quarters of the song sit within 0 % of the median tempo, 0 at 5 %.
+        // 1 when three quarters of the song sit at the median tempo, 0 when a quarter or more
+        // is 5 % or further away.
         r.stability = dev.empty() ? 0.0 : std::clamp(1.0 - dev[dev.size() * 3 / 4] / 0.05, 0.0, 1.0);
     }
     // BPM: the global estimate, refined by the regression of beat time on beat index over

@@ -5,9 +5,20 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hitdna::dna {
+
+// Pitch-class names as printed in keys and chord labels (0 = C).
+inline constexpr std::array<const char*, 12> k_pitch_names = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+
+// Index 0..11 of a pitch-class name from k_pitch_names, or -1.
+inline int pitch_index(std::string_view name) {
+    for (int i = 0; i < 12; ++i)
+        if (name == k_pitch_names[size_t(i)]) return i;
+    return -1;
+}
 
 // Bumped whenever a change to the analyzer changes its output; stored with every track.
 constexpr int k_analysis_version = 1;

@@ -136,13 +136,6 @@ double curve_sd(const std::vector<float>& v) {
     return std::sqrt(s2 / double(v.size()));
 }
 
-int tonic_index(const std::string& key) {
-    static const char* names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
-    for (int i = 0; i < 12; ++i)
-        if (key == names[i]) return i;
-    return -1;
-}
-
 }  // namespace
 
 const std::vector<Dimension>& dimensions(Space space) {
@@ -175,7 +168,7 @@ Vectors make_vectors(const Dna& d, const VectorContext& ctx) {
     const auto& p = d.production;
     const double dur = std::max(d.duration_s, 1e-3);
     const double hop = a.timeline_hop_s;
-    const int tonic = tonic_index(a.key);
+    const int tonic = pitch_index(a.key);
 
     // audio
     {
