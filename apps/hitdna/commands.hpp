@@ -7,5 +7,9 @@ namespace hitdna::cli {
 // Each subcommand registers its flags and returns the function that runs it (exit code).
 using Runner = std::function<int()>;
 Runner register_analyze(CLI::App& app);
+Runner register_ingest(CLI::App& app);
+Runner register_match(CLI::App& app);
+Runner register_index(CLI::App& app);
+Runner register_db(CLI::App& app);
 
 }  // namespace hitdna::cli

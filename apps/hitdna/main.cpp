@@ -15,6 +15,22 @@ int main(int argc, char** argv) {
         auto* sub = app.add_subcommand("analyze", "Compute the four-layer Hit DNA of audio files");
         runners[sub] = hitdna::cli::register_analyze(*sub);
     }
+    {
+        auto* sub = app.add_subcommand("ingest", "Analyze files, folders and chart lists into the catalog");
+        runners[sub] = hitdna::cli::register_ingest(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("match", "Find catalog tracks and sections like an audio file, a track or a text");
+        runners[sub] = hitdna::cli::register_match(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("index", "Rebuild or verify the HNSW vector indexes");
+        runners[sub] = hitdna::cli::register_index(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("db", "Catalog statistics and verification");
+        runners[sub] = hitdna::cli::register_db(*sub);
+    }
     // An unknown first word gets a clearer message than CLI11's "A subcommand is required".
     if (argc >= 2 && argv[1][0] != '-') {
         bool known = false;

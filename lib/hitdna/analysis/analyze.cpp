@@ -582,7 +582,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     d.production = summarize_production(ff, pr, rh.onset_peaks, a.tuning_cents, 20 * std::log10(std::max(double(folded_peak), 1e-6)), silent);
 
     d.descriptors = dna::describe(d);
-    d.vectors = dna::make_vectors(d, {ff.chroma, ff.chroma_frames_per_s});
+    d.vectors = dna::make_vectors(d, {ff.chroma, ff.chroma_frames_per_s, ff.mfcc, ff.bands, ff.frames_per_s});
     return d;
 }
 

@@ -21,7 +21,7 @@ inline int pitch_index(std::string_view name) {
 }
 
 // Bumped whenever a change to the analyzer changes its output; stored with every track.
-constexpr int k_analysis_version = 1;
+constexpr int k_analysis_version = 2;  // 2: content-based section vectors
 
 struct Event {
     double time_s = 0;
@@ -127,6 +127,7 @@ struct ProductionLayer {
 struct Vectors {
     std::vector<float> audio, structure, emotion, production;
     std::vector<std::vector<float>> sections;
+    std::vector<float> whole;  // the section vector of the whole recording (queries; not in JSON)
 };
 
 struct Dna {

@@ -93,26 +93,25 @@ const std::vector<Dimension> k_production = {
     {"crest", "crest factor / 30 dB, clamped to 0..1"},
     {"plr", "peak-to-loudness ratio / 25 dB, clamped to 0..1"},
 };
+// The sections space describes what a stretch of music sounds like, so that an excerpt finds
+// the part of a song it came from and similar parts of other songs. Position, length and role
+// are kept beside the vector in the catalog, not in it: an excerpt has none of them.
 std::vector<Dimension> make_section_dims() {
     std::vector<Dimension> d = {
-        {"start_rel", "section start / song duration, 0..1"},
-        {"length_rel", "section length / song duration, 0..1"},
-        {"energy_rel", "(section loudness - integrated loudness) / 10 LU, clamped to -1..1"},
-        {"intensity", "mean intensity in the section, 0..1"},
-        {"tension", "mean tension in the section, 0..1"},
+        {"tempo_log2", "log2(local bpm / 120) from the tempo curve, clamped to -1..1; 0 without a beat"},
+        {"loudness", "(section loudness LUFS + 30) / 25, clamped to 0..1"},
         {"width", "mean stereo width in the section x 2, clamped to 0..1"},
-        {"repeats", "occurrences of the section's label / 4, clamped to 0..1"},
-        {"role_intro", "1 when the role is intro"},
-        {"role_verse", "1 when the role is verse"},
-        {"role_pre_hook", "1 when the role is pre-hook"},
-        {"role_hook", "1 when the role is hook"},
-        {"role_bridge", "1 when the role is bridge"},
-        {"role_outro", "1 when the role is outro"},
+        {"brightness_spread", "standard deviation over frames of MFCC 1 / 50"},
     };
-    static const char* rel[12] = {"chroma_rel_0", "chroma_rel_1", "chroma_rel_2", "chroma_rel_3", "chroma_rel_4", "chroma_rel_5",
-                                  "chroma_rel_6", "chroma_rel_7", "chroma_rel_8", "chroma_rel_9", "chroma_rel_10", "chroma_rel_11"};
+    static const char* mf[12] = {"mfcc1", "mfcc2", "mfcc3", "mfcc4", "mfcc5", "mfcc6", "mfcc7", "mfcc8", "mfcc9", "mfcc10", "mfcc11", "mfcc12"};
+    for (int i = 0; i < 12; ++i) d.push_back({mf[i], "mean MFCC over the section / 50 (timbre)"});
+    static const char* bd[7] = {"band_sub", "band_bass", "band_low_mid", "band_mid", "band_high_mid", "band_presence", "band_brilliance"};
+    for (int i = 0; i < 7; ++i)
+        d.push_back({bd[i], "band level in the section minus the mean of the 7 band levels, dB / 20, clamped to -2..2 (spectral shape)"});
+    static const char* ch[12] = {"chroma_C", "chroma_Db", "chroma_D", "chroma_Eb", "chroma_E", "chroma_F",
+                                 "chroma_Gb", "chroma_G", "chroma_Ab", "chroma_A", "chroma_Bb", "chroma_B"};
     for (int i = 0; i < 12; ++i)
-        d.push_back({rel[i], "section pitch-class profile, rotated so index 0 is the song's tonic (C when no key), unit length"});
+        d.push_back({ch[i], "section pitch-class profile in absolute pitch classes (sqrt of chroma power), unit length"});
     return d;
 }
 const std::vector<Dimension> k_section = make_section_dims();
@@ -235,25 +234,49 @@ Vectors make_vectors(const Dna& d, const VectorContext& ctx) {
     };
     // sections
     const size_t nc = ctx.chroma.size() / 12;
-    for (const auto& sec : s.sections) {
-        int reps = 0;
-        for (const auto& o : s.sections) reps += o.label == sec.label;
+    const size_t nf = ctx.mfcc.size() / 13;
+    auto section_vector = [&](const Section& sec) {
+        double bpm = 0;
+        int nb = 0;
+        for (const auto& tc : a.tempo_curve)
+            if (tc[0] >= sec.start_s && tc[0] < sec.end_s) bpm += tc[1], ++nb;
+        if (nb) bpm /= nb;
+        else if (a.bpm) bpm = *a.bpm;
         std::vector<float> sv = {
-            float(sec.start_s / dur), float((sec.end_s - sec.start_s) / dur),
-            float(std::clamp((sec.energy_lufs - p.integrated_lufs) / 10.0, -1.0, 1.0)),
-            float(curve_mean(e.intensity, hop, sec.start_s, sec.end_s)), float(curve_mean(e.tension, hop, sec.start_s, sec.end_s)),
-            float(clamp01(curve_mean(p.width, hop, sec.start_s, sec.end_s) * 2)), float(clamp01(reps / 4.0)),
+            float(bpm > 0 ? std::clamp(std::log2(bpm / 120.0), -1.0, 1.0) : 0.0),
+            float(clamp01((sec.energy_lufs + 30) / 25)),
+            float(clamp01(curve_mean(p.width, hop, sec.start_s, sec.end_s) * 2)),
         };
-        for (const char* role : {"intro", "verse", "pre-hook", "hook", "bridge", "outro"}) sv.push_back(sec.role == role ? 1.0f : 0.0f);
+        const size_t f0 = std::min(nf, size_t(std::max(0.0, sec.start_s * ctx.fps)));
+        const size_t f1 = std::max(f0, std::min(nf, size_t(sec.end_s * ctx.fps)));
+        double m[13] = {0}, m1sq = 0, band[7] = {0};
+        for (size_t f = f0; f < f1; ++f) {
+            for (int k = 0; k < 13; ++k) m[k] += ctx.mfcc[f * 13 + size_t(k)];
+            m1sq += double(ctx.mfcc[f * 13 + 1]) * ctx.mfcc[f * 13 + 1];
+            for (int k = 0; k < 7; ++k) band[k] += ctx.bands[f * 7 + size_t(k)];
+        }
+        const double n = std::max<double>(1, double(f1 - f0));
+        for (auto& x : m) x /= n;
+        sv.push_back(float(std::sqrt(std::max(0.0, m1sq / n - m[1] * m[1])) / 50));
+        for (int k = 1; k <= 12; ++k) sv.push_back(float(m[k] / 50));
+        double bdb[7], bmean = 0;
+        for (int k = 0; k < 7; ++k) bmean += (bdb[k] = 10 * std::log10(band[k] / n + 1e-12)) / 7;
+        for (int k = 0; k < 7; ++k) sv.push_back(float(std::clamp((bdb[k] - bmean) / 20, -2.0, 2.0)));
         double c[12] = {0};
         for (size_t f = size_t(sec.start_s * ctx.chroma_fps); f < std::min(nc, size_t(sec.end_s * ctx.chroma_fps)); ++f)
             for (int k = 0; k < 12; ++k) c[k] += std::sqrt(ctx.chroma[f * 12 + size_t(k)]);
         double norm = 0;
         for (double x : c) norm += x * x;
         norm = std::sqrt(norm);
-        const int rot = std::max(0, tonic);
-        for (int k = 0; k < 12; ++k) sv.push_back(norm > 0 ? float(c[(k + rot) % 12] / norm) : 0.0f);
-        v.sections.push_back(std::move(sv));
+        for (int k = 0; k < 12; ++k) sv.push_back(norm > 0 ? float(c[k] / norm) : 0.0f);
+        return sv;
+    };
+    for (const auto& sec : s.sections) v.sections.push_back(section_vector(sec));
+    {
+        Section all;
+        all.end_s = d.duration_s;
+        all.energy_lufs = p.integrated_lufs;
+        v.whole = section_vector(all);
     }
     auto tidy = [](std::vector<float>& x) {
         for (auto& f : x) f = std::isfinite(f) ? std::round(f * 10000.0f) / 10000.0f : 0.0f;
@@ -263,6 +286,7 @@ Vectors make_vectors(const Dna& d, const VectorContext& ctx) {
     tidy(v.emotion);
     tidy(v.production);
     for (auto& sv : v.sections) tidy(sv);
+    tidy(v.whole);
     return v;
 }
 

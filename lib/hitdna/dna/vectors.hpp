@@ -20,8 +20,11 @@ const std::vector<Dimension>& dimensions(Space space);
 const char* to_string(Space space);
 
 struct VectorContext {
-    const std::vector<float>& chroma;  // chroma frames x 12
+    const std::vector<float>& chroma;  // chroma frames x 12, power per pitch class
     double chroma_fps;
+    const std::vector<float>& mfcc;    // frames x 13
+    const std::vector<float>& bands;   // frames x 7, power per fixed band (dsp::k_band_names)
+    double fps;
 };
 
 // Builds all vectors from a finished Dna (every layer filled in).

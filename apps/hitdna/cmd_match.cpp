@@ -1,0 +1,145 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/match/filter.hpp"
+#include "hitdna/match/match.hpp"
+
+namespace hitdna::cli {
+
+namespace {
+
+double r4(double x) { return std::round(x * 10000.0) / 10000.0; }
+
+std::map<store::Space, double> parse_weights(const std::string& s) {
+    std::map<store::Space, double> w;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos) throw Error(ErrorKind::usage, "--weights '" + s + "': expected SPACE=W,... e.g. audio=1,sections=2");
+        auto sp = store::parse_space(item.substr(0, eq));
+        if (!sp) throw Error(ErrorKind::usage, "--weights: unknown space '" + item.substr(0, eq) + "' (audio, structure, emotion, production, sections)");
+        try {
+            double v = std::stod(item.substr(eq + 1));
+            if (!(v >= 0) || v > 1000) throw std::out_of_range("w");
+            w[*sp] = v;
+        } catch (const std::exception&) {
+            throw Error(ErrorKind::usage, "--weights: '" + item.substr(eq + 1) + "' is not a weight (0..1000)");
+        }
+    }
+    return w;
+}
+
+}  // namespace
+
+Runner register_match(CLI::App& app) {
+    struct State {
+        match::MatchOptions o;
+        std::string db, space = "all", weights, format;
+    };
+    auto st = std::make_shared<State>();
+    app.footer(
+        "Scores are 0..1: per space exp(-d^2/(2D)) over standardized vectors (1 identical, about 0.37\n"
+        "for unrelated tracks); the track score is the weighted mean over spaces (with text: 0.8 x that\n"
+        "+ 0.2 x text relevance). Filter fields:\n" + match::filter_fields_help() +
+        "Exit status: 0 results printed (possibly none), 2 usage, 3/4 the --like file could not be read or\n"
+        "decoded, 5 database error. See man hitdna-match.");
+    app.add_option("--like", st->o.like_file, "Audio file: find the songs (and sections) that sound like it");
+    app.add_option("--track", st->o.track, "A catalog track: its id, or \"Artist - Title\"");
+    app.add_option("--text", st->o.text, "Text: quoted song titles pull in their vectors, descriptor words steer, all words search metadata");
+    app.add_option("--filter", st->o.filters, "FIELD OP VALUE, e.g. genre=phonk,hip-hop  year>=2020  source=chart  peak_rank<=10 (repeatable, ANDed)");
+    app.add_option("--space", st->space, "audio, structure, emotion, production, sections, or all (default; comma lists allowed)");
+    app.add_option("--weights", st->weights, "Space weights, e.g. audio=1,sections=2 (defaults in the man page)");
+    app.add_option("-k", st->o.k, "Number of results (default 10)")->check(CLI::Range(1, 10000));
+    app.add_option("-f,--format", st->format, "table (default on a terminal), jsonl or json")->check(CLI::IsMember({"table", "jsonl", "json"}));
+    app.add_flag("--no-ffmpeg", [st](int64_t) { st->o.analyze.open.allow_ffmpeg = false; }, "Never fall back to ffmpeg for decoding --like audio");
+    app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
+    return [st]() -> int {
+        auto& o = st->o;
+        if (st->space != "all") {
+            std::stringstream ss(st->space);
+            std::string s;
+            while (std::getline(ss, s, ',')) {
+                auto sp = store::parse_space(s);
+                if (!sp) throw Error(ErrorKind::usage, "--space: unknown space '" + s + "' (audio, structure, emotion, production, sections, all)");
+                o.spaces.push_back(*sp);
+            }
+        }
+        if (!st->weights.empty()) o.weights = parse_weights(st->weights);
+        store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
+        auto rep = match::run_match(cat, o, std::cerr);
+        const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "jsonl") : st->format;
+        auto to_json = [&](const match::MatchResult& r) {
+            nlohmann::ordered_json j;
+            j["rank"] = r.rank;
+            j["track_id"] = r.track.id;
+            j["title"] = r.track.title;
+            j["artist"] = r.track.artist;
+            j["score"] = r4(r.score);
+            nlohmann::ordered_json sc = nlohmann::ordered_json::object();
+            for (auto& [s, v] : r.space_scores) sc[store::to_string(s)] = r4(v);
+            j["scores"] = sc;
+            if (r.text_score) j["text_score"] = r4(*r.text_score);
+            if (r.section) {
+                j["section"] = {{"index", r.section->index}, {"start_s", r.section->start_s}, {"end_s", r.section->end_s},
+                                {"label", r.section->label}, {"role", r.section->role}};
+            }
+            if (r.query_section) j["query_section"] = {{"start_s", r.query_section->start_s}, {"end_s", r.query_section->end_s}};
+            j["path"] = r.track.path;
+            j["source"] = r.track.source;
+            if (r.track.year) j["year"] = *r.track.year;
+            j["genres"] = r.track.genres;
+            if (r.track.peak_rank) j["peak_rank"] = *r.track.peak_rank;
+            return j;
+        };
+        if (fmt == "jsonl") {
+            for (const auto& r : rep.results) std::cout << to_json(r).dump() << "\n";
+        } else if (fmt == "json") {
+            nlohmann::ordered_json j;
+            j["query"] = rep.query_kind;
+            j["resolved"] = rep.resolved;
+            nlohmann::ordered_json w = nlohmann::ordered_json::object();
+            for (auto& [s, v] : rep.weights) w[store::to_string(s)] = v;
+            j["weights"] = w;
+            j["results"] = nlohmann::ordered_json::array();
+            for (const auto& r : rep.results) j["results"].push_back(to_json(r));
+            std::cout << j.dump(2) << "\n";
+        } else {
+            for (const auto& s : rep.resolved) std::cerr << "query " << s << "\n";
+            std::printf("%4s  %5s  %-44s  %s\n", "rank", "score", "artist - title", "best section / per-space scores");
+            for (const auto& r : rep.results) {
+                std::string name = (r.track.artist.empty() ? "" : r.track.artist + " - ") + r.track.title;
+                if (name.size() > 44) name = name.substr(0, 41) + "...";
+                std::string detail;
+                if (r.section) {
+                    char b[96];
+                    std::snprintf(b, sizeof b, "%s %d:%02d-%d:%02d  ", r.section->role.c_str(), int(r.section->start_s) / 60, int(r.section->start_s) % 60,
+                                  int(r.section->end_s) / 60, int(r.section->end_s) % 60);
+                    detail += b;
+                }
+                for (auto& [s, v] : r.space_scores) {
+                    char b[48];
+                    std::snprintf(b, sizeof b, "%s %.2f ", store::to_string(s), v);
+                    detail += b;
+                }
+                if (r.text_score) {
+                    char b[32];
+                    std::snprintf(b, sizeof b, "text %.2f", *r.text_score);
+                    detail += b;
+                }
+                std::printf("%4d  %5.3f  %-44s  %s\n", r.rank, r.score, name.c_str(), detail.c_str());
+            }
+            if (rep.results.empty()) std::printf("(no matches)\n");
+        }
+        return 0;
+    };
+}
+
+}  // namespace hitdna::cli

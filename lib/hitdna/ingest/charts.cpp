@@ -1,0 +1,371 @@
+#include "hitdna/ingest/charts.hpp"
+
+#include <taglib/fileref.h>
+#include <taglib/tag.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "hitdna/core/error.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace hitdna::ingest {
+
+namespace {
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string trim(const std::string& s) {
+    size_t a = 0, b = s.size();
+    while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+    while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+    return s.substr(a, b - a);
+}
+
+std::optional<int64_t> parse_int(const std::string& s) {
+    std::string t;
+    for (char c : trim(s))
+        if (c != ',' && c != '_') t += c;  // "1,234,567" streams
+    if (t.empty() || t == "-" || t == "NA" || t == "null") return std::nullopt;
+    try {
+        size_t used = 0;
+        long long v = std::stoll(t, &used);
+        if (used != t.size()) return std::nullopt;
+        return v;
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+std::optional<int> parse_small(const std::string& s) {
+    auto v = parse_int(s);
+    if (!v || *v < 0 || *v > 1000000) return std::nullopt;
+    return int(*v);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == ',' || c == ';' || c == '/') {
+            if (auto t = trim(cur); !t.empty()) out.push_back(lower(t));
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (auto t = trim(cur); !t.empty()) out.push_back(lower(t));
+    return out;
+}
+
+std::string date_in_name(const std::string& path) {
+    static const std::regex re("(\\d{4}-\\d{2}-\\d{2})");
+    std::smatch m;
+    std::string name = fs::path(path).filename().string();
+    if (std::regex_search(name, m, re)) return m[1];
+    return "";
+}
+
+}  // namespace
+
+bool valid_utf8(const std::string& s) {
+    size_t i = 0;
+    while (i < s.size()) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+        if (n < 0 || (n == 1 && c < 0xc2)) return false;
+        if (n > 0 && i + size_t(n) >= s.size()) return false;
+        for (int k = 1; k <= n; ++k)
+            if ((static_cast<unsigned char>(s[i + size_t(k)]) >> 6) != 2) return false;
+        i += size_t(n) + 1;
+    }
+    return true;
+}
+
+std::vector<CsvRecord> parse_csv(const std::string& text, std::vector<ChartProblem>& problems) {
+    std::vector<CsvRecord> out;
+    size_t i = 0;
+    int line = 1;
+    if (text.compare(0, 3, "\xef\xbb\xbf") == 0) i = 3;  // UTF-8 byte-order mark
+    while (i < text.size()) {
+        CsvRecord rec;
+        rec.line = line;
+        std::string field;
+        bool broken = false;
+        for (;;) {
+            if (i < text.size() && text[i] == '"') {
+                ++i;
+                bool closed = false;
+                while (i < text.size()) {
+                    char c = text[i++];
+                    if (c == '"') {
+                        if (i < text.size() && text[i] == '"') { field += '"'; ++i; continue; }
+                        closed = true;
+                        break;
+                    }
+                    if (c == '\n') ++line;
+                    field += c;
+                }
+                if (!closed) {
+                    problems.push_back({rec.line, "unterminated quoted field"});
+                    return out;  // the rest of the file is inside the quote
+                }
+                // Text after a closing quote, before the separator, is broken quoting.
+                if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
+                    broken = true;
+                    while (i < text.size() && text[i] != ',' && text[i] != '\n') field += text[i++];
+                }
+            } else {
+                while (i < text.size() && text[i] != ',' && text[i] != '\n') {
+                    if (text[i] == '"') broken = true;
+                    field += text[i++];
+                }
+                if (!field.empty() && field.back() == '\r') field.pop_back();
+            }
+            rec.fields.push_back(std::move(field));
+            field.clear();
+            if (i < text.size() && text[i] == ',') { ++i; continue; }
+            if (i < text.size() && text[i] == '\r') ++i;
+            if (i < text.size() && text[i] == '\n') ++i;
+            break;
+        }
+        ++line;
+        if (rec.fields.size() == 1 && trim(rec.fields[0]).empty()) continue;  // blank line
+        if (broken) { problems.push_back({rec.line, "broken quoting (a quote inside an unquoted field or after a closing quote)"}); continue; }
+        bool utf8 = true;
+        for (const auto& f : rec.fields) utf8 &= valid_utf8(f);
+        if (!utf8) { problems.push_back({rec.line, "not valid UTF-8 (convert the file, e.g. iconv -f latin1 -t utf-8)"}); continue; }
+        out.push_back(std::move(rec));
+    }
+    return out;
+}
+
+Chart read_chart(const std::string& path, const std::string& chart_date) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorKind::io, path + ": cannot read the chart file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    Chart chart;
+    chart.file = path;
+    const std::string base_dir = fs::path(path).parent_path().string();
+    const std::string chart_name = fs::path(path).stem().string();
+    const std::string date = !chart_date.empty() ? chart_date : date_in_name(path);
+    auto resolve = [&](const std::string& p) {
+        if (p.empty() || fs::path(p).is_absolute() || base_dir.empty()) return p;
+        return (fs::path(base_dir) / p).string();
+    };
+    const std::string ext = lower(fs::path(path).extension().string());
+    if (ext == ".jsonl" || ext == ".ndjson") {
+        chart.format = ChartFormat::jsonl;
+        std::istringstream ls(text);
+        std::string l;
+        int n = 0;
+        while (std::getline(ls, l)) {
+            ++n;
+            if (trim(l).empty()) continue;
+            if (!valid_utf8(l)) { chart.problems.push_back({n, "not valid UTF-8"}); continue; }
+            json j;
+            try {
+                j = json::parse(l);
+            } catch (const std::exception& e) {
+                std::string msg = e.what();
+                if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+                chart.problems.push_back({n, "malformed JSON: " + msg});
+                continue;
+            }
+            if (!j.is_object()) { chart.problems.push_back({n, "not a JSON object"}); continue; }
+            ChartRow r;
+            r.line = n;
+            json extra = json::object();
+            std::optional<std::string> bad;
+            auto str = [&](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+            store::ChartEntry ce;
+            ce.chart = chart_name;
+            ce.date = date;
+            bool has_chart = false;
+            for (auto& [k, v] : j.items()) {
+                const std::string key = lower(k);
+                if (key == "path" || key == "file") r.path = resolve(str(v));
+                else if (key == "title" || key == "song" || key == "track_name") r.title = str(v);
+                else if (key == "artist" || key == "artist_names") r.artist = str(v);
+                else if (key == "uri" || key == "url") r.uri = ce.uri = str(v);
+                else if (key == "genres" || key == "genre") {
+                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.genres.push_back(lower(g.get<std::string>())); }
+                    else for (auto& g : split_list(str(v))) r.meta.genres.push_back(g);
+                } else if (key == "tags") {
+                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.tags.push_back(lower(g.get<std::string>())); }
+                    else for (auto& g : split_list(str(v))) r.meta.tags.push_back(g);
+                } else if (key == "year") {
+                    auto y = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : parse_int(str(v));
+                    if (!y || *y < 1000 || *y > 3000) bad = "year '" + str(v) + "' is not a year";
+                    else r.meta.year = int(*y);
+                } else if (key == "source") {
+                    std::string s = lower(str(v));
+                    if (s != "chart" && s != "user" && s != "generated") bad = "source must be chart, user or generated";
+                    else r.meta.source = s;
+                } else if (key == "rank") { ce.rank = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v)); has_chart = true; }
+                else if (key == "peak_rank" || key == "peak-rank") { ce.peak_rank = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v)); has_chart = true; }
+                else if (key == "previous_rank" || key == "last-week") ce.previous_rank = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v));
+                else if (key == "weeks_on_chart" || key == "weeks-on-board") ce.weeks_on_chart = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v));
+                else if (key == "streams") ce.streams = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : parse_int(str(v));
+                else if (key == "chart") { ce.chart = str(v); has_chart = true; }
+                else if (key == "date" || key == "chart_date") { ce.date = str(v); has_chart = true; }
+                else extra[k] = v;
+            }
+            if (bad) { chart.problems.push_back({n, *bad}); continue; }
+            if (r.path.empty() && (r.title.empty() || r.artist.empty())) {
+                chart.problems.push_back({n, "needs \"path\", or \"artist\" and \"title\""});
+                continue;
+            }
+            r.meta.title = r.title;
+            r.meta.artist = r.artist;
+            if (has_chart) {
+                r.meta.charts.push_back(ce);
+                if (r.meta.source.empty()) r.meta.source = "chart";
+            }
+            r.meta.extra_json = extra.dump();
+            chart.rows.push_back(std::move(r));
+        }
+        return chart;
+    }
+    auto records = parse_csv(text, chart.problems);
+    if (records.empty()) throw Error(ErrorKind::usage, path + ": empty chart file");
+    std::map<std::string, size_t> col;
+    for (size_t i = 0; i < records[0].fields.size(); ++i) col[lower(trim(records[0].fields[i]))] = i;
+    auto has = [&](const char* c) { return col.count(c) > 0; };
+    if (has("uri") && has("track_name") && has("artist_names")) chart.format = ChartFormat::spotify;
+    else if (has("song") && has("artist") && has("rank")) chart.format = ChartFormat::billboard;
+    else
+        throw Error(ErrorKind::usage, path + ": line " + std::to_string(records[0].line) +
+                                          ": header matches neither Spotify Charts (rank, uri, artist_names, track_name, ...) nor Billboard (date, rank, song, artist, ...)");
+    for (size_t r = 1; r < records.size(); ++r) {
+        const auto& rec = records[r];
+        if (rec.fields.size() != records[0].fields.size()) {
+            chart.problems.push_back({rec.line, std::to_string(rec.fields.size()) + " columns, the header has " + std::to_string(records[0].fields.size())});
+            continue;
+        }
+        auto get = [&](const char* c) { return has(c) ? trim(rec.fields[col[c]]) : std::string(); };
+        ChartRow row;
+        row.line = rec.line;
+        store::ChartEntry ce;
+        ce.chart = chart_name;
+        ce.date = date;
+        json extra = json::object();
+        if (chart.format == ChartFormat::spotify) {
+            row.artist = get("artist_names");
+            row.title = get("track_name");
+            row.uri = ce.uri = get("uri");
+            ce.rank = parse_small(get("rank"));
+            ce.peak_rank = parse_small(get("peak_rank"));
+            ce.previous_rank = parse_small(get("previous_rank"));
+            ce.weeks_on_chart = parse_small(get("weeks_on_chart"));
+            ce.streams = parse_int(get("streams"));
+            if (has("source") && !get("source").empty()) extra["label"] = get("source");
+        } else {
+            row.artist = get("artist");
+            row.title = get("song");
+            if (!get("date").empty()) ce.date = get("date");
+            ce.rank = parse_small(get("rank"));
+            ce.peak_rank = parse_small(get("peak-rank").empty() ? get("peak_rank") : get("peak-rank"));
+            ce.previous_rank = parse_small(get("last-week").empty() ? get("last_week") : get("last-week"));
+            ce.weeks_on_chart = parse_small(get("weeks-on-board").empty() ? get("weeks_on_board") : get("weeks-on-board"));
+        }
+        if (has("path")) row.path = resolve(get("path"));
+        if (row.title.empty() || row.artist.empty()) {
+            chart.problems.push_back({rec.line, "missing artist or title"});
+            continue;
+        }
+        if (!ce.rank) {
+            chart.problems.push_back({rec.line, "rank '" + get("rank") + "' is not a number"});
+            continue;
+        }
+        if (has("genre") || has("genres")) row.meta.genres = split_list(get(has("genres") ? "genres" : "genre"));
+        if (has("year")) row.meta.year = parse_small(get("year"));
+        row.meta.title = row.title;
+        row.meta.artist = row.artist;
+        row.meta.source = "chart";
+        row.meta.charts.push_back(ce);
+        row.meta.extra_json = extra.dump();
+        chart.rows.push_back(std::move(row));
+    }
+    return chart;
+}
+
+bool has_audio_extension(const std::string& path) {
+    static const char* exts[] = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".aifc", ".wma", ".mka", ".webm", ".caf", ".w64"};
+    const std::string e = lower(fs::path(path).extension().string());
+    return std::find(std::begin(exts), std::end(exts), e) != std::end(exts);
+}
+
+std::vector<std::string> list_audio(const std::string& path) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) return {path};
+    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && has_audio_extension(it->path().string())) out.push_back(it->path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+store::TrackMeta read_tags(const std::string& path) {
+    store::TrackMeta m;
+    TagLib::FileRef f(path.c_str(), false);
+    if (f.isNull() || !f.tag()) return m;
+    const TagLib::Tag* t = f.tag();
+    m.title = trim(t->title().to8Bit(true));
+    m.artist = trim(t->artist().to8Bit(true));
+    m.genres = split_list(t->genre().to8Bit(true));
+    if (t->year() >= 1000 && t->year() <= 3000) m.year = int(t->year());
+    return m;
+}
+
+AudioFinder::AudioFinder(const std::vector<std::string>& dirs) {
+    for (const auto& d : dirs)
+        for (const auto& p : list_audio(d)) {
+            auto tags = read_tags(p);
+            if (!tags.title.empty()) m_entries.push_back({p, store::normalize_name(tags.artist), store::normalize_name(tags.title)});
+            std::string stem = fs::path(p).stem().string();
+            if (auto dash = stem.find(" - "); dash != std::string::npos)
+                m_entries.push_back({p, store::normalize_name(stem.substr(0, dash)), store::normalize_name(stem.substr(dash + 3))});
+            m_entries.push_back({p, "", store::normalize_name(stem)});
+        }
+}
+
+std::string AudioFinder::find(const std::string& artist, const std::string& title) const {
+    const std::string t = store::normalize_name(title);
+    if (t.empty()) return "";
+    // The row's artist, and its first name when several are credited ("A, B", "A & B", "A x B").
+    std::vector<std::string> artists = {store::normalize_name(artist)};
+    std::string first = artist;
+    for (const char* sep : {",", " & ", " x ", " X ", " and ", ";"})
+        if (auto p = first.find(sep); p != std::string::npos) first = first.substr(0, p);
+    artists.push_back(store::normalize_name(first));
+    for (const auto& e : m_entries)
+        if (e.title == t && !e.artist.empty() && std::find(artists.begin(), artists.end(), e.artist) != artists.end()) return e.path;
+    // "Artist - Title" as the whole file name, normalized.
+    for (const auto& a : artists)
+        for (const auto& e : m_entries)
+            if (e.artist.empty() && (e.title == a + " " + t)) return e.path;
+    // A file named by the title alone, when exactly one file has that name.
+    std::string only;
+    int n = 0;
+    for (const auto& e : m_entries)
+        if (e.artist.empty() && e.title == t && e.path != only) only = e.path, ++n;
+    return n == 1 ? only : "";
+}
+
+}  // namespace hitdna::ingest

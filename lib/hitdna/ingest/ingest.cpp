@@ -1,0 +1,373 @@
+#include "hitdna/ingest/ingest.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "hitdna/core/error.hpp"
+#include "hitdna/core/subprocess.hpp"
+#include "hitdna/ingest/charts.hpp"
+#include "hitdna/store/hash.hpp"
+#include "hitdna/store/vector_index.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hitdna::ingest {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Item {
+    std::string path;
+    store::TrackMeta meta;
+    bool from_chart = false;
+};
+
+void merge_into(store::TrackMeta& m, const store::TrackMeta& tags) {
+    if (m.title.empty()) m.title = tags.title;
+    if (m.artist.empty()) m.artist = tags.artist;
+    if (!m.year) m.year = tags.year;
+    for (const auto& g : tags.genres)
+        if (std::find(m.genres.begin(), m.genres.end(), g) == m.genres.end()) m.genres.push_back(g);
+}
+
+// Title and artist from "Artist - Title.ext" or the bare file name.
+store::TrackMeta meta_from_name(const std::string& path) {
+    store::TrackMeta m;
+    std::string stem = fs::path(path).stem().string();
+    for (auto& c : stem)
+        if (c == '_') c = ' ';
+    if (auto p = stem.find(" - "); p != std::string::npos) {
+        m.artist = stem.substr(0, p);
+        m.title = stem.substr(p + 3);
+    } else {
+        m.title = stem;
+    }
+    return m;
+}
+
+std::string safe_dir_name(const std::string& s) {
+    std::string o;
+    for (unsigned char c : s) o += (std::isalnum(c) || c == '-' || c == '.' || c >= 0x80) ? char(c) : '_';
+    if (o.size() > 120) o.resize(120);
+    if (o.empty() || o[0] == '.') o = "_" + o;
+    return o;
+}
+
+class Progress {
+public:
+    Progress(std::ostream& err, bool live, int total) : m_err(err), m_live(live), m_total(total), m_t0(Clock::now()) {}
+    void step(const std::string& name) {
+        std::lock_guard<std::mutex> lock(m_mu);
+        ++m_done;
+        if (!m_live) return;
+        const double el = since(m_t0), rate = el > 0 ? m_done / el : 0;
+        const double eta = rate > 0 ? (m_total - m_done) / rate : 0;
+        const int width = 24, fill = m_total ? int(width * m_done / m_total) : width;
+        std::string bar(size_t(fill), '=');
+        bar.resize(size_t(width), ' ');
+        std::string shown = fs::path(name).filename().string();
+        if (shown.size() > 32) shown = shown.substr(0, 29) + "...";
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "\r[%s] %d/%d  %.2f files/s  ETA %d:%02d  %-32s", bar.c_str(), m_done, m_total, rate, int(eta) / 60,
+                      int(eta) % 60, shown.c_str());
+        m_err << buf << std::flush;
+    }
+    void finish() {
+        if (m_live && m_done) m_err << "\r" << std::string(110, ' ') << "\r" << std::flush;
+    }
+    // Messages printed during a live bar start on their own line.
+    std::mutex& mutex() { return m_mu; }
+    void message(const std::string& s) {
+        std::lock_guard<std::mutex> lock(m_mu);
+        if (m_live) m_err << "\r" << std::string(110, ' ') << "\r";
+        m_err << s << "\n" << std::flush;
+    }
+
+private:
+    std::ostream& m_err;
+    bool m_live;
+    int m_total, m_done = 0;
+    Clock::time_point m_t0;
+    std::mutex m_mu;
+};
+
+}  // namespace
+
+std::vector<std::string> expand_fetch_command(const std::string& tmpl, const std::string& artist, const std::string& title,
+                                              const std::string& uri, const std::string& rank, const std::string& out_dir) {
+    // Split the template (the user's own text) into words; quotes group, backslash escapes.
+    std::vector<std::string> words;
+    std::string w;
+    bool in_word = false;
+    char quote = 0;
+    for (size_t i = 0; i < tmpl.size(); ++i) {
+        char c = tmpl[i];
+        if (quote) {
+            if (c == quote) quote = 0;
+            else if (c == '\\' && quote == '"' && i + 1 < tmpl.size()) w += tmpl[++i];
+            else w += c;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+            in_word = true;
+        } else if (c == '\\' && i + 1 < tmpl.size()) {
+            w += tmpl[++i];
+            in_word = true;
+        } else if (std::isspace(static_cast<unsigned char>(c))) {
+            if (in_word) words.push_back(w), w.clear(), in_word = false;
+        } else {
+            w += c;
+            in_word = true;
+        }
+    }
+    if (quote) throw Error(ErrorKind::usage, "--fetch-cmd: unterminated quote in the template");
+    if (in_word) words.push_back(w);
+    if (words.empty()) throw Error(ErrorKind::usage, "--fetch-cmd: empty template");
+    const std::pair<const char*, const std::string*> vars[] = {{"{artist}", &artist}, {"{title}", &title}, {"{uri}", &uri}, {"{rank}", &rank}, {"{out}", &out_dir}};
+    for (auto& word : words) {
+        std::string o;
+        for (size_t i = 0; i < word.size();) {
+            bool hit = false;
+            for (const auto& [name, val] : vars) {
+                size_t n = std::char_traits<char>::length(name);
+                if (word.compare(i, n, name) == 0) {
+                    o += *val;  // substituted text is data: never re-split, never interpreted
+                    i += n;
+                    hit = true;
+                    break;
+                }
+            }
+            if (!hit) o += word[i++];
+        }
+        word = o;
+    }
+    return words;
+}
+
+IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istream& in, std::ostream& err) {
+    const auto t0 = Clock::now();
+    IngestResult res;
+    int first_failure = 0;
+    auto fail_code = [&](int code) {
+        if (!first_failure) first_failure = code;
+    };
+    if (o.source != "user" && o.source != "chart" && o.source != "generated")
+        throw Error(ErrorKind::usage, "--source must be user, chart or generated");
+
+    // ---- collect the work ----
+    std::vector<Item> items;
+    auto add_path = [&](const std::string& p, const store::TrackMeta& base, bool chart) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            for (auto& f : list_audio(p)) items.push_back({f, base, chart});
+        } else {
+            items.push_back({p, base, chart});
+        }
+    };
+    store::TrackMeta plain;
+    plain.source = o.source;
+    plain.genres = o.genres;
+    plain.tags = o.tags;
+    for (auto& g : plain.genres)
+        for (auto& c : g) c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& g : plain.tags)
+        for (auto& c : g) c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& p : o.inputs) {
+        if (p == "-") {
+            std::string line;
+            while (std::getline(in, line)) {
+                if (!line.empty() && line.back() == '\r') line.pop_back();
+                if (!line.empty()) add_path(line, plain, false);
+            }
+        } else {
+            add_path(p, plain, false);
+        }
+    }
+    struct Missing {
+        std::string where, artist, title, uri, rank;
+        store::TrackMeta meta;
+    };
+    std::vector<Missing> missing;
+    if (!o.charts.empty()) {
+        std::vector<std::string> dirs = o.audio_dirs;
+        AudioFinder finder(dirs);
+        for (const auto& cf : o.charts) {
+            Chart chart = read_chart(cf, o.chart_date);
+            for (const auto& pr : chart.problems) {
+                err << "hitdna ingest: " << cf << ":" << pr.line << ": " << pr.message << " (row skipped)\n";
+                ++res.bad_rows;
+            }
+            for (auto& row : chart.rows) {
+                store::TrackMeta m = row.meta;
+                for (const auto& g : plain.genres) m.genres.push_back(g);
+                for (const auto& t : plain.tags) m.tags.push_back(t);
+                std::string path = row.path;
+                std::error_code ec;
+                if (!path.empty() && !fs::exists(path, ec)) {
+                    err << "hitdna ingest: " << cf << ":" << row.line << ": " << path << " does not exist; looking by artist and title\n";
+                    path.clear();
+                }
+                if (path.empty() && !row.title.empty()) path = finder.find(row.artist, row.title);
+                if (path.empty()) {
+                    std::string rank = row.meta.charts.empty() || !row.meta.charts.front().rank ? "" : std::to_string(*row.meta.charts.front().rank);
+                    missing.push_back({cf + ":" + std::to_string(row.line), row.artist, row.title, row.uri, rank, m});
+                    continue;
+                }
+                items.push_back({path, m, true});
+            }
+        }
+    }
+    // ---- rows without audio: list them, or fetch them with the user's command ----
+    if (!missing.empty()) {
+        const std::string fetch_root = !o.fetch_dir.empty() ? o.fetch_dir : cat.path() + ".fetched";
+        for (auto& m : missing) {
+            if (o.fetch_cmd.empty()) {
+                err << "hitdna ingest: " << m.where << ": no audio found for '" << m.artist << " - " << m.title << "'\n";
+                ++res.unmatched_rows;
+                continue;
+            }
+            const std::string dir = fetch_root + "/" + safe_dir_name(m.artist + " - " + m.title);
+            std::error_code ec;
+            fs::create_directories(dir, ec);
+            if (ec) throw Error(ErrorKind::io, dir + ": cannot create the fetch folder: " + ec.message());
+            auto have = list_audio(dir);
+            if (have.empty()) {
+                auto argv = expand_fetch_command(o.fetch_cmd, m.artist, m.title, m.uri, m.rank, dir);
+                try {
+                    auto pr = core::run_process(argv, o.fetch_timeout_s);
+                    if (pr.exit_code != 0) {
+                        std::string e = pr.err;
+                        while (!e.empty() && (e.back() == '\n' || e.back() == '\r')) e.pop_back();
+                        if (auto p = e.rfind('\n'); p != std::string::npos) e = e.substr(p + 1);
+                        err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "' exited with "
+                            << pr.exit_code << (e.empty() ? "" : ": " + e) << "\n";
+                        ++res.unmatched_rows;
+                        continue;
+                    }
+                } catch (const Error& e) {
+                    err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "': " << e.what() << "\n";
+                    ++res.unmatched_rows;
+                    continue;
+                }
+                have = list_audio(dir);
+                if (have.empty()) {
+                    err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "' wrote no audio into " << dir << "\n";
+                    ++res.unmatched_rows;
+                    continue;
+                }
+                ++res.fetched;
+            }
+            items.push_back({have.front(), m.meta, true});
+        }
+    }
+    res.inputs = int(items.size());
+
+    // ---- analyze in parallel, commit one transaction per track ----
+    std::mutex db_mu;  // the catalog connection is used by one thread at a time
+    std::atomic<size_t> next{0};
+    std::atomic<int64_t> analysis_us{0}, store_us{0};
+    Progress progress(err, o.progress, res.inputs);
+    std::mutex res_mu;
+    auto report = [&](const std::string& msg, int code) {
+        progress.message("hitdna ingest: " + msg);
+        std::lock_guard<std::mutex> lock(res_mu);
+        ++res.failed;
+        fail_code(code);
+    };
+    auto worker = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < items.size();) {
+            Item& it = items[i];
+            try {
+                auto ts = Clock::now();
+                std::error_code ec;
+                if (!fs::exists(it.path, ec)) throw Error(ErrorKind::io, it.path + ": no such file");
+                if (fs::is_directory(it.path, ec)) throw Error(ErrorKind::io, it.path + ": is a directory with no audio files");
+                const std::string hash = store::hash_file(it.path);
+                store::TrackMeta meta = it.meta;
+                merge_into(meta, read_tags(it.path));
+                merge_into(meta, meta_from_name(it.path));
+                std::optional<store::TrackRow> known;
+                {
+                    std::lock_guard<std::mutex> lock(db_mu);
+                    known = cat.find_by_hash(hash);
+                }
+                store_us += int64_t(since(ts) * 1e6);
+                const bool redo = known && o.reanalyze && known->analysis_version < dna::k_analysis_version;
+                if (known && !redo) {
+                    auto tm = Clock::now();
+                    {
+                        std::lock_guard<std::mutex> lock(db_mu);
+                        cat.merge_metadata(known->id, meta);
+                    }
+                    store_us += int64_t(since(tm) * 1e6);
+                    std::lock_guard<std::mutex> lock(res_mu);
+                    ++res.known;
+                    if (known->analysis_version < dna::k_analysis_version) ++res.stale;
+                } else {
+                    auto ta = Clock::now();
+                    analysis::AnalyzeOptions ao = o.analyze;
+                    ao.prefetch = o.jobs == 1;  // with several workers the cores are busy already
+                    dna::Dna d = analysis::analyze_file(it.path, ao);
+                    analysis_us += int64_t(since(ta) * 1e6);
+                    for (const auto& w : d.warnings) progress.message("hitdna ingest: warning: " + it.path + ": " + w);
+                    auto tw = Clock::now();
+                    {
+                        std::lock_guard<std::mutex> lock(db_mu);
+                        cat.put_track(hash, fs::absolute(it.path).lexically_normal().string(), meta, d);
+                    }
+                    store_us += int64_t(since(tw) * 1e6);
+                    std::lock_guard<std::mutex> lock(res_mu);
+                    ++(redo ? res.reanalyzed : res.added);
+                }
+            } catch (const Error& e) {
+                if (e.kind() == ErrorKind::db) {
+                    // A catalog failure (disk full, read-only) stops the run: later tracks would fail too.
+                    report(e.what(), exit_code_for(e.kind()));
+                    next = items.size();
+                } else {
+                    report(e.what(), exit_code_for(e.kind()));
+                }
+            } catch (const std::exception& e) {
+                report(it.path + ": internal error: " + e.what(), 70);
+            }
+            progress.step(it.path);
+        }
+    };
+    const int jobs = o.jobs > 0 ? o.jobs : std::max(1, int(std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (int t = 1; t < jobs && size_t(t) < items.size(); ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    progress.finish();
+    res.analysis_s = double(analysis_us.load()) / 1e6;
+    res.store_s = double(store_us.load()) / 1e6;
+
+    // ---- indexes ----
+    if (o.update_index && (res.added || res.reanalyzed)) {
+        auto ti = Clock::now();
+        store::VectorIndexes idx(cat);
+        for (auto sp : store::k_spaces) {
+            try {
+                idx.update(sp);
+            } catch (const Error& e) {
+                // The catalog holds everything; searches fall back to exact scans until a rebuild.
+                err << "hitdna ingest: warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";
+            }
+        }
+        res.index_s = since(ti);
+    }
+    res.seconds = since(t0);
+    if (first_failure) res.exit_code = first_failure;
+    else if (res.bad_rows || res.unmatched_rows) res.exit_code = 1;
+    return res;
+}
+
+}  // namespace hitdna::ingest

@@ -1,0 +1,286 @@
+#include "hitdna/match/match.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ostream>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "hitdna/core/error.hpp"
+#include "hitdna/match/filter.hpp"
+
+namespace hitdna::match {
+
+using store::Space;
+
+namespace {
+
+bool is_track_space(Space s) { return s != Space::sections; }
+
+double space_score(float dist2, size_t dim) { return std::exp(-double(dist2) / (2.0 * double(std::max<size_t>(1, dim)))); }
+
+struct Query {
+    std::string kind;
+    std::map<Space, std::vector<float>> track_vecs;
+    std::vector<std::pair<QuerySection, std::vector<float>>> sections;
+    std::unordered_set<int64_t> exclude;
+    std::string fts;
+    std::vector<std::string> resolved;
+};
+
+std::vector<float> mean_of(const std::vector<std::vector<float>>& xs) {
+    if (xs.empty()) return {};
+    std::vector<float> m(xs.front().size(), 0.0f);
+    for (const auto& x : xs)
+        for (size_t i = 0; i < m.size() && i < x.size(); ++i) m[i] += x[i] / float(xs.size());
+    return m;
+}
+
+void add_catalog_track(store::Catalog& cat, int64_t id, std::map<Space, std::vector<std::vector<float>>>& acc, Query& q) {
+    for (Space s : store::k_spaces) {
+        auto vs = cat.vectors_of(id, s);
+        if (s == Space::sections) {
+            for (auto& v : vs) q.sections.push_back({QuerySection{v.section.start_s, v.section.end_s}, std::move(v.data)});
+        } else if (!vs.empty()) {
+            acc[s].push_back(std::move(vs.front().data));
+        }
+    }
+}
+
+store::TrackRow resolve_track(store::Catalog& cat, const std::string& ref, std::ostream& warn) {
+    bool digits = !ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    if (digits) {
+        if (auto t = cat.track(std::stoll(ref))) return *t;
+        throw Error(ErrorKind::usage, "--track " + ref + ": no track with that id in " + cat.path());
+    }
+    auto found = cat.find_by_name(ref);
+    if (found.empty()) throw Error(ErrorKind::usage, "--track '" + ref + "': no track with that name in " + cat.path() + " (try 'Artist - Title' or an id)");
+    if (found.size() > 1)
+        warn << "hitdna: warning: --track '" << ref << "' names " << found.size() << " tracks; using id " << found.front().id << "\n";
+    return found.front();
+}
+
+// Words of a text query: lower case, letters, digits and inner hyphens.
+std::vector<std::string> words_of(const std::string& s) {
+    std::vector<std::string> out;
+    std::string w;
+    auto flush = [&] {
+        while (!w.empty() && w.back() == '-') w.pop_back();
+        if (!w.empty()) out.push_back(w);
+        w.clear();
+    };
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c >= 0x80) w += char(std::tolower(c));
+        else if (c == '-' && !w.empty()) w += '-';
+        else flush();
+    }
+    flush();
+    return out;
+}
+
+Query build_text_query(store::Catalog& cat, const std::string& text, std::ostream& warn) {
+    Query q;
+    q.kind = "text";
+    std::string rest;
+    std::vector<std::string> titles;
+    // Quoted titles: "..." or “...”.
+    for (size_t i = 0; i < text.size();) {
+        bool curly = text.compare(i, 3, "\xe2\x80\x9c") == 0;
+        if (text[i] == '"' || curly) {
+            size_t start = i + (curly ? 3 : 1);
+            size_t end = curly ? text.find("\xe2\x80\x9d", start) : text.find('"', start);
+            if (end == std::string::npos) end = text.size();
+            titles.push_back(text.substr(start, end - start));
+            i = end + (curly ? 3 : 1);
+        } else {
+            rest += text[i++];
+        }
+    }
+    std::map<Space, std::vector<std::vector<float>>> title_acc;
+    std::vector<std::string> fts_words;
+    for (const auto& t : titles) {
+        auto found = cat.find_by_name(t);
+        if (found.empty()) {
+            warn << "hitdna: warning: no track titled '" << t << "' in the catalog; its words are searched as text\n";
+            for (auto& w : words_of(t)) fts_words.push_back(w);
+            continue;
+        }
+        for (const auto& tr : found) {
+            add_catalog_track(cat, tr.id, title_acc, q);
+            q.exclude.insert(tr.id);
+            q.resolved.push_back("title: " + tr.artist + " - " + tr.title + " (id " + std::to_string(tr.id) + ")");
+        }
+    }
+    // Descriptor words move the query toward the tracks the analyzer described with them.
+    std::map<Space, std::vector<std::vector<float>>> desc_acc;
+    for (const auto& w : words_of(rest)) {
+        fts_words.push_back(w);
+        auto ids = cat.tracks_with_descriptor(w);
+        if (ids.empty()) continue;
+        q.resolved.push_back("descriptor: " + w + " (" + std::to_string(ids.size()) + " tracks)");
+        if (ids.size() > 2000) ids.resize(2000);
+        std::map<Space, std::vector<std::vector<float>>> one;
+        for (int64_t id : ids)
+            for (Space s : store::k_spaces)
+                if (is_track_space(s))
+                    if (auto vs = cat.vectors_of(id, s); !vs.empty()) one[s].push_back(std::move(vs.front().data));
+        for (auto& [s, xs] : one) desc_acc[s].push_back(mean_of(xs));
+    }
+    for (Space s : store::k_spaces) {
+        if (!is_track_space(s)) continue;
+        auto t = mean_of(title_acc[s]);
+        auto c = mean_of(desc_acc[s]);
+        if (!t.empty() && !c.empty()) {
+            auto mu = cat.stats(s).mean;
+            for (size_t i = 0; i < t.size(); ++i) t[i] += 0.5f * (c[i] - float(mu[i]));
+            q.track_vecs[s] = t;
+        } else if (!t.empty()) {
+            q.track_vecs[s] = t;
+        } else if (!c.empty()) {
+            q.track_vecs[s] = c;
+        }
+    }
+    for (const auto& w : fts_words) {
+        std::string quoted = "\"";
+        for (char c : w) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+        q.fts += (q.fts.empty() ? "" : " OR ") + quoted + "\"";
+    }
+    return q;
+}
+
+}  // namespace
+
+std::map<Space, double> default_weights(const std::string& kind) {
+    if (kind == "like")
+        // An excerpt has its own length and arc, so the content spaces carry the decision.
+        return {{Space::audio, 1.0}, {Space::structure, 0.25}, {Space::emotion, 0.5}, {Space::production, 1.0}, {Space::sections, 3.0}};
+    return {{Space::audio, 1.0}, {Space::structure, 1.0}, {Space::emotion, 1.0}, {Space::production, 1.0}, {Space::sections, 1.0}};
+}
+
+MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& warn) {
+    const int kinds = int(!o.like_file.empty()) + int(!o.track.empty()) + int(!o.text.empty());
+    if (kinds != 1) throw Error(ErrorKind::usage, "give exactly one of --like FILE, --track ID|\"Artist - Title\", --text \"...\"");
+    if (o.k == 0) throw Error(ErrorKind::usage, "-k must be at least 1");
+    const store::SqlFilter filter = parse_filters(o.filters);
+
+    Query q;
+    if (!o.like_file.empty()) {
+        q.kind = "like";
+        dna::Dna d = analysis::analyze_file(o.like_file, o.analyze);
+        q.track_vecs[Space::audio] = d.vectors.audio;
+        q.track_vecs[Space::structure] = d.vectors.structure;
+        q.track_vecs[Space::emotion] = d.vectors.emotion;
+        q.track_vecs[Space::production] = d.vectors.production;
+        for (size_t i = 0; i < d.vectors.sections.size() && i < d.structure.sections.size(); ++i)
+            q.sections.push_back({QuerySection{d.structure.sections[i].start_s, d.structure.sections[i].end_s}, d.vectors.sections[i]});
+        if (d.structure.sections.size() != 1) q.sections.push_back({QuerySection{0, d.duration_s}, d.vectors.whole});
+        q.resolved.push_back("audio: " + o.like_file);
+    } else if (!o.track.empty()) {
+        q.kind = "track";
+        auto tr = resolve_track(cat, o.track, warn);
+        std::map<Space, std::vector<std::vector<float>>> acc;
+        add_catalog_track(cat, tr.id, acc, q);
+        for (auto& [s, xs] : acc) q.track_vecs[s] = xs.front();
+        q.exclude.insert(tr.id);
+        q.resolved.push_back("track: " + tr.artist + " - " + tr.title + " (id " + std::to_string(tr.id) + ")");
+    } else {
+        q = build_text_query(cat, o.text, warn);
+    }
+
+    MatchReport rep;
+    rep.query_kind = q.kind;
+    rep.resolved = q.resolved;
+    std::vector<Space> spaces = o.spaces;
+    if (spaces.empty()) spaces.assign(store::k_spaces.begin(), store::k_spaces.end());
+    // Only the spaces the query has vectors for take part.
+    spaces.erase(std::remove_if(spaces.begin(), spaces.end(),
+                                [&](Space s) { return is_track_space(s) ? !q.track_vecs.count(s) : q.sections.empty(); }),
+                 spaces.end());
+    auto weights = default_weights(q.kind);
+    for (auto& [s, w] : o.weights) weights[s] = w;
+    for (Space s : spaces) rep.weights[s] = weights[s];
+    const bool has_text = !q.fts.empty();
+    if (spaces.empty() && !has_text) return rep;
+
+    store::VectorIndexes indexes(cat);
+    std::map<Space, std::unique_ptr<store::SpaceSearcher>> searchers;
+    std::set<int64_t> candidates;
+    const size_t kc = std::max<size_t>(50, 5 * o.k), ks = std::max<size_t>(100, 20 * o.k);
+    for (Space s : spaces) {
+        auto& se = searchers[s] = std::make_unique<store::SpaceSearcher>(indexes, s, &warn);
+        if (is_track_space(s)) {
+            for (const auto& h : se->search(q.track_vecs[s], kc, filter)) candidates.insert(h.track_id);
+        } else {
+            for (const auto& [qs, v] : q.sections)
+                for (const auto& h : se->search(v, ks, filter)) candidates.insert(h.track_id);
+        }
+    }
+    std::unordered_map<int64_t, double> text_rel;
+    if (has_text) {
+        auto hits = cat.text_search(q.fts, 500);
+        std::unordered_set<int64_t> allowed;
+        if (!filter.empty()) {
+            auto ids = cat.track_ids(filter.where, filter.args);
+            allowed.insert(ids.begin(), ids.end());
+        }
+        double best = 0;
+        for (auto& [id, r] : hits) best = std::min(best, r);
+        for (auto& [id, r] : hits) {
+            if (!filter.empty() && !allowed.count(id)) continue;
+            text_rel[id] = best < 0 ? std::clamp(r / best, 0.0, 1.0) : 1.0;
+            if (spaces.empty() || text_rel.size() <= kc) candidates.insert(id);
+        }
+    }
+    for (int64_t x : q.exclude) candidates.erase(x);
+
+    // Exact per-space scores for every candidate.
+    std::vector<MatchResult> all;
+    for (int64_t id : candidates) {
+        MatchResult r;
+        r.track.id = id;
+        double wsum = 0, acc = 0;
+        for (Space s : spaces) {
+            auto& se = *searchers[s];
+            auto vs = cat.vectors_of(id, s);
+            if (vs.empty()) continue;
+            double sc = 0;
+            if (is_track_space(s)) {
+                sc = space_score(se.distance2(q.track_vecs[s], vs.front().data), store::dimensions(s));
+            } else {
+                for (const auto& [qs, qv] : q.sections)
+                    for (const auto& v : vs) {
+                        double x = space_score(se.distance2(qv, v.data), store::dimensions(s));
+                        if (x > sc) sc = x, r.section = v.section, r.query_section = qs;
+                    }
+            }
+            r.space_scores[s] = sc;
+            acc += weights[s] * sc;
+            wsum += weights[s];
+        }
+        double vec = wsum > 0 ? acc / wsum : 0;
+        if (has_text) {
+            auto it = text_rel.find(id);
+            r.text_score = it == text_rel.end() ? 0.0 : it->second;
+            r.score = wsum > 0 ? 0.8 * vec + 0.2 * *r.text_score : *r.text_score;
+        } else {
+            r.score = vec;
+        }
+        if (q.kind != "like") r.query_section.reset();
+        all.push_back(std::move(r));
+    }
+    std::sort(all.begin(), all.end(), [](const MatchResult& a, const MatchResult& b) {
+        return a.score != b.score ? a.score > b.score : a.track.id < b.track.id;
+    });
+    if (all.size() > o.k) all.resize(o.k);
+    int rank = 0;
+    for (auto& r : all) {
+        r.rank = ++rank;
+        if (auto t = cat.track(r.track.id)) r.track = *t;
+    }
+    rep.results = std::move(all);
+    return rep;
+}
+
+}  // namespace hitdna::match

@@ -1,0 +1,61 @@
+#pragma once
+// `hitdna match` as a library call: build query vectors from audio, a catalog track or text,
+// search the spaces (inside the metadata filter), and combine the spaces per track.
+//
+// Per-space score: exp(-d^2 / (2 D)), d the Euclidean distance between standardized vectors
+// (each dimension minus its catalog mean, over its catalog standard deviation), D the number of
+// dimensions. 1 = identical; two unrelated tracks average about exp(-1) = 0.37. The sections
+// score of a track is the best pair (query section, track section). The track score is the
+// weighted mean of the per-space scores; with text it is 0.8 x that + 0.2 x text relevance.
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/store/catalog.hpp"
+#include "hitdna/store/vector_index.hpp"
+
+namespace hitdna::match {
+
+struct MatchOptions {
+    std::string like_file;                 // --like FILE
+    std::string track;                     // --track ID or "Artist - Title"
+    std::string text;                      // --text "..."
+    std::vector<std::string> filters;      // --filter
+    std::vector<store::Space> spaces;      // empty: all spaces the query has
+    std::map<store::Space, double> weights;  // overrides of the default weights
+    size_t k = 10;
+    analysis::AnalyzeOptions analyze;
+};
+
+struct QuerySection {
+    double start_s = 0, end_s = 0;         // in the query audio (whole file when start=end=0)
+};
+
+struct MatchResult {
+    int rank = 0;
+    store::TrackRow track;
+    double score = 0;                               // 0..1
+    std::map<store::Space, double> space_scores;    // 0..1 each
+    std::optional<double> text_score;               // 0..1 (text queries)
+    std::optional<store::SectionInfo> section;      // best-matching section of this track
+    std::optional<QuerySection> query_section;      // the query part it matched (--like)
+};
+
+struct MatchReport {
+    std::string query_kind;                // like | track | text
+    std::vector<std::string> resolved;     // what the query resolved to (titles found, descriptors used)
+    std::map<store::Space, double> weights;
+    std::vector<MatchResult> results;
+};
+
+// Default space weights for a query kind ("like", "track", "text").
+std::map<store::Space, double> default_weights(const std::string& kind);
+
+// Runs a query; warnings (bypassed index, unknown quoted title) go to `warn`.
+// Throws Error(usage) for a bad query, Error(db) for catalog trouble.
+MatchReport run_match(store::Catalog& catalog, const MatchOptions& options, std::ostream& warn);
+
+}  // namespace hitdna::match

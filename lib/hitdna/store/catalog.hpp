@@ -1,0 +1,148 @@
+#pragma once
+// The catalog: one SQLite database (WAL) that is the source of truth for every track, its
+// metadata and chart history, its Hit DNA, all its vectors and the per-dimension statistics
+// that standardize them. A track is committed with all its sections and vectors, or not at all.
+// Several processes may read and write at once: writers queue on SQLite's lock (busy timeout),
+// readers never wait.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hitdna/dna/dna.hpp"
+
+namespace hitdna::store {
+
+class Db;
+
+// Vector spaces as stored: four per-track spaces and the sections space.
+enum class Space { audio, structure, emotion, production, sections };
+inline constexpr std::array<Space, 5> k_spaces = {Space::audio, Space::structure, Space::emotion, Space::production, Space::sections};
+const char* to_string(Space space);
+std::optional<Space> parse_space(std::string_view name);
+size_t dimensions(Space space);
+
+// --db, else $HITDNA_DB, else $XDG_DATA_HOME/hitdna/hitdna.db, else ~/.local/share/hitdna/hitdna.db.
+std::string resolve_db_path(const std::string& flag);
+
+struct ChartEntry {
+    std::string chart;        // chart name: the chart file's name unless the row says otherwise
+    std::string date;         // YYYY-MM-DD, or "" when the chart has no date
+    std::optional<int> rank, peak_rank, previous_rank, weeks_on_chart;
+    std::optional<int64_t> streams;
+    std::string uri;
+};
+
+struct TrackMeta {
+    std::string title, artist;
+    std::vector<std::string> genres, tags;
+    std::optional<int> year;
+    std::string source;                 // chart | user | generated ("" = keep / user)
+    std::vector<ChartEntry> charts;
+    std::string extra_json = "{}";      // any other metadata, a JSON object
+};
+
+struct TrackRow {
+    int64_t id = 0;
+    std::string content_hash, path, title, artist, source;
+    std::optional<int> year;
+    double duration_s = 0;
+    std::optional<double> bpm;
+    std::string key, mode;
+    int analysis_version = 0;
+    std::optional<int> peak_rank;
+    std::vector<std::string> genres, tags;
+    int64_t generation = 0;
+};
+
+struct SectionInfo {
+    int index = -1;        // -1 for the per-track spaces
+    double start_s = 0, end_s = 0;
+    std::string label, role;
+};
+
+struct StoredVector {
+    int64_t id = 0;        // vectors.id: the label in the HNSW index
+    int64_t track_id = 0;
+    SectionInfo section;
+    std::vector<float> data;
+};
+
+// Per-dimension mean and standard deviation over all stored vectors of a space.
+struct SpaceStats {
+    int64_t count = 0;
+    std::vector<double> mean, sd;
+    // (x - mean) / sd for each dimension.
+    std::vector<float> standardize(const std::vector<float>& x) const;
+};
+
+struct CatalogStats {
+    int64_t tracks = 0, sections = 0, vectors = 0, chart_entries = 0, generation = 0;
+    std::vector<std::pair<int, int64_t>> by_analysis_version;
+    std::vector<std::pair<std::string, int64_t>> by_source;
+    int64_t file_bytes = 0, wal_bytes = 0;
+    int schema_version = 0;
+};
+
+class Catalog {
+public:
+    enum class Mode { read_only, read_write };
+    // read_write creates the file (and its directory) when missing.
+    Catalog(const std::string& path, Mode mode);
+    ~Catalog();
+    Catalog(const Catalog&) = delete;
+    Catalog& operator=(const Catalog&) = delete;
+
+    const std::string& path() const;
+    int64_t generation();
+
+    std::optional<TrackRow> find_by_hash(const std::string& content_hash);
+    std::optional<TrackRow> track(int64_t id);
+    // Tracks whose "Artist - Title" or title alone matches (case- and punctuation-insensitive).
+    std::vector<TrackRow> find_by_name(const std::string& artist_title);
+
+    // Adds a track (or replaces the analysis of the track with the same content hash) with its
+    // metadata, DNA, sections and vectors in one transaction. Returns the track id.
+    int64_t put_track(const std::string& content_hash, const std::string& path, const TrackMeta& meta, const dna::Dna& dna);
+    // Merges metadata into a known track: fills empty title/artist/year, adds genres, tags and
+    // chart entries (history kept; the same chart+date is updated).
+    void merge_metadata(int64_t track_id, const TrackMeta& meta);
+    // Deletes a track with everything that belongs to it.
+    void remove_track(int64_t track_id);
+
+    SpaceStats stats(Space space);
+    // Visits vectors of a space; min_generation > 0 keeps rows newer than that generation;
+    // where_sql (over tracks t) restricts by metadata (see match/filter.hpp).
+    void for_each_vector(Space space, int64_t min_generation, const std::string& where_sql,
+                         const std::vector<std::string>& where_args, const std::function<void(StoredVector&&)>& fn);
+    std::vector<StoredVector> vectors_of(int64_t track_id, Space space);
+    std::vector<StoredVector> vectors_by_id(const std::vector<int64_t>& ids);
+    int64_t count_vectors(Space space, const std::string& where_sql, const std::vector<std::string>& where_args);
+    // Track ids passing a filter.
+    std::vector<int64_t> track_ids(const std::string& where_sql, const std::vector<std::string>& where_args);
+
+    // FTS5 over title, artist, genres, tags and descriptors: track ids with bm25 (lower = better).
+    std::vector<std::pair<int64_t, double>> text_search(const std::string& fts_query, size_t limit);
+    // Track ids carrying a descriptor word (the analyzer's descriptors).
+    std::vector<int64_t> tracks_with_descriptor(const std::string& descriptor);
+    std::string dna_json(int64_t track_id);
+
+    CatalogStats catalog_stats();
+    // PRAGMA integrity_check plus hitdna's own invariants; returns the problems found.
+    std::vector<std::string> verify();
+
+    Db& db();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// Lower-case, accents and punctuation dropped, "feat. X" and bracketed notes removed, words
+// joined by single spaces: the key used to match chart rows to files.
+std::string normalize_name(const std::string& s);
+
+}  // namespace hitdna::store

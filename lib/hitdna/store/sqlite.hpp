@@ -1,0 +1,83 @@
+#pragma once
+// A thin RAII layer over the SQLite C API: a connection, prepared statements, transactions.
+// Every failure becomes hitdna::Error(db) naming the database file and SQLite's message.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hitdna::store {
+
+class Db;
+
+class Stmt {
+public:
+    Stmt(Db& db, const char* sql);
+    ~Stmt();
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt(Stmt&& o) noexcept : m_db(o.m_db), m_stmt(o.m_stmt) { o.m_stmt = nullptr; }
+
+    Stmt& bind(int i, int64_t v);
+    Stmt& bind(int i, int v) { return bind(i, int64_t(v)); }
+    Stmt& bind(int i, double v);
+    Stmt& bind(int i, std::string_view v);
+    Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+    Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+    Stmt& bind_blob(int i, const void* data, size_t bytes);
+    Stmt& bind_null(int i);
+    template <class T>
+    Stmt& bind(int i, const std::optional<T>& v) { return v ? bind(i, *v) : bind_null(i); }
+
+    // Steps once: true when a row is available.
+    bool step();
+    // Steps until done (statements without results).
+    void run();
+    void reset();
+
+    int64_t i64(int col) const { return sqlite3_column_int64(m_stmt, col); }
+    double f64(int col) const { return sqlite3_column_double(m_stmt, col); }
+    bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+    std::string text(int col) const;
+    std::vector<float> floats(int col) const;  // a BLOB of float32
+
+private:
+    Db& m_db;
+    sqlite3_stmt* m_stmt = nullptr;
+};
+
+class Db {
+public:
+    enum class Mode { read_only, read_write };
+    Db(const std::string& path, Mode mode);
+    ~Db();
+    Db(const Db&) = delete;
+    Db& operator=(const Db&) = delete;
+
+    void exec(const char* sql);
+    sqlite3* handle() { return m_db; }
+    const std::string& path() const { return m_path; }
+    int64_t last_insert_rowid() { return sqlite3_last_insert_rowid(m_db); }
+    [[noreturn]] void fail(const std::string& what, int rc);
+
+private:
+    sqlite3* m_db = nullptr;
+    std::string m_path;
+};
+
+// BEGIN IMMEDIATE .. COMMIT; rolls back when destroyed without commit().
+class WriteTransaction {
+public:
+    explicit WriteTransaction(Db& db);
+    ~WriteTransaction();
+    void commit();
+
+private:
+    Db& m_db;
+    bool m_done = false;
+};
+
+}  // namespace hitdna::store

@@ -1,0 +1,545 @@
+#include "hitdna/store/vector_index.hpp"
+
+#include <fcntl.h>
+#include <hnswlib/hnswlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <queue>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "hitdna/core/error.hpp"
+#include "hitdna/store/hash.hpp"
+#include "hitdna/store/sqlite.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace hitdna::store {
+
+namespace {
+
+using Hnsw = hnswlib::HierarchicalNSW<float>;
+
+std::string manifest_path(const std::string& dir, Space s) { return dir + "/" + to_string(s) + ".json"; }
+
+// An exclusive lock on DB.hnsw/lock for the writers of index files.
+class DirLock {
+public:
+    explicit DirLock(const std::string& dir) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) throw Error(ErrorKind::index, dir + ": cannot create the index directory: " + ec.message());
+        m_fd = ::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (m_fd < 0) throw Error(ErrorKind::index, dir + "/lock: " + std::strerror(errno));
+        while (::flock(m_fd, LOCK_EX) != 0)
+            if (errno != EINTR) throw Error(ErrorKind::index, dir + "/lock: " + std::strerror(errno));
+    }
+    ~DirLock() { ::close(m_fd); }
+    DirLock(const DirLock&) = delete;
+    DirLock& operator=(const DirLock&) = delete;
+
+private:
+    int m_fd = -1;
+};
+
+void fsync_path(const std::string& path, bool dir) {
+    int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0) return;
+    int rc = ::fsync(fd);
+    int e = errno;
+    ::close(fd);
+    if (rc != 0 && !dir) throw Error(ErrorKind::index, path + ": cannot sync: " + std::strerror(e));
+}
+
+json manifest_json(const IndexManifest& m) {
+    json j;
+    j["format"] = "hitdna-hnsw-1";
+    j["space"] = to_string(m.space);
+    j["generation"] = m.generation;
+    j["count"] = m.count;
+    j["dim"] = m.dim;
+    j["file"] = m.file;
+    j["bytes"] = m.bytes;
+    j["xxh3_128"] = m.hash;
+    j["catalog"] = m.catalog_id;
+    j["M"] = m.m;
+    j["ef_construction"] = m.ef_construction;
+    j["ef_search"] = m.ef_search;
+    j["tuned_recall_at_10"] = m.tuned_recall;
+    j["mean"] = m.mean;
+    j["sd"] = m.sd;
+    j["build_s"] = m.build_s;
+    return j;
+}
+
+std::optional<IndexManifest> read_manifest(const std::string& path, std::string& why) {
+    std::ifstream in(path);
+    if (!in) {
+        why = "no index file";
+        return std::nullopt;
+    }
+    try {
+        json j = json::parse(in);
+        IndexManifest m;
+        if (j.at("format") != "hitdna-hnsw-1") throw std::runtime_error("unknown format");
+        auto sp = parse_space(j.at("space").get<std::string>());
+        if (!sp) throw std::runtime_error("unknown space");
+        m.space = *sp;
+        m.generation = j.at("generation");
+        m.count = j.at("count");
+        m.dim = j.at("dim");
+        m.file = j.at("file");
+        m.bytes = j.at("bytes");
+        m.hash = j.at("xxh3_128");
+        m.catalog_id = j.at("catalog");
+        m.m = j.at("M");
+        m.ef_construction = j.at("ef_construction");
+        m.ef_search = j.at("ef_search");
+        m.tuned_recall = j.at("tuned_recall_at_10");
+        m.mean = j.at("mean").get<std::vector<double>>();
+        m.sd = j.at("sd").get<std::vector<double>>();
+        m.build_s = j.value("build_s", 0.0);
+        if (m.mean.size() != m.dim || m.sd.size() != m.dim || m.file.find('/') != std::string::npos) throw std::runtime_error("inconsistent fields");
+        return m;
+    } catch (const std::exception& e) {
+        why = std::string("unreadable manifest ") + path + " (" + e.what() + ")";
+        return std::nullopt;
+    }
+}
+
+// Size hnswlib's saveIndex writes for a graph, to catch short writes it does not report.
+int64_t expected_bytes(const Hnsw& h) {
+    int64_t b = 8 * 6 + 4 + 4 + 8 * 5;
+    b += int64_t(h.cur_element_count) * int64_t(h.size_data_per_element_);
+    for (size_t i = 0; i < h.cur_element_count; ++i)
+        b += 4 + (h.element_levels_[i] > 0 ? int64_t(h.size_links_per_element_) * h.element_levels_[i] : 0);
+    return b;
+}
+
+int64_t file_size(const std::string& path) {
+    struct stat sb{};
+    return ::stat(path.c_str(), &sb) == 0 ? int64_t(sb.st_size) : -1;
+}
+
+std::string canonical_catalog_id(const std::string& db_path) {
+    std::error_code ec;
+    auto p = fs::weakly_canonical(db_path, ec);
+    return ec ? db_path : p.string();
+}
+
+struct Loaded {
+    IndexManifest manifest;
+    std::unique_ptr<hnswlib::L2Space> l2;
+    std::unique_ptr<Hnsw> hnsw;
+};
+
+// Loads a space's index, checking the manifest, size and hash; nullptr with the reason.
+std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const std::string& catalog_id, size_t extra_capacity,
+                                   bool check_hash, std::string& why) {
+    auto m = read_manifest(manifest_path(dir, space), why);
+    if (!m) return nullptr;
+    if (m->space != space || m->dim != dimensions(space)) {
+        why = "index is for another space or dimension";
+        return nullptr;
+    }
+    if (m->catalog_id != catalog_id) {
+        why = "index was built for another catalog (" + m->catalog_id + ")";
+        return nullptr;
+    }
+    const std::string file = dir + "/" + m->file;
+    if (file_size(file) != m->bytes) {
+        why = file_size(file) < 0 ? "index file " + file + " is missing" : "index file " + file + " has the wrong size";
+        return nullptr;
+    }
+    try {
+        if (check_hash && hash_file(file) != m->hash) {
+            why = "index file " + file + " fails its checksum";
+            return nullptr;
+        }
+        auto l = std::make_unique<Loaded>();
+        l->manifest = *m;
+        l->l2 = std::make_unique<hnswlib::L2Space>(m->dim);
+        l->hnsw = std::make_unique<Hnsw>(l->l2.get(), file, false, size_t(m->count) + extra_capacity);
+        if (int64_t(l->hnsw->cur_element_count) != m->count) {
+            why = "index file " + file + " holds " + std::to_string(l->hnsw->cur_element_count) + " vectors, manifest says " + std::to_string(m->count);
+            return nullptr;
+        }
+        return l;
+    } catch (const std::exception& e) {
+        why = "index file " + file + ": " + e.what();
+        return nullptr;
+    }
+}
+
+// A read transaction, so that the generation and the rows read agree (WAL snapshot).
+class ReadSnapshot {
+public:
+    explicit ReadSnapshot(Db& db) : m_db(db) { m_db.exec("BEGIN"); }
+    ~ReadSnapshot() { sqlite3_exec(m_db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    ReadSnapshot(const ReadSnapshot&) = delete;
+    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+private:
+    Db& m_db;
+};
+
+int resolve_threads(int threads) {
+    if (threads > 0) return threads;
+    return std::max(1, int(std::thread::hardware_concurrency()));
+}
+
+void add_points(Hnsw& h, const std::vector<float>& data, const std::vector<int64_t>& labels, size_t dim, int threads) {
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < labels.size();) h.addPoint(data.data() + i * dim, hnswlib::labeltype(labels[i]));
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads && labels.size() > 1000; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+}
+
+// Picks the smallest ef reaching recall@10 >= 0.99 on perturbed copies of stored vectors.
+std::pair<int, double> tune_ef(Hnsw& h, const std::vector<float>& data, const std::vector<int64_t>& labels, size_t dim) {
+    const size_t n = data.size() / dim;
+    if (n <= 10) return {16, 1.0};
+    std::mt19937 rng(7);
+    std::normal_distribution<float> noise(0.0f, 0.3f);
+    const size_t nq = std::min<size_t>(200, n);
+    std::vector<std::vector<float>> queries;
+    std::vector<std::vector<size_t>> truth;
+    for (size_t q = 0; q < nq; ++q) {
+        size_t i = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+        std::vector<float> x(data.begin() + long(i * dim), data.begin() + long((i + 1) * dim));
+        for (auto& v : x) v += noise(rng);
+        std::priority_queue<std::pair<float, size_t>> top;
+        for (size_t j = 0; j < n; ++j) {
+            float d = 0;
+            for (size_t k = 0; k < dim; ++k) {
+                float t = x[k] - data[j * dim + k];
+                d += t * t;
+            }
+            if (top.size() < 10) top.emplace(d, j);
+            else if (d < top.top().first) top.pop(), top.emplace(d, j);
+        }
+        std::vector<size_t> t;
+        while (!top.empty()) t.push_back(size_t(labels[top.top().second])), top.pop();
+        queries.push_back(std::move(x));
+        truth.push_back(std::move(t));
+    }
+    const size_t k = std::min<size_t>(10, n);
+    double recall = 0;
+    for (int ef : {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
+        h.setEf(size_t(ef));
+        size_t hit = 0;
+        for (size_t q = 0; q < nq; ++q) {
+            auto pq = h.searchKnn(queries[q].data(), k);
+            std::unordered_set<size_t> got;
+            while (!pq.empty()) got.insert(size_t(pq.top().second)), pq.pop();
+            for (size_t t : truth[q]) hit += got.count(t);
+        }
+        recall = double(hit) / double(nq * k);
+        if (recall >= 0.99) return {ef, recall};
+    }
+    return {512, recall};
+}
+
+}  // namespace
+
+VectorIndexes::VectorIndexes(Catalog& catalog) : m_catalog(catalog), m_dir(catalog.path() + ".hnsw") {}
+
+IndexManifest VectorIndexes::rebuild(Space space, int threads) {
+    const auto t0 = std::chrono::steady_clock::now();
+    DirLock lock(m_dir);
+    const size_t dim = dimensions(space);
+    IndexManifest m;
+    m.space = space;
+    m.dim = dim;
+    m.catalog_id = canonical_catalog_id(m_catalog.path());
+    std::vector<float> data;
+    std::vector<int64_t> labels;
+    {
+        ReadSnapshot snap(m_catalog.db());
+        m.generation = m_catalog.generation();
+        SpaceStats st = m_catalog.stats(space);
+        m.mean = st.mean;
+        m.sd = st.sd;
+        m_catalog.for_each_vector(space, 0, "", {}, [&](StoredVector&& v) {
+            if (v.data.size() != dim) return;
+            auto z = st.standardize(v.data);
+            data.insert(data.end(), z.begin(), z.end());
+            labels.push_back(v.id);
+        });
+    }
+    m.count = int64_t(labels.size());
+    hnswlib::L2Space l2(dim);
+    Hnsw h(&l2, std::max<size_t>(1, labels.size()), size_t(m.m), size_t(m.ef_construction));
+    add_points(h, data, labels, dim, resolve_threads(threads));
+    auto [ef, recall] = tune_ef(h, data, labels, dim);
+    m.ef_search = ef;
+    m.tuned_recall = recall;
+    m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
+    m.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Write, check, sync, rename; then the manifest, whose rename commits the new index.
+    const std::string file = m_dir + "/" + m.file, tmp = file + ".tmp";
+    h.saveIndex(tmp);
+    m.bytes = file_size(tmp);
+    if (m.bytes != expected_bytes(h)) {
+        ::unlink(tmp.c_str());
+        throw Error(ErrorKind::index, tmp + ": short write (disk full?); the previous index is kept");
+    }
+    fsync_path(tmp, false);
+    m.hash = hash_file(tmp);
+    if (::rename(tmp.c_str(), file.c_str()) != 0) throw Error(ErrorKind::index, file + ": cannot rename: " + std::strerror(errno));
+    const std::string mp = manifest_path(m_dir, space), mtmp = mp + ".tmp";
+    {
+        std::ofstream out(mtmp, std::ios::trunc);
+        out << manifest_json(m).dump(1) << "\n";
+        out.flush();
+        if (!out) {
+            ::unlink(mtmp.c_str());
+            throw Error(ErrorKind::index, mtmp + ": cannot write (disk full?); the previous index is kept");
+        }
+    }
+    fsync_path(mtmp, false);
+    if (::rename(mtmp.c_str(), mp.c_str()) != 0) throw Error(ErrorKind::index, mp + ": cannot rename: " + std::strerror(errno));
+    fsync_path(m_dir, true);
+    // Old graphs of this space go, except the one just replaced (a reader may be opening it).
+    std::vector<std::pair<int64_t, fs::path>> olds;
+    const std::string prefix = std::string(to_string(space)) + ".g";
+    for (const auto& e : fs::directory_iterator(m_dir)) {
+        auto name = e.path().filename().string();
+        if (name.rfind(prefix, 0) != 0 || name == m.file) continue;
+        if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") {
+            std::error_code ec;
+            fs::remove(e.path(), ec);
+            continue;
+        }
+        olds.emplace_back(std::atoll(name.c_str() + prefix.size()), e.path());
+    }
+    std::sort(olds.begin(), olds.end());
+    for (size_t i = 0; i + 1 < olds.size(); ++i) {
+        std::error_code ec;
+        fs::remove(olds[i].second, ec);
+    }
+    return m;
+}
+
+IndexManifest VectorIndexes::update(Space space, int threads) {
+    // Updates rewrite the whole graph file anyway, so a rebuild is the simple, exact choice up
+    // to a size where incremental insertion saves real time.
+    std::string why;
+    const std::string cid = canonical_catalog_id(m_catalog.path());
+    auto cur = load_index(m_dir, space, cid, 0, false, why);
+    const SpaceStats st = m_catalog.stats(space);
+    if (!cur || cur->manifest.count < 20000 || st.count > 2 * cur->manifest.count || cur->manifest.count > st.count + st.count / 5)
+        return rebuild(space, threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    DirLock lock(m_dir);
+    const size_t dim = dimensions(space);
+    IndexManifest m = cur->manifest;
+    std::vector<float> data;
+    std::vector<int64_t> labels;
+    {
+        ReadSnapshot snap(m_catalog.db());
+        m.generation = m_catalog.generation();
+        SpaceStats frozen;
+        frozen.mean = m.mean;
+        frozen.sd = m.sd;
+        m_catalog.for_each_vector(space, cur->manifest.generation, "", {}, [&](StoredVector&& v) {
+            if (v.data.size() != dim) return;
+            auto z = frozen.standardize(v.data);
+            data.insert(data.end(), z.begin(), z.end());
+            labels.push_back(v.id);
+        });
+    }
+    if (labels.empty()) return cur->manifest;
+    cur.reset();
+    auto grown = load_index(m_dir, space, cid, labels.size(), true, why);
+    if (!grown) return rebuild(space, threads);
+    add_points(*grown->hnsw, data, labels, dim, resolve_threads(threads));
+    m.count = int64_t(grown->hnsw->cur_element_count);
+    m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
+    m.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::string file = m_dir + "/" + m.file, tmp = file + ".tmp";
+    grown->hnsw->saveIndex(tmp);
+    m.bytes = file_size(tmp);
+    if (m.bytes != expected_bytes(*grown->hnsw)) {
+        ::unlink(tmp.c_str());
+        throw Error(ErrorKind::index, tmp + ": short write (disk full?); the previous index is kept");
+    }
+    fsync_path(tmp, false);
+    m.hash = hash_file(tmp);
+    if (::rename(tmp.c_str(), file.c_str()) != 0) throw Error(ErrorKind::index, file + ": cannot rename: " + std::strerror(errno));
+    const std::string mp = manifest_path(m_dir, space), mtmp = mp + ".tmp";
+    {
+        std::ofstream out(mtmp, std::ios::trunc);
+        out << manifest_json(m).dump(1) << "\n";
+        out.flush();
+        if (!out) throw Error(ErrorKind::index, mtmp + ": cannot write (disk full?); the previous index is kept");
+    }
+    fsync_path(mtmp, false);
+    if (::rename(mtmp.c_str(), mp.c_str()) != 0) throw Error(ErrorKind::index, mp + ": cannot rename: " + std::strerror(errno));
+    fsync_path(m_dir, true);
+    return m;
+}
+
+IndexStatus VectorIndexes::status(Space space, bool check_hash) {
+    IndexStatus s;
+    s.space = space;
+    std::string why;
+    s.present = fs::exists(manifest_path(m_dir, space));
+    auto l = load_index(m_dir, space, canonical_catalog_id(m_catalog.path()), 0, check_hash, why);
+    s.catalog_vectors = m_catalog.count_vectors(space, "", {});
+    if (!l) {
+        s.problem = why;
+        s.newer_vectors = s.catalog_vectors;
+        return s;
+    }
+    s.valid = true;
+    s.manifest = l->manifest;
+    Stmt st(m_catalog.db(), "SELECT count(*) FROM vectors WHERE space = ?1 AND generation > ?2");
+    st.bind(1, to_string(space)).bind(2, l->manifest.generation);
+    s.newer_vectors = st.step() ? st.i64(0) : 0;
+    return s;
+}
+
+// ---- search ----
+
+struct SpaceSearcher::Impl {
+    Catalog& catalog;
+    std::unique_ptr<Loaded> index;
+    Impl(Catalog& c) : catalog(c) {}
+};
+
+SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* warnings)
+    : m_impl(std::make_unique<Impl>(indexes.m_catalog)), m_space(space) {
+    std::string why;
+    if (indexes.m_catalog.count_vectors(space, "", {}) > 0) {
+        m_impl->index = load_index(indexes.m_dir, space, canonical_catalog_id(indexes.m_catalog.path()), 0, true, why);
+        if (!m_impl->index && warnings)
+            *warnings << "hitdna: warning: " << to_string(space) << " index not used (" << why
+                      << "); searching the catalog exactly. 'hitdna index rebuild' makes a new one.\n";
+    }
+    if (m_impl->index) {
+        m_mean = m_impl->index->manifest.mean;
+        m_sd = m_impl->index->manifest.sd;
+    } else {
+        auto st = indexes.m_catalog.stats(space);
+        m_mean = st.mean;
+        m_sd = st.sd;
+    }
+}
+
+SpaceSearcher::~SpaceSearcher() = default;
+
+bool SpaceSearcher::using_index() const { return bool(m_impl->index); }
+
+std::vector<float> SpaceSearcher::standardize(const std::vector<float>& raw) const {
+    std::vector<float> z(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) z[i] = float((raw[i] - (i < m_mean.size() ? m_mean[i] : 0)) / (i < m_sd.size() ? m_sd[i] : 1));
+    return z;
+}
+
+float SpaceSearcher::distance2(const std::vector<float>& a, const std::vector<float>& b) const {
+    float d = 0;
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        float t = float((a[i] - b[i]) / (i < m_sd.size() ? m_sd[i] : 1));
+        d += t * t;
+    }
+    return d;
+}
+
+std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size_t k, const SqlFilter& filter) {
+    std::vector<VectorHit> out;
+    if (k == 0 || raw.size() != dimensions(m_space)) return out;
+    const auto z = standardize(raw);
+    auto& cat = m_impl->catalog;
+    std::vector<VectorHit> hits;
+    auto exact = [&](int64_t min_generation) {
+        cat.for_each_vector(m_space, min_generation, filter.where, filter.args, [&](StoredVector&& v) {
+            if (v.data.size() != raw.size()) return;
+            VectorHit h;
+            h.vector_id = v.id;
+            h.track_id = v.track_id;
+            h.dist2 = distance2(raw, v.data);
+            h.section = std::move(v.section);
+            hits.push_back(std::move(h));
+        });
+    };
+    bool exact_all = !m_impl->index;
+    std::unordered_set<int64_t> allowed;
+    if (!exact_all && !filter.empty()) {
+        const int64_t n_allowed = cat.count_vectors(m_space, filter.where, filter.args);
+        const int64_t total = std::max<int64_t>(1, m_impl->index->manifest.count);
+        // Few allowed rows: scanning them exactly is cheaper and exact.
+        if (n_allowed <= 20000 || n_allowed * 20 < total) exact_all = true;
+        else {
+            auto ids = cat.track_ids(filter.where, filter.args);
+            allowed.insert(ids.begin(), ids.end());
+        }
+    }
+    if (exact_all) {
+        exact(0);
+    } else {
+        auto& h = *m_impl->index->hnsw;
+        const int64_t total = int64_t(h.cur_element_count);
+        size_t want = k;
+        if (!filter.empty()) {
+            const double share = std::max(1e-3, double(cat.count_vectors(m_space, filter.where, filter.args)) / double(std::max<int64_t>(1, total)));
+            want = size_t(std::ceil(double(k) / share * 1.5));
+        }
+        std::vector<VectorHit> found;
+        for (;;) {
+            want = std::min<size_t>(want, size_t(std::max<int64_t>(1, total)));
+            h.setEf(std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
+            auto pq = h.searchKnn(z.data(), want);
+            std::vector<std::pair<float, int64_t>> cand;
+            while (!pq.empty()) cand.emplace_back(pq.top().first, int64_t(pq.top().second)), pq.pop();
+            std::vector<int64_t> ids;
+            for (auto& c : cand) ids.push_back(c.second);
+            auto rows = cat.vectors_by_id(ids);  // rows deleted since the build are gone here
+            found.clear();
+            for (auto& r : rows) {
+                if (!filter.empty() && !allowed.count(r.track_id)) continue;
+                VectorHit vh;
+                vh.vector_id = r.id;
+                vh.track_id = r.track_id;
+                vh.dist2 = distance2(raw, r.data);
+                vh.section = std::move(r.section);
+                found.push_back(std::move(vh));
+            }
+            if (found.size() >= k || int64_t(want) >= total) break;
+            want *= 4;
+        }
+        hits = std::move(found);
+        exact(m_impl->index->manifest.generation);  // rows newer than the index
+    }
+    std::sort(hits.begin(), hits.end(), [](const VectorHit& a, const VectorHit& b) {
+        return a.dist2 != b.dist2 ? a.dist2 < b.dist2 : a.vector_id < b.vector_id;
+    });
+    // The stale scan may repeat a row the index also returned.
+    std::unordered_set<int64_t> seen;
+    for (auto& x : hits) {
+        if (!seen.insert(x.vector_id).second) continue;
+        out.push_back(std::move(x));
+        if (out.size() == k) break;
+    }
+    return out;
+}
+
+}  // namespace hitdna::store

@@ -1,0 +1,104 @@
+#pragma once
+// HNSW indexes (hnswlib), one per vector space, derived from the catalog.
+//
+// Files live next to the database in DB.hnsw/: SPACE.gGEN.hnsw holds the graph over the
+// standardized vectors of catalog generation GEN, and SPACE.json (the manifest) names that
+// file with its size, XXH3 hash, the statistics used to standardize, and the tuned search
+// breadth. Both are written to a temporary name, synced and renamed; the manifest rename is the
+// commit point, so a reader sees the old index or the new one, never half of one. An index
+// that is missing, fails its hash, or belongs to another catalog is bypassed with a warning
+// (exact search over the catalog), and an index older than the catalog is completed by an
+// exact scan of the newer rows. Losing every index file loses no data.
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hitdna/store/catalog.hpp"
+
+namespace hitdna::store {
+
+struct IndexManifest {
+    Space space = Space::audio;
+    int64_t generation = 0;     // catalog generation the index covers
+    int64_t count = 0;          // vectors in the index
+    size_t dim = 0;
+    std::string file;           // name inside the index directory
+    int64_t bytes = 0;
+    std::string hash;           // XXH3-128 of the file
+    std::string catalog_id;     // the catalog's path at build time (moved catalogs rebuild)
+    int m = 16, ef_construction = 200, ef_search = 64;
+    double tuned_recall = 0;    // recall@10 measured at ef_search when the index was built
+    std::vector<double> mean, sd;
+    double build_s = 0;
+};
+
+// A metadata filter as SQL over `tracks t`; placeholders start at ?3 (see match/filter.hpp).
+struct SqlFilter {
+    std::string where;
+    std::vector<std::string> args;
+    bool empty() const { return where.empty(); }
+};
+
+struct VectorHit {
+    int64_t vector_id = 0, track_id = 0;
+    float dist2 = 0;            // squared Euclidean distance of standardized vectors
+    SectionInfo section;
+};
+
+struct IndexStatus {
+    Space space = Space::audio;
+    bool present = false, valid = false;
+    std::string problem;        // why it is not valid
+    IndexManifest manifest;
+    int64_t catalog_vectors = 0, newer_vectors = 0;  // newer = not covered (stale part)
+};
+
+class VectorIndexes {
+public:
+    // The directory is DB.hnsw next to the catalog.
+    explicit VectorIndexes(Catalog& catalog);
+    const std::string& dir() const { return m_dir; }
+
+    // Builds a fresh index of one space from the catalog; threads 0 = all cores.
+    IndexManifest rebuild(Space space, int threads = 0);
+    // Adds rows newer than the current index to a copy of it (or rebuilds when there is no
+    // valid index, or when the catalog has more than doubled since the statistics were taken).
+    IndexManifest update(Space space, int threads = 0);
+    IndexStatus status(Space space, bool check_hash = true);
+
+private:
+    Catalog& m_catalog;
+    std::string m_dir;
+    friend class SpaceSearcher;
+};
+
+// Nearest neighbours in one space, for one query run. Uses the index when valid, with exact
+// search of the rows the index does not cover; exact search alone otherwise.
+class SpaceSearcher {
+public:
+    SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* warnings);
+    ~SpaceSearcher();
+    Space space() const { return m_space; }
+    bool using_index() const;
+    // Standardization used for this search (the index's statistics, or the catalog's).
+    const std::vector<double>& mean() const { return m_mean; }
+    const std::vector<double>& sd() const { return m_sd; }
+    std::vector<float> standardize(const std::vector<float>& raw) const;
+    float distance2(const std::vector<float>& raw_a, const std::vector<float>& raw_b) const;
+
+    // k nearest stored vectors to a raw (unstandardized) query among tracks passing the filter.
+    // With a filter, a planner picks exact search over the allowed rows when they are few, or
+    // an index search widened until k allowed rows are found.
+    std::vector<VectorHit> search(const std::vector<float>& raw_query, size_t k, const SqlFilter& filter = {});
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+    Space m_space;
+    std::vector<double> m_mean, m_sd;
+};
+
+}  // namespace hitdna::store
