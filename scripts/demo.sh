@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
-# The main job on a demo: install what is needed, build, fetch three freely licensed songs
-# from Debian's singularity-music package and print their Hit DNA summaries.
+# The main job on a demo: install what is needed, build, fetch freely licensed songs from
+# Debian's singularity-music package, and run the pipeline as far as it exists:
+#   analyze one song -> ingest all of them into a catalog -> match an excerpt, a track and a
+#   text query against it -> catalog statistics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+hitdna=./build/apps/hitdna
 music=$(scripts/fetch-music.sh --demo)
 dir="$music/singularity-music/usr/share/games/singularity/music"
 [[ -d "$dir" ]] || dir=$(dirname "$(find "$music/singularity-music" -name '*.ogg' | head -1)")
-mapfile -t songs < <(find "$dir" -name '*.ogg' | sort | head -3)
-echo "== hitdna analyze: ${#songs[@]} songs from singularity-music (Singularity game soundtrack," >&2
-echo "   CC-BY-SA-3.0; credits in $music/singularity-music/usr/share/doc/singularity-music/copyright)" >&2
-./build/apps/hitdna analyze --format text "${songs[@]}"
-echo "== the same as JSON Lines, piped: tempo, key and first hook per song" >&2
-summary=$(cat <<'PY'
+mapfile -t songs < <(find "$dir" -name '*.ogg' | sort)
+work=${HITDNA_DEMO_DIR:-${TMPDIR:-/tmp}/hitdna-demo}
+rm -rf "$work"
+mkdir -p "$work"
+export HITDNA_DB="$work/demo.db"
+echo "== ${#songs[@]} songs from singularity-music (Singularity game soundtrack, CC-BY-SA-3.0;" >&2
+echo "   credits in $music/singularity-music/usr/share/doc/singularity-music/copyright)" >&2
+
+echo "== 1. hitdna analyze: the Hit DNA of one song" >&2
+$hitdna analyze --format text "${songs[0]}"
+
+echo "== 2. hitdna ingest: every song into the catalog $HITDNA_DB" >&2
+$hitdna ingest --genre soundtrack --tag demo --progress never "$dir"
+# Metadata from a JSON Lines list: the same audio is not analyzed again, only merged.
+printf '{"path": "%s", "genres": ["electronic"], "year": 2011, "mood": "tense"}\n' "${songs[2]}" > "$work/extra.jsonl"
+$hitdna ingest --chart "$work/extra.jsonl" --progress never
+
+echo "== 3. hitdna match --like: a 20 s excerpt of '$(basename "${songs[4]}")' from 1:00, 3 % faster, as MP3 128 kb/s" >&2
+ffmpeg -v error -y -ss 60 -t 20.6 -i "${songs[4]}" -af atempo=1.03 -c:a libmp3lame -b:a 128k "$work/excerpt.mp3"
+$hitdna match --like "$work/excerpt.mp3" -k 5 --format table
+
+echo "== 4. hitdna match --track: songs like '$(basename "${songs[0]}" .ogg)', as JSON Lines" >&2
+$hitdna match --track "$(basename "${songs[0]}" .ogg)" -k 3 --format jsonl | /usr/bin/python3 -c '
 import json, sys
 for line in sys.stdin:
-    d = json.loads(line)
-    a, h, s = d["audio"], d["audio"]["harmony"], d["structure"]
-    name = d["file"].rsplit("/", 1)[-1]
-    print(f"{name:28} {a['bpm']} BPM  {h['key']} {h['mode']}  first hook {s['first_hook_s']} s  {' '.join(d['descriptors'][:6])}")
-PY
-)
-./build/apps/hitdna analyze --format jsonl "${songs[@]}" | /usr/bin/python3 -c "$summary"
+    r = json.loads(line)
+    print(r["rank"], r["score"], r["title"], {k: v for k, v in r["scores"].items()})'
+
+echo "== 5. hitdna match --text: a quoted title plus descriptor words, filtered to 2011" >&2
+$hitdna match --text "\"$(basename "${songs[0]}" .ogg)\" but dark and wide" -k 3 --format table
+$hitdna match --text "electronic" --filter year=2011 --format table
+
+echo "== 6. hitdna db stats" >&2
+$hitdna db stats
+$hitdna db verify

@@ -53,6 +53,33 @@ inline void add_notes(std::vector<float>& out, int rate, double t0, double t1, c
     }
 }
 
+// A small distinct "song" per variant: its own tempo, key, timbre and chord loop over a
+// click-and-noise beat, in alternating 8 s parts of different loudness.
+inline Signal toy_song(int variant, double seconds, int rate = 22050) {
+    Signal s;
+    s.rate = rate;
+    s.samples.assign(size_t(seconds * rate), 0.0f);
+    const double bpm = 84 + 13 * (variant % 7);
+    const int root = 45 + (variant * 5) % 12;
+    const std::vector<std::vector<int>> loops[2] = {{{0, 4, 7}, {5, 9, 12}, {7, 11, 14}, {0, 4, 7}}, {{9, 12, 16}, {5, 9, 12}, {2, 5, 9}, {7, 11, 14}}};
+    const double bar = 4 * 60.0 / bpm;
+    uint32_t st = 99u + uint32_t(variant) * 7919u;
+    for (double t = 0; t < seconds; t += bar) {
+        const int part = int(t / 8.0) % 2;
+        const auto& loop = loops[(part + variant) % 2];
+        std::vector<int> chord;
+        for (int n : loop[size_t(int(t / bar) % 4)]) chord.push_back(root + n + 12 * (variant % 2));
+        add_notes(s.samples, rate, t, std::min(seconds, t + bar), chord, part ? 0.05f : 0.02f);
+        for (int b = 0; b < 4; ++b) {
+            const size_t start = size_t((t + b * bar / 4) * rate);
+            const float gain = (b % 2 ? 0.25f : 0.5f) * (part ? 1.0f : 0.6f);
+            for (size_t i = 0; i < size_t(0.05 * rate) && start + i < s.samples.size(); ++i)
+                s.samples[start + i] += gain * noise(st) * std::exp(-float(i) / ((0.003f + 0.004f * float(variant % 3)) * float(rate)));
+        }
+    }
+    return s;
+}
+
 inline Signal silence(double seconds, int rate = 44100, int channels = 2) {
     Signal s;
     s.rate = rate;

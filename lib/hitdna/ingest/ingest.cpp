@@ -330,7 +330,7 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
             } catch (const Error& e) {
                 if (e.kind() == ErrorKind::db) {
                     // A catalog failure (disk full, read-only) stops the run: later tracks would fail too.
-                    report(e.what(), exit_code_for(e.kind()));
+                    report(std::string(e.what()) + " (while storing " + it.path + "; stopping, everything committed before is kept)", exit_code_for(e.kind()));
                     next = items.size();
                 } else {
                     report(e.what(), exit_code_for(e.kind()));

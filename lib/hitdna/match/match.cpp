@@ -154,8 +154,9 @@ Query build_text_query(store::Catalog& cat, const std::string& text, std::ostrea
 
 std::map<Space, double> default_weights(const std::string& kind) {
     if (kind == "like")
-        // An excerpt has its own length and arc, so the content spaces carry the decision.
-        return {{Space::audio, 1.0}, {Space::structure, 0.25}, {Space::emotion, 0.5}, {Space::production, 1.0}, {Space::sections, 3.0}};
+        // Audio may be an excerpt, whose length, arcs and structure are its own, not its
+        // song's: what the music sounds like (the sections space) carries the decision.
+        return {{Space::audio, 0.5}, {Space::structure, 0.0}, {Space::emotion, 0.25}, {Space::production, 0.5}, {Space::sections, 4.0}};
     return {{Space::audio, 1.0}, {Space::structure, 1.0}, {Space::emotion, 1.0}, {Space::production, 1.0}, {Space::sections, 1.0}};
 }
 

@@ -25,6 +25,7 @@ Db::~Db() { sqlite3_close_v2(m_db); }
 void Db::fail(const std::string& what, int rc) {
     std::string msg = sqlite3_errmsg(m_db);
     if (msg == "not an error" || msg.empty()) msg = sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR) msg += " (disk full or unwritable?); the transaction was rolled back";
     throw Error(ErrorKind::db, m_path + ": " + what + ": " + msg);
 }
 
@@ -34,6 +35,7 @@ void Db::exec(const char* sql) {
     if (rc != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
+        if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR) msg += " (disk full or unwritable?); the transaction was rolled back";
         throw Error(ErrorKind::db, m_path + ": " + msg);
     }
 }

@@ -23,6 +23,7 @@
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/store/hash.hpp"
+#include "hitdna/store/hnsw_build.hpp"
 #include "hitdna/store/sqlite.hpp"
 
 namespace fs = std::filesystem;
@@ -202,7 +203,11 @@ int resolve_threads(int threads) {
     return std::max(1, int(std::thread::hardware_concurrency()));
 }
 
-void add_points(Hnsw& h, const std::vector<float>& data, const std::vector<int64_t>& labels, size_t dim, int threads) {
+}  // namespace
+
+namespace {
+
+void add_points_impl(hnswlib::HierarchicalNSW<float>& h, const std::vector<float>& data, const std::vector<int64_t>& labels, size_t dim, int threads) {
     std::atomic<size_t> next{0};
     auto work = [&] {
         for (size_t i; (i = next.fetch_add(1)) < labels.size();) h.addPoint(data.data() + i * dim, hnswlib::labeltype(labels[i]));
@@ -213,44 +218,52 @@ void add_points(Hnsw& h, const std::vector<float>& data, const std::vector<int64
     for (auto& t : pool) t.join();
 }
 
-// Picks the smallest ef reaching recall@10 >= 0.99 on perturbed copies of stored vectors.
-std::pair<int, double> tune_ef(Hnsw& h, const std::vector<float>& data, const std::vector<int64_t>& labels, size_t dim) {
+// Leave-one-out: each of 200 stored vectors is a query whose true neighbours are the 10
+// nearest other vectors, so the figures hold for fresh queries from the same distribution.
+std::pair<int, double> tune_ef_impl(hnswlib::HierarchicalNSW<float>& h, const std::vector<float>& data, const std::vector<int64_t>& labels, size_t dim) {
     const size_t n = data.size() / dim;
-    if (n <= 10) return {16, 1.0};
+    if (n <= 11) return {16, 1.0};
     std::mt19937 rng(7);
-    std::normal_distribution<float> noise(0.0f, 0.3f);
     const size_t nq = std::min<size_t>(200, n);
-    std::vector<std::vector<float>> queries;
-    std::vector<std::vector<size_t>> truth;
-    for (size_t q = 0; q < nq; ++q) {
-        size_t i = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
-        std::vector<float> x(data.begin() + long(i * dim), data.begin() + long((i + 1) * dim));
-        for (auto& v : x) v += noise(rng);
-        std::priority_queue<std::pair<float, size_t>> top;
-        for (size_t j = 0; j < n; ++j) {
-            float d = 0;
-            for (size_t k = 0; k < dim; ++k) {
-                float t = x[k] - data[j * dim + k];
-                d += t * t;
+    const size_t k = 10;
+    std::vector<size_t> qi(nq);
+    std::vector<std::vector<int64_t>> truth(nq);
+    for (auto& i : qi) i = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+    // Exact neighbours, the queries split over the cores.
+    std::atomic<size_t> next{0};
+    auto exact = [&] {
+        for (size_t q; (q = next.fetch_add(1)) < nq;) {
+            const float* x = data.data() + qi[q] * dim;
+            std::priority_queue<std::pair<float, size_t>> top;
+            for (size_t j = 0; j < n; ++j) {
+                if (j == qi[q]) continue;
+                float d = 0;
+                for (size_t c = 0; c < dim; ++c) {
+                    float t = x[c] - data[j * dim + c];
+                    d += t * t;
+                }
+                if (top.size() < k) top.emplace(d, j);
+                else if (d < top.top().first) top.pop(), top.emplace(d, j);
             }
-            if (top.size() < 10) top.emplace(d, j);
-            else if (d < top.top().first) top.pop(), top.emplace(d, j);
+            while (!top.empty()) truth[q].push_back(labels[top.top().second]), top.pop();
         }
-        std::vector<size_t> t;
-        while (!top.empty()) t.push_back(size_t(labels[top.top().second])), top.pop();
-        queries.push_back(std::move(x));
-        truth.push_back(std::move(t));
-    }
-    const size_t k = std::min<size_t>(10, n);
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < std::thread::hardware_concurrency() && n > 10000; ++t) pool.emplace_back(exact);
+    exact();
+    for (auto& t : pool) t.join();
     double recall = 0;
     for (int ef : {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
         h.setEf(size_t(ef));
         size_t hit = 0;
         for (size_t q = 0; q < nq; ++q) {
-            auto pq = h.searchKnn(queries[q].data(), k);
-            std::unordered_set<size_t> got;
-            while (!pq.empty()) got.insert(size_t(pq.top().second)), pq.pop();
-            for (size_t t : truth[q]) hit += got.count(t);
+            auto pq = h.searchKnn(data.data() + qi[q] * dim, k + 1);
+            std::unordered_set<int64_t> got;
+            while (!pq.empty()) {
+                if (int64_t(pq.top().second) != labels[qi[q]]) got.insert(int64_t(pq.top().second));
+                pq.pop();
+            }
+            for (int64_t t : truth[q]) hit += got.count(t);
         }
         recall = double(hit) / double(nq * k);
         if (recall >= 0.99) return {ef, recall};
@@ -259,6 +272,32 @@ std::pair<int, double> tune_ef(Hnsw& h, const std::vector<float>& data, const st
 }
 
 }  // namespace
+
+struct HnswGraph::Impl {
+    hnswlib::L2Space l2;
+    Hnsw h;
+    size_t dim;
+    Impl(size_t d, size_t cap, int m, int efc) : l2(d), h(&l2, std::max<size_t>(1, cap), size_t(m), size_t(efc)), dim(d) {}
+};
+
+HnswGraph::HnswGraph(size_t dim, size_t capacity, int m, int ef_construction)
+    : m_impl(std::make_unique<Impl>(dim, capacity, m, ef_construction)) {}
+HnswGraph::~HnswGraph() = default;
+void HnswGraph::add(const std::vector<float>& data, const std::vector<int64_t>& labels, int threads) {
+    add_points_impl(m_impl->h, data, labels, m_impl->dim, resolve_threads(threads));
+}
+std::pair<int, double> HnswGraph::tune_ef(const std::vector<float>& data, const std::vector<int64_t>& labels) {
+    return tune_ef_impl(m_impl->h, data, labels, m_impl->dim);
+}
+void HnswGraph::set_ef(size_t ef) { m_impl->h.setEf(ef); }
+std::vector<std::pair<float, int64_t>> HnswGraph::search(const float* query, size_t k) const {
+    auto pq = m_impl->h.searchKnn(query, k);
+    std::vector<std::pair<float, int64_t>> out(pq.size());
+    for (size_t i = pq.size(); i-- > 0;) out[i] = {pq.top().first, int64_t(pq.top().second)}, pq.pop();
+    return out;
+}
+void HnswGraph::save(const std::string& path) const { m_impl->h.saveIndex(path); }
+size_t HnswGraph::size() const { return m_impl->h.cur_element_count; }
 
 VectorIndexes::VectorIndexes(Catalog& catalog) : m_catalog(catalog), m_dir(catalog.path() + ".hnsw") {}
 
@@ -287,9 +326,9 @@ IndexManifest VectorIndexes::rebuild(Space space, int threads) {
     }
     m.count = int64_t(labels.size());
     hnswlib::L2Space l2(dim);
-    Hnsw h(&l2, std::max<size_t>(1, labels.size()), size_t(m.m), size_t(m.ef_construction));
-    add_points(h, data, labels, dim, resolve_threads(threads));
-    auto [ef, recall] = tune_ef(h, data, labels, dim);
+    Hnsw h(&l2, std::max<size_t>(1, labels.size()), size_t(k_hnsw_m), size_t(k_hnsw_ef_construction));
+    add_points_impl(h, data, labels, dim, resolve_threads(threads));
+    auto [ef, recall] = tune_ef_impl(h, data, labels, dim);
     m.ef_search = ef;
     m.tuned_recall = recall;
     m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
@@ -371,7 +410,7 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     cur.reset();
     auto grown = load_index(m_dir, space, cid, labels.size(), true, why);
     if (!grown) return rebuild(space, threads);
-    add_points(*grown->hnsw, data, labels, dim, resolve_threads(threads));
+    add_points_impl(*grown->hnsw, data, labels, dim, resolve_threads(threads));
     m.count = int64_t(grown->hnsw->cur_element_count);
     m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
     m.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,0 +1,304 @@
+// The catalog, the vector indexes, filters, chart parsing and the fetch-command template.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/ingest/charts.hpp"
+#include "hitdna/ingest/ingest.hpp"
+#include "hitdna/match/filter.hpp"
+#include "hitdna/match/match.hpp"
+#include "hitdna/store/hash.hpp"
+#include "hitdna/store/hnsw_build.hpp"
+#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/vector_index.hpp"
+#include "signals.hpp"
+
+using namespace hitdna;
+namespace fs = std::filesystem;
+
+namespace {
+
+dna::Dna song_dna(int variant, double seconds = 24) {
+    auto s = test::toy_song(variant, seconds);
+    return analysis::analyze_samples(s.samples.data(), s.frames(), s.rate, s.channels, "song" + std::to_string(variant));
+}
+
+store::TrackMeta meta(const std::string& artist, const std::string& title) {
+    store::TrackMeta m;
+    m.artist = artist;
+    m.title = title;
+    return m;
+}
+
+int64_t count(store::Catalog& c, const char* sql) {
+    store::Stmt st(c.db(), sql);
+    return st.step() ? st.i64(0) : -1;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+}
+
+}  // namespace
+
+TEST_CASE("catalog: a track is stored whole, replaced in place, and removed whole") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("db/h.db"), store::Catalog::Mode::read_write);
+    auto d1 = song_dna(1), d2 = song_dna(2);
+    const int64_t a = cat.put_track("hash-a", "/a.wav", meta("Ann", "One"), d1);
+    const int64_t b = cat.put_track("hash-b", "/b.wav", meta("Bob", "Two"), d2);
+    CHECK(a != b);
+    CHECK(cat.verify().empty());
+    CHECK(count(cat, "SELECT count(*) FROM tracks") == 2);
+    CHECK(cat.stats(store::Space::audio).count == 2);
+    CHECK(cat.stats(store::Space::sections).count == int64_t(d1.structure.sections.size() + d2.structure.sections.size()));
+    // The same content again replaces the analysis, not the track.
+    const int64_t g0 = cat.generation();
+    CHECK(cat.put_track("hash-a", "/a2.wav", meta("", ""), d1) == a);
+    CHECK(cat.generation() > g0);
+    CHECK(count(cat, "SELECT count(*) FROM tracks") == 2);
+    CHECK(cat.stats(store::Space::audio).count == 2);
+    CHECK(cat.track(a)->title == "One");  // empty metadata does not erase
+    CHECK(cat.verify().empty());
+    cat.remove_track(b);
+    CHECK(count(cat, "SELECT count(*) FROM vectors WHERE track_id = 2") == 0);
+    CHECK(cat.stats(store::Space::audio).count == 1);
+    CHECK(cat.verify().empty());
+    // Standardization uses the stored statistics.
+    auto st = cat.stats(store::Space::audio);
+    auto z = st.standardize(d1.vectors.audio);
+    for (size_t i = 0; i < z.size(); ++i) CHECK(std::abs(z[i]) < 1e-3);
+}
+
+TEST_CASE("catalog: metadata merges and chart history is kept") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    const int64_t id = cat.put_track("h", "/x.wav", meta("Kendrick Lamar", "Not Like Us"), song_dna(3));
+    store::TrackMeta m;
+    m.genres = {"hip-hop"};
+    m.source = "chart";
+    store::ChartEntry e1{"hot-100", "2024-05-18", 1, 1, std::nullopt, 1, std::nullopt, ""};
+    store::ChartEntry e2{"hot-100", "2024-05-25", 3, 1, 1, 2, std::nullopt, ""};
+    m.charts = {e1};
+    cat.merge_metadata(id, m);
+    m.charts = {e2};
+    m.genres = {"west coast"};
+    cat.merge_metadata(id, m);
+    m.charts = {e2};  // the same week again changes nothing
+    cat.merge_metadata(id, m);
+    auto t = cat.track(id);
+    REQUIRE(t);
+    CHECK(t->source == "chart");
+    CHECK(t->peak_rank == 1);
+    CHECK(t->genres == std::vector<std::string>{"hip-hop", "west coast"});
+    CHECK(count(cat, "SELECT count(*) FROM chart_entries") == 2);
+    CHECK(cat.find_by_name("kendrick lamar - not like us").size() == 1);
+    CHECK(cat.find_by_name("NOT LIKE US!").size() == 1);
+    CHECK(cat.text_search("\"hip-hop\"", 10).size() == 1);
+    CHECK(cat.verify().empty());
+}
+
+TEST_CASE("catalog: a corrupted statistic or a missing vector is reported by verify") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    cat.put_track("h", "/x.wav", meta("A", "B"), song_dna(4));
+    REQUIRE(cat.verify().empty());
+    cat.db().exec("DELETE FROM vectors WHERE space = 'emotion'");
+    auto p = cat.verify();
+    CHECK(p.size() >= 2);  // a track missing a vector, statistics out of step
+}
+
+TEST_CASE("filters: parsed into SQL, applied inside the search") {
+    CHECK_THROWS_AS(match::parse_filters({"colour=red"}), Error);
+    CHECK_THROWS_AS(match::parse_filters({"year>=twenty"}), Error);
+    CHECK_THROWS_AS(match::parse_filters({"genre<rock"}), Error);
+    CHECK_THROWS_AS(match::parse_filters({"year"}), Error);
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    for (int v = 0; v < 6; ++v) {
+        auto m = meta("Artist " + std::to_string(v), "Song " + std::to_string(v));
+        m.year = 2015 + v;
+        m.genres = {v % 2 ? "phonk" : "pop"};
+        m.source = v < 3 ? "chart" : "user";
+        if (v < 3) m.charts = {store::ChartEntry{"c", "2024-01-01", v * 10 + 1, v * 10 + 1, std::nullopt, 1, std::nullopt, ""}};
+        cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), m, song_dna(v, 16));
+    }
+    auto ids = [&](const std::vector<std::string>& f) {
+        auto sf = match::parse_filters(f);
+        return cat.track_ids(sf.where, sf.args);
+    };
+    CHECK(ids({"genre=phonk"}).size() == 3);
+    CHECK(ids({"genre=phonk,pop"}).size() == 6);
+    CHECK(ids({"year>=2018"}).size() == 3);
+    CHECK(ids({"year>=2018", "genre=phonk"}).size() == 2);
+    CHECK(ids({"source=chart"}).size() == 3);
+    CHECK(ids({"peak_rank<=11"}).size() == 2);
+    CHECK(ids({"genre!=phonk"}).size() == 3);
+    CHECK(ids({"artist=artist 2"}).size() == 1);
+    // Through the index and through exact search the filtered results are the same and all pass.
+    store::VectorIndexes idx(cat);
+    for (auto sp : store::k_spaces) idx.rebuild(sp);
+    store::SpaceSearcher se(idx, store::Space::audio, nullptr);
+    REQUIRE(se.using_index());
+    auto sf = match::parse_filters({"genre=phonk"});
+    auto q = cat.vectors_of(1, store::Space::audio).front().data;
+    auto hits = se.search(q, 10, sf);
+    CHECK(hits.size() == 3);
+    for (auto& h : hits) CHECK(cat.track(h.track_id)->genres == std::vector<std::string>{"phonk"});
+}
+
+TEST_CASE("index: rebuilt, stale part searched exactly, damaged file bypassed") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    for (int v = 0; v < 5; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), meta("A", std::to_string(v)), song_dna(v, 16));
+    store::VectorIndexes idx(cat);
+    for (auto sp : store::k_spaces) idx.rebuild(sp);
+    auto s = idx.status(store::Space::sections);
+    CHECK(s.valid);
+    CHECK(s.newer_vectors == 0);
+    // A track added after the build is found through the exact scan of newer rows.
+    auto d = song_dna(9, 16);
+    const int64_t late = cat.put_track("late", "/late", meta("L", "Late"), d);
+    CHECK(idx.status(store::Space::audio).newer_vectors == 1);
+    {
+        store::SpaceSearcher se(idx, store::Space::audio, nullptr);
+        CHECK(se.using_index());
+        auto hits = se.search(d.vectors.audio, 1);
+        REQUIRE(hits.size() == 1);
+        CHECK(hits[0].track_id == late);
+    }
+    // Garbage in the graph file: detected by its checksum, the search still answers exactly.
+    std::string graph;
+    for (auto& e : fs::directory_iterator(idx.dir()))
+        if (e.path().filename().string().rfind("audio.g", 0) == 0) graph = e.path().string();
+    REQUIRE_FALSE(graph.empty());
+    {
+        std::fstream f(graph, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(200);
+        f.write("garbage!", 8);
+    }
+    CHECK_FALSE(idx.status(store::Space::audio).valid);
+    std::ostringstream warn;
+    store::SpaceSearcher se(idx, store::Space::audio, &warn);
+    CHECK_FALSE(se.using_index());
+    CHECK(warn.str().find("checksum") != std::string::npos);
+    auto hits = se.search(d.vectors.audio, 3);
+    REQUIRE(hits.size() == 3);
+    CHECK(hits[0].track_id == late);
+    // Deleted files: bypassed, then rebuilt.
+    fs::remove_all(idx.dir());
+    CHECK_FALSE(idx.status(store::Space::audio).valid);
+    idx.rebuild(store::Space::audio);
+    CHECK(idx.status(store::Space::audio).valid);
+}
+
+TEST_CASE("index: HNSW recall against exact search on a few thousand vectors") {
+    const size_t dim = 16, n = 3000;
+    std::vector<float> data(n * dim);
+    uint32_t st = 5;
+    for (auto& x : data) x = test::noise(st);
+    std::vector<int64_t> labels(n);
+    for (size_t i = 0; i < n; ++i) labels[i] = int64_t(i) + 100;
+    store::HnswGraph g(dim, n);
+    g.add(data, labels, 2);
+    auto [ef, recall] = g.tune_ef(data, labels);
+    CHECK(recall >= 0.99);
+    CHECK(ef >= 16);
+    g.set_ef(size_t(ef));
+    auto r = g.search(data.data() + 17 * dim, 1);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].second == 117);
+}
+
+TEST_CASE("charts: CSV quoting, bad rows by line number, the three formats") {
+    std::vector<ingest::ChartProblem> probs;
+    auto recs = ingest::parse_csv("a,b,c\n\"x, y\",\"say \"\"hi\"\"\",\"multi\nline\"\n1,2\"3,4\n5,6,7\n", probs);
+    REQUIRE(recs.size() == 3);
+    CHECK(recs[1].fields == std::vector<std::string>{"x, y", "say \"hi\"", "multi\nline"});
+    CHECK(recs[2].line == 5);
+    REQUIRE(probs.size() == 1);
+    CHECK(probs[0].line == 4);
+    probs.clear();
+    ingest::parse_csv("a,b\n\"open,2\n3,4\n", probs);
+    REQUIRE(probs.size() == 1);
+    CHECK(probs[0].message.find("unterminated") != std::string::npos);
+
+    test::TempDir dir;
+    write_file(dir.file("regional-global-weekly-2024-06-06.csv"),
+               "rank,uri,artist_names,track_name,source,peak_rank,previous_rank,weeks_on_chart,streams\n"
+               "1,spotify:track:1,Kendrick Lamar,Not Like Us,pgLang,1,1,5,\"12,345,678\"\n"
+               "2,spotify:track:2,Artist \xff,Bad Bytes,x,2,2,1,100\n"
+               "3,spotify:track:3,Sabrina Carpenter,Espresso,Island,1,2,8\n"
+               "x,spotify:track:4,Someone,No Rank,x,1,1,1,1\n"
+               "5,spotify:track:5,\"Billie Eilish, Khalid\",\"lovely\",x,5,,20,999\n");
+    auto c = ingest::read_chart(dir.file("regional-global-weekly-2024-06-06.csv"));
+    CHECK(c.format == ingest::ChartFormat::spotify);
+    REQUIRE(c.rows.size() == 2);
+    CHECK(c.rows[0].meta.charts[0].streams == 12345678);
+    CHECK(c.rows[0].meta.charts[0].date == "2024-06-06");
+    CHECK(c.rows[0].meta.charts[0].chart == "regional-global-weekly-2024-06-06");
+    CHECK(c.rows[1].artist == "Billie Eilish, Khalid");
+    CHECK_FALSE(c.rows[1].meta.charts[0].previous_rank);
+    REQUIRE(c.problems.size() == 3);
+    CHECK(c.problems[0].line == 3);  // not UTF-8
+    CHECK(c.problems[1].line == 4);  // 8 columns
+    CHECK(c.problems[2].line == 5);  // rank not a number
+
+    write_file(dir.file("hot100.csv"), "date,rank,song,artist,last-week,peak-rank,weeks-on-board\n2024-05-18,1,Not Like Us,Kendrick Lamar,,1,1\n");
+    auto b = ingest::read_chart(dir.file("hot100.csv"));
+    CHECK(b.format == ingest::ChartFormat::billboard);
+    REQUIRE(b.rows.size() == 1);
+    CHECK(b.rows[0].meta.charts[0].date == "2024-05-18");
+
+    write_file(dir.file("list.jsonl"), "{\"path\": \"a.wav\", \"genres\": [\"Phonk\"], \"year\": 2023, \"mood\": \"dark\"}\n{broken\n\n{\"title\": \"only title\"}\n");
+    auto j = ingest::read_chart(dir.file("list.jsonl"));
+    REQUIRE(j.rows.size() == 1);
+    CHECK(j.rows[0].path == dir.file("a.wav"));
+    CHECK(j.rows[0].meta.genres == std::vector<std::string>{"phonk"});
+    CHECK(j.rows[0].meta.extra_json.find("mood") != std::string::npos);
+    REQUIRE(j.problems.size() == 2);
+    CHECK(j.problems[0].line == 2);
+    CHECK(j.problems[1].line == 4);
+
+    write_file(dir.file("weird.csv"), "foo,bar\n1,2\n");
+    CHECK_THROWS_AS(ingest::read_chart(dir.file("weird.csv")), Error);
+}
+
+TEST_CASE("charts: rows find their audio by normalized artist and title") {
+    test::TempDir dir;
+    fs::create_directories(dir.file("music/sub"));
+    auto s = test::toy_song(1, 2);
+    test::write_audio(dir.file("music/Kendrick Lamar - Not Like Us.wav"), s);
+    test::write_audio(dir.file("music/sub/Espresso.flac"), s);
+    test::write_audio(dir.file("music/Beyonc\xc3\xa9 - CUFF IT (feat. Someone).wav"), s);
+    ingest::AudioFinder f({dir.file("music")});
+    CHECK(f.find("Kendrick Lamar", "Not Like Us") == dir.file("music/Kendrick Lamar - Not Like Us.wav"));
+    CHECK(f.find("kendrick lamar", "NOT LIKE US") != "");
+    CHECK(f.find("Sabrina Carpenter", "Espresso") == dir.file("music/sub/Espresso.flac"));
+    CHECK(f.find("Beyonce", "Cuff It") != "");
+    CHECK(f.find("Kendrick Lamar, Someone", "Not Like Us") != "");
+    CHECK(f.find("Nobody", "Missing Song") == "");
+}
+
+TEST_CASE("fetch command: chart text is data, never shell code") {
+    auto argv = ingest::expand_fetch_command("fetch --artist {artist} --title={title} 'out dir/{out}'", "$(rm -rf ~)", "a; b `c` \"d\"", "", "", "/o");
+    REQUIRE(argv.size() == 5);
+    CHECK(argv[0] == "fetch");
+    CHECK(argv[2] == "$(rm -rf ~)");
+    CHECK(argv[3] == "--title=a; b `c` \"d\"");
+    CHECK(argv[4] == "out dir//o");
+    CHECK_THROWS_AS(ingest::expand_fetch_command("x 'open", "", "", "", "", ""), Error);
+}
+
+TEST_CASE("hash: XXH3-128 of a file's bytes") {
+    test::TempDir dir;
+    write_file(dir.file("a"), "hello");
+    CHECK(store::hash_file(dir.file("a")) == store::hash_bytes("hello", 5));
+    CHECK(store::hash_file(dir.file("a")).size() == 32);
+    CHECK_THROWS_AS(store::hash_file(dir.file("missing")), Error);
+}
