@@ -15,12 +15,20 @@ seconds=${HITDNA_FUZZ_SECONDS:-60}
 if [[ "$seconds" -gt 0 ]]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DHITDNA_FUZZ=ON -DHITDNA_BUILD_TESTS=OFF -DHITDNA_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j "$(nproc)" --target fuzz_analyze
+  cmake --build build-fuzz -j "$(nproc)" --target fuzz_analyze fuzz_chart
   corpus=$(mktemp -d)
   cp tests/fuzz-corpus/* "$corpus"/
   echo "fuzz: decode+analyze for ${seconds}s" >&2
   LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp ./build-fuzz/fuzz/fuzz_analyze -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
     -print_final_stats=1 "$corpus" 2> build-fuzz/fuzz.log || { tail -50 build-fuzz/fuzz.log; exit 1; }
   grep -E "stat::number_of_executed_units|Done" build-fuzz/fuzz.log | tail -2 >&2
+  rm -rf "$corpus"
+  # Chart lists (CSV, JSON Lines): a third of the time.
+  corpus=$(mktemp -d)
+  cp tests/fuzz-corpus-chart/* "$corpus"/
+  echo "fuzz: chart parsing for $((seconds / 3))s" >&2
+  ./build-fuzz/fuzz/fuzz_chart -max_total_time=$((seconds / 3)) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$corpus" 2> build-fuzz/fuzz-chart.log || { tail -50 build-fuzz/fuzz-chart.log; exit 1; }
+  grep -E "stat::number_of_executed_units|Done" build-fuzz/fuzz-chart.log | tail -2 >&2
   rm -rf "$corpus"
 fi

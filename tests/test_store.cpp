@@ -205,8 +205,8 @@ TEST_CASE("index: HNSW recall against exact search on a few thousand vectors") {
     std::vector<int64_t> labels(n);
     for (size_t i = 0; i < n; ++i) labels[i] = int64_t(i) + 100;
     store::HnswGraph g(dim, n);
-    g.add(data, labels, 2);
-    auto [ef, recall] = g.tune_ef(data, labels);
+    auto [ef, recall] = g.build(data, labels, 2);
+    CHECK(g.size() == n);
     CHECK(recall >= 0.99);
     CHECK(ef >= 16);
     g.set_ef(size_t(ef));
@@ -301,4 +301,72 @@ TEST_CASE("hash: XXH3-128 of a file's bytes") {
     CHECK(store::hash_file(dir.file("a")) == store::hash_bytes("hello", 5));
     CHECK(store::hash_file(dir.file("a")).size() == 32);
     CHECK_THROWS_AS(store::hash_file(dir.file("missing")), Error);
+}
+
+TEST_CASE("ingest: --reanalyze redoes tracks from an older analyzer, otherwise they are only reported") {
+    test::TempDir dir;
+    test::write_audio(dir.file("Old Artist - Old Song.wav"), test::toy_song(5, 12));
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    ingest::IngestOptions o;
+    o.inputs = {dir.file("Old Artist - Old Song.wav")};
+    std::istringstream in;
+    std::ostringstream err;
+    auto r = ingest::run_ingest(cat, o, in, err);
+    REQUIRE(r.added == 1);
+    CHECK(cat.track(1)->title == "Old Song");
+    CHECK(cat.track(1)->artist == "Old Artist");
+    cat.db().exec("UPDATE tracks SET analysis_version = 1");
+    r = ingest::run_ingest(cat, o, in, err);
+    CHECK(r.known == 1);
+    CHECK(r.stale == 1);
+    CHECK(cat.track(1)->analysis_version == 1);
+    o.reanalyze = true;
+    r = ingest::run_ingest(cat, o, in, err);
+    CHECK(r.reanalyzed == 1);
+    CHECK(cat.track(1)->analysis_version == dna::k_analysis_version);
+    CHECK(cat.verify().empty());
+}
+
+TEST_CASE("match: a quoted title pulls in its vectors, descriptor words steer, the title itself is left out") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    std::vector<dna::Dna> dnas;
+    for (int v = 0; v < 5; ++v) {
+        dnas.push_back(song_dna(v, 16));
+        auto m = meta("Band " + std::to_string(v), "Tune " + std::to_string(v));
+        if (v == 3) m.genres = {"phonk"};
+        cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), m, dnas.back());
+    }
+    REQUIRE_FALSE(dnas[1].descriptors.empty());
+    const std::string word = dnas[1].descriptors.front();
+    match::MatchOptions o;
+    o.text = "\"Tune 2\" " + word + " with phonk";
+    o.k = 10;
+    std::ostringstream warn;
+    auto rep = match::run_match(cat, o, warn);
+    CHECK(rep.query_kind == "text");
+    bool title = false, desc = false;
+    for (auto& r : rep.resolved) {
+        title |= r.find("title: Band 2 - Tune 2") != std::string::npos;
+        desc |= r.find("descriptor: " + word) != std::string::npos;
+    }
+    CHECK(title);
+    CHECK(desc);
+    REQUIRE(rep.results.size() == 4);
+    for (auto& r : rep.results) {
+        CHECK(r.track.title != "Tune 2");
+        CHECK(r.score >= 0.0);
+        CHECK(r.score <= 1.0);
+        REQUIRE(r.text_score);
+    }
+    // "phonk" names a genre: that track's text score is the best.
+    double best_text = 0;
+    std::string best;
+    for (auto& r : rep.results)
+        if (*r.text_score > best_text) best_text = *r.text_score, best = r.track.title;
+    CHECK(best == "Tune 3");
+    // An unknown quoted title is searched as words, with a warning.
+    o.text = "\"No Such Song\"";
+    rep = match::run_match(cat, o, warn);
+    CHECK(warn.str().find("No Such Song") != std::string::npos);
 }

@@ -10,7 +10,7 @@
 
 namespace hitdna::store {
 
-constexpr int k_hnsw_m = 16;                 // graph degree
+constexpr int k_hnsw_m = 32;                 // graph degree
 constexpr int k_hnsw_ef_construction = 200;  // build-time search breadth
 
 class HnswGraph {
@@ -21,12 +21,11 @@ public:
     HnswGraph(const HnswGraph&) = delete;
     HnswGraph& operator=(const HnswGraph&) = delete;
 
-    // Adds rows of dim floats with their labels, on `threads` threads.
-    void add(const std::vector<float>& data, const std::vector<int64_t>& labels, int threads);
-    // The smallest ef in 16..512 giving recall@10 >= 0.99 against exact search, measured
-    // leave-one-out on 200 of the added vectors (each a query, its true neighbours the 10
-    // nearest others); returns {ef, recall}.
-    std::pair<int, double> tune_ef(const std::vector<float>& data, const std::vector<int64_t>& labels);
+    // Adds rows of dim floats with their labels on `threads` threads (0 = all cores), tuning
+    // the search breadth on the way: 200 rows (a tenth of small sets) are held out, searched
+    // as fresh queries against exact neighbours among the others, then added. Returns the
+    // smallest ef in 16..512 with recall@10 >= 0.99 there (512 if none), and that recall.
+    std::pair<int, double> build(const std::vector<float>& data, const std::vector<int64_t>& labels, int threads);
     void set_ef(size_t ef);
     // k nearest: (squared distance, label), nearest first.
     std::vector<std::pair<float, int64_t>> search(const float* query, size_t k) const;

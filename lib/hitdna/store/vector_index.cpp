@@ -218,57 +218,76 @@ void add_points_impl(hnswlib::HierarchicalNSW<float>& h, const std::vector<float
     for (auto& t : pool) t.join();
 }
 
-// Leave-one-out: each of 200 stored vectors is a query whose true neighbours are the 10
-// nearest other vectors, so the figures hold for fresh queries from the same distribution.
-std::pair<int, double> tune_ef_impl(hnswlib::HierarchicalNSW<float>& h, const std::vector<float>& data, const std::vector<int64_t>& labels, size_t dim) {
-    const size_t n = data.size() / dim;
-    if (n <= 11) return {16, 1.0};
-    std::mt19937 rng(7);
-    const size_t nq = std::min<size_t>(200, n);
+// Builds the graph and tunes ef on fresh queries: 200 vectors (a tenth for small sets) are
+// held out, the rest inserted, the held-out ones searched against exact neighbours among the
+// inserted ones, then inserted too. Returns the smallest ef in 16..512 whose recall@10
+// reaches 0.99, and that recall.
+std::pair<int, double> build_and_tune_impl(hnswlib::HierarchicalNSW<float>& h, const std::vector<float>& data, const std::vector<int64_t>& labels,
+                                           size_t dim, int threads) {
+    const size_t n = labels.size();
     const size_t k = 10;
-    std::vector<size_t> qi(nq);
-    std::vector<std::vector<int64_t>> truth(nq);
-    for (auto& i : qi) i = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
-    // Exact neighbours, the queries split over the cores.
-    std::atomic<size_t> next{0};
-    auto exact = [&] {
-        for (size_t q; (q = next.fetch_add(1)) < nq;) {
-            const float* x = data.data() + qi[q] * dim;
-            std::priority_queue<std::pair<float, size_t>> top;
-            for (size_t j = 0; j < n; ++j) {
-                if (j == qi[q]) continue;
-                float d = 0;
-                for (size_t c = 0; c < dim; ++c) {
-                    float t = x[c] - data[j * dim + c];
-                    d += t * t;
-                }
-                if (top.size() < k) top.emplace(d, j);
-                else if (d < top.top().first) top.pop(), top.emplace(d, j);
-            }
-            while (!top.empty()) truth[q].push_back(labels[top.top().second]), top.pop();
-        }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < std::thread::hardware_concurrency() && n > 10000; ++t) pool.emplace_back(exact);
-    exact();
-    for (auto& t : pool) t.join();
-    double recall = 0;
-    for (int ef : {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
-        h.setEf(size_t(ef));
-        size_t hit = 0;
-        for (size_t q = 0; q < nq; ++q) {
-            auto pq = h.searchKnn(data.data() + qi[q] * dim, k + 1);
-            std::unordered_set<int64_t> got;
-            while (!pq.empty()) {
-                if (int64_t(pq.top().second) != labels[qi[q]]) got.insert(int64_t(pq.top().second));
-                pq.pop();
-            }
-            for (int64_t t : truth[q]) hit += got.count(t);
-        }
-        recall = double(hit) / double(nq * k);
-        if (recall >= 0.99) return {ef, recall};
+    const size_t nq = n < 100 ? 0 : std::min<size_t>(200, n / 10);
+    std::vector<char> held(n, 0);
+    std::vector<size_t> qi;
+    std::mt19937 rng(7);
+    while (qi.size() < nq) {
+        size_t i = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+        if (!held[i]) held[i] = 1, qi.push_back(i);
     }
-    return {512, recall};
+    std::vector<float> rest_data, q_data;
+    std::vector<int64_t> rest_labels, q_labels;
+    rest_data.reserve(data.size());
+    for (size_t i = 0; i < n; ++i) {
+        auto& d = held[i] ? q_data : rest_data;
+        d.insert(d.end(), data.begin() + long(i * dim), data.begin() + long((i + 1) * dim));
+        (held[i] ? q_labels : rest_labels).push_back(labels[i]);
+    }
+    add_points_impl(h, rest_data, rest_labels, dim, threads);
+    int best_ef = 512;
+    double recall = 1.0;
+    if (nq > 0) {
+        std::vector<std::vector<int64_t>> truth(nq);
+        std::atomic<size_t> next{0};
+        const size_t nr = rest_labels.size();
+        auto exact = [&] {
+            for (size_t q; (q = next.fetch_add(1)) < nq;) {
+                const float* x = q_data.data() + q * dim;
+                std::priority_queue<std::pair<float, size_t>> top;
+                for (size_t j = 0; j < nr; ++j) {
+                    float d = 0;
+                    for (size_t c = 0; c < dim; ++c) {
+                        float t = x[c] - rest_data[j * dim + c];
+                        d += t * t;
+                    }
+                    if (top.size() < k) top.emplace(d, j);
+                    else if (d < top.top().first) top.pop(), top.emplace(d, j);
+                }
+                while (!top.empty()) truth[q].push_back(rest_labels[top.top().second]), top.pop();
+            }
+        };
+        std::vector<std::thread> pool;
+        for (int t = 1; t < threads && nr > 10000; ++t) pool.emplace_back(exact);
+        exact();
+        for (auto& t : pool) t.join();
+        for (int ef : {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512}) {
+            h.setEf(size_t(ef));
+            size_t hit = 0, want = 0;
+            for (size_t q = 0; q < nq; ++q) {
+                auto pq = h.searchKnn(q_data.data() + q * dim, k);
+                std::unordered_set<int64_t> got;
+                while (!pq.empty()) got.insert(int64_t(pq.top().second)), pq.pop();
+                for (int64_t t : truth[q]) hit += got.count(t);
+                want += truth[q].size();
+            }
+            recall = double(hit) / double(std::max<size_t>(1, want));
+            best_ef = ef;
+            if (recall >= 0.99) break;
+        }
+    } else {
+        best_ef = 64;  // under 100 vectors: ef 64 visits them all
+    }
+    add_points_impl(h, q_data, q_labels, dim, threads);
+    return {best_ef, recall};
 }
 
 }  // namespace
@@ -283,11 +302,8 @@ struct HnswGraph::Impl {
 HnswGraph::HnswGraph(size_t dim, size_t capacity, int m, int ef_construction)
     : m_impl(std::make_unique<Impl>(dim, capacity, m, ef_construction)) {}
 HnswGraph::~HnswGraph() = default;
-void HnswGraph::add(const std::vector<float>& data, const std::vector<int64_t>& labels, int threads) {
-    add_points_impl(m_impl->h, data, labels, m_impl->dim, resolve_threads(threads));
-}
-std::pair<int, double> HnswGraph::tune_ef(const std::vector<float>& data, const std::vector<int64_t>& labels) {
-    return tune_ef_impl(m_impl->h, data, labels, m_impl->dim);
+std::pair<int, double> HnswGraph::build(const std::vector<float>& data, const std::vector<int64_t>& labels, int threads) {
+    return build_and_tune_impl(m_impl->h, data, labels, m_impl->dim, resolve_threads(threads));
 }
 void HnswGraph::set_ef(size_t ef) { m_impl->h.setEf(ef); }
 std::vector<std::pair<float, int64_t>> HnswGraph::search(const float* query, size_t k) const {
@@ -327,8 +343,7 @@ IndexManifest VectorIndexes::rebuild(Space space, int threads) {
     m.count = int64_t(labels.size());
     hnswlib::L2Space l2(dim);
     Hnsw h(&l2, std::max<size_t>(1, labels.size()), size_t(k_hnsw_m), size_t(k_hnsw_ef_construction));
-    add_points_impl(h, data, labels, dim, resolve_threads(threads));
-    auto [ef, recall] = tune_ef_impl(h, data, labels, dim);
+    auto [ef, recall] = build_and_tune_impl(h, data, labels, dim, resolve_threads(threads));
     m.ef_search = ef;
     m.tuned_recall = recall;
     m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
@@ -468,7 +483,7 @@ struct SpaceSearcher::Impl {
 SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* warnings)
     : m_impl(std::make_unique<Impl>(indexes.m_catalog)), m_space(space) {
     std::string why;
-    if (indexes.m_catalog.count_vectors(space, "", {}) > 0) {
+    if (indexes.m_catalog.stats(space).count > 0) {
         m_impl->index = load_index(indexes.m_dir, space, canonical_catalog_id(indexes.m_catalog.path()), 0, true, why);
         if (!m_impl->index && warnings)
             *warnings << "hitdna: warning: " << to_string(space) << " index not used (" << why

@@ -29,7 +29,7 @@ struct IndexManifest {
     int64_t bytes = 0;
     std::string hash;           // XXH3-128 of the file
     std::string catalog_id;     // the catalog's path at build time (moved catalogs rebuild)
-    int m = 16, ef_construction = 200, ef_search = 64;
+    int m = 32, ef_construction = 200, ef_search = 64;
     double tuned_recall = 0;    // recall@10 measured at ef_search when the index was built
     std::vector<double> mean, sd;
     double build_s = 0;
