@@ -21,7 +21,7 @@ ffmpeg -v error -y -ss 40 -t 14.55 -i "$song" -af atempo=0.97 -c:a libmp3lame -b
 import json, sys
 for line in sys.stdin:
     r = json.loads(line)
-    print(f"{r[\"rank\"]}. {r[\"title\"]:24} score {r[\"score\"]:.3f}  sections {r[\"scores\"].get(\"sections\", 0):.3f}")'
+    print("%d. %-24s score %.3f  sections %.3f" % (r["rank"], r["title"], r["score"], r["scores"].get("sections", 0)))'
 
 # 3. Text: words search title, artist, genres, tags and descriptors; descriptor words steer.
 "$hitdna" match --text "dark wide soundtrack" -k 3 --format table

@@ -52,8 +52,6 @@ Runner register_ingest(CLI::App& app) {
             std::cerr << "hitdna ingest: nothing to ingest (give files, folders, -, or --chart FILE)\n";
             return 2;
         }
-        if (!o.charts.empty() && o.audio_dirs.empty() && o.fetch_cmd.empty())
-            std::cerr << "hitdna ingest: note: no --audio-dir; chart rows are matched only by their own path column\n";
         o.analyze.open.allow_ffmpeg = !st->no_ffmpeg;
         o.progress = st->progress == "always" || (st->progress == "auto" && isatty(STDERR_FILENO));
         const std::string path = store::resolve_db_path(st->db);
@@ -62,10 +60,15 @@ Runner register_ingest(CLI::App& app) {
         char line[512];
         std::snprintf(line, sizeof line,
                       "hitdna ingest: %d inputs: %d added, %d reanalyzed, %d already known, %d failed; %d chart rows skipped, %d without audio, "
-                      "%d fetched; %.1f s (%.2f files/s); catalog work %.1f%% of analysis time",
+                      "%d fetched; %.1f s (%.2f files/s)",
                       r.inputs, r.added, r.reanalyzed, r.known, r.failed, r.bad_rows, r.unmatched_rows, r.fetched, r.seconds,
-                      r.seconds > 0 ? r.inputs / r.seconds : 0.0, r.analysis_s > 0 ? 100.0 * (r.store_s + r.index_s) / r.analysis_s : 0.0);
-        std::cerr << line << "\n";
+                      r.seconds > 0 ? r.inputs / r.seconds : 0.0);
+        std::cerr << line;
+        if (r.analysis_s > 0) {
+            std::snprintf(line, sizeof line, "; catalog work %.1f%% of analysis time", 100.0 * (r.store_s + r.index_s) / r.analysis_s);
+            std::cerr << line;
+        }
+        std::cerr << "\n";
         if (r.stale) std::cerr << "hitdna ingest: " << r.stale << " known tracks were analyzed by an older analyzer; --reanalyze redoes them\n";
         if (st->json_summary) {
             nlohmann::ordered_json j;

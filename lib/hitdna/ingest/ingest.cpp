@@ -230,7 +230,8 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
         const std::string fetch_root = !o.fetch_dir.empty() ? o.fetch_dir : cat.path() + ".fetched";
         for (auto& m : missing) {
             if (o.fetch_cmd.empty()) {
-                err << "hitdna ingest: " << m.where << ": no audio found for '" << m.artist << " - " << m.title << "'\n";
+                err << "hitdna ingest: " << m.where << ": no audio found for '" << m.artist << " - " << m.title << "'"
+                    << (o.audio_dirs.empty() ? " (no --audio-dir given)" : "") << "\n";
                 ++res.unmatched_rows;
                 continue;
             }

@@ -201,7 +201,13 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
                  spaces.end());
     auto weights = default_weights(q.kind);
     for (auto& [s, w] : o.weights) weights[s] = w;
-    for (Space s : spaces) rep.weights[s] = weights[s];
+    // A space weighted 0 takes no part (unless it is the only one asked for).
+    if (spaces.size() > 1)
+        spaces.erase(std::remove_if(spaces.begin(), spaces.end(), [&](Space s) { return weights[s] <= 0; }), spaces.end());
+    for (Space s : spaces) {
+        if (weights[s] <= 0) weights[s] = 1;
+        rep.weights[s] = weights[s];
+    }
     const bool has_text = !q.fts.empty();
     if (spaces.empty() && !has_text) return rep;
 
