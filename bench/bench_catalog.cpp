@@ -31,6 +31,7 @@
 #include "hitdna/match/match.hpp"
 #include "hitdna/store/hnsw_build.hpp"
 #include "hitdna/store/hash.hpp"
+#include "hitdna/store/sqlite.hpp"
 #include "hitdna/store/vector_index.hpp"
 
 namespace fs = std::filesystem;
@@ -156,6 +157,7 @@ int main(int argc, char** argv) {
             std::istringstream none;
             auto r = ingest::run_ingest(cat, io, none, ingest_err);
             if (r.failed) std::cerr << ingest_err.str();
+            cat.db().exec("PRAGMA wal_checkpoint(TRUNCATE)");  // sizes without the write-ahead log's copies
             auto cs = cat.catalog_stats();
             const int64_t idx_bytes = dir_bytes(db_path + ".hnsw");
             std::printf("## Ingest: %d real songs (%s), --jobs %u\n", r.added, music.c_str(), std::thread::hardware_concurrency());

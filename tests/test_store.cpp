@@ -365,8 +365,87 @@ TEST_CASE("match: a quoted title pulls in its vectors, descriptor words steer, t
     for (auto& r : rep.results)
         if (*r.text_score > best_text) best_text = *r.text_score, best = r.track.title;
     CHECK(best == "Tune 3");
+    // A filter applies to the text search too.
+    o.text = "tune";
+    o.filters = {"genre=phonk"};
+    rep = match::run_match(cat, o, warn);
+    REQUIRE(rep.results.size() == 1);
+    CHECK(rep.results[0].track.title == "Tune 3");
+    o.filters.clear();
     // An unknown quoted title is searched as words, with a warning.
     o.text = "\"No Such Song\"";
     rep = match::run_match(cat, o, warn);
     CHECK(warn.str().find("No Such Song") != std::string::npos);
+}
+
+TEST_CASE("ingest: the same content twice in one run is analyzed once, names from tags or file names never replace a chart's") {
+    test::TempDir dir;
+    test::write_audio(dir.file("a.wav"), test::toy_song(6, 10));
+    fs::copy_file(dir.file("a.wav"), dir.file("track01.wav"));
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    std::ofstream(dir.file("chart.jsonl")) << "{\"path\": \"a.wav\", \"artist\": \"Real Artist\", \"title\": \"Proper Title\", \"year\": 2024}\n";
+    ingest::IngestOptions o;
+    o.charts = {dir.file("chart.jsonl")};
+    std::istringstream in;
+    std::ostringstream err;
+    auto r = ingest::run_ingest(cat, o, in, err);
+    REQUIRE(r.added == 1);
+    ingest::IngestOptions plain;
+    plain.inputs = {dir.file("a.wav"), dir.file("track01.wav")};
+    plain.jobs = 2;
+    r = ingest::run_ingest(cat, plain, in, err);
+    CHECK(r.added == 0);
+    CHECK(r.known == 2);
+    auto t = cat.track(1);
+    CHECK(t->title == "Proper Title");
+    CHECK(t->artist == "Real Artist");
+    CHECK(t->year == 2024);
+    // A fresh catalog, two names for one content in one run: one analysis.
+    store::Catalog cat2(dir.file("h2.db"), store::Catalog::Mode::read_write);
+    r = ingest::run_ingest(cat2, plain, in, err);
+    CHECK(r.added == 1);
+    CHECK(r.known == 1);
+    CHECK(cat2.verify().empty());
+}
+
+TEST_CASE("utf-8: strict validation") {
+    CHECK(ingest::valid_utf8("plain"));
+    CHECK(ingest::valid_utf8("Beyonc\xc3\xa9 \xe2\x80\x93 \xf0\x9f\x8e\xb5"));
+    CHECK_FALSE(ingest::valid_utf8("\xc0\xaf"));          // overlong '/'
+    CHECK_FALSE(ingest::valid_utf8("\xe0\x80\xaf"));      // overlong
+    CHECK_FALSE(ingest::valid_utf8("\xed\xa0\x80"));      // surrogate
+    CHECK_FALSE(ingest::valid_utf8("\xf5\x80\x80\x80"));  // above U+10FFFF
+    CHECK_FALSE(ingest::valid_utf8("caf\xe9"));           // Latin-1
+    CHECK_FALSE(ingest::valid_utf8("\xe2\x80"));          // cut short
+    CHECK(store::normalize_name("\xd0\x9c\xd0\xbe\xd1\x82") != store::normalize_name("\xd0\x9c\xd0\xbe\xd1\x85"));
+}
+
+TEST_CASE("index: an index newer than its catalog (a restored backup) is not used") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        for (int v = 0; v < 3; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), meta("A", std::to_string(v)), song_dna(v, 12));
+        cat.db().exec(("VACUUM INTO '" + dir.file("backup.db") + "'").c_str());
+        for (int v = 3; v < 5; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), meta("A", std::to_string(v)), song_dna(v, 12));
+        store::VectorIndexes idx(cat);
+        idx.rebuild(store::Space::audio);
+        CHECK(idx.status(store::Space::audio).valid);
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+    fs::copy_file(dir.file("backup.db"), db);
+    store::Catalog cat(db, store::Catalog::Mode::read_write);
+    store::VectorIndexes idx(cat);
+    auto s = idx.status(store::Space::audio);
+    CHECK_FALSE(s.valid);
+    CHECK(s.problem.find("newer than the catalog") != std::string::npos);
+    // New rows after the restore are found (exact search), and the next update rebuilds.
+    auto d = song_dna(8, 12);
+    const int64_t id = cat.put_track("new", "/new", meta("N", "New"), d);
+    store::SpaceSearcher se(idx, store::Space::audio, nullptr);
+    auto hits = se.search(d.vectors.audio, 1);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].track_id == id);
+    idx.update(store::Space::audio);
+    CHECK(idx.status(store::Space::audio).valid);
 }

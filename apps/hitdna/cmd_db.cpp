@@ -36,7 +36,7 @@ Runner register_db(CLI::App& app) {
                 j["db"] = path;
                 j["ok"] = problems.empty();
                 j["problems"] = problems;
-                std::cout << j.dump() << "\n";
+                std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
             } else {
                 for (const auto& p : problems) std::cout << "problem: " << p << "\n";
                 std::cout << path << ": " << (problems.empty() ? "ok" : std::to_string(problems.size()) + " problems") << "\n";
@@ -86,7 +86,7 @@ Runner register_db(CLI::App& app) {
         j["index_bytes"] = index_bytes;
         j["bytes_per_track"] = s.tracks ? (s.file_bytes + s.wal_bytes + index_bytes) / s.tracks : 0;
         if (st->json) {
-            std::cout << j.dump(2) << "\n";
+            std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
             return 0;
         }
         std::printf("catalog      %s (schema %d, generation %lld)\n", path.c_str(), s.schema_version, (long long)s.generation);

@@ -95,7 +95,7 @@ Runner register_index(CLI::App& app) {
                 }
                 if (!st->json) std::printf("%-10s %s\n", store::to_string(sp), state.c_str());
             }
-            if (st->json) std::cout << j.dump() << "\n";
+            if (st->json) std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         }
         return rc;
     };

@@ -24,14 +24,15 @@ Runner register_ingest(CLI::App& app) {
         "same audio (content hash) is never analyzed twice. Rerun after an interruption to finish.\n"
         "Exit status: 0 all ingested, 1 some chart rows were skipped (malformed, or no audio found),\n"
         "2 usage, 3 a file could not be read, 4 a file could not be decoded, 5 database error,\n"
-        "6 a decoder or fetch command timed out (the first failure's code), 70 internal error.\n"
+        "6 a decoder stalled (the first failure's code), 70 internal error. A fetch command that fails\n"
+        "or times out leaves its row without audio (exit 1).\n"
         "See man hitdna-ingest.");
     app.add_option("inputs", st->o.inputs, "Audio files, folders (searched recursively), or - for paths on stdin");
     app.add_option("--chart", st->o.charts, "Chart list: Spotify Charts CSV, Billboard-style CSV or JSON Lines (repeatable)");
     app.add_option("--audio-dir", st->o.audio_dirs, "Folder where chart rows' audio is looked for by artist and title (repeatable)");
     app.add_option("--chart-date", st->o.chart_date, "Date (YYYY-MM-DD) for chart rows without one; default: a date in the chart's file name");
     app.add_option("--fetch-cmd", st->o.fetch_cmd,
-                   "Command run for chart rows without local audio, e.g. 'yt-dlp -x -o {out}/%(title)s.%(ext)s ytsearch1:{artist} {title}'; "
+                   "Command run for chart rows without local audio, e.g. 'yt-dlp -x -o {out}/%(title)s.%(ext)s \"ytsearch1:{artist} {title}\"'; "
                    "{artist} {title} {uri} {rank} {out} are filled in as separate arguments, never through a shell");
     app.add_option("--fetch-timeout", st->o.fetch_timeout_s, "Seconds before a fetch command is killed (default 600)")->check(CLI::Range(1.0, 86400.0));
     app.add_option("--fetch-dir", st->o.fetch_dir, "Where fetched audio is kept (default: DB.fetched next to the database)");
@@ -87,7 +88,7 @@ Runner register_ingest(CLI::App& app) {
             j["store_s"] = r.store_s;
             j["index_s"] = r.index_s;
             j["exit_code"] = r.exit_code;
-            std::cout << j.dump() << "\n";
+            std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         }
         return r.exit_code;
     };

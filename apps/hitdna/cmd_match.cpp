@@ -100,7 +100,7 @@ Runner register_match(CLI::App& app) {
             return j;
         };
         if (fmt == "jsonl") {
-            for (const auto& r : rep.results) std::cout << to_json(r).dump() << "\n";
+            for (const auto& r : rep.results) std::cout << to_json(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         } else if (fmt == "json") {
             nlohmann::ordered_json j;
             j["query"] = rep.query_kind;
@@ -110,7 +110,7 @@ Runner register_match(CLI::App& app) {
             j["weights"] = w;
             j["results"] = nlohmann::ordered_json::array();
             for (const auto& r : rep.results) j["results"].push_back(to_json(r));
-            std::cout << j.dump(2) << "\n";
+            std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         } else {
             for (const auto& s : rep.resolved) std::cerr << "query " << s << "\n";
             std::printf("%4s  %5s  %-44s  %s\n", "rank", "score", "artist - title", "best section / per-space scores");

@@ -120,7 +120,7 @@ std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
                         {"emotion", floats(d.vectors.emotion, 0.0001)}, {"production", floats(d.vectors.production, 0.0001)},
                         {"sections", sv}};
     }
-    return j.dump(indent);
+    return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);  // a non-UTF-8 file name must not abort
 }
 
 std::string to_text(const Dna& d) {

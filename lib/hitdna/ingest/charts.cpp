@@ -80,15 +80,28 @@ std::string date_in_name(const std::string& path) {
 }  // namespace
 
 bool valid_utf8(const std::string& s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-        if (n < 0 || (n == 1 && c < 0xc2)) return false;
-        if (n > 0 && i + size_t(n) >= s.size()) return false;
-        for (int k = 1; k <= n; ++k)
-            if ((static_cast<unsigned char>(s[i + size_t(k)]) >> 6) != 2) return false;
-        i += size_t(n) + 1;
+    // Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const size_t n = s.size();
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c < 0x80) { ++i; continue; }
+        size_t len;
+        unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+        if (c >= 0xc2 && c <= 0xdf) len = 2;
+        else if (c == 0xe0) len = 3, lo = 0xa0;
+        else if (c >= 0xe1 && c <= 0xec) len = 3;
+        else if (c == 0xed) len = 3, hi = 0x9f;
+        else if (c >= 0xee && c <= 0xef) len = 3;
+        else if (c == 0xf0) len = 4, lo = 0x90;
+        else if (c >= 0xf1 && c <= 0xf3) len = 4;
+        else if (c == 0xf4) len = 4, hi = 0x8f;
+        else return false;
+        if (i + len > n) return false;
+        if (p[i + 1] < lo || p[i + 1] > hi) return false;
+        for (size_t k = 2; k < len; ++k)
+            if ((p[i + k] & 0xc0) != 0x80) return false;
+        i += len;
     }
     return true;
 }
@@ -235,6 +248,9 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
                 r.meta.charts.push_back(ce);
                 if (r.meta.source.empty()) r.meta.source = "chart";
             }
+            {
+                r.meta.names_authoritative = true;
+            }
             r.meta.extra_json = extra.dump();
             chart.rows.push_back(std::move(r));
         }
@@ -296,6 +312,7 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
         row.meta.title = row.title;
         row.meta.artist = row.artist;
         row.meta.source = "chart";
+        row.meta.names_authoritative = true;
         row.meta.charts.push_back(ce);
         row.meta.extra_json = extra.dump();
         chart.rows.push_back(std::move(row));

@@ -4,9 +4,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -235,35 +239,49 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
                 ++res.unmatched_rows;
                 continue;
             }
-            const std::string dir = fetch_root + "/" + safe_dir_name(m.artist + " - " + m.title);
+            // One folder per row identity; the command writes into a temporary folder that is
+            // renamed into place only after it succeeded, so a killed or failed fetch never
+            // leaves a partial file that a later run would take for the song.
+            const std::string key = m.artist + '\x1f' + m.title + '\x1f' + m.uri;
+            const std::string id = store::hash_bytes(key.data(), key.size());
+            const std::string dir = fetch_root + "/" + safe_dir_name(m.artist + " - " + m.title) + "-" + id.substr(0, 12);
             std::error_code ec;
-            fs::create_directories(dir, ec);
-            if (ec) throw Error(ErrorKind::io, dir + ": cannot create the fetch folder: " + ec.message());
-            auto have = list_audio(dir);
+            fs::create_directories(fetch_root, ec);
+            if (ec) throw Error(ErrorKind::io, fetch_root + ": cannot create the fetch folder: " + ec.message());
+            auto have = fs::is_directory(dir, ec) ? list_audio(dir) : std::vector<std::string>{};
             if (have.empty()) {
-                auto argv = expand_fetch_command(o.fetch_cmd, m.artist, m.title, m.uri, m.rank, dir);
+                std::string tmpl = fetch_root + "/.partial-XXXXXX";
+                if (!::mkdtemp(tmpl.data())) throw Error(ErrorKind::io, fetch_root + ": cannot create a temporary folder: " + std::strerror(errno));
+                const std::string tmp = tmpl;
+                auto fail = [&](const std::string& why) {
+                    err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "' " << why << "\n";
+                    ++res.unmatched_rows;
+                    fs::remove_all(tmp, ec);
+                };
+                auto argv = expand_fetch_command(o.fetch_cmd, m.artist, m.title, m.uri, m.rank, tmp);
                 try {
                     auto pr = core::run_process(argv, o.fetch_timeout_s);
                     if (pr.exit_code != 0) {
                         std::string e = pr.err;
                         while (!e.empty() && (e.back() == '\n' || e.back() == '\r')) e.pop_back();
                         if (auto p = e.rfind('\n'); p != std::string::npos) e = e.substr(p + 1);
-                        err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "' exited with "
-                            << pr.exit_code << (e.empty() ? "" : ": " + e) << "\n";
-                        ++res.unmatched_rows;
+                        fail("exited with " + std::to_string(pr.exit_code) + (e.empty() ? "" : ": " + e));
                         continue;
                     }
                 } catch (const Error& e) {
-                    err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "': " << e.what() << "\n";
-                    ++res.unmatched_rows;
+                    fail(std::string("failed: ") + e.what());
+                    continue;
+                }
+                if (list_audio(tmp).empty()) {
+                    fail("wrote no audio into {out}");
+                    continue;
+                }
+                fs::remove_all(dir, ec);
+                if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+                    fail(std::string("succeeded but its folder could not be kept: ") + std::strerror(errno));
                     continue;
                 }
                 have = list_audio(dir);
-                if (have.empty()) {
-                    err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "' wrote no audio into " << dir << "\n";
-                    ++res.unmatched_rows;
-                    continue;
-                }
                 ++res.fetched;
             }
             items.push_back({have.front(), m.meta, true});
@@ -273,6 +291,10 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
 
     // ---- analyze in parallel, commit one transaction per track ----
     std::mutex db_mu;  // the catalog connection is used by one thread at a time
+    std::map<std::string, size_t> claimed;  // content hash -> the item analyzing it (under db_mu)
+    std::vector<size_t> deferred;           // items whose content another item had claimed
+    bool second_pass = false;
+    std::atomic<bool> stopped{false};       // a catalog failure ends the run
     std::atomic<size_t> next{0};
     std::atomic<int64_t> analysis_us{0}, store_us{0};
     Progress progress(err, o.progress, res.inputs);
@@ -283,8 +305,11 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
         ++res.failed;
         fail_code(code);
     };
+    std::vector<size_t> order(items.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     auto worker = [&] {
-        for (size_t i; (i = next.fetch_add(1)) < items.size();) {
+        for (size_t oi; (oi = next.fetch_add(1)) < order.size();) {
+            const size_t i = order[oi];
             Item& it = items[i];
             try {
                 auto ts = Clock::now();
@@ -293,11 +318,23 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
                 if (fs::is_directory(it.path, ec)) throw Error(ErrorKind::io, it.path + ": is a directory with no audio files");
                 const std::string hash = store::hash_file(it.path);
                 store::TrackMeta meta = it.meta;
+                // A row's own title makes its names authoritative; names from tags or the file
+                // name only fill what the catalog lacks.
+                meta.names_authoritative = it.meta.names_authoritative && !it.meta.title.empty();
                 merge_into(meta, read_tags(it.path));
                 merge_into(meta, meta_from_name(it.path));
                 std::optional<store::TrackRow> known;
                 {
                     std::lock_guard<std::mutex> lock(db_mu);
+                    // The same content under two names in one run: the second waits for the
+                    // first (it is handled after the workers finish, as a known track).
+                    if (!second_pass) {
+                        auto [pos, fresh] = claimed.emplace(hash, i);
+                        if (!fresh && pos->second != i) {
+                            deferred.push_back(i);
+                            continue;
+                        }
+                    }
                     known = cat.find_by_hash(hash);
                 }
                 store_us += int64_t(since(ts) * 1e6);
@@ -332,7 +369,8 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
                 if (e.kind() == ErrorKind::db) {
                     // A catalog failure (disk full, read-only) stops the run: later tracks would fail too.
                     report(std::string(e.what()) + " (while storing " + it.path + "; stopping, everything committed before is kept)", exit_code_for(e.kind()));
-                    next = items.size();
+                    next = order.size();
+                    stopped = true;
                 } else {
                     report(e.what(), exit_code_for(e.kind()));
                 }
@@ -347,6 +385,13 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
     for (int t = 1; t < jobs && size_t(t) < items.size(); ++t) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
+    if (!deferred.empty() && !stopped) {
+        order = deferred;
+        deferred.clear();
+        second_pass = true;
+        next = 0;
+        worker();  // now known: metadata is merged, nothing is analyzed again
+    }
     progress.finish();
     res.analysis_s = double(analysis_us.load()) / 1e6;
     res.store_s = double(store_us.load()) / 1e6;

@@ -226,16 +226,10 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
     }
     std::unordered_map<int64_t, double> text_rel;
     if (has_text) {
-        auto hits = cat.text_search(q.fts, 500);
-        std::unordered_set<int64_t> allowed;
-        if (!filter.empty()) {
-            auto ids = cat.track_ids(filter.where, filter.args);
-            allowed.insert(ids.begin(), ids.end());
-        }
+        auto hits = cat.text_search(q.fts, 500, filter.where, filter.args);  // the filter applies inside the text search too
         double best = 0;
         for (auto& [id, r] : hits) best = std::min(best, r);
         for (auto& [id, r] : hits) {
-            if (!filter.empty() && !allowed.count(id)) continue;
             text_rel[id] = best < 0 ? std::clamp(r / best, 0.0, 1.0) : 1.0;
             if (spaces.empty() || text_rel.size() <= kc) candidates.insert(id);
         }

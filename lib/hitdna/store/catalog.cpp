@@ -26,7 +26,7 @@ constexpr int k_schema_version = 1;
 
 const char* k_schema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-INSERT OR IGNORE INTO meta VALUES ('schema_version', '1'), ('generation', '0');
+INSERT OR IGNORE INTO meta VALUES ('schema_version', '1'), ('generation', '0'), ('catalog_id', lower(hex(randomblob(16))));
 CREATE TABLE IF NOT EXISTS tracks(
   id INTEGER PRIMARY KEY,
   content_hash TEXT NOT NULL UNIQUE,
@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS chart_entries(
   uri TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (track_id, chart, chart_date)) STRICT;
 CREATE TABLE IF NOT EXISTS vectors(
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
   space TEXT NOT NULL,
   section INTEGER NOT NULL,
@@ -156,9 +156,11 @@ std::string normalize_name(const std::string& in) {
         if (c == '(' || c == '[') { ++depth; continue; }
         if ((c == ')' || c == ']') && depth > 0) { --depth; continue; }
         if (depth > 0) continue;
-        if (c >= 0x80 && i + 1 < in.size()) {
-            auto it = fold.find(in.substr(i, 2));
-            if (it != fold.end()) { s += it->second; ++i; continue; }
+        if (c >= 0x80) {
+            if (i + 1 < in.size()) {
+                auto it = fold.find(in.substr(i, 2));
+                if (it != fold.end()) { s += it->second; ++i; continue; }
+            }
             s += char(c);  // other UTF-8 bytes are kept as they are
             continue;
         }
@@ -232,7 +234,7 @@ Catalog::Catalog(const std::string& path, Mode mode) {
     auto& db = m_impl->db;
     if (mode == Mode::read_write) {
         db.exec("PRAGMA journal_mode = WAL");
-        db.exec("PRAGMA synchronous = NORMAL");
+        db.exec("PRAGMA synchronous = FULL");  // a committed track survives power loss too
         db.exec("PRAGMA foreign_keys = ON");
         WriteTransaction tx(db);
         db.exec(k_schema);
@@ -249,6 +251,11 @@ Catalog::~Catalog() = default;
 
 Db& Catalog::db() { return m_impl->db; }
 const std::string& Catalog::path() const { return m_impl->db.path(); }
+
+std::string Catalog::catalog_id() {
+    Stmt st(db(), "SELECT value FROM meta WHERE key = 'catalog_id'");
+    return st.step() ? st.text(0) : std::string();
+}
 
 int64_t Catalog::generation() {
     Stmt st(db(), "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'");
@@ -391,16 +398,16 @@ void merge_meta_rows(Db& db, int64_t id, const TrackMeta& m, int64_t gen) {
     const std::string now = now_utc();
     Stmt up(db,
             "UPDATE tracks SET "
-            "title = CASE WHEN ?2 <> '' THEN ?2 ELSE title END, "
-            "artist = CASE WHEN ?3 <> '' THEN ?3 ELSE artist END, "
-            "norm_title = CASE WHEN ?2 <> '' THEN ?4 ELSE norm_title END, "
-            "norm_artist = CASE WHEN ?3 <> '' THEN ?5 ELSE norm_artist END, "
-            "year = coalesce(?6, year), "
+            "title = CASE WHEN ?2 <> '' AND (?11 OR title = '') THEN ?2 ELSE title END, "
+            "artist = CASE WHEN ?3 <> '' AND (?11 OR artist = '') THEN ?3 ELSE artist END, "
+            "norm_title = CASE WHEN ?2 <> '' AND (?11 OR title = '') THEN ?4 ELSE norm_title END, "
+            "norm_artist = CASE WHEN ?3 <> '' AND (?11 OR artist = '') THEN ?5 ELSE norm_artist END, "
+            "year = CASE WHEN ?11 THEN coalesce(?6, year) ELSE coalesce(year, ?6) END, "
             "source = CASE WHEN ?7 = 'chart' OR (?7 = 'generated' AND source = 'user') THEN ?7 ELSE source END, "
             "extra = json_patch(extra, ?8), updated_at = ?9, generation = ?10 WHERE id = ?1");
     up.bind(1, id).bind(2, m.title).bind(3, m.artist).bind(4, normalize_name(m.title)).bind(5, normalize_name(m.artist));
     up.bind(6, m.year).bind(7, m.source.empty() ? std::string("user") : m.source).bind(8, m.extra_json.empty() ? "{}" : m.extra_json);
-    up.bind(9, now).bind(10, gen).run();
+    up.bind(9, now).bind(10, gen).bind(11, int64_t(m.names_authoritative ? 1 : 0)).run();
     Stmt g(db, "INSERT OR IGNORE INTO track_genres(track_id, genre) VALUES (?1, ?2)");
     for (const auto& x : m.genres)
         if (!x.empty()) g.bind(1, id).bind(2, x).run();
@@ -554,11 +561,11 @@ std::vector<StoredVector> Catalog::vectors_of(int64_t track_id, Space space) {
     return out;
 }
 
-std::vector<StoredVector> Catalog::vectors_by_id(const std::vector<int64_t>& ids) {
+std::vector<StoredVector> Catalog::vectors_by_id(Space space, const std::vector<int64_t>& ids) {
     std::vector<StoredVector> out;
-    Stmt st(db(), (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.id = ?1").c_str());
+    Stmt st(db(), (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.id = ?1 AND v.space = ?2").c_str());
     for (int64_t id : ids) {
-        st.bind(1, id);
+        st.bind(1, id).bind(2, to_string(space));
         if (st.step()) out.push_back(read_vector(st));
         st.reset();
     }
@@ -585,11 +592,17 @@ std::vector<int64_t> Catalog::track_ids(const std::string& where_sql, const std:
     return out;
 }
 
-std::vector<std::pair<int64_t, double>> Catalog::text_search(const std::string& fts_query, size_t limit) {
+std::vector<std::pair<int64_t, double>> Catalog::text_search(const std::string& fts_query, size_t limit, const std::string& where_sql,
+                                                             const std::vector<std::string>& where_args) {
     std::vector<std::pair<int64_t, double>> out;
     if (fts_query.empty()) return out;
-    Stmt st(db(), "SELECT rowid, bm25(tracks_fts, 4.0, 4.0, 2.0, 2.0, 1.0) AS r FROM tracks_fts WHERE tracks_fts MATCH ?1 ORDER BY r LIMIT ?2");
+    std::string sql = "SELECT f.rowid, bm25(tracks_fts, 4.0, 4.0, 2.0, 2.0, 1.0) AS r FROM tracks_fts f JOIN tracks t ON t.id = f.rowid "
+                      "WHERE tracks_fts MATCH ?1";
+    if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
+    sql += " ORDER BY r LIMIT ?2";
+    Stmt st(db(), sql.c_str());
     st.bind(1, fts_query).bind(2, int64_t(limit));
+    for (size_t i = 0; i < where_args.size(); ++i) st.bind(int(i + 3), where_args[i]);
     while (st.step()) out.emplace_back(st.i64(0), st.f64(1));
     return out;
 }
@@ -640,6 +653,12 @@ CatalogStats Catalog::catalog_stats() {
 std::vector<std::string> Catalog::verify() {
     std::vector<std::string> problems;
     auto& db = this->db();
+    // One read transaction: every check sees the same snapshot while writers go on.
+    db.exec("BEGIN");
+    struct End {
+        Db& db;
+        ~End() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end{db};
     {
         Stmt st(db, "PRAGMA integrity_check");
         while (st.step())

@@ -43,6 +43,9 @@ struct TrackMeta {
     std::string source;                 // chart | user | generated ("" = keep / user)
     std::vector<ChartEntry> charts;
     std::string extra_json = "{}";      // any other metadata, a JSON object
+    // Title, artist and year come from a chart row or a list (they replace what is stored);
+    // otherwise (tags, file names) they only fill empty fields.
+    bool names_authoritative = false;
 };
 
 struct TrackRow {
@@ -98,6 +101,8 @@ public:
 
     const std::string& path() const;
     int64_t generation();
+    // A random id made when the catalog was created; indexes carry it.
+    std::string catalog_id();
 
     std::optional<TrackRow> find_by_hash(const std::string& content_hash);
     std::optional<TrackRow> track(int64_t id);
@@ -119,13 +124,14 @@ public:
     void for_each_vector(Space space, int64_t min_generation, const std::string& where_sql,
                          const std::vector<std::string>& where_args, const std::function<void(StoredVector&&)>& fn);
     std::vector<StoredVector> vectors_of(int64_t track_id, Space space);
-    std::vector<StoredVector> vectors_by_id(const std::vector<int64_t>& ids);
+    std::vector<StoredVector> vectors_by_id(Space space, const std::vector<int64_t>& ids);
     int64_t count_vectors(Space space, const std::string& where_sql, const std::vector<std::string>& where_args);
     // Track ids passing a filter.
     std::vector<int64_t> track_ids(const std::string& where_sql, const std::vector<std::string>& where_args);
 
     // FTS5 over title, artist, genres, tags and descriptors: track ids with bm25 (lower = better).
-    std::vector<std::pair<int64_t, double>> text_search(const std::string& fts_query, size_t limit);
+    std::vector<std::pair<int64_t, double>> text_search(const std::string& fts_query, size_t limit, const std::string& where_sql = "",
+                                                        const std::vector<std::string>& where_args = {});
     // Track ids carrying a descriptor word (the analyzer's descriptors).
     std::vector<int64_t> tracks_with_descriptor(const std::string& descriptor);
     std::string dna_json(int64_t track_id);

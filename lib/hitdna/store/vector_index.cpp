@@ -136,11 +136,6 @@ int64_t file_size(const std::string& path) {
     return ::stat(path.c_str(), &sb) == 0 ? int64_t(sb.st_size) : -1;
 }
 
-std::string canonical_catalog_id(const std::string& db_path) {
-    std::error_code ec;
-    auto p = fs::weakly_canonical(db_path, ec);
-    return ec ? db_path : p.string();
-}
 
 struct Loaded {
     IndexManifest manifest;
@@ -149,8 +144,8 @@ struct Loaded {
 };
 
 // Loads a space's index, checking the manifest, size and hash; nullptr with the reason.
-std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const std::string& catalog_id, size_t extra_capacity,
-                                   bool check_hash, std::string& why) {
+std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const std::string& catalog_id, int64_t catalog_generation,
+                                   size_t extra_capacity, bool check_hash, std::string& why) {
     auto m = read_manifest(manifest_path(dir, space), why);
     if (!m) return nullptr;
     if (m->space != space || m->dim != dimensions(space)) {
@@ -158,7 +153,12 @@ std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const st
         return nullptr;
     }
     if (m->catalog_id != catalog_id) {
-        why = "index was built for another catalog (" + m->catalog_id + ")";
+        why = "index was built for another catalog (id " + m->catalog_id + ")";
+        return nullptr;
+    }
+    if (m->generation > catalog_generation) {
+        why = "index is newer than the catalog (generation " + std::to_string(m->generation) + " > " + std::to_string(catalog_generation) +
+              "; was the catalog restored from a backup?)";
         return nullptr;
     }
     const std::string file = dir + "/" + m->file;
@@ -317,14 +317,65 @@ size_t HnswGraph::size() const { return m_impl->h.cur_element_count; }
 
 VectorIndexes::VectorIndexes(Catalog& catalog) : m_catalog(catalog), m_dir(catalog.path() + ".hnsw") {}
 
+namespace {
+
+// Writes a graph and its manifest (the commit point), then removes superseded graphs of the
+// space except the one just replaced (a reader may be opening it). Caller holds DirLock.
+void commit_index(const std::string& dir, Hnsw& h, IndexManifest& m) {
+    const std::string file = dir + "/" + m.file, tmp = file + ".tmp";
+    h.saveIndex(tmp);
+    m.bytes = file_size(tmp);
+    if (m.bytes != expected_bytes(h)) {
+        ::unlink(tmp.c_str());
+        throw Error(ErrorKind::index, tmp + ": short write (disk full?); the previous index is kept");
+    }
+    fsync_path(tmp, false);
+    m.hash = hash_file(tmp);
+    if (::rename(tmp.c_str(), file.c_str()) != 0) throw Error(ErrorKind::index, file + ": cannot rename: " + std::strerror(errno));
+    const std::string mp = manifest_path(dir, m.space), mtmp = mp + ".tmp";
+    {
+        std::ofstream out(mtmp, std::ios::trunc);
+        out << manifest_json(m).dump(1) << "\n";
+        out.flush();
+        if (!out) {
+            out.close();
+            ::unlink(mtmp.c_str());
+            throw Error(ErrorKind::index, mtmp + ": cannot write (disk full?); the previous index is kept");
+        }
+    }
+    fsync_path(mtmp, false);
+    if (::rename(mtmp.c_str(), mp.c_str()) != 0) throw Error(ErrorKind::index, mp + ": cannot rename: " + std::strerror(errno));
+    fsync_path(dir, true);
+    std::vector<std::pair<int64_t, fs::path>> olds;
+    const std::string prefix = std::string(to_string(m.space)) + ".g";
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        auto name = e.path().filename().string();
+        if (name.rfind(prefix, 0) != 0 || name == m.file) continue;
+        if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") {
+            fs::remove(e.path(), ec);
+            continue;
+        }
+        olds.emplace_back(std::atoll(name.c_str() + prefix.size()), e.path());
+    }
+    std::sort(olds.begin(), olds.end());
+    for (size_t i = 0; i + 1 < olds.size(); ++i) fs::remove(olds[i].second, ec);
+}
+
+}  // namespace
+
 IndexManifest VectorIndexes::rebuild(Space space, int threads) {
-    const auto t0 = std::chrono::steady_clock::now();
     DirLock lock(m_dir);
+    return rebuild_locked(space, threads);
+}
+
+IndexManifest VectorIndexes::rebuild_locked(Space space, int threads) {
+    const auto t0 = std::chrono::steady_clock::now();
     const size_t dim = dimensions(space);
     IndexManifest m;
     m.space = space;
     m.dim = dim;
-    m.catalog_id = canonical_catalog_id(m_catalog.path());
+    m.catalog_id = m_catalog.catalog_id();
     std::vector<float> data;
     std::vector<int64_t> labels;
     {
@@ -348,62 +399,22 @@ IndexManifest VectorIndexes::rebuild(Space space, int threads) {
     m.tuned_recall = recall;
     m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
     m.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    // Write, check, sync, rename; then the manifest, whose rename commits the new index.
-    const std::string file = m_dir + "/" + m.file, tmp = file + ".tmp";
-    h.saveIndex(tmp);
-    m.bytes = file_size(tmp);
-    if (m.bytes != expected_bytes(h)) {
-        ::unlink(tmp.c_str());
-        throw Error(ErrorKind::index, tmp + ": short write (disk full?); the previous index is kept");
-    }
-    fsync_path(tmp, false);
-    m.hash = hash_file(tmp);
-    if (::rename(tmp.c_str(), file.c_str()) != 0) throw Error(ErrorKind::index, file + ": cannot rename: " + std::strerror(errno));
-    const std::string mp = manifest_path(m_dir, space), mtmp = mp + ".tmp";
-    {
-        std::ofstream out(mtmp, std::ios::trunc);
-        out << manifest_json(m).dump(1) << "\n";
-        out.flush();
-        if (!out) {
-            ::unlink(mtmp.c_str());
-            throw Error(ErrorKind::index, mtmp + ": cannot write (disk full?); the previous index is kept");
-        }
-    }
-    fsync_path(mtmp, false);
-    if (::rename(mtmp.c_str(), mp.c_str()) != 0) throw Error(ErrorKind::index, mp + ": cannot rename: " + std::strerror(errno));
-    fsync_path(m_dir, true);
-    // Old graphs of this space go, except the one just replaced (a reader may be opening it).
-    std::vector<std::pair<int64_t, fs::path>> olds;
-    const std::string prefix = std::string(to_string(space)) + ".g";
-    for (const auto& e : fs::directory_iterator(m_dir)) {
-        auto name = e.path().filename().string();
-        if (name.rfind(prefix, 0) != 0 || name == m.file) continue;
-        if (name.size() > 4 && name.substr(name.size() - 4) == ".tmp") {
-            std::error_code ec;
-            fs::remove(e.path(), ec);
-            continue;
-        }
-        olds.emplace_back(std::atoll(name.c_str() + prefix.size()), e.path());
-    }
-    std::sort(olds.begin(), olds.end());
-    for (size_t i = 0; i + 1 < olds.size(); ++i) {
-        std::error_code ec;
-        fs::remove(olds[i].second, ec);
-    }
+    commit_index(m_dir, h, m);
     return m;
 }
 
 IndexManifest VectorIndexes::update(Space space, int threads) {
-    // Updates rewrite the whole graph file anyway, so a rebuild is the simple, exact choice up
-    // to a size where incremental insertion saves real time.
-    std::string why;
-    const std::string cid = canonical_catalog_id(m_catalog.path());
-    auto cur = load_index(m_dir, space, cid, 0, false, why);
-    const SpaceStats st = m_catalog.stats(space);
-    if (!cur || cur->manifest.count < 20000 || st.count > 2 * cur->manifest.count || cur->manifest.count > st.count + st.count / 5)
-        return rebuild(space, threads);
-    const auto t0 = std::chrono::steady_clock::now();
+    // Everything under the lock: the index read here is the one extended and replaced.
     DirLock lock(m_dir);
+    std::string why;
+    const SpaceStats st = m_catalog.stats(space);
+    const int64_t catalog_generation = m_catalog.generation();
+    auto cur = load_index(m_dir, space, m_catalog.catalog_id(), catalog_generation, 0, false, why);
+    // Small indexes are rebuilt (cheap, and the statistics stay fresh); so are indexes whose
+    // statistics predate half the catalog, or that carry many rows deleted since.
+    if (!cur || cur->manifest.count < 20000 || st.count > 2 * cur->manifest.count || cur->manifest.count > st.count + st.count / 5)
+        return rebuild_locked(space, threads);
+    const auto t0 = std::chrono::steady_clock::now();
     const size_t dim = dimensions(space);
     IndexManifest m = cur->manifest;
     std::vector<float> data;
@@ -422,33 +433,15 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
         });
     }
     if (labels.empty()) return cur->manifest;
+    const std::string expected_hash = cur->manifest.hash;
     cur.reset();
-    auto grown = load_index(m_dir, space, cid, labels.size(), true, why);
-    if (!grown) return rebuild(space, threads);
+    auto grown = load_index(m_dir, space, m_catalog.catalog_id(), catalog_generation, labels.size(), true, why);
+    if (!grown || grown->manifest.hash != expected_hash) return rebuild_locked(space, threads);
     add_points_impl(*grown->hnsw, data, labels, dim, resolve_threads(threads));
     m.count = int64_t(grown->hnsw->cur_element_count);
     m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
     m.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const std::string file = m_dir + "/" + m.file, tmp = file + ".tmp";
-    grown->hnsw->saveIndex(tmp);
-    m.bytes = file_size(tmp);
-    if (m.bytes != expected_bytes(*grown->hnsw)) {
-        ::unlink(tmp.c_str());
-        throw Error(ErrorKind::index, tmp + ": short write (disk full?); the previous index is kept");
-    }
-    fsync_path(tmp, false);
-    m.hash = hash_file(tmp);
-    if (::rename(tmp.c_str(), file.c_str()) != 0) throw Error(ErrorKind::index, file + ": cannot rename: " + std::strerror(errno));
-    const std::string mp = manifest_path(m_dir, space), mtmp = mp + ".tmp";
-    {
-        std::ofstream out(mtmp, std::ios::trunc);
-        out << manifest_json(m).dump(1) << "\n";
-        out.flush();
-        if (!out) throw Error(ErrorKind::index, mtmp + ": cannot write (disk full?); the previous index is kept");
-    }
-    fsync_path(mtmp, false);
-    if (::rename(mtmp.c_str(), mp.c_str()) != 0) throw Error(ErrorKind::index, mp + ": cannot rename: " + std::strerror(errno));
-    fsync_path(m_dir, true);
+    commit_index(m_dir, *grown->hnsw, m);
     return m;
 }
 
@@ -457,7 +450,7 @@ IndexStatus VectorIndexes::status(Space space, bool check_hash) {
     s.space = space;
     std::string why;
     s.present = fs::exists(manifest_path(m_dir, space));
-    auto l = load_index(m_dir, space, canonical_catalog_id(m_catalog.path()), 0, check_hash, why);
+    auto l = load_index(m_dir, space, m_catalog.catalog_id(), m_catalog.generation(), 0, check_hash, why);
     s.catalog_vectors = m_catalog.count_vectors(space, "", {});
     if (!l) {
         s.problem = why;
@@ -484,7 +477,7 @@ SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* 
     : m_impl(std::make_unique<Impl>(indexes.m_catalog)), m_space(space) {
     std::string why;
     if (indexes.m_catalog.stats(space).count > 0) {
-        m_impl->index = load_index(indexes.m_dir, space, canonical_catalog_id(indexes.m_catalog.path()), 0, true, why);
+        m_impl->index = load_index(indexes.m_dir, space, indexes.m_catalog.catalog_id(), indexes.m_catalog.generation(), 0, true, why);
         if (!m_impl->index && warnings)
             *warnings << "hitdna: warning: " << to_string(space) << " index not used (" << why
                       << "); searching the catalog exactly. 'hitdna index rebuild' makes a new one.\n";
@@ -566,7 +559,7 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
             while (!pq.empty()) cand.emplace_back(pq.top().first, int64_t(pq.top().second)), pq.pop();
             std::vector<int64_t> ids;
             for (auto& c : cand) ids.push_back(c.second);
-            auto rows = cat.vectors_by_id(ids);  // rows deleted since the build are gone here
+            auto rows = cat.vectors_by_id(m_space, ids);  // rows deleted since the build are gone here
             found.clear();
             for (auto& r : rows) {
                 if (!filter.empty() && !allowed.count(r.track_id)) continue;

@@ -6,7 +6,8 @@
 // file with its size, XXH3 hash, the statistics used to standardize, and the tuned search
 // breadth. Both are written to a temporary name, synced and renamed; the manifest rename is the
 // commit point, so a reader sees the old index or the new one, never half of one. An index
-// that is missing, fails its hash, or belongs to another catalog is bypassed with a warning
+// that is missing, fails its hash, belongs to another catalog (each catalog has a random id)
+// or claims a generation the catalog has not reached (a restored backup) is bypassed with a warning
 // (exact search over the catalog), and an index older than the catalog is completed by an
 // exact scan of the newer rows. Losing every index file loses no data.
 #include <cstdint>
@@ -28,7 +29,7 @@ struct IndexManifest {
     std::string file;           // name inside the index directory
     int64_t bytes = 0;
     std::string hash;           // XXH3-128 of the file
-    std::string catalog_id;     // the catalog's path at build time (moved catalogs rebuild)
+    std::string catalog_id;     // the catalog's random id (meta.catalog_id)
     int m = 32, ef_construction = 200, ef_search = 64;
     double tuned_recall = 0;    // recall@10 measured at ef_search when the index was built
     std::vector<double> mean, sd;
@@ -70,6 +71,7 @@ public:
     IndexStatus status(Space space, bool check_hash = true);
 
 private:
+    IndexManifest rebuild_locked(Space space, int threads);
     Catalog& m_catalog;
     std::string m_dir;
     friend class SpaceSearcher;
