@@ -449,3 +449,40 @@ TEST_CASE("index: an index newer than its catalog (a restored backup) is not use
     idx.update(store::Space::audio);
     CHECK(idx.status(store::Space::audio).valid);
 }
+
+TEST_CASE("index: update extends a large index in place, and falls back to a rebuild when the file was damaged") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    for (int v = 0; v < 6; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), meta("A", std::to_string(v)), song_dna(v, 12));
+    store::VectorIndexes idx(cat);
+    idx.set_incremental_minimum(1);
+    auto first = idx.rebuild(store::Space::sections);
+    auto d = song_dna(11, 12);
+    const int64_t late = cat.put_track("late", "/late", meta("L", "Late"), d);
+    auto m = idx.update(store::Space::sections);
+    CHECK(m.generation > first.generation);
+    CHECK(m.mean == first.mean);  // extended with the statistics it was built with
+    CHECK(m.count == first.count + int64_t(d.vectors.sections.size()));
+    auto s = idx.status(store::Space::sections);
+    CHECK(s.valid);
+    CHECK(s.newer_vectors == 0);
+    store::SpaceSearcher se(idx, store::Space::sections, nullptr);
+    auto hits = se.search(d.vectors.sections.front(), 1);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].track_id == late);
+    // Same-size damage to the current graph, then another update: it rebuilds (and returns).
+    const std::string graph = idx.dir() + "/" + m.file;
+    {
+        std::fstream f(graph, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(120);
+        f.write("\x7f\x7f\x7f\x7f", 4);
+    }
+    cat.put_track("later", "/later", meta("L", "Later"), song_dna(12, 12));
+    auto m2 = idx.update(store::Space::sections);
+    CHECK(idx.status(store::Space::sections).valid);
+    CHECK(m2.count == cat.stats(store::Space::sections).count);
+    // Superseded graphs go: at most the current one and the one it replaced remain.
+    int graphs = 0;
+    for (auto& e : fs::directory_iterator(idx.dir())) graphs += e.path().extension() == ".hnsw";
+    CHECK(graphs <= 2);
+}

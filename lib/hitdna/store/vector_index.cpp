@@ -409,10 +409,10 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     std::string why;
     const SpaceStats st = m_catalog.stats(space);
     const int64_t catalog_generation = m_catalog.generation();
-    auto cur = load_index(m_dir, space, m_catalog.catalog_id(), catalog_generation, 0, false, why);
+    auto cur = load_index(m_dir, space, m_catalog.catalog_id(), catalog_generation, 0, true, why);
     // Small indexes are rebuilt (cheap, and the statistics stay fresh); so are indexes whose
     // statistics predate half the catalog, or that carry many rows deleted since.
-    if (!cur || cur->manifest.count < 20000 || st.count > 2 * cur->manifest.count || cur->manifest.count > st.count + st.count / 5)
+    if (!cur || cur->manifest.count < m_incremental_min || st.count > 2 * cur->manifest.count || cur->manifest.count > st.count + st.count / 5)
         return rebuild_locked(space, threads);
     const auto t0 = std::chrono::steady_clock::now();
     const size_t dim = dimensions(space);
@@ -433,15 +433,12 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
         });
     }
     if (labels.empty()) return cur->manifest;
-    const std::string expected_hash = cur->manifest.hash;
-    cur.reset();
-    auto grown = load_index(m_dir, space, m_catalog.catalog_id(), catalog_generation, labels.size(), true, why);
-    if (!grown || grown->manifest.hash != expected_hash) return rebuild_locked(space, threads);
-    add_points_impl(*grown->hnsw, data, labels, dim, resolve_threads(threads));
-    m.count = int64_t(grown->hnsw->cur_element_count);
+    cur->hnsw->resizeIndex(cur->hnsw->cur_element_count + labels.size());
+    add_points_impl(*cur->hnsw, data, labels, dim, resolve_threads(threads));
+    m.count = int64_t(cur->hnsw->cur_element_count);
     m.file = std::string(to_string(space)) + ".g" + std::to_string(m.generation) + ".hnsw";
     m.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    commit_index(m_dir, *grown->hnsw, m);
+    commit_index(m_dir, *cur->hnsw, m);
     return m;
 }
 

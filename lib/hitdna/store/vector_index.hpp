@@ -69,11 +69,14 @@ public:
     // valid index, or when the catalog has more than doubled since the statistics were taken).
     IndexManifest update(Space space, int threads = 0);
     IndexStatus status(Space space, bool check_hash = true);
+    // Indexes smaller than this are rebuilt rather than extended by update() (tests lower it).
+    void set_incremental_minimum(int64_t vectors) { m_incremental_min = vectors; }
 
 private:
     IndexManifest rebuild_locked(Space space, int threads);
     Catalog& m_catalog;
     std::string m_dir;
+    int64_t m_incremental_min = 20000;
     friend class SpaceSearcher;
 };
 
