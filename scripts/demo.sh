@@ -2,7 +2,8 @@
 # The main job on a demo: install what is needed, build, fetch freely licensed songs from
 # Debian's singularity-music package, and run the pipeline as far as it exists:
 #   analyze one song -> ingest all of them into a catalog -> match an excerpt, a track and a
-#   text query against it -> catalog statistics.
+#   text query against it -> enrich a prompt into a target from the hits -> generate audio for
+#   it with the built-in synthesizer, validating and retrying -> validate the result -> stats.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -43,6 +44,17 @@ echo "== 5. hitdna match --text: a quoted title plus descriptor words, filtered 
 $hitdna match --text "\"$(basename "${songs[0]}" .ogg)\" but dark and wide" -k 3 --format table
 $hitdna match --text "electronic" --filter year=2011 --format table
 
-echo "== 6. hitdna db stats" >&2
+echo "== 6. hitdna enrich: a prompt becomes a target DNA from the closest hits" >&2
+$hitdna enrich "dark wide soundtrack with a long build" -k 5 --duration 90 --format text
+$hitdna enrich "dark wide soundtrack with a long build" -k 5 --duration 90 --format json > "$work/target.json"
+
+echo "== 7. hitdna generate: the built-in synthesizer renders the target, validated (offline)" >&2
+$hitdna generate --target "$work/target.json" -o "$work/generated.wav" --validate --min-score 0.8 --record "$work/generation.json" |
+  /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["generation_id"], "score", r.get("score"), "attempts", len(r["attempts"]), r["output"])'
+
+echo "== 8. hitdna validate: the generated track against its target" >&2
+$hitdna validate "$work/generated.wav" --target "$work/target.json" --min-score 0.8 --format text
+
+echo "== 9. hitdna db stats" >&2
 $hitdna db stats
 $hitdna db verify

@@ -260,8 +260,8 @@ TEST_CASE("cli: damaged or deleted index files are bypassed with a warning, veri
     CHECK(r.out == good.out);
 }
 
-TEST_CASE("man pages document every flag of every catalog subcommand's --help") {
-    for (const char* sub : {"ingest", "match", "index", "db"}) {
+TEST_CASE("man pages document every flag of every subcommand's --help") {
+    for (const char* sub : {"ingest", "match", "index", "db", "enrich", "generate", "validate"}) {
         const auto man = slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-" + sub + ".1");
         REQUIRE_MESSAGE(!man.empty(), "missing man/hitdna-" << sub << ".1");
         std::vector<std::vector<std::string>> helps = {{sub, "--help"}};

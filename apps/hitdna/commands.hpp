@@ -11,5 +11,8 @@ Runner register_ingest(CLI::App& app);
 Runner register_match(CLI::App& app);
 Runner register_index(CLI::App& app);
 Runner register_db(CLI::App& app);
+Runner register_enrich(CLI::App& app);
+Runner register_generate(CLI::App& app);
+Runner register_validate(CLI::App& app);
 
 }  // namespace hitdna::cli

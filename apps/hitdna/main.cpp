@@ -24,6 +24,18 @@ int main(int argc, char** argv) {
         runners[sub] = hitdna::cli::register_match(*sub);
     }
     {
+        auto* sub = app.add_subcommand("enrich", "Turn a prompt into a target DNA, an enriched prompt and a composition plan from similar hits");
+        runners[sub] = hitdna::cli::register_enrich(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("generate", "Generate audio for a prompt or target (built-in synthesizer), validating and retrying");
+        runners[sub] = hitdna::cli::register_generate(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("validate", "Compare a track with a target DNA layer by layer; pass or fail");
+        runners[sub] = hitdna::cli::register_validate(*sub);
+    }
+    {
         auto* sub = app.add_subcommand("index", "Rebuild or verify the HNSW vector indexes");
         runners[sub] = hitdna::cli::register_index(*sub);
     }

@@ -327,6 +327,40 @@ Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, doubl
             s.duration_s *= scale;
             t.sections.push_back(s);
         }
+        // Whole bars, at least four per section: a form scaled down from a long song would
+        // otherwise have parts too short to play. Short parts join their neighbour first.
+        const double bar = 4 * 60.0 / t.bpm;
+        const double min_len = std::max(4 * bar, 12.0);
+        const size_t max_sections = std::max<size_t>(1, size_t(t.duration_s / 15));
+        for (bool merged = true; merged && t.sections.size() > 1;) {
+            merged = false;
+            size_t shortest = 0;
+            for (size_t i = 1; i < t.sections.size(); ++i)
+                if (t.sections[i].duration_s < t.sections[shortest].duration_s) shortest = i;
+            if (t.sections[shortest].duration_s < min_len * 0.75 || t.sections.size() > max_sections) {
+                // Into the shorter neighbour, keeping the role of the longer part.
+                size_t into = shortest == 0 ? 1
+                              : shortest + 1 >= t.sections.size() ? shortest - 1
+                              : (t.sections[shortest - 1].duration_s <= t.sections[shortest + 1].duration_s ? shortest - 1 : shortest + 1);
+                t.sections[into].duration_s += t.sections[shortest].duration_s;
+                t.sections.erase(t.sections.begin() + long(shortest));
+                merged = true;
+            }
+        }
+        // Adjacent repeats of one part are one part.
+        for (size_t i = 1; i < t.sections.size();)
+            if (t.sections[i].label == t.sections[i - 1].label && t.sections[i].role == t.sections[i - 1].role) {
+                t.sections[i - 1].duration_s += t.sections[i].duration_s;
+                t.sections.erase(t.sections.begin() + long(i));
+            } else {
+                ++i;
+            }
+        double total = 0;
+        for (auto& s : t.sections) {
+            s.duration_s = std::max(4.0, std::round(s.duration_s / bar)) * bar;
+            total += s.duration_s;
+        }
+        t.duration_s = std::round(total * 100) / 100;
         tidy_sections(t.sections);
         for (auto& s : t.sections) s.energy_lu = std::round(arc_at(t, s.start_s + s.duration_s / 2) * 10) / 10;
     } else {

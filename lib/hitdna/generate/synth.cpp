@@ -359,6 +359,27 @@ Rendered render(const enrich::Target& t, const SynthOptions& o) {
             }
         }
     }
+    // Within each section, follow the energy arc's shape around the section's level (the arc
+    // has 16 points, a section may span several), in 256-frame steps with linear ramps.
+    if (!t.energy_arc.empty() && !t.sections.empty()) {
+        const size_t step = 256;
+        auto gain_at = [&](size_t i) {
+            const double tau = double(i) / o.sample_rate;
+            size_t k = 0;
+            while (k + 1 < t.sections.size() && tau >= t.sections[k + 1].start_s) ++k;
+            const double db = std::clamp((enrich::arc_at(t, tau) - t.sections[k].energy_lu) * o.energy_contrast, -12.0, 12.0);
+            return std::pow(10.0, db / 20.0);
+        };
+        double g0 = gain_at(0);
+        for (size_t i = 0; i < frames; i += step) {
+            const double g1 = gain_at(std::min(frames - 1, i + step));
+            for (size_t j = i; j < std::min(frames, i + step); ++j) {
+                const float g = float(g0 + (g1 - g0) * double(j - i) / double(step));
+                mix.l[j] *= g, mix.r[j] *= g;
+            }
+            g0 = g1;
+        }
+    }
     // Stereo width: a side signal from the band's upper range, delayed 12 ms against 19 ms
     // (lows stay mono), scaled so side / (mid + side) power reaches the target.
     {

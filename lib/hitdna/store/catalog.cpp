@@ -88,6 +88,15 @@ CREATE TABLE IF NOT EXISTS space_stats(
   n INTEGER NOT NULL,
   sum BLOB NOT NULL,
   sumsq BLOB NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS generations(
+  id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  prompt TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  output_path TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  score REAL,
+  record TEXT NOT NULL) STRICT;
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, tags, descriptors, tokenize = 'unicode61 remove_diacritics 2');
 )SQL";
 
@@ -622,6 +631,22 @@ std::string Catalog::dna_json(int64_t track_id) {
     Stmt st(db(), "SELECT dna FROM tracks WHERE id = ?1");
     st.bind(1, track_id);
     return st.step() ? st.text(0) : std::string();
+}
+
+std::string Catalog::record_generation(const std::string& prompt, const std::string& backend, const std::string& output_path,
+                                       const std::string& content_hash, std::optional<double> score, const std::string& record_json) {
+    auto& db = this->db();
+    WriteTransaction tx(db);
+    std::string id;
+    {
+        Stmt st(db, "SELECT 'gen-' || lower(hex(randomblob(8)))");
+        st.step();
+        id = st.text(0);
+    }
+    Stmt ins(db, "INSERT INTO generations(id, created_at, prompt, backend, output_path, content_hash, score, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    ins.bind(1, id).bind(2, now_utc()).bind(3, prompt).bind(4, backend).bind(5, output_path).bind(6, content_hash).bind(7, score).bind(8, record_json).run();
+    tx.commit();
+    return id;
 }
 
 CatalogStats Catalog::catalog_stats() {

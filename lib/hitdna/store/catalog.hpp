@@ -136,6 +136,10 @@ public:
     std::vector<int64_t> tracks_with_descriptor(const std::string& descriptor);
     std::string dna_json(int64_t track_id);
 
+    // Records a generation (hitdna generate): returns its id, "gen-" and 16 hex digits.
+    std::string record_generation(const std::string& prompt, const std::string& backend, const std::string& output_path,
+                                  const std::string& content_hash, std::optional<double> score, const std::string& record_json);
+
     CatalogStats catalog_stats();
     // PRAGMA integrity_check plus hitdna's own invariants; returns the problems found.
     std::vector<std::string> verify();
