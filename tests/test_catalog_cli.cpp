@@ -263,7 +263,7 @@ TEST_CASE("cli: damaged or deleted index files are bypassed with a warning, veri
 TEST_CASE("man pages document every flag of every subcommand's --help") {
     for (const char* sub : {"ingest", "match", "index", "db", "enrich", "generate", "validate"}) {
         const auto man = slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-" + sub + ".1");
-        REQUIRE_MESSAGE(!man.empty(), "missing man/hitdna-" << sub << ".1");
+        REQUIRE_MESSAGE(!man.empty(), "missing man/hitdna-" << std::string(sub) << ".1");
         std::vector<std::vector<std::string>> helps = {{sub, "--help"}};
         if (std::string(sub) == "index") helps = {{sub, "rebuild", "--help"}, {sub, "verify", "--help"}};
         if (std::string(sub) == "db") helps = {{sub, "stats", "--help"}, {sub, "verify", "--help"}};
@@ -278,7 +278,7 @@ TEST_CASE("man pages document every flag of every subcommand's --help") {
                 if (f == "--help") continue;
                 std::string escaped;
                 for (char c : f) escaped += c == '-' ? std::string("\\-") : std::string(1, c);
-                CHECK_MESSAGE((man.find(escaped) != std::string::npos || man.find(f) != std::string::npos), "man/hitdna-" << sub << ".1 lacks " << f);
+                CHECK_MESSAGE((man.find(escaped) != std::string::npos || man.find(f) != std::string::npos), "man/hitdna-" << std::string(sub) << ".1 lacks " << f);
             }
         }
     }
