@@ -67,7 +67,7 @@ std::string check_compose_request(const FakeRequest& req) {
     if (has_prompt && has_plan) err(d, {"prompt"}, "Only one of prompt or composition_plan may be provided");
     if (!has_prompt && !has_plan) err(d, {"prompt"}, "One of prompt or composition_plan is required");
     if (has_prompt && (!b["prompt"].is_string() || b["prompt"].get<std::string>().size() > 4100)) err(d, {"prompt"}, "String should have at most 4100 characters");
-    const std::string model = b.value("model_id", "music_v1");
+    const std::string model = !b.contains("model_id") ? "music_v1" : b["model_id"].is_string() ? b["model_id"].get<std::string>() : "?";
     if (model != "music_v1" && model != "music_v2") err(d, {"model_id"}, "Input should be 'music_v1' or 'music_v2'");
     if (b.contains("music_length_ms") && !b["music_length_ms"].is_null()) {
         if (has_plan) err(d, {"music_length_ms"}, "music_length_ms can only be used with prompt");
@@ -85,9 +85,14 @@ std::string check_compose_request(const FakeRequest& req) {
             for (const char* k : {"positive_global_styles", "negative_global_styles"})
                 if (!p.contains(k)) err(d, {"composition_plan", k}, "Field required");
                 else check_styles(d, p[k], k);
-            if (!p["sections"].is_array() || p["sections"].size() > 30) err(d, {"composition_plan", "sections"}, "List should have at most 30 items");
+            int64_t total = 0;
+            if (!p["sections"].is_array() || p["sections"].size() > 30 || p["sections"].empty()) err(d, {"composition_plan", "sections"}, "List should have 1..30 items");
             else
                 for (const auto& s : p["sections"]) {
+                    if (s.contains("duration_ms") && s["duration_ms"].is_number_integer()) total += s["duration_ms"].get<int64_t>();
+                    if (s.contains("lines") && s["lines"].is_array())
+                        for (const auto& l : s["lines"])
+                            if (!l.is_string() || l.get<std::string>().size() > 200) err(d, {"composition_plan", "sections", "lines"}, "String should have at most 200 characters");
                     const std::string name = s.value("section_name", "");
                     if (name.empty() || name.size() > 100) err(d, {"composition_plan", "sections", "section_name"}, "String should have 1..100 characters");
                     for (const char* k : {"positive_local_styles", "negative_local_styles"})
@@ -97,11 +102,14 @@ std::string check_compose_request(const FakeRequest& req) {
                     else check_duration(d, s["duration_ms"], "duration_ms");
                     if (!s.contains("lines") || !s["lines"].is_array() || s["lines"].size() > 30) err(d, {"composition_plan", "sections", "lines"}, "Field required, at most 30 lines");
                 }
+            if (total > 600000) err(d, {"composition_plan"}, "The plan is longer than 600000 ms");
         } else if (p.contains("chunks")) {
             if (model != "music_v2") err(d, {"composition_plan"}, "A chunks plan needs model_id music_v2");
-            if (!p["chunks"].is_array() || p["chunks"].size() > 30) err(d, {"composition_plan", "chunks"}, "List should have at most 30 items");
+            int64_t total = 0;
+            if (!p["chunks"].is_array() || p["chunks"].size() > 30 || p["chunks"].empty()) err(d, {"composition_plan", "chunks"}, "List should have 1..30 items");
             else
                 for (const auto& c : p["chunks"]) {
+                    if (c.contains("duration_ms") && c["duration_ms"].is_number_integer()) total += c["duration_ms"].get<int64_t>();
                     if (!c.contains("text") || !c["text"].is_string() || c["text"].get<std::string>().size() > 6000)
                         err(d, {"composition_plan", "chunks", "text"}, "String should have at most 6000 characters");
                     if (!c.contains("duration_ms")) err(d, {"composition_plan", "chunks", "duration_ms"}, "Field required");
@@ -109,6 +117,7 @@ std::string check_compose_request(const FakeRequest& req) {
                     if (!c.contains("positive_styles")) err(d, {"composition_plan", "chunks", "positive_styles"}, "Field required");
                     else check_styles(d, c["positive_styles"], "positive_styles");
                 }
+            if (total > 600000) err(d, {"composition_plan"}, "The plan is longer than 600000 ms");
         } else {
             err(d, {"composition_plan"}, "Input should be a MusicPrompt or a CompositionPlan");
         }

@@ -71,6 +71,12 @@ TEST_CASE("elevenlabs: 429 then success honouring Retry-After, 5xx retried then 
     CHECK(r.attempts == 2);
     CHECK(waited >= 0.95);
     CHECK(waited < 5);
+    // A server asking for longer than we wait (60 s) is not retried early.
+    fake.script({429, {{"Retry-After", "120"}}, R"({"detail":{"code":"rate_limit_exceeded","message":"quota window"}})"});
+    const auto t1 = std::chrono::steady_clock::now();
+    auto long_wait = message_of([&] { generate::compose(cfg_for(fake), v1_body()); });
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() < 1.0);
+    CHECK(long_wait.find("asks to wait 120 s") != std::string::npos);
     for (int i = 0; i < 4; ++i) fake.script({503, {{"retry-after-ms", "10"}}, "upstream unavailable"});
     auto cfg = cfg_for(fake);
     cfg.max_retries = 3;
@@ -185,4 +191,44 @@ TEST_CASE("cli: generate --backend elevenlabs against the fake, with --accept-su
     CHECK(json::parse(last.body)["prompt"] == "A calm piano piece");
     CHECK(json::parse(last.body).contains("music_length_ms"));
     for (auto& e : std::filesystem::directory_iterator(dir.path)) CHECK(e.path().string().find(".attempt-") == std::string::npos);
+    // A plan suggestion for the other model is not used.
+    fake.script({400, {{"Content-Type", "application/json"}},
+                 R"({"detail":{"status":"bad_composition_plan","data":{"composition_plan_suggestion":{"positive_global_styles":[],"negative_global_styles":[],"sections":[]}}}})"});
+    r = core::run_process({"/bin/sh", "-c", env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("z.mp3") +
+                                                     "' --no-record --accept-suggestion --model music_v2"}, 60);
+    CHECK(r.exit_code == 7);
+    CHECK(r.err.find("not a music_v2 plan") != std::string::npos);
+}
+
+TEST_CASE("plans stay within the API limits for extreme targets") {
+    // 20 parts of 2 s and one of 560 s (600 s): splits, merges, the 600 s total, whole ms.
+    auto t = enrich::from_prompt("x", 600);
+    t.sections.clear();
+    for (int i = 0; i < 20; ++i) t.sections.push_back({"verse", std::string(1, char('A' + i % 3)), 0, 2, 0});
+    t.sections.push_back({"hook", "D", 0, 560, 0});
+    t.duration_s = 600;
+    for (const char* model : {"music_v1", "music_v2"}) {
+        auto plan = enrich::composition_plan(t, model);
+        const auto& parts = std::string(model) == "music_v1" ? plan["sections"] : plan["chunks"];
+        REQUIRE(parts.size() >= 5);
+        CHECK(parts.size() <= 30);
+        int64_t total = 0;
+        for (const auto& p : parts) {
+            CHECK(p["duration_ms"].get<int>() >= 3000);
+            CHECK(p["duration_ms"].get<int>() <= 120000);
+            total += p["duration_ms"].get<int64_t>();
+        }
+        CHECK(total <= 600000);
+        CHECK(total >= 599000);
+        test::FakeRequest req;
+        req.method = "POST";
+        req.target = "/v1/music?output_format=mp3_44100_128";
+        req.body = json{{"composition_plan", plan}, {"model_id", model}, {"seed", 1}}.dump();
+        CHECK(test::check_compose_request(req) == "");
+    }
+    // 60 parts of 10 s: at most 30 parts, none over 120 s.
+    t.sections.assign(60, enrich::PlannedSection{"verse", "A", 0, 10, 0});
+    auto plan = enrich::composition_plan(t, "music_v1");
+    CHECK(plan["sections"].size() <= 30);
+    for (const auto& p : plan["sections"]) CHECK(p["duration_ms"].get<int>() <= 120000);
 }

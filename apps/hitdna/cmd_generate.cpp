@@ -42,14 +42,16 @@ Runner register_generate(CLI::App& app) {
         "The default is elevenlabs when ELEVENLABS_API_KEY is set, else local. The JSON record of the\n"
         "generation goes to stdout and into the catalog (table generations). Exit status: 0 written\n"
         "(and, with --validate, passed), 1 written but the best attempt is below --min-score, 2 usage,\n"
-        "3 the output cannot be written, 5 the catalog cannot be written, 6 network error or timeout,\n"
+        "3 the target cannot be read or the output cannot be written, 4 --validate cannot decode the\n"
+        "output, 5 the catalog cannot be written, 6 network error or timeout,\n"
         "7 the service refused (the reason in one line). See man hitdna-generate.");
     app.add_option("prompt", st->prompt, "What to make; enriched from the catalog's hits as in hitdna enrich");
     app.add_option("--target", st->target, "Target JSON from 'hitdna enrich --format json' instead of a prompt");
     app.add_option("-o,--output", st->out, "Audio file to write (.wav for local; .mp3/.opus/... as --output-format for elevenlabs)")->required();
     app.add_option("--backend", st->backend, "Generator: elevenlabs or local (default: elevenlabs when ELEVENLABS_API_KEY is set, else local)")
         ->check(CLI::IsMember({"local", "elevenlabs"}));
-    app.add_option("--seed", st->seed, "Seed: local renders are identical for a seed; sent to ElevenLabs with the plan (default 1)");
+    app.add_option("--seed", st->seed, "Seed, 0..2147483647: local renders are identical for a seed; sent to ElevenLabs with the plan (default 1)")
+        ->check(CLI::Range(0u, 2147483647u));
     app.add_option("--duration", st->duration, "Length in seconds when enriching a prompt")->check(CLI::Range(10.0, 600.0));
     app.add_option("--filter", st->filters, "Metadata filter on the hits when enriching a prompt (repeatable)");
     app.add_option("-k", st->k, "Hits to aggregate when enriching a prompt (default 10)")->check(CLI::Range(1, 1000));
@@ -84,6 +86,7 @@ Runner register_generate(CLI::App& app) {
         so.seed = st->seed;
         double tempo_nudge = 1.0;  // elevenlabs: the BPM written into the styles is scaled by this
         bool suggestion_used = false;
+        std::optional<nlohmann::json> suggested_prompt_body;  // an accepted prompt suggestion, for every later attempt
         std::string song_id;
         double best_score = -1, best_lufs = 0, best_duration = 0;
         int best_attempt = 0;
@@ -112,22 +115,35 @@ Runner register_generate(CLI::App& app) {
             } else {
                 nlohmann::json body = {{"composition_plan", plan}, {"model_id", st->model}, {"seed", so.seed}};
                 if (st->model == "music_v1") body["respect_sections_durations"] = true;
+                if (suggested_prompt_body) body = *suggested_prompt_body;
                 generate::ComposeResult res;
                 try {
-                    res = generate::compose(cfg, body);
-                } catch (const generate::ElevenLabsError& e) {
-                    if (!st->accept_suggestion || suggestion_used || (!e.refusal.plan_suggestion && !e.refusal.prompt_suggestion)) throw;
-                    std::cerr << "hitdna generate: " << e.what() << "; retrying once with the suggestion\n";
-                    suggestion_used = true;
-                    if (e.refusal.plan_suggestion) {
-                        plan = *e.refusal.plan_suggestion;
-                        body["composition_plan"] = plan;
-                    } else {
-                        body = {{"prompt", *e.refusal.prompt_suggestion}, {"model_id", st->model},
-                                {"music_length_ms", std::clamp(int(t.duration_s * 1000), 3000, 600000)}};
+                    try {
+                        res = generate::compose(cfg, body);
+                    } catch (const generate::ElevenLabsError& e) {
+                        if (!st->accept_suggestion || suggestion_used || (!e.refusal.plan_suggestion && !e.refusal.prompt_suggestion)) throw;
+                        suggestion_used = true;
+                        if (e.refusal.plan_suggestion) {
+                            // The suggestion must be a plan for the model asked for.
+                            const bool v1 = e.refusal.plan_suggestion->contains("sections"), v2 = e.refusal.plan_suggestion->contains("chunks");
+                            if ((st->model == "music_v1" && !v1) || (st->model == "music_v2" && !v2))
+                                throw Error(ErrorKind::remote, std::string(e.what()) + "; the suggested plan is not a " + st->model + " plan, not used");
+                            plan = *e.refusal.plan_suggestion;
+                            body["composition_plan"] = plan;
+                        } else {
+                            body = {{"prompt", *e.refusal.prompt_suggestion}, {"model_id", st->model},
+                                    {"music_length_ms", std::clamp(int(t.duration_s * 1000), 3000, 600000)}};
+                            suggested_prompt_body = body;
+                        }
+                        std::cerr << "hitdna generate: " << e.what() << "; retrying once with the suggestion\n";
+                        rec["suggestion_used"] = true;
+                        res = generate::compose(cfg, body);
                     }
-                    rec["suggestion_used"] = true;
-                    res = generate::compose(cfg, body);
+                } catch (const Error& e) {
+                    // A failure after a first good attempt ends the loop but keeps that attempt.
+                    if (best_file.empty()) throw;
+                    std::cerr << "hitdna generate: attempt " << a << " failed (" << e.what() << "); keeping attempt " << best_attempt << "\n";
+                    break;
                 }
                 rec["request"] = body;
                 rec["http_requests"] = res.attempts;
@@ -153,10 +169,10 @@ Runner register_generate(CLI::App& app) {
                 if (backend == "local") {
                     if (tempo_off) so.tempo_scale *= t.bpm / *d.audio.bpm;
                     else if (rep.energy_correlation < 0.8) so.energy_contrast *= 1.3;
-                    else so.seed += 1;
+                    else so.seed = so.seed >= 2147483647u ? 0 : so.seed + 1;
                 } else {
-                    so.seed += 1;
-                    if (tempo_off) {
+                    so.seed = so.seed >= 2147483647u ? 0 : so.seed + 1;
+                    if (tempo_off && !suggestion_used) {
                         tempo_nudge *= t.bpm / *d.audio.bpm;
                         enrich::Target nudged = t;
                         nudged.bpm = std::round(t.bpm * tempo_nudge);
@@ -194,8 +210,12 @@ Runner register_generate(CLI::App& app) {
         if (st->validate) record["score"] = std::round(best_score * 1000) / 1000;
         record["output"] = fs::absolute(st->out).string();
         record["content_hash"] = store::hash_file(st->out);
-        record["duration_s"] = best_duration;
-        record["integrated_lufs"] = std::round(best_lufs * 10) / 10;
+        // Measured figures only: the local renderer measures its output; service audio is
+        // measured when --validate analyzed it.
+        if (backend == "local" || st->validate) {
+            record["duration_s"] = std::round(best_duration * 100) / 100;
+            record["integrated_lufs"] = std::round(best_lufs * 10) / 10;
+        }
         if (!st->no_record) {
             store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_write);
             std::optional<double> sc;

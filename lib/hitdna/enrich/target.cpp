@@ -107,28 +107,36 @@ double role_energy(const std::string& role) {
 }
 
 // Sections shorter than 3 s join a neighbour; at most 30 sections (the API's limit).
+// Sections shorter than 3 s join their shorter neighbour; so does the shortest while there are
+// more than 30 (the API's limit). Then starts are recomputed.
 void tidy_sections(std::vector<PlannedSection>& s) {
-    auto merge_into_prev = [&](size_t i) {
-        if (i == 0) {
-            s[1].start_s = 0;
-            s[1].duration_s += s[0].duration_s;
-        } else {
-            s[i - 1].duration_s += s[i].duration_s;
-        }
-        s.erase(s.begin() + long(i));
-    };
-    for (bool changed = true; changed && s.size() > 1;) {
-        changed = false;
+    while (s.size() > 1) {
         size_t shortest = 0;
         for (size_t i = 1; i < s.size(); ++i)
             if (s[i].duration_s < s[shortest].duration_s) shortest = i;
-        if (s[shortest].duration_s < 3.0 || s.size() > 30) {
-            merge_into_prev(shortest);
-            changed = true;
-        }
+        if (!(s[shortest].duration_s < 3.01 || s.size() > 30)) break;  // 3.01: rounding to ms stays >= 3000
+        size_t into = shortest == 0 ? 1
+                      : shortest + 1 >= s.size() ? shortest - 1
+                      : (s[shortest - 1].duration_s <= s[shortest + 1].duration_s ? shortest - 1 : shortest + 1);
+        s[into].duration_s += s[shortest].duration_s;
+        s.erase(s.begin() + long(shortest));
     }
     double t = 0;
     for (auto& x : s) x.start_s = t, t += x.duration_s;
+}
+
+// Sections over 120 s split into equal parts (the API's limit per section).
+std::vector<PlannedSection> split_long(const std::vector<PlannedSection>& in) {
+    std::vector<PlannedSection> out;
+    for (const auto& s : in) {
+        const int parts = std::max(1, int(std::ceil(s.duration_s / 120.0)));
+        for (int i = 0; i < parts; ++i) {
+            PlannedSection p = s;
+            p.duration_s = s.duration_s / parts;
+            out.push_back(p);
+        }
+    }
+    return out;
 }
 
 void set_hook_fields(Target& t) {
@@ -165,6 +173,14 @@ std::string energy_words(double lu) {
     return "low energy";
 }
 
+// At most `bytes` bytes, never ending inside a UTF-8 character.
+std::string utf8_prefix(const std::string& s, size_t bytes) {
+    if (s.size() <= bytes) return s;
+    size_t n = bytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
 std::vector<std::string> global_styles(const Target& t) {
     std::vector<std::string> s;
     for (const auto& g : t.genres) s.push_back(g);
@@ -188,7 +204,7 @@ std::vector<std::string> global_styles(const Target& t) {
     // The API allows 50 styles of reasonable length.
     std::vector<std::string> out;
     for (auto& x : s)
-        if (out.size() < 50 && std::find(out.begin(), out.end(), x) == out.end()) out.push_back(x.substr(0, 100));
+        if (out.size() < 50 && std::find(out.begin(), out.end(), x) == out.end()) out.push_back(utf8_prefix(x, 100));
     return out;
 }
 
@@ -301,7 +317,8 @@ Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, doubl
         t.key = best->first.substr(0, sp);
         t.mode = best->first.substr(sp + 1);
     }
-    t.duration_s = duration_s ? *duration_s : std::round(weighted_median(durs));
+    // 10..600 s: what the API can make and the synthesizer renders in bounded memory.
+    t.duration_s = std::clamp(duration_s ? *duration_s : std::round(weighted_median(durs)), 10.0, 600.0);
     t.builds = int(std::lround(weighted_median(builds)));
     t.drops = int(std::lround(weighted_median(drops)));
     TargetProduction pr{0, 0, 0, 0, 0};
@@ -420,30 +437,42 @@ std::string enriched_prompt(const Target& t) {
     for (const auto& d : t.descriptors)
         if (d.rfind("key-", 0) != 0) feel += (feel.empty() ? "" : ", ") + d;
     if (!feel.empty()) s += " Feel: " + feel + ".";
-    if (s.size() > 4100) s.resize(4100);  // the API's prompt limit
+    if (s.size() > 4100) s = utf8_prefix(s, 4100);  // the API's prompt limit
     return s;
 }
 
 json composition_plan(const Target& t, const std::string& model_id) {
-    // Durations within 3..120 s each and 600 s in total.
+    // Within the API's limits: at most 600 s in total (targets are at most 600 s; longer
+    // ones are scaled), 30 parts, each 3..120 s. Durations are whole milliseconds taken from
+    // rounded boundaries, so they add up to the total exactly.
     std::vector<PlannedSection> secs;
-    for (const auto& s : t.sections) {
-        double left = s.duration_s;
-        int parts = int(std::ceil(left / 120.0));
-        for (int i = 0; i < parts; ++i) {
-            PlannedSection p = s;
-            p.duration_s = left / (parts - i);
-            left -= p.duration_s;
-            secs.push_back(p);
+    double total = 0;
+    for (const auto& s : t.sections) total += std::max(0.0, s.duration_s);
+    const double scale = total > 600 ? 600 / total : 1.0;
+    for (auto s : t.sections) {
+        s.duration_s = std::max(0.0, s.duration_s) * scale;
+        secs.push_back(s);
+    }
+    for (int round = 0; round < 4; ++round) {
+        secs = split_long(secs);
+        tidy_sections(secs);
+    }
+    if (secs.empty()) secs.push_back({"verse", "A", 0, std::max(3.0, t.duration_s), 0});
+    std::vector<int> dms;
+    {
+        double at = 0;
+        long prev = 0;
+        for (size_t i = 0; i < secs.size(); ++i) {
+            at += secs[i].duration_s;
+            const long edge = std::lround(at * 1000);
+            dms.push_back(int(std::clamp(edge - prev, 3000L, 120000L)));
+            prev = edge;
         }
     }
-    tidy_sections(secs);
-    double total = 0;
-    for (auto& s : secs) total += s.duration_s;
-    const double scale = total > 600 ? 600 / total : 1.0;
+    size_t di = 0;
     std::map<std::string, int> counts;
     const auto styles = global_styles(t);
-    auto ms = [&](double d) { return std::clamp(int(std::lround(d * scale * 1000)), 3000, 120000); };
+    auto ms = [&](double) { return dms[di++]; };
     if (model_id == "music_v2") {
         json chunks = json::array();
         for (const auto& s : secs) {
@@ -540,7 +569,19 @@ Target target_from_json(const json& j, const std::string& source) {
     if (!(t.bpm >= 30 && t.bpm <= 300)) throw Error(ErrorKind::usage, source + ": bpm " + std::to_string(t.bpm) + " out of range 30..300");
     if (dna::pitch_index(t.key) < 0 || (t.mode != "major" && t.mode != "minor"))
         throw Error(ErrorKind::usage, source + ": key must be one of C C# D Eb E F F# G Ab A Bb B and mode major or minor");
-    if (t.sections.empty() || !(t.duration_s >= 3 && t.duration_s <= 1200)) throw Error(ErrorKind::usage, source + ": needs sections and a duration of 3..1200 s");
+    if (t.sections.empty() || !(t.duration_s >= 3 && t.duration_s <= 600)) throw Error(ErrorKind::usage, source + ": needs sections and a duration of 3..600 s");
+    double sum = 0;
+    for (const auto& x : t.sections) {
+        if (!(x.duration_s > 0 && x.duration_s <= t.duration_s + 1e-6))
+            throw Error(ErrorKind::usage, source + ": section '" + x.role + "' has duration " + std::to_string(x.duration_s) + " s, outside (0, duration_s]");
+        sum += x.duration_s;
+    }
+    if (std::abs(sum - t.duration_s) > std::max(1.0, 0.01 * t.duration_s))
+        throw Error(ErrorKind::usage, source + ": section durations add up to " + std::to_string(sum) + " s, duration_s is " + std::to_string(t.duration_s));
+    {
+        double at = 0;
+        for (auto& x : t.sections) x.start_s = at, at += x.duration_s;
+    }
     if (int(t.energy_arc.size()) != k_arc_points) throw Error(ErrorKind::usage, source + ": energy_arc_lu needs " + std::to_string(k_arc_points) + " values");
     return t;
 }

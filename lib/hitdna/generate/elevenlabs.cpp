@@ -88,7 +88,7 @@ double retry_delay_s(const std::vector<std::pair<std::string, std::string>>& hea
     if (auto ms = get("retry-after-ms"); !ms.empty()) {
         char* end = nullptr;
         double v = std::strtod(ms.c_str(), &end);
-        if (end && *end == 0 && v >= 0) return std::min(v / 1000.0, max_backoff_s);
+        if (end && *end == 0 && v >= 0) return std::min(v / 1000.0, max_backoff_s);  // the caller gives up when it is longer than it will wait
     }
     if (auto ra = get("retry-after"); !ra.empty()) {
         char* end = nullptr;
@@ -103,7 +103,7 @@ double retry_delay_s(const std::vector<std::pair<std::string, std::string>>& hea
         if (end && *end == 0 && v > 0) return std::clamp(v - double(std::time(nullptr)) + 0.1 * std::abs(jitter_unit), 0.0, max_backoff_s);
     }
     const double base = std::pow(2.0, n);
-    return std::min(base * (1 + 0.1 * std::clamp(jitter_unit, -1.0, 1.0)), max_backoff_s);
+    return std::min(base * (1 + 0.1 * std::clamp(jitter_unit, -1.0, 1.0)), 60.0);  // backoff itself is capped at 60 s
 }
 
 std::string describe_error(int http, const std::string& body, Refusal* refusal) {
@@ -168,7 +168,7 @@ ComposeResult compose(const ElevenLabsConfig& cfg, const json& body) {
     if (cfg.api_key.empty()) throw Error(ErrorKind::usage, "ELEVENLABS_API_KEY is not set (or use --backend local)");
     global_init();
     const std::string url = cfg.base_url + "/v1/music?output_format=" + cfg.output_format;
-    const std::string payload = body.dump();
+    const std::string payload = body.dump(-1, ' ', false, json::error_handler_t::replace);
     std::mt19937 rng(std::random_device{}());
     ComposeResult out;
     for (int attempt = 0;; ++attempt) {
@@ -217,15 +217,17 @@ ComposeResult compose(const ElevenLabsConfig& cfg, const json& body) {
         }
         const std::string text(resp.body.begin(), resp.body.end());
         const bool retryable = http == 429 || http == 408 || http == 409 || http >= 500;
-        if (retryable && attempt < cfg.max_retries) {
-            std::uniform_real_distribution<double> u(-1, 1);
-            const double wait = retry_delay_s(resp.headers, attempt, cfg.max_backoff_s, u(rng));
+        std::uniform_real_distribution<double> u(-1, 1);
+        const double wait = retryable ? retry_delay_s(resp.headers, attempt, 1e9, u(rng)) : 0;
+        // A server asking for a longer wait than max_backoff_s gets no early retry: we stop.
+        if (retryable && attempt < cfg.max_retries && wait <= cfg.max_backoff_s) {
             std::this_thread::sleep_for(std::chrono::duration<double>(wait));
             continue;
         }
         Refusal refusal;
         std::string msg = describe_error(http, text, &refusal);
-        if (retryable) msg += " after " + std::to_string(out.attempts) + " attempts";
+        if (retryable && wait > cfg.max_backoff_s) msg += "; it asks to wait " + std::to_string(int(std::ceil(wait))) + " s, try again later";
+        else if (retryable) msg += " after " + std::to_string(out.attempts) + " attempts";
         if (refusal.status == "bad_prompt" || refusal.status == "bad_composition_plan") throw ElevenLabsError(msg, refusal);
         throw Error(ErrorKind::remote, msg);
     }

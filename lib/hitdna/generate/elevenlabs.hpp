@@ -3,7 +3,8 @@
 // elevenlabs-music.md): a composition plan or a prompt in, audio bytes and the song-id out.
 // Retries 429/408/409/5xx with the delay the server asks for (retry-after-ms, Retry-After in
 // seconds or as an HTTP date, x-ratelimit-reset), else exponential backoff 1 s x 2^n with
-// +-10 % jitter, capped at 60 s. Content-policy refusals (bad_prompt, bad_composition_plan)
+// +-10 % jitter, capped at 60 s; a server asking to wait longer than max_backoff_s (60 s) is
+// not retried early: the error says how long it asked for. Content-policy refusals (bad_prompt, bad_composition_plan)
 // come back with the suggestion; every other error envelope (detail as an object, an array
 // or a string, or plain text) becomes one line. The API key is sent in the xi-api-key header
 // and never appears in a message.
@@ -60,7 +61,9 @@ ComposeResult compose(const ElevenLabsConfig& config, const nlohmann::json& body
 // The one-line explanation of an error response (exposed for tests).
 std::string describe_error(int http_status, const std::string& body, Refusal* refusal);
 
-// Seconds to wait before retry n (0-based) given the response headers (lower-case names).
+// Seconds to wait before retry n (0-based) given the response headers (lower-case names):
+// what the server asks for (up to max_backoff_s), else 1 s x 2^n +-10 % capped at 60 s.
+// compose() gives up instead of retrying when the server asks for more than its max_backoff_s.
 double retry_delay_s(const std::vector<std::pair<std::string, std::string>>& headers, int n, double max_backoff_s, double jitter_unit);
 
 }  // namespace hitdna::generate

@@ -327,7 +327,7 @@ Rendered render(const enrich::Target& t, const SynthOptions& o) {
                 }
         }
         // A riser into each hook.
-        if (si + 1 < t.sections.size() && t.sections[si + 1].role == "hook" && s.role != "hook")
+        if (t1 > t0 && si + 1 < t.sections.size() && t.sections[si + 1].role == "hook" && s.role != "hook")
             hats.riser(std::max(t0, t1 - 8 * beat), std::min(8 * beat, t1 - t0), 0.15f * level, rng);
     }
     // Production targets, fitted on the render: the 808 bus so that 20-60 Hz holds the target
