@@ -3,7 +3,8 @@
 # Debian's singularity-music package, and run the pipeline as far as it exists:
 #   analyze one song -> ingest all of them into a catalog -> match an excerpt, a track and a
 #   text query against it -> enrich a prompt into a target from the hits -> generate audio for
-#   it with the built-in synthesizer, validating and retrying -> validate the result -> stats.
+#   it with the built-in synthesizer, validating and retrying -> validate the result ->
+#   feedback on the generation -> stats.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -55,6 +56,11 @@ $hitdna generate --target "$work/target.json" -o "$work/generated.wav" --validat
 echo "== 8. hitdna validate: the generated track against its target" >&2
 $hitdna validate "$work/generated.wav" --target "$work/target.json" --min-score 0.8 --format text
 
-echo "== 9. hitdna db stats" >&2
+echo "== 9. hitdna feedback: listeners liked it (idempotent by event id), then a replay" >&2
+gen=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation_id"])' "$work/generation.json")
+$hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
+$hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
+
+echo "== 10. hitdna db stats" >&2
 $hitdna db stats
 $hitdna db verify

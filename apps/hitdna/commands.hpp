@@ -14,5 +14,6 @@ Runner register_db(CLI::App& app);
 Runner register_enrich(CLI::App& app);
 Runner register_generate(CLI::App& app);
 Runner register_validate(CLI::App& app);
+Runner register_feedback(CLI::App& app);
 
 }  // namespace hitdna::cli

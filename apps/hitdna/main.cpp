@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
         runners[sub] = hitdna::cli::register_validate(*sub);
     }
     {
+        auto* sub = app.add_subcommand("feedback", "Record engagement (plays, completion, likes, shares, skips) for tracks and generations");
+        runners[sub] = hitdna::cli::register_feedback(*sub);
+    }
+    {
         auto* sub = app.add_subcommand("index", "Rebuild or verify the HNSW vector indexes");
         runners[sub] = hitdna::cli::register_index(*sub);
     }

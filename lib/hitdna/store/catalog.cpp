@@ -97,6 +97,28 @@ CREATE TABLE IF NOT EXISTS generations(
   content_hash TEXT NOT NULL,
   score REAL,
   record TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS engagement_events(
+  event_id TEXT PRIMARY KEY,
+  track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  generation_id TEXT,
+  at TEXT NOT NULL,
+  plays INTEGER NOT NULL CHECK (plays >= 0),
+  completion REAL CHECK (completion >= 0 AND completion <= 1),
+  likes INTEGER NOT NULL CHECK (likes >= 0),
+  shares INTEGER NOT NULL CHECK (shares >= 0),
+  skips INTEGER NOT NULL CHECK (skips >= 0)) STRICT;
+CREATE INDEX IF NOT EXISTS engagement_events_track ON engagement_events(track_id);
+CREATE TABLE IF NOT EXISTS engagement(
+  track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+  events INTEGER NOT NULL,
+  plays INTEGER NOT NULL,
+  completed REAL NOT NULL,
+  likes INTEGER NOT NULL,
+  shares INTEGER NOT NULL,
+  skips INTEGER NOT NULL,
+  score REAL NOT NULL,
+  promoted INTEGER NOT NULL,
+  updated_at TEXT NOT NULL) STRICT;
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, tags, descriptors, tokenize = 'unicode61 remove_diacritics 2');
 )SQL";
 
@@ -738,6 +760,14 @@ std::vector<std::string> Catalog::verify() {
                     "(SELECT count(*) FROM tracks t WHERE NOT EXISTS (SELECT 1 FROM tracks_fts f WHERE f.rowid = t.id))");
         st.step();
         if (st.i64(0) != st.i64(1) || st.i64(2) != 0) problems.push_back("text index out of step with the tracks");
+    }
+    {
+        // Engagement totals are the sums of their events.
+        Stmt st(db, "SELECT g.track_id FROM engagement g LEFT JOIN (SELECT track_id, count(*) AS n, sum(plays) AS p, sum(likes) AS l, sum(shares) AS s, "
+                    "sum(skips) AS k FROM engagement_events GROUP BY track_id) e ON e.track_id = g.track_id "
+                    "WHERE coalesce(e.n, 0) != g.events OR coalesce(e.p, 0) != g.plays OR coalesce(e.l, 0) != g.likes OR coalesce(e.s, 0) != g.shares "
+                    "OR coalesce(e.k, 0) != g.skips");
+        while (st.step()) problems.push_back("track " + std::to_string(st.i64(0)) + ": engagement totals differ from its events");
     }
     {
         Stmt st(db, "SELECT max(generation) FROM vectors");

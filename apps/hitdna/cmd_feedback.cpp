@@ -1,0 +1,111 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "commands.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/learn/engagement.hpp"
+
+namespace hitdna::cli {
+
+Runner register_feedback(CLI::App& app) {
+    struct State {
+        std::string track, events, db, event_id, at;
+        int64_t plays = 0, likes = 0, shares = 0, skips = 0;
+        double completion = -1;
+        bool json = false;
+    };
+    auto st = std::make_shared<State>();
+    app.footer(
+        "Engagement score, 0..1: rates shrunk toward priors by 50 pseudo-plays (completion 0.5, likes\n"
+        "0.05, shares 0.01, skips 0.25 per play), score = 0.4 c + 0.25 min(1, l/0.2) + 0.2 min(1, s/0.05)\n"
+        "+ 0.15 (1 - min(1, k)); promoted into the learning set at >= 0.6 with >= 100 plays.\n"
+        "Exit status: 0 every event applied (or already applied), 1 some events were rejected (listed by\n"
+        "line), 2 usage, 3/4 an audio file could not be read/decoded, 5 database error.\n"
+        "See man hitdna-feedback.");
+    app.add_option("track", st->track, "Catalog track id, generation id (gen-...) or audio file");
+    app.add_option("--events", st->events, "JSON Lines of events ({\"id\", \"track\", \"plays\", ...}), or - for stdin");
+    app.add_option("--plays", st->plays, "Plays in this event (>= 0)");
+    auto* completion = app.add_option("--completion", st->completion, "Share of each play that was heard, 0..1");
+    app.add_option("--likes", st->likes, "Likes (>= 0)");
+    app.add_option("--shares", st->shares, "Shares (>= 0)");
+    app.add_option("--skips", st->skips, "Skips (>= 0)");
+    app.add_option("--event-id", st->event_id, "Event id; the same id is applied once (default: a new random id)");
+    app.add_option("--at", st->at, "When it happened, ISO 8601 (default now)");
+    app.add_flag("--json", st->json, "Print the result as JSON on stdout");
+    app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
+    return [st, completion]() -> int {
+        if (st->track.empty() == st->events.empty()) throw Error(ErrorKind::usage, "give a TRACK with counts, or --events FILE (one of them)");
+        std::vector<learn::Event> events;
+        std::vector<learn::Problem> problems;
+        if (!st->events.empty()) {
+            if (st->events == "-") {
+                events = learn::parse_events(std::cin, problems);
+            } else {
+                std::ifstream in(st->events);
+                if (!in) throw Error(ErrorKind::io, st->events + ": cannot read the events");
+                events = learn::parse_events(in, problems);
+            }
+        } else {
+            learn::Event e;
+            e.track = st->track;
+            e.plays = st->plays;
+            e.likes = st->likes;
+            e.shares = st->shares;
+            e.skips = st->skips;
+            if (completion->count() > 0) e.completion = st->completion;
+            e.at = st->at;
+            if (st->event_id.empty()) {
+                std::random_device rd;
+                char b[40];
+                std::snprintf(b, sizeof b, "cli-%08x%08x", rd(), rd());
+                e.id = b;
+            } else {
+                e.id = st->event_id;
+            }
+            if (auto bad = learn::check_event(e); !bad.empty()) throw Error(ErrorKind::usage, bad);
+            events.push_back(e);
+        }
+        store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_write);
+        auto r = learn::apply_events(cat, events, {});
+        for (auto& p : r.problems) problems.push_back(p);
+        std::stable_sort(problems.begin(), problems.end(), [](const learn::Problem& a, const learn::Problem& b) { return a.line < b.line; });
+        const std::string where = st->events.empty() ? std::string("feedback") : (st->events == "-" ? "stdin" : st->events);
+        for (const auto& p : problems) {
+            if (p.line > 0) std::cerr << "hitdna feedback: " << where << ":" << p.line << ": " << p.message << " (event skipped)\n";
+            else std::cerr << "hitdna feedback: " << p.message << "\n";
+        }
+        char line[300];
+        std::snprintf(line, sizeof line, "hitdna feedback: %lld events applied, %lld already applied (same id), %zu rejected; %zu tracks updated, %lld added; %.2f s",
+                      (long long)r.applied, (long long)r.duplicates, problems.size(), r.tracks.size(), (long long)r.tracks_added, r.seconds);
+        std::cerr << line << "\n";
+        nlohmann::json j;
+        j["applied"] = r.applied;
+        j["duplicates"] = r.duplicates;
+        j["rejected"] = problems.size();
+        j["tracks_added"] = r.tracks_added;
+        nlohmann::json tracks = nlohmann::json::array();
+        for (int64_t id : r.tracks) {
+            if (tracks.size() >= 1000) break;
+            auto te = learn::engagement_of(cat, id);
+            if (!te) continue;
+            tracks.push_back({{"track_id", id}, {"plays", te->totals.plays}, {"events", te->totals.events},
+                              {"score", std::round(te->engagement.score * 1000) / 1000}, {"promoted", te->engagement.promoted}});
+            if (!st->json && r.tracks.size() <= 20)
+                std::printf("track %lld: engagement %.3f (%lld plays, %lld events)%s\n", (long long)id, te->engagement.score, (long long)te->totals.plays,
+                            (long long)te->totals.events, te->engagement.promoted ? ", promoted" : "");
+        }
+        j["tracks"] = tracks;
+        if (st->json) std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        return problems.empty() ? 0 : 1;
+    };
+}
+
+}  // namespace hitdna::cli

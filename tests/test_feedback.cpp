@@ -1,0 +1,124 @@
+// Engagement: scoring, idempotent events, bad input, generations as tracks.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/core/subprocess.hpp"
+#include "hitdna/learn/engagement.hpp"
+#include "hitdna/store/sqlite.hpp"
+#include "signals.hpp"
+
+using namespace hitdna;
+namespace fs = std::filesystem;
+
+namespace {
+core::ProcessResult run(std::vector<std::string> args) {
+    args.insert(args.begin(), HITDNA_BIN);
+    return core::run_process(args, 300);
+}
+dna::Dna small_dna(int v) {
+    auto s = test::toy_song(v, 10);
+    return analysis::analyze_samples(s.samples.data(), s.frames(), s.rate, s.channels, "s");
+}
+}  // namespace
+
+TEST_CASE("engagement score: smoothed, so 3 great plays do not outrank 30 000 good ones") {
+    learn::Totals none;
+    CHECK(learn::score(none).score == doctest::Approx(0.415).epsilon(0.001));
+    learn::Totals three{1, 3, 3, 3, 0, 3.0};    // every play finished and liked and shared
+    learn::Totals many{100, 30000, 6000, 900, 3000, 24000.0};  // 80 % completion, 20 % likes
+    CHECK(learn::score(three).score < learn::score(many).score);
+    CHECK_FALSE(learn::score(three).promoted);
+    CHECK(learn::score(many).promoted);
+    learn::Totals bad{10, 5000, 10, 0, 4000, 500.0};
+    CHECK(learn::score(bad).score < learn::score(none).score);
+    for (const auto& t : {none, three, many, bad}) {
+        CHECK(learn::score(t).score >= 0);
+        CHECK(learn::score(t).score <= 1);
+    }
+}
+
+TEST_CASE("feedback: events are appended once by id, bad lines are reported by number, totals verify") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    store::TrackMeta m;
+    m.title = "one";
+    const int64_t a = cat.put_track("ha", "/a", m, small_dna(1));
+    std::istringstream in(
+        "{\"id\": \"e1\", \"track\": 1, \"plays\": 10, \"completion\": 0.5, \"likes\": 2}\n"
+        "{\"id\": \"e2\", \"track\": \"1\", \"plays\": 5, \"skips\": 1}\n"
+        "not json\n"
+        "{\"id\": \"e3\", \"track\": 1, \"plays\": -4}\n"
+        "{\"id\": \"e4\", \"track\": 1, \"completion\": 1.2, \"plays\": 1}\n"
+        "{\"id\": \"e5\", \"track\": 77}\n"
+        "{\"track\": 1, \"plays\": 1}\n"
+        "{\"id\": \"e1\", \"track\": 1, \"plays\": 10, \"completion\": 0.5, \"likes\": 2}\n");
+    std::vector<learn::Problem> problems;
+    auto events = learn::parse_events(in, problems);
+    REQUIRE(problems.size() == 4);
+    CHECK(problems[0].line == 3);
+    CHECK(problems[1].line == 4);
+    CHECK(problems[2].line == 5);
+    CHECK(problems[3].line == 7);
+    auto r = learn::apply_events(cat, events, {});
+    CHECK(r.applied == 2);
+    CHECK(r.duplicates == 1);
+    CHECK(r.rejected == 1);  // unknown track 77
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].line == 6);
+    CHECK(r.problems[0].message.find("unknown track id 77") != std::string::npos);
+    auto te = learn::engagement_of(cat, a);
+    REQUIRE(te);
+    CHECK(te->totals.plays == 15);
+    CHECK(te->totals.events == 2);
+    CHECK(te->totals.completed == doctest::Approx(5.0));
+    // Replaying changes nothing.
+    r = learn::apply_events(cat, events, {});
+    CHECK(r.applied == 0);
+    CHECK(r.duplicates == 3);
+    CHECK(learn::engagement_of(cat, a)->totals.plays == 15);
+    CHECK(cat.verify().empty());
+    // A tampered total is caught by verify.
+    cat.db().exec("UPDATE engagement SET plays = plays + 1");
+    CHECK_FALSE(cat.verify().empty());
+}
+
+TEST_CASE("cli: feedback on a generation adds it as a generated track, on a file as a user track") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    auto r = run({"generate", "90 bpm in E minor", "--duration", "30", "-o", dir.file("g.wav"), "--backend", "local", "--db", db});
+    REQUIRE(r.exit_code == 0);
+    const std::string gen = nlohmann::json::parse(r.out)["generation_id"];
+    r = run({"feedback", gen, "--plays", "150", "--completion", "0.95", "--likes", "40", "--shares", "10", "--event-id", "x1", "--db", db, "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["applied"] == 1);
+    CHECK(j["tracks_added"] == 1);
+    CHECK(j["tracks"][0]["promoted"] == true);
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_only);
+        auto t = cat.track(j["tracks"][0]["track_id"].get<int64_t>());
+        REQUIRE(t);
+        CHECK(t->source == "generated");
+        store::Stmt st(cat.db(), "SELECT generation_id FROM engagement_events WHERE event_id = 'x1'");
+        REQUIRE(st.step());
+        CHECK(st.text(0) == gen);
+    }
+    // The same event again: nothing changes, exit 0. Bad input: exit 2 or 1 with the line.
+    r = run({"feedback", gen, "--plays", "150", "--event-id", "x1", "--db", db, "--json"});
+    CHECK(r.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.out)["duplicates"] == 1);
+    CHECK(run({"feedback", gen, "--plays", "-3", "--db", db}).exit_code == 2);
+    CHECK(run({"feedback", gen, "--completion", "2", "--db", db}).exit_code == 2);
+    CHECK(run({"feedback", "gen-0000000000000000", "--plays", "1", "--db", db}).exit_code == 1);
+    std::ofstream(dir.file("ev.jsonl")) << "{\"id\":\"f1\",\"track\":\"" << dir.file("g.wav") << "\",\"plays\":3}\n{\"id\":\"f2\"}\n";
+    r = run({"feedback", "--events", dir.file("ev.jsonl"), "--db", db});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("ev.jsonl:2: missing \"track\"") != std::string::npos);
+    CHECK(run({"db", "verify", "--db", db}).exit_code == 0);
+}
