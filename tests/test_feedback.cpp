@@ -8,7 +8,9 @@
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/subprocess.hpp"
+#include "hitdna/core/error.hpp"
 #include "hitdna/learn/engagement.hpp"
+#include "hitdna/learn/model.hpp"
 #include "hitdna/store/sqlite.hpp"
 #include "signals.hpp"
 
@@ -121,4 +123,82 @@ TEST_CASE("cli: feedback on a generation adds it as a generated track, on a file
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("ev.jsonl:2: missing \"track\"") != std::string::npos);
     CHECK(run({"db", "verify", "--db", db}).exit_code == 0);
+}
+
+TEST_CASE("learn, weights, score: not enough data says so, then a model on a simulated population") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    std::vector<int64_t> ids;
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        auto base = small_dna(2);
+        uint32_t st = 3;
+        std::vector<learn::Event> events;
+        for (int i = 0; i < 60; ++i) {
+            dna::Dna d = base;
+            for (auto* x : {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production})
+                for (auto& e : *x) e = 0.5f + 0.2f * test::noise(st);
+            const double y = 1 / (1 + std::exp(-(d.vectors.audio[0] - 0.5) / 0.05));  // faster engages more
+            store::TrackMeta m;
+            m.title = "s" + std::to_string(i);
+            ids.push_back(cat.put_track("s" + std::to_string(i), "/s" + std::to_string(i), m, d));
+            learn::Event e;
+            e.id = "e" + std::to_string(i);
+            e.track = std::to_string(ids.back());
+            e.plays = 500;
+            e.completion = 0.3 + 0.6 * y;
+            e.likes = int64_t(500 * (0.02 + 0.2 * y));
+            e.shares = int64_t(500 * (0.005 + 0.05 * y));
+            e.skips = int64_t(500 * (0.4 - 0.3 * y));
+            events.push_back(e);
+            if (i == 10) {
+                // Too few tracks yet.
+                learn::apply_events(cat, events, {});
+                CHECK_THROWS_AS(learn::fit(cat), Error);
+            }
+        }
+        learn::apply_events(cat, events, {});
+    }
+    test::write_audio(dir.file("x.wav"), test::toy_song(4, 12));
+    auto r = run({"score", dir.file("x.wav"), "--db", db});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("not enough data") != std::string::npos);
+    CHECK(r.out.empty());
+    CHECK(run({"weights", "--db", db}).exit_code == 1);
+    r = run({"learn", "--db", db});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("audio.tempo_log2") != std::string::npos);
+    r = run({"weights", "--db", db, "--json"});
+    REQUIRE(r.exit_code == 0);
+    auto w = nlohmann::json::parse(r.out);
+    CHECK(w["version"] == 1);
+    CHECK(w["weights"].size() == 76);
+    double tempo = 0, best_other = 0;
+    for (const auto& x : w["weights"]) {
+        if (x["dimension"] == "audio.tempo_log2") tempo = x["weight"];
+        else best_other = std::max(best_other, std::abs(x["weight"].get<double>()));
+    }
+    CHECK(tempo > best_other);
+    r = run({"score", dir.file("x.wav"), dir.file("missing.wav"), "--db", db, "--json"});
+    CHECK(r.exit_code == 3);
+    auto s = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+    CHECK(s["hit_score"].get<double>() >= 0);
+    CHECK(s["hit_score"].get<double>() <= 1);
+    CHECK(s["model_version"] == 1);
+    // match re-ranks with the learned weights; enrich weights its hits by them.
+    r = run({"match", "--track", std::to_string(ids[0]), "--boost", "learned", "-f", "jsonl", "-k", "5", "--db", db});
+    REQUIRE(r.exit_code == 0);
+    std::istringstream lines(r.out);
+    std::string line;
+    int n = 0;
+    while (std::getline(lines, line)) {
+        auto j = nlohmann::json::parse(line);
+        CHECK(j.contains("hit_score"));
+        ++n;
+    }
+    CHECK(n == 5);
+    r = run({"enrich", "s1", "--db", db, "-f", "json"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("pattern weights v1") != std::string::npos);
 }

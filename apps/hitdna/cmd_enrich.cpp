@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/enrich/target.hpp"
+#include "hitdna/learn/model.hpp"
 #include "hitdna/match/match.hpp"
 
 namespace hitdna::cli {
@@ -28,7 +29,12 @@ enrich::Target target_for_prompt(const std::string& db_flag, const std::string& 
     mo.k = k;
     auto rep = match::run_match(cat, mo, err);
     std::vector<std::pair<int64_t, double>> scored;
-    for (const auto& r : rep.results) scored.emplace_back(r.track.id, r.score);
+    // Learned patterns, once they exist, re-weight the hits (0.5 + hit score), so that targets
+    // drift toward what worked.
+    auto model = learn::latest(cat);
+    for (const auto& r : rep.results)
+        scored.emplace_back(r.track.id, r.score * (model ? learn::pattern_factor(*model, cat, r.track.id) : 1.0));
+    if (model) err << "hitdna: hits weighted by pattern weights v" << model->version << "\n";
     if (scored.empty()) {
         err << "hitdna: no similar hits in the catalog for this prompt; the target comes from the prompt alone\n";
         return enrich::from_prompt(prompt, duration_s);

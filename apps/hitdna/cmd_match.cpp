@@ -42,7 +42,7 @@ std::map<store::Space, double> parse_weights(const std::string& s) {
 Runner register_match(CLI::App& app) {
     struct State {
         match::MatchOptions o;
-        std::string db, space = "all", weights, format;
+        std::string db, space = "all", weights, format, boost;
     };
     auto st = std::make_shared<State>();
     app.footer(
@@ -58,6 +58,8 @@ Runner register_match(CLI::App& app) {
     app.add_option("--space", st->space, "audio, structure, emotion, production, sections, or all (default; comma lists allowed)");
     app.add_option("--weights", st->weights, "Space weights, e.g. audio=1,sections=2 (defaults in the man page)");
     app.add_option("-k", st->o.k, "Number of results (default 10)")->check(CLI::Range(1, 10000));
+    app.add_option("--boost", st->boost, "learned: re-rank by the learned pattern weights, score x (0.75 + 0.25 x hit score)")
+        ->check(CLI::IsMember({"learned"}));
     app.add_option("-f,--format", st->format, "table (default on a terminal), jsonl or json")->check(CLI::IsMember({"table", "jsonl", "json"}));
     app.add_flag("--no-ffmpeg", [st](int64_t) { st->o.analyze.open.allow_ffmpeg = false; }, "Never fall back to ffmpeg for decoding --like audio");
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
@@ -73,6 +75,7 @@ Runner register_match(CLI::App& app) {
             }
         }
         if (!st->weights.empty()) o.weights = parse_weights(st->weights);
+        o.boost_learned = st->boost == "learned";
         store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
         auto rep = match::run_match(cat, o, std::cerr);
         const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "jsonl") : st->format;
@@ -87,6 +90,7 @@ Runner register_match(CLI::App& app) {
             for (auto& [s, v] : r.space_scores) sc[store::to_string(s)] = r4(v);
             j["scores"] = sc;
             if (r.text_score) j["text_score"] = r4(*r.text_score);
+            if (r.hit_score) j["hit_score"] = r4(*r.hit_score);
             if (r.section) {
                 j["section"] = {{"index", r.section->index}, {"start_s", r.section->start_s}, {"end_s", r.section->end_s},
                                 {"label", r.section->label}, {"role", r.section->role}};

@@ -15,5 +15,8 @@ Runner register_enrich(CLI::App& app);
 Runner register_generate(CLI::App& app);
 Runner register_validate(CLI::App& app);
 Runner register_feedback(CLI::App& app);
+Runner register_learn(CLI::App& app);
+Runner register_weights(CLI::App& app);
+Runner register_score(CLI::App& app);
 
 }  // namespace hitdna::cli

@@ -40,6 +40,18 @@ int main(int argc, char** argv) {
         runners[sub] = hitdna::cli::register_feedback(*sub);
     }
     {
+        auto* sub = app.add_subcommand("learn", "Fit pattern weights: which DNA features go with engagement");
+        runners[sub] = hitdna::cli::register_learn(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("weights", "Show the learned pattern weights with their uncertainty");
+        runners[sub] = hitdna::cli::register_weights(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("score", "Predict a calibrated hit score for audio files, with the top reasons");
+        runners[sub] = hitdna::cli::register_score(*sub);
+    }
+    {
         auto* sub = app.add_subcommand("index", "Rebuild or verify the HNSW vector indexes");
         runners[sub] = hitdna::cli::register_index(*sub);
     }

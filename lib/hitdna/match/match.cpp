@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/learn/model.hpp"
 #include "hitdna/match/filter.hpp"
 
 namespace hitdna::match {
@@ -270,6 +271,19 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
         }
         if (q.kind != "like") r.query_section.reset();
         all.push_back(std::move(r));
+    }
+    if (o.boost_learned) {
+        auto model = learn::latest(cat);
+        if (!model) {
+            warn << "hitdna: warning: --boost learned: no pattern weights yet (hitdna learn); results are not re-ranked\n";
+        } else {
+            for (auto& r : all) {
+                auto f = learn::features_of_track(cat, r.track.id);
+                if (f.empty()) continue;
+                r.hit_score = learn::predict(*model, f).hit_score;
+                r.score *= 0.75 + 0.25 * *r.hit_score;
+            }
+        }
     }
     std::sort(all.begin(), all.end(), [](const MatchResult& a, const MatchResult& b) {
         return a.score != b.score ? a.score > b.score : a.track.id < b.track.id;

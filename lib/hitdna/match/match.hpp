@@ -27,6 +27,7 @@ struct MatchOptions {
     std::vector<store::Space> spaces;      // empty: all spaces the query has
     std::map<store::Space, double> weights;  // overrides of the default weights
     size_t k = 10;
+    bool boost_learned = false;            // --boost learned: score x (0.75 + 0.25 x hit score)
     analysis::AnalyzeOptions analyze;
 };
 
@@ -42,6 +43,7 @@ struct MatchResult {
     std::optional<double> text_score;               // 0..1 (text queries)
     std::optional<store::SectionInfo> section;      // best-matching section of this track
     std::optional<QuerySection> query_section;      // the query part it matched (--like)
+    std::optional<double> hit_score;                // with --boost learned, 0..1
 };
 
 struct MatchReport {

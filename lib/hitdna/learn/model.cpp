@@ -1,0 +1,275 @@
+#include "hitdna/learn/model.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "hitdna/core/error.hpp"
+#include "hitdna/dna/vectors.hpp"
+#include "hitdna/learn/engagement.hpp"
+#include "hitdna/store/sqlite.hpp"
+
+using json = nlohmann::json;
+
+namespace hitdna::learn {
+
+namespace {
+
+const store::Space k_track_spaces[] = {store::Space::audio, store::Space::structure, store::Space::emotion, store::Space::production};
+
+std::string now_utc() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+void ensure_table(store::Db& db) {
+    db.exec("CREATE TABLE IF NOT EXISTS pattern_models(version INTEGER PRIMARY KEY AUTOINCREMENT, fitted_at TEXT NOT NULL, "
+            "n_tracks INTEGER NOT NULL, model TEXT NOT NULL) STRICT");
+}
+
+// Weighted ridge: beta for centred X, y; returns beta.
+Eigen::VectorXd ridge(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w, double lambda) {
+    const Eigen::MatrixXd Xw = X.array().colwise() * w.array();
+    Eigen::MatrixXd A = X.transpose() * Xw;
+    A.diagonal().array() += lambda;
+    return A.ldlt().solve(Xw.transpose() * y);
+}
+
+double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
+
+}  // namespace
+
+std::vector<float> features_of(const dna::Vectors& v) {
+    std::vector<float> f;
+    for (const auto* x : {&v.audio, &v.structure, &v.emotion, &v.production}) f.insert(f.end(), x->begin(), x->end());
+    return f;
+}
+
+std::vector<float> features_of_track(store::Catalog& cat, int64_t id) {
+    std::vector<float> f;
+    for (auto sp : k_track_spaces) {
+        auto vs = cat.vectors_of(id, sp);
+        if (vs.empty()) return {};
+        f.insert(f.end(), vs.front().data.begin(), vs.front().data.end());
+    }
+    return f;
+}
+
+Model fit(store::Catalog& cat) {
+    // Data: every track with engagement.
+    std::vector<std::vector<float>> rows;
+    std::vector<double> ys, ws;
+    {
+        store::Stmt st(cat.db(), "SELECT track_id, plays, score FROM engagement ORDER BY track_id");
+        while (st.step()) {
+            auto f = features_of_track(cat, st.i64(0));
+            if (f.empty()) continue;
+            rows.push_back(std::move(f));
+            ws.push_back(double(st.i64(1)) / (double(st.i64(1)) + 50.0));
+            ys.push_back(st.f64(2));
+        }
+    }
+    if (int64_t(rows.size()) < k_min_tracks)
+        throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(rows.size()) + " tracks with engagement, " +
+                                          std::to_string(k_min_tracks) + " needed (hitdna feedback adds them)");
+    Model m;
+    std::vector<std::string> names, descs;
+    for (auto sp : k_track_spaces) {
+        const auto dspace = sp == store::Space::audio ? dna::Space::audio : sp == store::Space::structure ? dna::Space::structure : sp == store::Space::emotion ? dna::Space::emotion : dna::Space::production;
+        for (const auto& d : dna::dimensions(dspace)) {
+            names.push_back(std::string(store::to_string(sp)) + "." + d.name);
+            descs.push_back(d.description);
+        }
+        auto st = cat.stats(sp);
+        for (size_t i = 0; i < st.mean.size(); ++i) {
+            Feature f;
+            f.mean = st.mean[i];
+            f.sd = st.sd[i];
+            m.features.push_back(f);
+        }
+    }
+    const long n = long(rows.size()), p = long(m.features.size());
+    for (long j = 0; j < p; ++j) m.features[size_t(j)].name = names[size_t(j)], m.features[size_t(j)].description = descs[size_t(j)];
+    Eigen::MatrixXd X(n, p);
+    Eigen::VectorXd y(n), w(n);
+    for (long i = 0; i < n; ++i) {
+        for (long j = 0; j < p; ++j) X(i, j) = (rows[size_t(i)][size_t(j)] - m.features[size_t(j)].mean) / m.features[size_t(j)].sd;
+        y(i) = ys[size_t(i)];
+        w(i) = ws[size_t(i)];
+    }
+    const double ybar = (w.array() * y.array()).sum() / w.sum();
+    Eigen::VectorXd yc = y.array() - ybar;
+    Eigen::RowVectorXd xbar = (X.array().colwise() * w.array()).colwise().sum() / w.sum();
+    Eigen::MatrixXd Xc = X.rowwise() - xbar;
+    // Penalty by 5-fold cross-validation (weighted squared error).
+    std::vector<long> fold(static_cast<size_t>(n));
+    for (long i = 0; i < n; ++i) fold[size_t(i)] = i % 5;
+    std::shuffle(fold.begin(), fold.end(), std::mt19937(11));
+    double best_lambda = 1, best_err = 1e300;
+    const double tss = (w.array() * yc.array().square()).sum();
+    for (double lambda : {0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0}) {
+        double err = 0;
+        for (int k = 0; k < 5; ++k) {
+            std::vector<long> tr, te;
+            for (long i = 0; i < n; ++i) (fold[size_t(i)] == k ? te : tr).push_back(i);
+            Eigen::MatrixXd Xt(long(tr.size()), p);
+            Eigen::VectorXd yt(long(tr.size())), wt(long(tr.size()));
+            for (size_t r = 0; r < tr.size(); ++r) Xt.row(long(r)) = Xc.row(tr[r]), yt(long(r)) = yc(tr[r]), wt(long(r)) = w(tr[r]);
+            Eigen::VectorXd b = ridge(Xt, yt, wt, lambda);
+            for (long i : te) err += w(i) * std::pow(yc(i) - Xc.row(i).dot(b), 2);
+        }
+        if (err < best_err) best_err = err, best_lambda = lambda;
+    }
+    m.lambda = best_lambda;
+    m.cv_r2 = tss > 0 ? 1 - best_err / tss : 0;
+    Eigen::VectorXd beta = ridge(Xc, yc, w, best_lambda);
+    m.intercept = ybar - xbar.dot(beta);
+    // Standard errors: sandwich of the ridge estimator with the residual variance.
+    {
+        const Eigen::MatrixXd Xw = Xc.array().colwise() * w.array();
+        Eigen::MatrixXd G = Xc.transpose() * Xw;
+        Eigen::MatrixXd A = G;
+        A.diagonal().array() += best_lambda;
+        Eigen::MatrixXd Ainv = A.inverse();
+        const double df = (Ainv * G).trace();
+        Eigen::VectorXd res = yc - Xc * beta;
+        const double sigma2 = (w.array() * res.array().square()).sum() / std::max(1.0, w.sum() - df);
+        Eigen::MatrixXd cov = sigma2 * Ainv * G * Ainv;
+        for (long j = 0; j < p; ++j) {
+            m.features[size_t(j)].weight = beta(j);
+            m.features[size_t(j)].se = std::sqrt(std::max(0.0, cov(j, j)));
+        }
+    }
+    // Where successful tracks lie on each dimension (deciles, raw units).
+    std::vector<long> ok;
+    for (long i = 0; i < n; ++i)
+        if (y(i) >= k_promote_score) ok.push_back(i);
+    m.n_tracks = n;
+    m.n_successful = int64_t(ok.size());
+    for (long j = 0; j < p && !ok.empty(); ++j) {
+        std::vector<double> v;
+        for (long i : ok) v.push_back(rows[size_t(i)][size_t(j)]);
+        std::sort(v.begin(), v.end());
+        for (int q = 0; q <= 10; ++q) m.features[size_t(j)].success_quantiles.push_back(v[size_t(std::lround(q / 10.0 * double(v.size() - 1)))]);
+    }
+    // Platt scaling: P(engagement >= promotion score) from the prediction (Newton's method).
+    Eigen::VectorXd pred = (X * beta).array() + m.intercept;
+    if (ok.size() >= 5 && size_t(n) - ok.size() >= 5) {
+        double a = 10, b = -10 * k_promote_score;
+        for (int it = 0; it < 50; ++it) {
+            double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+            for (long i = 0; i < n; ++i) {
+                const double t = y(i) >= k_promote_score ? 1 : 0, s = sigmoid(a * pred(i) + b);
+                ga += (s - t) * pred(i), gb += s - t;
+                const double v = std::max(1e-9, s * (1 - s));
+                haa += v * pred(i) * pred(i), hab += v * pred(i), hbb += v;
+            }
+            haa += 1e-6, hbb += 1e-6;
+            const double det = haa * hbb - hab * hab;
+            if (std::abs(det) < 1e-12) break;
+            const double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+            a -= da, b -= db;
+            if (std::abs(da) + std::abs(db) < 1e-9) break;
+        }
+        m.platt_a = a, m.platt_b = b, m.calibrated = true;
+    }
+    m.fitted_at = now_utc();
+    return m;
+}
+
+Model save(store::Catalog& cat, Model m) {
+    auto& db = cat.db();
+    store::WriteTransaction tx(db);
+    ensure_table(db);
+    json j;
+    j["n_tracks"] = m.n_tracks;
+    j["n_successful"] = m.n_successful;
+    j["lambda"] = m.lambda;
+    j["intercept"] = m.intercept;
+    j["cv_r2"] = m.cv_r2;
+    j["platt"] = {m.platt_a, m.platt_b};
+    j["calibrated"] = m.calibrated;
+    json fs = json::array();
+    for (const auto& f : m.features)
+        fs.push_back({{"name", f.name}, {"description", f.description}, {"mean", f.mean}, {"sd", f.sd}, {"weight", f.weight}, {"se", f.se}, {"success_quantiles", f.success_quantiles}});
+    j["features"] = fs;
+    store::Stmt ins(db, "INSERT INTO pattern_models(fitted_at, n_tracks, model) VALUES (?1, ?2, ?3)");
+    ins.bind(1, m.fitted_at).bind(2, m.n_tracks).bind(3, j.dump()).run();
+    m.version = db.last_insert_rowid();
+    tx.commit();
+    return m;
+}
+
+std::optional<Model> latest(store::Catalog& cat) {
+    auto& db = cat.db();
+    {
+        store::Stmt t(db, "SELECT count(*) FROM sqlite_master WHERE name = 'pattern_models'");
+        if (!t.step() || t.i64(0) == 0) return std::nullopt;
+    }
+    store::Stmt st(db, "SELECT version, fitted_at, model FROM pattern_models ORDER BY version DESC LIMIT 1");
+    if (!st.step()) return std::nullopt;
+    Model m;
+    m.version = st.i64(0);
+    m.fitted_at = st.text(1);
+    const json j = json::parse(st.text(2));
+    m.n_tracks = j.at("n_tracks");
+    m.n_successful = j.at("n_successful");
+    m.lambda = j.at("lambda");
+    m.intercept = j.at("intercept");
+    m.cv_r2 = j.at("cv_r2");
+    m.platt_a = j.at("platt")[0];
+    m.platt_b = j.at("platt")[1];
+    m.calibrated = j.at("calibrated");
+    for (const auto& f : j.at("features"))
+        m.features.push_back({f.at("name"), f.at("description"), f.at("mean"), f.at("sd"), f.at("weight"), f.at("se"), f.at("success_quantiles").get<std::vector<double>>()});
+    return m;
+}
+
+Prediction predict(const Model& m, const std::vector<float>& raw) {
+    Prediction p;
+    double s = m.intercept;
+    std::vector<std::pair<double, size_t>> contrib;
+    for (size_t j = 0; j < m.features.size() && j < raw.size(); ++j) {
+        const auto& f = m.features[j];
+        const double z = (raw[j] - f.mean) / f.sd;
+        // The centred contribution: how far this track's value moves it from the average track.
+        contrib.push_back({f.weight * z, j});
+        s += f.weight * z;
+    }
+    p.engagement = std::clamp(s, 0.0, 1.0);
+    p.hit_score = m.calibrated ? sigmoid(m.platt_a * s + m.platt_b) : p.engagement;
+    std::sort(contrib.begin(), contrib.end(), [](auto& a, auto& b) { return std::abs(a.first) > std::abs(b.first); });
+    for (size_t k = 0; k < contrib.size() && p.reasons.size() < 3; ++k) {
+        const auto& [c, j] = contrib[k];
+        const auto& f = m.features[j];
+        if (std::abs(f.weight) < 2 * f.se) continue;  // only weights the data supports (|w| >= 2 SE)
+        std::string where;
+        if (!f.success_quantiles.empty()) {
+            int below = 0;
+            for (double q : f.success_quantiles) below += raw[j] > q;
+            char b[96];
+            std::snprintf(b, sizeof b, "; higher than %d %% of successful tracks", std::clamp((below - 1) * 10, 0, 100));
+            where = b;
+        }
+        char b[400];
+        std::snprintf(b, sizeof b, "%s = %.3f (%s)%s: %s the score by %.3f", f.name.c_str(), raw[j], f.description.c_str(), where.c_str(),
+                      c >= 0 ? "raises" : "lowers", std::abs(c));
+        p.reasons.push_back(b);
+    }
+    return p;
+}
+
+double pattern_factor(const Model& m, store::Catalog& cat, int64_t track_id) {
+    auto f = features_of_track(cat, track_id);
+    if (f.empty()) return 1.0;
+    return 0.5 + predict(m, f).hit_score;
+}
+
+}  // namespace hitdna::learn
