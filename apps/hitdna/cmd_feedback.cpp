@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/engagement.hpp"
+#include "hitdna/store/vector_index.hpp"
 
 namespace hitdna::cli {
 
@@ -75,6 +76,17 @@ Runner register_feedback(CLI::App& app) {
         }
         store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_write);
         auto r = learn::apply_events(cat, events, {});
+        if (r.tracks_added > 0) {
+            // Tracks added here are indexed like any ingested track.
+            store::VectorIndexes idx(cat);
+            for (auto sp : store::k_spaces) {
+                try {
+                    idx.update(sp);
+                } catch (const Error& e) {
+                    std::cerr << "hitdna feedback: warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";
+                }
+            }
+        }
         for (auto& p : r.problems) problems.push_back(p);
         std::stable_sort(problems.begin(), problems.end(), [](const learn::Problem& a, const learn::Problem& b) { return a.line < b.line; });
         const std::string where = st->events.empty() ? std::string("feedback") : (st->events == "-" ? "stdin" : st->events);

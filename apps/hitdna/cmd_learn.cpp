@@ -16,8 +16,9 @@ namespace {
 
 void print_weights(const learn::Model& m, size_t top, std::ostream& out) {
     char b[512];
-    std::snprintf(b, sizeof b, "pattern weights v%lld, fitted %s on %lld tracks with engagement (%lld at or above the promotion score); penalty %.1f; "
-                  "cross-validated R^2 %.2f\n", (long long)m.version, m.fitted_at.c_str(), (long long)m.n_tracks, (long long)m.n_successful, m.lambda, m.cv_r2);
+    std::snprintf(b, sizeof b, "pattern weights v%lld, fitted %s on %lld tracks with engagement (%lld at or above the promotion score; %lld events; "
+                  "catalog generation %lld); penalty %.1f; cross-validated R^2 %.2f\n", (long long)m.version, m.fitted_at.c_str(), (long long)m.n_tracks,
+                  (long long)m.n_successful, (long long)m.n_events, (long long)m.catalog_generation, m.lambda, m.cv_r2);
     out << b;
     std::vector<const learn::Feature*> fs;
     for (const auto& f : m.features) fs.push_back(&f);
@@ -80,6 +81,8 @@ Runner register_weights(CLI::App& app) {
             j["version"] = m->version;
             j["fitted_at"] = m->fitted_at;
             j["n_tracks"] = m->n_tracks;
+            j["n_events"] = m->n_events;
+            j["catalog_generation"] = m->catalog_generation;
             j["cv_r2"] = m->cv_r2;
             j["lambda"] = m->lambda;
             for (const auto& f : m->features) j["weights"].push_back({{"dimension", f.name}, {"weight", f.weight}, {"se", f.se}});

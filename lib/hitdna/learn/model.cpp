@@ -180,6 +180,12 @@ Model fit(store::Catalog& cat) {
         }
         m.platt_a = a, m.platt_b = b, m.calibrated = true;
     }
+    {
+        store::Stmt ev(cat.db(), "SELECT count(*) FROM engagement_events");
+        ev.step();
+        m.n_events = ev.i64(0);
+        m.catalog_generation = cat.generation();
+    }
     m.fitted_at = now_utc();
     return m;
 }
@@ -191,6 +197,8 @@ Model save(store::Catalog& cat, Model m) {
     json j;
     j["n_tracks"] = m.n_tracks;
     j["n_successful"] = m.n_successful;
+    j["n_events"] = m.n_events;
+    j["catalog_generation"] = m.catalog_generation;
     j["lambda"] = m.lambda;
     j["intercept"] = m.intercept;
     j["cv_r2"] = m.cv_r2;
@@ -221,6 +229,8 @@ std::optional<Model> latest(store::Catalog& cat) {
     const json j = json::parse(st.text(2));
     m.n_tracks = j.at("n_tracks");
     m.n_successful = j.at("n_successful");
+    m.n_events = j.value("n_events", int64_t(0));
+    m.catalog_generation = j.value("catalog_generation", int64_t(0));
     m.lambda = j.at("lambda");
     m.intercept = j.at("intercept");
     m.cv_r2 = j.at("cv_r2");

@@ -25,6 +25,7 @@ struct Model {
     int64_t version = 0;
     std::string fitted_at;
     int64_t n_tracks = 0, n_successful = 0;
+    int64_t n_events = 0, catalog_generation = 0;  // the data it was fitted on
     double lambda = 0, intercept = 0;
     double cv_r2 = 0;               // cross-validated R^2 of the engagement prediction
     double platt_a = 1, platt_b = 0;
