@@ -33,7 +33,12 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
         std::iota(idx.begin(), idx.end(), 0);
         std::sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return v[x] < v[y]; });
         std::vector<double> r(v.size());
-        for (size_t i = 0; i < idx.size(); ++i) r[idx[i]] = double(i);
+        for (size_t i = 0; i < idx.size();) {  // ties share their average rank
+            size_t j = i;
+            while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+            for (size_t k = i; k <= j; ++k) r[idx[k]] = (double(i) + double(j)) / 2;
+            i = j + 1;
+        }
         return r;
     };
     auto ra = ranks(a), rb = ranks(b);
@@ -144,7 +149,7 @@ int main(int argc, char** argv) {
         fresh_truth.push_back(hidden(v));
         auto p = learn::predict(model, learn::features_of(v));
         fresh_pred.push_back(p.engagement);
-        fresh_hit.push_back(p.hit_score);
+        fresh_hit.push_back(p.hit_score.value_or(p.engagement));
     }
     // Calibration: among fresh tracks, how often the hidden rule's expected engagement reaches
     // the promotion score, by hit-score band.

@@ -31,12 +31,14 @@ dna::Dna small_dna(int v) {
 TEST_CASE("engagement score: smoothed, so 3 great plays do not outrank 30 000 good ones") {
     learn::Totals none;
     CHECK(learn::score(none).score == doctest::Approx(0.415).epsilon(0.001));
-    learn::Totals three{1, 3, 3, 3, 0, 3.0};    // every play finished and liked and shared
-    learn::Totals many{100, 30000, 6000, 900, 3000, 24000.0};  // 80 % completion, 20 % likes
+    learn::Totals three{1, 3, 3, 3, 0, 3.0, 3};    // every play finished and liked and shared
+    learn::Totals many{100, 30000, 6000, 900, 3000, 24000.0, 30000};  // 80 % completion, 20 % likes
     CHECK(learn::score(three).score < learn::score(many).score);
     CHECK_FALSE(learn::score(three).promoted);
     CHECK(learn::score(many).promoted);
-    learn::Totals bad{10, 5000, 10, 0, 4000, 500.0};
+    learn::Totals bad{10, 5000, 10, 0, 4000, 500.0, 5000};
+    learn::Totals likes_only{1, 1000, 100, 0, 0, 0.0, 0};  // no completion reported: not counted as 0 %
+    CHECK(learn::score(likes_only).score > learn::score(none).score);
     CHECK(learn::score(bad).score < learn::score(none).score);
     for (const auto& t : {none, three, many, bad}) {
         CHECK(learn::score(t).score >= 0);

@@ -29,7 +29,8 @@ Runner register_feedback(CLI::App& app) {
         "0.05, shares 0.01, skips 0.25 per play), score = 0.4 c + 0.25 min(1, l/0.2) + 0.2 min(1, s/0.05)\n"
         "+ 0.15 (1 - min(1, k)); promoted into the learning set at >= 0.6 with >= 100 plays.\n"
         "Exit status: 0 every event applied (or already applied), 1 some events were rejected (listed by\n"
-        "line), 2 usage, 3/4 an audio file could not be read/decoded, 5 database error.\n"
+        "line; also an unknown track or an unreadable audio file), 2 usage, 3 the events file cannot be\n"
+        "read, 5 database error.\n"
         "See man hitdna-feedback.");
     app.add_option("track", st->track, "Catalog track id, generation id (gen-...) or audio file");
     app.add_option("--events", st->events, "JSON Lines of events ({\"id\", \"track\", \"plays\", ...}), or - for stdin");

@@ -120,13 +120,19 @@ Runner register_score(CLI::App& app) {
             try {
                 auto d = analysis::analyze_file(f);
                 auto p = learn::predict(*m, learn::features_of(d.vectors));
+                if (!p.hit_score) {
+                    std::cerr << "hitdna score: " << f << ": not enough data for a calibrated hit score yet (model v" << m->version
+                              << " has fewer than 5 promoted or 5 unpromoted tracks)\n";
+                    if (!rc) rc = 1;
+                    continue;
+                }
                 if (st->json) {
-                    nlohmann::json j = {{"file", f}, {"hit_score", std::round(p.hit_score * 1000) / 1000},
+                    nlohmann::json j = {{"file", f}, {"hit_score", std::round(*p.hit_score * 1000) / 1000},
                                         {"predicted_engagement", std::round(p.engagement * 1000) / 1000}, {"model_version", m->version}, {"reasons", p.reasons}};
                     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
                 } else {
-                    std::printf("%s: hit score %.2f (predicted engagement %.2f; model v%lld, %lld tracks)\n", f.c_str(), p.hit_score, p.engagement,
-                                (long long)m->version, (long long)m->n_tracks);
+                    std::printf("%s: hit score %.2f (probability of promotion, 0..1; predicted engagement %.2f of 1; model v%lld, %lld tracks)\n", f.c_str(),
+                                *p.hit_score, p.engagement, (long long)m->version, (long long)m->n_tracks);
                     for (const auto& r : p.reasons) std::printf("  - %s\n", r.c_str());
                 }
             } catch (const Error& e) {

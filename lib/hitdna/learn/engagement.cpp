@@ -36,7 +36,7 @@ Engagement score(const Totals& t) {
     constexpr double m = 50, c0 = 0.5, l0 = 0.05, s0 = 0.01, k0 = 0.25;
     const double p = double(std::max<int64_t>(0, t.plays));
     Engagement e;
-    e.completion = std::clamp((t.completed + m * c0) / (p + m), 0.0, 1.0);
+    e.completion = std::clamp((t.completed + m * c0) / (double(std::max<int64_t>(0, t.completion_plays)) + m), 0.0, 1.0);
     e.like_rate = std::clamp((double(t.likes) + m * l0) / (p + m), 0.0, 1.0);
     e.share_rate = std::clamp((double(t.shares) + m * s0) / (p + m), 0.0, 1.0);
     e.skip_rate = std::clamp((double(t.skips) + m * k0) / (p + m), 0.0, 1.0);
@@ -156,6 +156,9 @@ ApplyResult apply_events(store::Catalog& cat, const std::vector<Event>& events, 
         } catch (const Error& e) {
             cache_error[ref] = e.what();
             res.first = 0;
+        } catch (const std::out_of_range&) {
+            cache_error[ref] = "track id " + ref + " is out of range";
+            res.first = 0;
         }
         cache[ref] = res;
         return res;
@@ -196,6 +199,7 @@ ApplyResult apply_events(store::Catalog& cat, const std::vector<Event>& events, 
                 ++d.events;
                 d.plays += e.plays;
                 d.completed += double(e.plays) * e.completion.value_or(0.0);
+                if (e.completion) d.completion_plays += e.plays;
                 d.likes += e.likes;
                 d.shares += e.shares;
                 d.skips += e.skips;
@@ -204,16 +208,18 @@ ApplyResult apply_events(store::Catalog& cat, const std::vector<Event>& events, 
             }
         }
         store::Stmt up(db,
-                       "INSERT INTO engagement(track_id, events, plays, completed, likes, shares, skips, score, promoted, updated_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, 0, ?8) ON CONFLICT(track_id) DO UPDATE SET events = events + ?2, plays = plays + ?3, "
-                       "completed = completed + ?4, likes = likes + ?5, shares = shares + ?6, skips = skips + ?7, updated_at = ?8");
-        store::Stmt get(db, "SELECT events, plays, completed, likes, shares, skips FROM engagement WHERE track_id = ?1");
+                       "INSERT INTO engagement(track_id, events, plays, completed, completion_plays, likes, shares, skips, score, promoted, updated_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?9, ?5, ?6, ?7, 0, 0, ?8) ON CONFLICT(track_id) DO UPDATE SET events = events + ?2, plays = plays + ?3, "
+                       "completed = completed + ?4, completion_plays = completion_plays + ?9, likes = likes + ?5, shares = shares + ?6, "
+                       "skips = skips + ?7, updated_at = ?8");
+        store::Stmt get(db, "SELECT events, plays, completed, likes, shares, skips, completion_plays FROM engagement WHERE track_id = ?1");
         store::Stmt set(db, "UPDATE engagement SET score = ?2, promoted = ?3 WHERE track_id = ?1");
         for (const auto& [track, d] : delta) {
-            up.bind(1, track).bind(2, d.events).bind(3, d.plays).bind(4, d.completed).bind(5, d.likes).bind(6, d.shares).bind(7, d.skips).bind(8, now).run();
+            up.bind(1, track).bind(2, d.events).bind(3, d.plays).bind(4, d.completed).bind(5, d.likes).bind(6, d.shares).bind(7, d.skips).bind(8, now);
+            up.bind(9, d.completion_plays).run();
             get.bind(1, track);
             get.step();
-            Totals t{get.i64(0), get.i64(1), get.i64(3), get.i64(4), get.i64(5), get.f64(2)};
+            Totals t{get.i64(0), get.i64(1), get.i64(3), get.i64(4), get.i64(5), get.f64(2), get.i64(6)};
             get.reset();
             const Engagement e = score(t);
             set.bind(1, track).bind(2, e.score).bind(3, int64_t(e.promoted ? 1 : 0)).run();
@@ -230,11 +236,11 @@ ApplyResult apply_events(store::Catalog& cat, const std::vector<Event>& events, 
 }
 
 std::optional<TrackEngagement> engagement_of(store::Catalog& cat, int64_t track_id) {
-    store::Stmt get(cat.db(), "SELECT events, plays, completed, likes, shares, skips FROM engagement WHERE track_id = ?1");
+    store::Stmt get(cat.db(), "SELECT events, plays, completed, likes, shares, skips, completion_plays FROM engagement WHERE track_id = ?1");
     get.bind(1, track_id);
     if (!get.step()) return std::nullopt;
     TrackEngagement te;
-    te.totals = Totals{get.i64(0), get.i64(1), get.i64(3), get.i64(4), get.i64(5), get.f64(2)};
+    te.totals = Totals{get.i64(0), get.i64(1), get.i64(3), get.i64(4), get.i64(5), get.f64(2), get.i64(6)};
     te.engagement = score(te.totals);
     return te;
 }

@@ -17,6 +17,7 @@ namespace hitdna::learn {
 struct Totals {
     int64_t events = 0, plays = 0, likes = 0, shares = 0, skips = 0;
     double completed = 0;  // sum of plays x completion
+    int64_t completion_plays = 0;  // plays of events that reported a completion
 };
 
 struct Engagement {
@@ -25,8 +26,8 @@ struct Engagement {
     bool promoted = false;
 };
 
-// Rates shrunk toward priors by 50 pseudo-plays (completion 0.5, likes 0.05, shares 0.01,
-// skips 0.25 per play), then score = 0.4 c + 0.25 min(1, l / 0.2) + 0.2 min(1, s / 0.05)
+// Rates shrunk toward priors by 50 pseudo-plays (completion 0.5 over the plays that reported a
+// completion, likes 0.05, shares 0.01, skips 0.25 per play), then score = 0.4 c + 0.25 min(1, l / 0.2) + 0.2 min(1, s / 0.05)
 // + 0.15 (1 - min(1, k)). A track with no plays scores 0.415; 3 plays barely move it.
 Engagement score(const Totals& t);
 constexpr double k_promote_score = 0.6;  // promoted at this score ...

@@ -63,21 +63,28 @@ std::vector<float> features_of_track(store::Catalog& cat, int64_t id) {
 }
 
 Model fit(store::Catalog& cat) {
-    // Data: every track with engagement.
+    // Data: every track with plays, read in one snapshot.
     std::vector<std::vector<float>> rows;
     std::vector<double> ys, ws;
+    std::vector<char> promoted;
+    cat.db().exec("BEGIN");
+    struct End {
+        store::Db& db;
+        ~End() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end{cat.db()};
     {
-        store::Stmt st(cat.db(), "SELECT track_id, plays, score FROM engagement ORDER BY track_id");
+        store::Stmt st(cat.db(), "SELECT track_id, plays, score, promoted FROM engagement WHERE plays > 0 ORDER BY track_id");
         while (st.step()) {
             auto f = features_of_track(cat, st.i64(0));
             if (f.empty()) continue;
             rows.push_back(std::move(f));
             ws.push_back(double(st.i64(1)) / (double(st.i64(1)) + 50.0));
             ys.push_back(st.f64(2));
+            promoted.push_back(st.i64(3) != 0);
         }
     }
     if (int64_t(rows.size()) < k_min_tracks)
-        throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(rows.size()) + " tracks with engagement, " +
+        throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(rows.size()) + " tracks with plays, " +
                                           std::to_string(k_min_tracks) + " needed (hitdna feedback adds them)");
     Model m;
     std::vector<std::string> names, descs;
@@ -104,6 +111,7 @@ Model fit(store::Catalog& cat) {
         y(i) = ys[size_t(i)];
         w(i) = ws[size_t(i)];
     }
+    w *= double(n) / w.sum();  // weights average 1, so residual degrees of freedom are n - df
     const double ybar = (w.array() * y.array()).sum() / w.sum();
     Eigen::VectorXd yc = y.array() - ybar;
     Eigen::RowVectorXd xbar = (X.array().colwise() * w.array()).colwise().sum() / w.sum();
@@ -140,7 +148,7 @@ Model fit(store::Catalog& cat) {
         Eigen::MatrixXd Ainv = A.inverse();
         const double df = (Ainv * G).trace();
         Eigen::VectorXd res = yc - Xc * beta;
-        const double sigma2 = (w.array() * res.array().square()).sum() / std::max(1.0, w.sum() - df);
+        const double sigma2 = (w.array() * res.array().square()).sum() / std::max(1.0, double(n) - df);
         Eigen::MatrixXd cov = sigma2 * Ainv * G * Ainv;
         for (long j = 0; j < p; ++j) {
             m.features[size_t(j)].weight = beta(j);
@@ -148,9 +156,10 @@ Model fit(store::Catalog& cat) {
         }
     }
     // Where successful tracks lie on each dimension (deciles, raw units).
+    // Successful = promoted (engagement >= 0.6 with >= 100 plays).
     std::vector<long> ok;
     for (long i = 0; i < n; ++i)
-        if (y(i) >= k_promote_score) ok.push_back(i);
+        if (promoted[size_t(i)]) ok.push_back(i);
     m.n_tracks = n;
     m.n_successful = int64_t(ok.size());
     for (long j = 0; j < p && !ok.empty(); ++j) {
@@ -162,11 +171,14 @@ Model fit(store::Catalog& cat) {
     // Platt scaling: P(engagement >= promotion score) from the prediction (Newton's method).
     Eigen::VectorXd pred = (X * beta).array() + m.intercept;
     if (ok.size() >= 5 && size_t(n) - ok.size() >= 5) {
+        // Platt's smoothed targets keep the fit finite when the classes separate.
+        const double n_pos = double(ok.size()), n_neg = double(n) - n_pos;
+        const double t_pos = (n_pos + 1) / (n_pos + 2), t_neg = 1 / (n_neg + 2);
         double a = 10, b = -10 * k_promote_score;
         for (int it = 0; it < 50; ++it) {
             double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
             for (long i = 0; i < n; ++i) {
-                const double t = y(i) >= k_promote_score ? 1 : 0, s = sigmoid(a * pred(i) + b);
+                const double t = promoted[size_t(i)] ? t_pos : t_neg, s = sigmoid(a * pred(i) + b);
                 ga += (s - t) * pred(i), gb += s - t;
                 const double v = std::max(1e-9, s * (1 - s));
                 haa += v * pred(i) * pred(i), hab += v * pred(i), hbb += v;
@@ -180,6 +192,10 @@ Model fit(store::Catalog& cat) {
         }
         m.platt_a = a, m.platt_b = b, m.calibrated = true;
     }
+    auto finite = [](double x) { return std::isfinite(x); };
+    bool ok_model = finite(m.intercept) && finite(m.platt_a) && finite(m.platt_b) && finite(m.cv_r2);
+    for (const auto& f : m.features) ok_model = ok_model && finite(f.weight) && finite(f.se);
+    if (!ok_model) throw Error(ErrorKind::internal, "the fitted model is not finite; nothing was stored");
     {
         store::Stmt ev(cat.db(), "SELECT count(*) FROM engagement_events");
         ev.step();
@@ -254,12 +270,12 @@ Prediction predict(const Model& m, const std::vector<float>& raw) {
         s += f.weight * z;
     }
     p.engagement = std::clamp(s, 0.0, 1.0);
-    p.hit_score = m.calibrated ? sigmoid(m.platt_a * s + m.platt_b) : p.engagement;
+    if (m.calibrated) p.hit_score = sigmoid(m.platt_a * s + m.platt_b);
     std::sort(contrib.begin(), contrib.end(), [](auto& a, auto& b) { return std::abs(a.first) > std::abs(b.first); });
     for (size_t k = 0; k < contrib.size() && p.reasons.size() < 3; ++k) {
         const auto& [c, j] = contrib[k];
         const auto& f = m.features[j];
-        if (std::abs(f.weight) < 2 * f.se) continue;  // only weights the data supports (|w| >= 2 SE)
+        if (!(f.se > 0) || std::abs(f.weight) < 2 * f.se || std::abs(c) < 0.0005) continue;  // only weights the data supports (|w| >= 2 SE)
         std::string where;
         if (!f.success_quantiles.empty()) {
             int below = 0;
@@ -269,7 +285,7 @@ Prediction predict(const Model& m, const std::vector<float>& raw) {
             where = b;
         }
         char b[400];
-        std::snprintf(b, sizeof b, "%s = %.3f (%s)%s: %s the score by %.3f", f.name.c_str(), raw[j], f.description.c_str(), where.c_str(),
+        std::snprintf(b, sizeof b, "%s = %.3f (%s)%s: %s the predicted engagement (0..1) by %.3f", f.name.c_str(), raw[j], f.description.c_str(), where.c_str(),
                       c >= 0 ? "raises" : "lowers", std::abs(c));
         p.reasons.push_back(b);
     }
@@ -279,7 +295,8 @@ Prediction predict(const Model& m, const std::vector<float>& raw) {
 double pattern_factor(const Model& m, store::Catalog& cat, int64_t track_id) {
     auto f = features_of_track(cat, track_id);
     if (f.empty()) return 1.0;
-    return 0.5 + predict(m, f).hit_score;
+    auto p = predict(m, f);
+    return p.hit_score ? 0.5 + *p.hit_score : 1.0;
 }
 
 }  // namespace hitdna::learn

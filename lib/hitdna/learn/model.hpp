@@ -48,7 +48,7 @@ std::vector<float> features_of_track(store::Catalog& catalog, int64_t track_id);
 
 struct Prediction {
     double engagement = 0;  // predicted engagement score, 0..1
-    double hit_score = 0;   // calibrated probability of reaching the promotion score, 0..1
+    std::optional<double> hit_score;  // calibrated probability of promotion, 0..1; none without calibration
     std::vector<std::string> reasons;  // the strongest contributions, in words
 };
 Prediction predict(const Model& m, const std::vector<float>& raw);

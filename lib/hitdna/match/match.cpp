@@ -281,7 +281,7 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
                 auto f = learn::features_of_track(cat, r.track.id);
                 if (f.empty()) continue;
                 r.hit_score = learn::predict(*model, f).hit_score;
-                r.score *= 0.75 + 0.25 * *r.hit_score;
+                if (r.hit_score) r.score *= 0.75 + 0.25 * *r.hit_score;
             }
         }
     }

@@ -113,6 +113,7 @@ CREATE TABLE IF NOT EXISTS engagement(
   events INTEGER NOT NULL,
   plays INTEGER NOT NULL,
   completed REAL NOT NULL,
+  completion_plays INTEGER NOT NULL,
   likes INTEGER NOT NULL,
   shares INTEGER NOT NULL,
   skips INTEGER NOT NULL,
@@ -761,7 +762,12 @@ std::vector<std::string> Catalog::verify() {
         st.step();
         if (st.i64(0) != st.i64(1) || st.i64(2) != 0) problems.push_back("text index out of step with the tracks");
     }
+    bool has_engagement = false;
     {
+        Stmt t(db, "SELECT count(*) FROM sqlite_master WHERE name = 'engagement'");
+        has_engagement = t.step() && t.i64(0) > 0;
+    }
+    if (has_engagement) {
         // Engagement totals are the sums of their events.
         Stmt st(db, "SELECT g.track_id FROM engagement g LEFT JOIN (SELECT track_id, count(*) AS n, sum(plays) AS p, sum(likes) AS l, sum(shares) AS s, "
                     "sum(skips) AS k FROM engagement_events GROUP BY track_id) e ON e.track_id = g.track_id "
