@@ -1,3 +1,4 @@
+#include "hitdna/core/text.hpp"
 #include "hitdna/enrich/target.hpp"
 
 #include <algorithm>
@@ -155,11 +156,6 @@ std::string mmss(double s) {
     return b;
 }
 
-std::string lower(std::string s) {
-    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 std::string section_name(const std::string& role, int n) {
     std::string r = role == "pre-hook" ? "Pre-Hook" : role;
     if (!r.empty()) r[0] = char(std::toupper(static_cast<unsigned char>(r[0])));
@@ -231,7 +227,7 @@ double arc_at(const Target& t, double time_s) {
 Target from_prompt(const std::string& prompt, std::optional<double> duration_s) {
     Target t;
     t.prompt = prompt;
-    const std::string p = lower(prompt);
+    const std::string p = core::ascii_lower(prompt);
     std::smatch m;
     if (std::regex_search(p, m, std::regex("(\\d{2,3})\\s*bpm"))) t.bpm = std::clamp(std::stod(m[1]), 50.0, 220.0);
     if (std::regex_search(p, m, std::regex("\\b([a-g])(#|b)?\\s*(major|minor|maj|min)\\b"))) {

@@ -1,3 +1,4 @@
+#include "hitdna/core/text.hpp"
 #include "hitdna/generate/elevenlabs.hpp"
 
 #include <curl/curl.h>
@@ -19,22 +20,10 @@ namespace hitdna::generate {
 
 namespace {
 
-std::string lower(std::string s) {
-    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-std::string trim(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    size_t i = 0;
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    return s.substr(i);
-}
-
 std::string one_line(std::string s, size_t max = 300) {
     for (auto& c : s)
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    s = trim(s);
+    s = core::trim(s);
     if (s.size() > max) s = s.substr(0, max) + "...";
     return s;
 }
@@ -61,7 +50,7 @@ size_t on_header(char* p, size_t size, size_t n, void* user) {
     std::string line(p, size * n);
     if (line.rfind("HTTP/", 0) == 0) r->headers.clear();  // a new response (after 100 Continue)
     auto colon = line.find(':');
-    if (colon != std::string::npos) r->headers.emplace_back(lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
+    if (colon != std::string::npos) r->headers.emplace_back(core::ascii_lower(core::trim(line.substr(0, colon))), core::trim(line.substr(colon + 1)));
     return size * n;
 }
 
@@ -207,7 +196,7 @@ ComposeResult compose(const ElevenLabsConfig& cfg, const json& body) {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
         const int http = int(resp.status);
         if (http == 200) {
-            const std::string ct = lower(resp.header("content-type"));
+            const std::string ct = core::ascii_lower(resp.header("content-type"));
             if (ct.rfind("application/json", 0) == 0 || resp.body.empty())
                 throw Error(ErrorKind::remote, "ElevenLabs: answered 200 without audio (content-type '" + ct + "', " + std::to_string(resp.body.size()) + " bytes)");
             out.audio = std::move(resp.body);

@@ -1,3 +1,4 @@
+#include "hitdna/core/text.hpp"
 #include "hitdna/ingest/charts.hpp"
 
 #include <taglib/fileref.h>
@@ -21,21 +22,9 @@ namespace hitdna::ingest {
 
 namespace {
 
-std::string lower(std::string s) {
-    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-std::string trim(const std::string& s) {
-    size_t a = 0, b = s.size();
-    while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-    while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-    return s.substr(a, b - a);
-}
-
 std::optional<int64_t> parse_int(const std::string& s) {
     std::string t;
-    for (char c : trim(s))
+    for (char c : core::trim(s))
         if (c != ',' && c != '_') t += c;  // "1,234,567" streams
     if (t.empty() || t == "-" || t == "NA" || t == "null") return std::nullopt;
     try {
@@ -59,13 +48,13 @@ std::vector<std::string> split_list(const std::string& s) {
     std::string cur;
     for (char c : s) {
         if (c == ',' || c == ';' || c == '/') {
-            if (auto t = trim(cur); !t.empty()) out.push_back(lower(t));
+            if (auto t = core::trim(cur); !t.empty()) out.push_back(core::ascii_lower(t));
             cur.clear();
         } else {
             cur += c;
         }
     }
-    if (auto t = trim(cur); !t.empty()) out.push_back(lower(t));
+    if (auto t = core::trim(cur); !t.empty()) out.push_back(core::ascii_lower(t));
     return out;
 }
 
@@ -154,7 +143,7 @@ std::vector<CsvRecord> parse_csv(const std::string& text, std::vector<ChartProbl
             break;
         }
         ++line;
-        if (rec.fields.size() == 1 && trim(rec.fields[0]).empty()) continue;  // blank line
+        if (rec.fields.size() == 1 && core::trim(rec.fields[0]).empty()) continue;  // blank line
         if (broken) { problems.push_back({rec.line, "broken quoting (a quote inside an unquoted field or after a closing quote)"}); continue; }
         bool utf8 = true;
         for (const auto& f : rec.fields) utf8 &= valid_utf8(f);
@@ -179,7 +168,7 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
         if (p.empty() || fs::path(p).is_absolute() || base_dir.empty()) return p;
         return (fs::path(base_dir) / p).string();
     };
-    const std::string ext = lower(fs::path(path).extension().string());
+    const std::string ext = core::ascii_lower(fs::path(path).extension().string());
     if (ext == ".jsonl" || ext == ".ndjson") {
         chart.format = ChartFormat::jsonl;
         std::istringstream ls(text);
@@ -187,7 +176,7 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
         int n = 0;
         while (std::getline(ls, l)) {
             ++n;
-            if (trim(l).empty()) continue;
+            if (core::trim(l).empty()) continue;
             if (!valid_utf8(l)) { chart.problems.push_back({n, "not valid UTF-8"}); continue; }
             json j;
             try {
@@ -209,23 +198,23 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
             ce.date = date;
             bool has_chart = false;
             for (auto& [k, v] : j.items()) {
-                const std::string key = lower(k);
+                const std::string key = core::ascii_lower(k);
                 if (key == "path" || key == "file") r.path = resolve(str(v));
                 else if (key == "title" || key == "song" || key == "track_name") r.title = str(v);
                 else if (key == "artist" || key == "artist_names") r.artist = str(v);
                 else if (key == "uri" || key == "url") r.uri = ce.uri = str(v);
                 else if (key == "genres" || key == "genre") {
-                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.genres.push_back(lower(g.get<std::string>())); }
+                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.genres.push_back(core::ascii_lower(g.get<std::string>())); }
                     else for (auto& g : split_list(str(v))) r.meta.genres.push_back(g);
                 } else if (key == "tags") {
-                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.tags.push_back(lower(g.get<std::string>())); }
+                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.tags.push_back(core::ascii_lower(g.get<std::string>())); }
                     else for (auto& g : split_list(str(v))) r.meta.tags.push_back(g);
                 } else if (key == "year") {
                     auto y = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : parse_int(str(v));
                     if (!y || *y < 1000 || *y > 3000) bad = "year '" + str(v) + "' is not a year";
                     else r.meta.year = int(*y);
                 } else if (key == "source") {
-                    std::string s = lower(str(v));
+                    std::string s = core::ascii_lower(str(v));
                     if (s != "chart" && s != "user" && s != "generated") bad = "source must be chart, user or generated";
                     else r.meta.source = s;
                 } else if (key == "rank") { ce.rank = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v)); has_chart = true; }
@@ -259,7 +248,7 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
     auto records = parse_csv(text, chart.problems);
     if (records.empty()) throw Error(ErrorKind::usage, path + ": empty chart file");
     std::map<std::string, size_t> col;
-    for (size_t i = 0; i < records[0].fields.size(); ++i) col[lower(trim(records[0].fields[i]))] = i;
+    for (size_t i = 0; i < records[0].fields.size(); ++i) col[core::ascii_lower(core::trim(records[0].fields[i]))] = i;
     auto has = [&](const char* c) { return col.count(c) > 0; };
     if (has("uri") && has("track_name") && has("artist_names")) chart.format = ChartFormat::spotify;
     else if (has("song") && has("artist") && has("rank")) chart.format = ChartFormat::billboard;
@@ -272,7 +261,7 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
             chart.problems.push_back({rec.line, std::to_string(rec.fields.size()) + " columns, the header has " + std::to_string(records[0].fields.size())});
             continue;
         }
-        auto get = [&](const char* c) { return has(c) ? trim(rec.fields[col[c]]) : std::string(); };
+        auto get = [&](const char* c) { return has(c) ? core::trim(rec.fields[col[c]]) : std::string(); };
         ChartRow row;
         row.line = rec.line;
         store::ChartEntry ce;
@@ -322,7 +311,7 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
 
 bool has_audio_extension(const std::string& path) {
     static const char* exts[] = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif", ".aiff", ".aifc", ".wma", ".mka", ".webm", ".caf", ".w64"};
-    const std::string e = lower(fs::path(path).extension().string());
+    const std::string e = core::ascii_lower(fs::path(path).extension().string());
     return std::find(std::begin(exts), std::end(exts), e) != std::end(exts);
 }
 
@@ -343,8 +332,8 @@ store::TrackMeta read_tags(const std::string& path) {
     TagLib::FileRef f(path.c_str(), false);
     if (f.isNull() || !f.tag()) return m;
     const TagLib::Tag* t = f.tag();
-    m.title = trim(t->title().to8Bit(true));
-    m.artist = trim(t->artist().to8Bit(true));
+    m.title = core::trim(t->title().to8Bit(true));
+    m.artist = core::trim(t->artist().to8Bit(true));
     m.genres = split_list(t->genre().to8Bit(true));
     if (t->year() >= 1000 && t->year() <= 3000) m.year = int(t->year());
     return m;

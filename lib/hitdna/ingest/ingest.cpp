@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/core/subprocess.hpp"
 #include "hitdna/ingest/charts.hpp"
 #include "hitdna/store/hash.hpp"
@@ -180,10 +181,8 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
     plain.source = o.source;
     plain.genres = o.genres;
     plain.tags = o.tags;
-    for (auto& g : plain.genres)
-        for (auto& c : g) c = char(std::tolower(static_cast<unsigned char>(c)));
-    for (auto& g : plain.tags)
-        for (auto& c : g) c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (auto* list : {&plain.genres, &plain.tags})
+        for (auto& g : *list) g = core::ascii_lower(g);
     for (const auto& p : o.inputs) {
         if (p == "-") {
             std::string line;

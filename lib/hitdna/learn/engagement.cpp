@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/ingest/charts.hpp"
 #include "hitdna/store/hash.hpp"
@@ -21,14 +21,6 @@ namespace hitdna::learn {
 
 namespace {
 
-std::string now_utc() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 }  // namespace
 
@@ -167,7 +159,7 @@ ApplyResult apply_events(store::Catalog& cat, const std::vector<Event>& events, 
     for (const auto& e : events)
         if (check_event(e).empty()) resolve(e.track);
     // ---- append in batches, each with the totals it changes ----
-    const std::string now = now_utc();
+    const std::string now = core::utc_timestamp();
     size_t i = 0;
     while (i < events.size()) {
         store::WriteTransaction tx(db);

@@ -3,10 +3,10 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/vectors.hpp"
 #include "hitdna/learn/engagement.hpp"
@@ -20,14 +20,6 @@ namespace {
 
 const store::Space k_track_spaces[] = {store::Space::audio, store::Space::structure, store::Space::emotion, store::Space::production};
 
-std::string now_utc() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 void ensure_table(store::Db& db) {
     db.exec("CREATE TABLE IF NOT EXISTS pattern_models(version INTEGER PRIMARY KEY AUTOINCREMENT, fitted_at TEXT NOT NULL, "
@@ -67,11 +59,7 @@ Model fit(store::Catalog& cat) {
     std::vector<std::vector<float>> rows;
     std::vector<double> ys, ws;
     std::vector<char> promoted;
-    cat.db().exec("BEGIN");
-    struct End {
-        store::Db& db;
-        ~End() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
-    } end{cat.db()};
+    store::ReadTransaction snapshot(cat.db());
     {
         store::Stmt st(cat.db(), "SELECT track_id, plays, score, promoted FROM engagement WHERE plays > 0 ORDER BY track_id");
         while (st.step()) {
@@ -202,7 +190,7 @@ Model fit(store::Catalog& cat) {
         m.n_events = ev.i64(0);
         m.catalog_generation = cat.generation();
     }
-    m.fitted_at = now_utc();
+    m.fitted_at = core::utc_timestamp();
     return m;
 }
 

@@ -1,3 +1,4 @@
+#include "hitdna/core/text.hpp"
 #include "hitdna/match/filter.hpp"
 
 #include <algorithm>
@@ -37,25 +38,13 @@ const Field k_fields[] = {
     {"chart", Kind::set, "chart_entries:chart", "name of a chart the track appeared on"},
 };
 
-std::string trim(std::string s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    size_t i = 0;
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    return s.substr(i);
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 std::vector<std::string> split_commas(const std::string& s) {
     std::vector<std::string> v;
     size_t p = 0;
     while (p <= s.size()) {
         size_t e = s.find(',', p);
         if (e == std::string::npos) e = s.size();
-        auto x = trim(s.substr(p, e - p));
+        auto x = core::trim(s.substr(p, e - p));
         if (!x.empty()) v.push_back(x);
         p = e + 1;
     }
@@ -82,11 +71,11 @@ store::SqlFilter parse_filters(const std::vector<std::string>& expressions) {
     for (const auto& e : expressions) {
         size_t op_at = e.find_first_of("=!<>");
         if (op_at == std::string::npos || op_at == 0) throw bad(e, "expected FIELD OP VALUE");
-        std::string name = lower(trim(e.substr(0, op_at)));
+        std::string name = core::ascii_lower(core::trim(e.substr(0, op_at)));
         std::string op;
         size_t v_at = op_at;
         while (v_at < e.size() && std::string("=!<>").find(e[v_at]) != std::string::npos) op += e[v_at++];
-        std::string value = trim(e.substr(v_at));
+        std::string value = core::trim(e.substr(v_at));
         if (op != "=" && op != "!=" && op != "<" && op != "<=" && op != ">" && op != ">=") throw bad(e, "unknown operator '" + op + "'");
         if (value.empty()) throw bad(e, "missing value");
         const Field* f = nullptr;
@@ -106,7 +95,7 @@ store::SqlFilter parse_filters(const std::vector<std::string>& expressions) {
             std::string list;
             for (auto& v : values) {
                 list += (list.empty() ? "?" : ", ?") + std::to_string(param++);
-                if (f->kind == Kind::set || name == "source" || name == "mode") v = lower(v);
+                if (f->kind == Kind::set || name == "source" || name == "mode") v = core::ascii_lower(v);
                 if (name == "artist" || name == "title") v = store::normalize_name(v);
                 out.args.push_back(v);
             }
@@ -114,7 +103,7 @@ store::SqlFilter parse_filters(const std::vector<std::string>& expressions) {
                 std::string spec = f->sql;
                 auto colon = spec.find(':');
                 std::string table = spec.substr(0, colon), col = spec.substr(colon + 1);
-                std::string col_expr = table == "chart_entries" ? "lower(x." + col + ")" : "x." + col;
+                std::string col_expr = table == "chart_entries" ? "core::ascii_lower(x." + col + ")" : "x." + col;
                 clause = std::string(op == "=" ? "" : "NOT ") + "EXISTS (SELECT 1 FROM " + table + " x WHERE x.track_id = t.id AND " + col_expr + " IN (" + list + "))";
             } else {
                 clause = std::string(f->sql) + (op == "=" ? " IN (" : " NOT IN (") + list + ")";

@@ -5,12 +5,12 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/json.hpp"
 #include "hitdna/dna/vectors.hpp"
@@ -123,14 +123,6 @@ CREATE TABLE IF NOT EXISTS engagement(
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, tags, descriptors, tokenize = 'unicode61 remove_diacritics 2');
 )SQL";
 
-std::string now_utc() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 
 }  // namespace
@@ -427,7 +419,7 @@ void write_fts(Db& db, int64_t id) {
 }
 
 void merge_meta_rows(Db& db, int64_t id, const TrackMeta& m, int64_t gen) {
-    const std::string now = now_utc();
+    const std::string now = core::utc_timestamp();
     Stmt up(db,
             "UPDATE tracks SET "
             "title = CASE WHEN ?2 <> '' AND (?11 OR title = '') THEN ?2 ELSE title END, "
@@ -469,7 +461,7 @@ int64_t Catalog::put_track(const std::string& content_hash, const std::string& p
     StatsAcc acc;
     int64_t id = 0;
     const std::string dna_json = dna::to_json_string(d, false, -1);
-    const std::string now = now_utc();
+    const std::string now = core::utc_timestamp();
     {
         Stmt st(db, "SELECT id FROM tracks WHERE content_hash = ?1");
         st.bind(1, content_hash);
@@ -667,7 +659,7 @@ std::string Catalog::record_generation(const std::string& prompt, const std::str
         id = st.text(0);
     }
     Stmt ins(db, "INSERT INTO generations(id, created_at, prompt, backend, output_path, content_hash, score, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    ins.bind(1, id).bind(2, now_utc()).bind(3, prompt).bind(4, backend).bind(5, output_path).bind(6, content_hash).bind(7, score).bind(8, record_json).run();
+    ins.bind(1, id).bind(2, core::utc_timestamp()).bind(3, prompt).bind(4, backend).bind(5, output_path).bind(6, content_hash).bind(7, score).bind(8, record_json).run();
     tx.commit();
     return id;
 }
@@ -701,12 +693,7 @@ CatalogStats Catalog::catalog_stats() {
 std::vector<std::string> Catalog::verify() {
     std::vector<std::string> problems;
     auto& db = this->db();
-    // One read transaction: every check sees the same snapshot while writers go on.
-    db.exec("BEGIN");
-    struct End {
-        Db& db;
-        ~End() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
-    } end{db};
+    ReadTransaction snapshot(db);  // every check sees the same catalog
     {
         Stmt st(db, "PRAGMA integrity_check");
         while (st.step())

@@ -80,4 +80,17 @@ private:
     bool m_done = false;
 };
 
+// BEGIN .. COMMIT for reads: every statement in between sees one snapshot (WAL) while
+// writers go on.
+class ReadTransaction {
+public:
+    explicit ReadTransaction(Db& db) : m_db(db) { m_db.exec("BEGIN"); }
+    ~ReadTransaction() { sqlite3_exec(m_db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    ReadTransaction(const ReadTransaction&) = delete;
+    ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+private:
+    Db& m_db;
+};
+
 }  // namespace hitdna::store

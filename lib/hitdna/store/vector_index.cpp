@@ -186,17 +186,6 @@ std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const st
     }
 }
 
-// A read transaction, so that the generation and the rows read agree (WAL snapshot).
-class ReadSnapshot {
-public:
-    explicit ReadSnapshot(Db& db) : m_db(db) { m_db.exec("BEGIN"); }
-    ~ReadSnapshot() { sqlite3_exec(m_db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
-    ReadSnapshot(const ReadSnapshot&) = delete;
-    ReadSnapshot& operator=(const ReadSnapshot&) = delete;
-
-private:
-    Db& m_db;
-};
 
 int resolve_threads(int threads) {
     if (threads > 0) return threads;
@@ -319,6 +308,21 @@ VectorIndexes::VectorIndexes(Catalog& catalog) : m_catalog(catalog), m_dir(catal
 
 namespace {
 
+// Standardized rows of a space newer than min_generation (0 = all), appended to data with
+// their ids; returns the catalog generation they belong to. Call inside a ReadTransaction.
+int64_t collect_standardized(Catalog& cat, Space space, int64_t min_generation, const SpaceStats& st, std::vector<float>& data,
+                             std::vector<int64_t>& labels) {
+    const size_t dim = dimensions(space);
+    const int64_t generation = cat.generation();
+    cat.for_each_vector(space, min_generation, "", {}, [&](StoredVector&& v) {
+        if (v.data.size() != dim) return;
+        auto z = st.standardize(v.data);
+        data.insert(data.end(), z.begin(), z.end());
+        labels.push_back(v.id);
+    });
+    return generation;
+}
+
 // Writes a graph and its manifest (the commit point), then removes superseded graphs of the
 // space except the one just replaced (a reader may be opening it). Caller holds DirLock.
 void commit_index(const std::string& dir, Hnsw& h, IndexManifest& m) {
@@ -379,17 +383,11 @@ IndexManifest VectorIndexes::rebuild_locked(Space space, int threads) {
     std::vector<float> data;
     std::vector<int64_t> labels;
     {
-        ReadSnapshot snap(m_catalog.db());
-        m.generation = m_catalog.generation();
+        ReadTransaction snap(m_catalog.db());  // the generation, statistics and rows agree
         SpaceStats st = m_catalog.stats(space);
         m.mean = st.mean;
         m.sd = st.sd;
-        m_catalog.for_each_vector(space, 0, "", {}, [&](StoredVector&& v) {
-            if (v.data.size() != dim) return;
-            auto z = st.standardize(v.data);
-            data.insert(data.end(), z.begin(), z.end());
-            labels.push_back(v.id);
-        });
+        m.generation = collect_standardized(m_catalog, space, 0, st, data, labels);
     }
     m.count = int64_t(labels.size());
     hnswlib::L2Space l2(dim);
@@ -420,17 +418,11 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     std::vector<float> data;
     std::vector<int64_t> labels;
     {
-        ReadSnapshot snap(m_catalog.db());
-        m.generation = m_catalog.generation();
-        SpaceStats frozen;
+        ReadTransaction snap(m_catalog.db());  // the generation and the rows agree
+        SpaceStats frozen;  // new rows are standardized as the index's rows were
         frozen.mean = m.mean;
         frozen.sd = m.sd;
-        m_catalog.for_each_vector(space, cur->manifest.generation, "", {}, [&](StoredVector&& v) {
-            if (v.data.size() != dim) return;
-            auto z = frozen.standardize(v.data);
-            data.insert(data.end(), z.begin(), z.end());
-            labels.push_back(v.id);
-        });
+        m.generation = collect_standardized(m_catalog, space, cur->manifest.generation, frozen, data, labels);
     }
     if (labels.empty()) return cur->manifest;
     cur->hnsw->resizeIndex(cur->hnsw->cur_element_count + labels.size());
@@ -527,8 +519,9 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
     };
     bool exact_all = !m_impl->index;
     std::unordered_set<int64_t> allowed;
+    int64_t n_allowed = 0;
     if (!exact_all && !filter.empty()) {
-        const int64_t n_allowed = cat.count_vectors(m_space, filter.where, filter.args);
+        n_allowed = cat.count_vectors(m_space, filter.where, filter.args);
         const int64_t total = std::max<int64_t>(1, m_impl->index->manifest.count);
         // Few allowed rows: scanning them exactly is cheaper and exact.
         if (n_allowed <= 20000 || n_allowed * 20 < total) exact_all = true;
@@ -544,7 +537,7 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
         const int64_t total = int64_t(h.cur_element_count);
         size_t want = k;
         if (!filter.empty()) {
-            const double share = std::max(1e-3, double(cat.count_vectors(m_space, filter.where, filter.args)) / double(std::max<int64_t>(1, total)));
+            const double share = std::max(1e-3, double(n_allowed) / double(std::max<int64_t>(1, total)));
             want = size_t(std::ceil(double(k) / share * 1.5));
         }
         std::vector<VectorHit> found;

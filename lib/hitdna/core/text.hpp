@@ -1,0 +1,21 @@
+#pragma once
+// Small ASCII text helpers shared by the parsers (charts, filters, prompts, HTTP headers).
+#include <cctype>
+#include <string>
+
+namespace hitdna::core {
+
+inline std::string ascii_lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Without leading and trailing white space.
+inline std::string trim(const std::string& s) {
+    size_t a = 0, b = s.size();
+    while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+    while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+    return s.substr(a, b - a);
+}
+
+}  // namespace hitdna::core
