@@ -261,12 +261,13 @@ TEST_CASE("cli: damaged or deleted index files are bypassed with a warning, veri
 }
 
 TEST_CASE("man pages document every flag of every subcommand's --help") {
-    for (const char* sub : {"ingest", "match", "index", "db", "enrich", "generate", "validate", "feedback", "learn", "weights", "score"}) {
+    for (const char* sub : {"ingest", "match", "index", "db", "enrich", "generate", "validate", "feedback", "learn", "weights", "score", "sync"}) {
         const auto man = slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-" + sub + ".1");
         REQUIRE_MESSAGE(!man.empty(), "missing man/hitdna-" << std::string(sub) << ".1");
         std::vector<std::vector<std::string>> helps = {{sub, "--help"}};
         if (std::string(sub) == "index") helps = {{sub, "rebuild", "--help"}, {sub, "verify", "--help"}};
-        if (std::string(sub) == "db") helps = {{sub, "stats", "--help"}, {sub, "verify", "--help"}};
+        if (std::string(sub) == "db") helps = {{sub, "stats", "--help"}, {sub, "verify", "--help"}, {sub, "remove", "--help"}};
+        if (std::string(sub) == "sync") helps = {{sub, "qdrant", "--help"}};
         for (auto& h : helps) {
             auto help = hitdna_run(h);
             REQUIRE(help.exit_code == 0);

@@ -16,18 +16,38 @@ Runner register_db(CLI::App& app) {
     struct State {
         std::string db;
         bool json = false;
+        std::vector<int64_t> remove_ids;
     };
     auto st = std::make_shared<State>();
     app.require_subcommand(1);
     auto* stats = app.add_subcommand("stats", "Counts, sizes, analysis versions and index staleness of the catalog");
     auto* verify = app.add_subcommand("verify", "Check the catalog: SQLite integrity, every track complete, statistics and text index in step");
-    for (auto* sub : {stats, verify}) {
+    auto* remove = app.add_subcommand("remove", "Delete tracks (by id) with their sections, vectors, charts and engagement; mirrors learn of it at their next sync");
+    remove->add_option("ids", st->remove_ids, "Catalog track ids")->required();
+    for (auto* sub : {stats, verify, remove}) {
         sub->add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
         sub->add_flag("--json", st->json, "JSON on stdout");
     }
-    app.footer("Exit status: 0 ok, 1 'db verify' found problems, 2 usage, 5 database error. See man hitdna-db.");
-    return [st, stats]() -> int {
+    app.footer("Exit status: 0 ok, 1 'db verify' found problems or 'db remove' met unknown ids, 2 usage, 5 database error.\n"
+               "See man hitdna-db.");
+    return [st, stats, remove]() -> int {
         const std::string path = store::resolve_db_path(st->db);
+        if (remove->parsed()) {
+            store::Catalog cat(path, store::Catalog::Mode::read_write);
+            int missing = 0, removed = 0;
+            for (int64_t id : st->remove_ids) {
+                if (!cat.track(id)) {
+                    std::cerr << "hitdna: " << path << ": no track " << id << "\n";
+                    ++missing;
+                    continue;
+                }
+                cat.remove_track(id);
+                ++removed;
+            }
+            if (st->json) std::cout << nlohmann::json{{"db", path}, {"removed", removed}, {"missing", missing}}.dump() << "\n";
+            else std::cout << "removed " << removed << " track" << (removed == 1 ? "" : "s") << " from " << path << "\n";
+            return missing ? 1 : 0;
+        }
         store::Catalog cat(path, store::Catalog::Mode::read_only);
         if (!stats->parsed()) {
             auto problems = cat.verify();

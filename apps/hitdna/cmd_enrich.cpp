@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,7 +16,7 @@ namespace hitdna::cli {
 
 // Shared with generate: a target for a prompt, from the catalog's hits when there are any.
 enrich::Target target_for_prompt(const std::string& db_flag, const std::string& prompt, const std::vector<std::string>& filters, size_t k,
-                                 std::optional<double> duration_s, std::ostream& err) {
+                                 std::optional<double> duration_s, std::ostream& err, const match::MatchOptions* backend) {
     const std::string path = store::resolve_db_path(db_flag);
     struct stat sb{};
     if (::stat(path.c_str(), &sb) != 0) {
@@ -24,6 +25,12 @@ enrich::Target target_for_prompt(const std::string& db_flag, const std::string& 
     }
     store::Catalog cat(path, store::Catalog::Mode::read_only);
     match::MatchOptions mo;
+    if (backend) {
+        mo.backend = backend->backend;
+        mo.qdrant = backend->qdrant;
+        mo.collection = backend->collection;
+        mo.exact = backend->exact;
+    }
     mo.text = prompt;
     mo.filters = filters;
     mo.k = k;
@@ -44,16 +51,20 @@ enrich::Target target_for_prompt(const std::string& db_flag, const std::string& 
 
 Runner register_enrich(CLI::App& app) {
     struct State {
-        std::string prompt, db, format, model = "music_v1";
+        std::string prompt, db, format, model = "music_v1", qdrant_url;
+        match::MatchOptions backend;
         std::vector<std::string> filters;
         size_t k = 10;
         double duration = 0;
     };
     auto st = std::make_shared<State>();
+    if (const char* c = std::getenv("QDRANT_COLLECTION"); c && *c) st->backend.collection = c;
     app.footer(
         "Finds similar hits like 'hitdna match --text' and aggregates their DNA into a target. With no\n"
         "catalog or no match it says so and builds the target from the prompt alone (from_hits false).\n"
-        "Exit status: 0 target printed (from hits or from the prompt alone), 2 usage, 5 database error.\n"
+        "With --backend qdrant the hits are searched in a collection made by 'hitdna sync qdrant'; their\n"
+        "DNA still comes from the catalog. Exit status: 0 target printed (from hits or from the prompt\n"
+        "alone), 2 usage, 5 database error, 6 Qdrant unreachable or timed out, 7 Qdrant refused a request.\n"
         "See man hitdna-enrich.");
     app.add_option("prompt", st->prompt, "What to make, e.g. '\"Not Like Us\" energy with phonk'")->required();
     app.add_option("--filter", st->filters, "Metadata filter on the hits, as in hitdna match (repeatable)");
@@ -62,11 +73,13 @@ Runner register_enrich(CLI::App& app) {
     app.add_option("--model", st->model, "Composition plan format: music_v1 (sections) or music_v2 (chunks); default music_v1")
         ->check(CLI::IsMember({"music_v1", "music_v2"}));
     app.add_option("-f,--format", st->format, "text (default on a terminal) or json")->check(CLI::IsMember({"text", "json"}));
+    add_backend_options(app, st->backend, st->qdrant_url);
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
         std::optional<double> dur;
         if (st->duration > 0) dur = st->duration;
-        auto t = target_for_prompt(st->db, st->prompt, st->filters, st->k, dur, std::cerr);
+        st->backend.qdrant = qdrant::config_from_env(st->qdrant_url);
+        auto t = target_for_prompt(st->db, st->prompt, st->filters, st->k, dur, std::cerr, &st->backend);
         const std::string text = enrich::enriched_prompt(t);
         const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "text" : "json") : st->format;
         if (fmt == "json") {

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace hitdna::cli {
 
 enrich::Target target_for_prompt(const std::string& db_flag, const std::string& prompt, const std::vector<std::string>& filters, size_t k,
-                                 std::optional<double> duration_s, std::ostream& err);
+                                 std::optional<double> duration_s, std::ostream& err, const match::MatchOptions* backend = nullptr);
 enrich::Target read_target(const std::string& path);
 nlohmann::json report_json(const validate::Report& r, double min_score);
 

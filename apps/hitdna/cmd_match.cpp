@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -39,18 +40,35 @@ std::map<store::Space, double> parse_weights(const std::string& s) {
 
 }  // namespace
 
+void add_backend_options(CLI::App& app, match::MatchOptions& o, std::string& qdrant_url) {
+    app.add_option("--backend", o.backend, "embedded (default: the catalog's HNSW indexes) or qdrant (a collection made by 'hitdna sync qdrant')")
+        ->check(CLI::IsMember({"embedded", "qdrant"}));
+    app.add_option("--qdrant-url", qdrant_url, "Qdrant REST endpoint (default: $QDRANT_URL, else http://localhost:6333; key from $QDRANT_API_KEY)");
+    app.add_option("--collection", o.collection, "Qdrant collection (default: $QDRANT_COLLECTION, else hitdna)");
+    app.add_flag("--exact", o.exact, "With --backend qdrant: exact search in Qdrant (params.exact) instead of its HNSW index");
+}
+
+std::unique_ptr<store::Catalog> open_catalog_for(const match::MatchOptions& o, const std::string& db_flag) {
+    const std::string path = store::resolve_db_path(db_flag);
+    // --like against Qdrant needs no local catalog: the payload describes the results.
+    if (o.backend == "qdrant" && !o.like_file.empty() && ::access(path.c_str(), F_OK) != 0) return nullptr;
+    return std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
+}
+
 Runner register_match(CLI::App& app) {
     struct State {
         match::MatchOptions o;
-        std::string db, space = "all", weights, format, boost;
+        std::string db, space = "all", weights, format, boost, qdrant_url;
     };
     auto st = std::make_shared<State>();
+    if (const char* c = std::getenv("QDRANT_COLLECTION"); c && *c) st->o.collection = c;
     app.footer(
         "Scores are 0..1: per space exp(-d^2/(2D)) over standardized vectors (1 identical, about 0.37\n"
         "for unrelated tracks); the track score is the weighted mean over spaces (with text: 0.8 x that\n"
         "+ 0.2 x text relevance). Filter fields:\n" + match::filter_fields_help() +
         "Exit status: 0 results printed (possibly none), 2 usage, 3/4 the --like file could not be read or\n"
-        "decoded, 5 database error. See man hitdna-match.");
+        "decoded, 5 database error, 6 Qdrant unreachable or timed out, 7 Qdrant refused a request.\n"
+        "See man hitdna-match.");
     app.add_option("--like", st->o.like_file, "Audio file: find the songs (and sections) that sound like it");
     app.add_option("--track", st->o.track, "A catalog track: its id, or \"Artist - Title\"");
     app.add_option("--text", st->o.text, "Text: quoted song titles pull in their vectors, descriptor words steer, all words search metadata");
@@ -62,6 +80,7 @@ Runner register_match(CLI::App& app) {
         ->check(CLI::IsMember({"learned"}));
     app.add_option("-f,--format", st->format, "table (default on a terminal), jsonl or json")->check(CLI::IsMember({"table", "jsonl", "json"}));
     app.add_flag("--no-ffmpeg", [st](int64_t) { st->o.analyze.open.allow_ffmpeg = false; }, "Never fall back to ffmpeg for decoding --like audio");
+    add_backend_options(app, st->o, st->qdrant_url);
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
         auto& o = st->o;
@@ -76,8 +95,9 @@ Runner register_match(CLI::App& app) {
         }
         if (!st->weights.empty()) o.weights = parse_weights(st->weights);
         o.boost_learned = st->boost == "learned";
-        store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
-        auto rep = match::run_match(cat, o, std::cerr);
+        o.qdrant = qdrant::config_from_env(st->qdrant_url);
+        auto cat = open_catalog_for(o, st->db);
+        auto rep = match::run_match(cat.get(), o, std::cerr);
         const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "jsonl") : st->format;
         auto to_json = [&](const match::MatchResult& r) {
             nlohmann::ordered_json j;

@@ -1,8 +1,22 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
+#include <string>
+
+namespace hitdna::match {
+struct MatchOptions;
+}
+namespace hitdna::store {
+class Catalog;
+}
 
 namespace hitdna::cli {
+
+// --backend, --qdrant-url, --collection, --exact (match and enrich).
+void add_backend_options(CLI::App& app, match::MatchOptions& options, std::string& qdrant_url);
+// The catalog for a query: may be null for --like with --backend qdrant when there is none.
+std::unique_ptr<store::Catalog> open_catalog_for(const match::MatchOptions& options, const std::string& db_flag);
 
 // Each subcommand registers its flags and returns the function that runs it (exit code).
 using Runner = std::function<int()>;
@@ -18,5 +32,6 @@ Runner register_feedback(CLI::App& app);
 Runner register_learn(CLI::App& app);
 Runner register_weights(CLI::App& app);
 Runner register_score(CLI::App& app);
+Runner register_sync(CLI::App& app);
 
 }  // namespace hitdna::cli

@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
         runners[sub] = hitdna::cli::register_score(*sub);
     }
     {
+        auto* sub = app.add_subcommand("sync", "Mirror the catalog into Qdrant (sync qdrant), incrementally and resumably");
+        runners[sub] = hitdna::cli::register_sync(*sub);
+    }
+    {
         auto* sub = app.add_subcommand("index", "Rebuild or verify the HNSW vector indexes");
         runners[sub] = hitdna::cli::register_index(*sub);
     }

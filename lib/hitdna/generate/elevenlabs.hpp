@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/http.hpp"
 
 namespace hitdna::generate {
 
@@ -61,9 +62,7 @@ ComposeResult compose(const ElevenLabsConfig& config, const nlohmann::json& body
 // The one-line explanation of an error response (exposed for tests).
 std::string describe_error(int http_status, const std::string& body, Refusal* refusal);
 
-// Seconds to wait before retry n (0-based) given the response headers (lower-case names):
-// what the server asks for (up to max_backoff_s), else 1 s x 2^n +-10 % capped at 60 s.
-// compose() gives up instead of retrying when the server asks for more than its max_backoff_s.
-double retry_delay_s(const std::vector<std::pair<std::string, std::string>>& headers, int n, double max_backoff_s, double jitter_unit);
+// Seconds to wait before a retry: see core/http.hpp.
+using core::retry_delay_s;
 
 }  // namespace hitdna::generate

@@ -11,6 +11,8 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/model.hpp"
 #include "hitdna/match/filter.hpp"
+#include "hitdna/qdrant/search.hpp"
+#include "hitdna/store/sqlite.hpp"
 
 namespace hitdna::match {
 
@@ -151,6 +153,116 @@ Query build_text_query(store::Catalog& cat, const std::string& text, std::ostrea
     return q;
 }
 
+// Where candidates and their vectors come from: the embedded indexes over the catalog, or a
+// Qdrant collection made by `hitdna sync qdrant`. Scores are computed here, the same way for both.
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::vector<float> standardize(Space s, const std::vector<float>& raw) = 0;
+    // Track ids of the k nearest stored vectors (inside the filter).
+    virtual std::vector<int64_t> nearest(Space s, const std::vector<float>& raw, size_t k) = 0;
+    virtual void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) = 0;
+    // Standardized vectors of a track in a space (sections: all, in order).
+    virtual std::vector<store::StoredVector> vectors(int64_t id, Space s) = 0;
+    virtual std::optional<store::TrackRow> row(int64_t id) = 0;
+};
+
+class EmbeddedBackend : public Backend {
+public:
+    EmbeddedBackend(store::Catalog& cat, const std::vector<FilterTerm>& terms, std::ostream& warn)
+        : m_cat(cat), m_indexes(cat), m_filter(to_sql(terms)), m_warn(warn) {}
+    store::SpaceSearcher& searcher(Space s) {
+        auto& se = m_searchers[s];
+        if (!se) se = std::make_unique<store::SpaceSearcher>(m_indexes, s, &m_warn);
+        return *se;
+    }
+    std::vector<float> standardize(Space s, const std::vector<float>& raw) override { return searcher(s).standardize(raw); }
+    std::vector<int64_t> nearest(Space s, const std::vector<float>& raw, size_t k) override {
+        std::vector<int64_t> out;
+        for (const auto& h : searcher(s).search(raw, k, m_filter)) out.push_back(h.track_id);
+        return out;
+    }
+    void prefetch(const std::vector<int64_t>&, const std::vector<Space>&) override {}
+    std::vector<store::StoredVector> vectors(int64_t id, Space s) override {
+        auto vs = m_cat.vectors_of(id, s);
+        for (auto& v : vs) v.data = searcher(s).standardize(v.data);
+        return vs;
+    }
+    std::optional<store::TrackRow> row(int64_t id) override { return m_cat.track(id); }
+
+private:
+    store::Catalog& m_cat;
+    store::VectorIndexes m_indexes;
+    store::SqlFilter m_filter;
+    std::ostream& m_warn;
+    std::map<Space, std::unique_ptr<store::SpaceSearcher>> m_searchers;
+};
+
+class QdrantBackend : public Backend {
+public:
+    QdrantBackend(store::Catalog* cat, const MatchOptions& o, const std::vector<FilterTerm>& terms, std::ostream& warn)
+        : m_cat(cat), m_client(o.qdrant), m_search(m_client, o.collection), m_filter(to_qdrant(terms)), m_exact(o.exact) {
+        if (!cat) return;
+        if (m_search.catalog_id() != cat->catalog_id())
+            throw Error(ErrorKind::usage, "collection '" + o.collection + "' at " + o.qdrant.url + " mirrors another catalog than " + cat->path() +
+                                              " (hitdna sync qdrant --recreate, or another --collection)");
+        // A mirror behind its catalog still answers, with a warning.
+        store::Stmt st(cat->db(), "SELECT synced_generation FROM qdrant_sync WHERE epoch = ?1");
+        st.bind(1, m_search.epoch());
+        const int64_t synced = st.step() ? st.i64(0) : -1;
+        const int64_t gen = cat->generation();
+        if (synced < gen)
+            warn << "hitdna: warning: collection '" << o.collection << "' is behind the catalog (synced at generation " << synced << ", catalog at " << gen
+                 << "); run 'hitdna sync qdrant'\n";
+    }
+    std::vector<float> standardize(Space s, const std::vector<float>& raw) override { return m_search.standardize(s, raw); }
+    std::vector<int64_t> nearest(Space s, const std::vector<float>& raw, size_t k) override {
+        std::vector<int64_t> out;
+        for (const auto& h : m_search.nearest(s, m_search.standardize(s, raw), k, m_filter, m_exact)) out.push_back(h.track_id);
+        return out;
+    }
+    void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) override {
+        bool tracks = true, sections = false;
+        for (Space s : spaces) (is_track_space(s) ? tracks : sections) = true;
+        if (tracks) m_tracks = m_search.tracks(ids);
+        if (sections) m_sections = m_search.sections(ids);
+    }
+    std::vector<store::StoredVector> vectors(int64_t id, Space s) override {
+        if (s == Space::sections) {
+            auto it = m_sections.find(id);
+            return it == m_sections.end() ? std::vector<store::StoredVector>{} : it->second;
+        }
+        auto it = m_tracks.find(id);
+        if (it == m_tracks.end() || !it->second.vectors.count(s)) return {};
+        store::StoredVector v;
+        v.track_id = id;
+        v.data = it->second.vectors.at(s);
+        return {v};
+    }
+    std::optional<store::TrackRow> row(int64_t id) override {
+        if (m_cat)
+            if (auto r = m_cat->track(id)) return r;
+        auto it = m_tracks.find(id);
+        if (it == m_tracks.end()) return std::nullopt;
+        return it->second.row;
+    }
+
+private:
+    store::Catalog* m_cat;
+    qdrant::Client m_client;
+    qdrant::CollectionSearch m_search;
+    nlohmann::json m_filter;
+    bool m_exact;
+    std::map<int64_t, qdrant::TrackPoint> m_tracks;
+    std::map<int64_t, std::vector<store::StoredVector>> m_sections;
+};
+
+float dist2(const std::vector<float>& a, const std::vector<float>& b) {
+    float d = 0;
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) d += (a[i] - b[i]) * (a[i] - b[i]);
+    return d;
+}
+
 }  // namespace
 
 std::map<Space, double> default_weights(const std::string& kind) {
@@ -161,11 +273,17 @@ std::map<Space, double> default_weights(const std::string& kind) {
     return {{Space::audio, 1.0}, {Space::structure, 1.0}, {Space::emotion, 1.0}, {Space::production, 1.0}, {Space::sections, 1.0}};
 }
 
-MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& warn) {
+MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& warn) { return run_match(&cat, o, warn); }
+
+MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostream& warn) {
     const int kinds = int(!o.like_file.empty()) + int(!o.track.empty()) + int(!o.text.empty());
     if (kinds != 1) throw Error(ErrorKind::usage, "give exactly one of --like FILE, --track ID|\"Artist - Title\", --text \"...\"");
     if (o.k == 0) throw Error(ErrorKind::usage, "-k must be at least 1");
-    const store::SqlFilter filter = parse_filters(o.filters);
+    if (o.backend != "embedded" && o.backend != "qdrant") throw Error(ErrorKind::usage, "--backend '" + o.backend + "': embedded or qdrant");
+    const std::vector<FilterTerm> terms = parse_filter_terms(o.filters);
+    const store::SqlFilter filter = to_sql(terms);
+    if (!catalog && (o.backend != "qdrant" || o.like_file.empty()))
+        throw Error(ErrorKind::usage, "this query needs the catalog (only --like with --backend qdrant runs without one)");
 
     Query q;
     if (!o.like_file.empty()) {
@@ -181,6 +299,7 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
         q.resolved.push_back("audio: " + o.like_file);
     } else if (!o.track.empty()) {
         q.kind = "track";
+        auto& cat = *catalog;
         auto tr = resolve_track(cat, o.track, warn);
         std::map<Space, std::vector<std::vector<float>>> acc;
         add_catalog_track(cat, tr.id, acc, q);
@@ -188,7 +307,7 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
         q.exclude.insert(tr.id);
         q.resolved.push_back("track: " + tr.artist + " - " + tr.title + " (id " + std::to_string(tr.id) + ")");
     } else {
-        q = build_text_query(cat, o.text, warn);
+        q = build_text_query(*catalog, o.text, warn);
     }
 
     MatchReport rep;
@@ -212,22 +331,22 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
     const bool has_text = !q.fts.empty();
     if (spaces.empty() && !has_text) return rep;
 
-    store::VectorIndexes indexes(cat);
-    std::map<Space, std::unique_ptr<store::SpaceSearcher>> searchers;
+    std::unique_ptr<Backend> backend;
+    if (o.backend == "qdrant") backend = std::make_unique<QdrantBackend>(catalog, o, terms, warn);
+    else backend = std::make_unique<EmbeddedBackend>(*catalog, terms, warn);
     std::set<int64_t> candidates;
     const size_t kc = std::max<size_t>(50, 5 * o.k), ks = std::max<size_t>(100, 20 * o.k);
     for (Space s : spaces) {
-        auto& se = searchers[s] = std::make_unique<store::SpaceSearcher>(indexes, s, &warn);
         if (is_track_space(s)) {
-            for (const auto& h : se->search(q.track_vecs[s], kc, filter)) candidates.insert(h.track_id);
+            for (int64_t id : backend->nearest(s, q.track_vecs[s], kc)) candidates.insert(id);
         } else {
             for (const auto& [qs, v] : q.sections)
-                for (const auto& h : se->search(v, ks, filter)) candidates.insert(h.track_id);
+                for (int64_t id : backend->nearest(s, v, ks)) candidates.insert(id);
         }
     }
     std::unordered_map<int64_t, double> text_rel;
     if (has_text) {
-        auto hits = cat.text_search(q.fts, 500, filter.where, filter.args);  // the filter applies inside the text search too
+        auto hits = catalog->text_search(q.fts, 500, filter.where, filter.args);  // the filter applies inside the text search too
         double best = 0;
         for (auto& [id, r] : hits) best = std::min(best, r);
         for (auto& [id, r] : hits) {
@@ -238,22 +357,29 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
     for (int64_t x : q.exclude) candidates.erase(x);
 
     // Exact per-space scores for every candidate.
+    std::map<Space, std::vector<float>> zq;
+    std::vector<std::pair<QuerySection, std::vector<float>>> zsections;
+    for (Space s : spaces) {
+        if (is_track_space(s)) zq[s] = backend->standardize(s, q.track_vecs[s]);
+        else
+            for (const auto& [qs, v] : q.sections) zsections.push_back({qs, backend->standardize(s, v)});
+    }
+    backend->prefetch(std::vector<int64_t>(candidates.begin(), candidates.end()), spaces);
     std::vector<MatchResult> all;
     for (int64_t id : candidates) {
         MatchResult r;
         r.track.id = id;
         double wsum = 0, acc = 0;
         for (Space s : spaces) {
-            auto& se = *searchers[s];
-            auto vs = cat.vectors_of(id, s);
+            auto vs = backend->vectors(id, s);
             if (vs.empty()) continue;
             double sc = 0;
             if (is_track_space(s)) {
-                sc = space_score(se.distance2(q.track_vecs[s], vs.front().data), store::dimensions(s));
+                sc = space_score(dist2(zq[s], vs.front().data), store::dimensions(s));
             } else {
-                for (const auto& [qs, qv] : q.sections)
+                for (const auto& [qs, qv] : zsections)
                     for (const auto& v : vs) {
-                        double x = space_score(se.distance2(qv, v.data), store::dimensions(s));
+                        double x = space_score(dist2(qv, v.data), store::dimensions(s));
                         if (x > sc) sc = x, r.section = v.section, r.query_section = qs;
                     }
             }
@@ -272,7 +398,10 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
         if (q.kind != "like") r.query_section.reset();
         all.push_back(std::move(r));
     }
-    if (o.boost_learned) {
+    if (o.boost_learned && !catalog) {
+        warn << "hitdna: warning: --boost learned needs the catalog's pattern weights; results are not re-ranked\n";
+    } else if (o.boost_learned) {
+        auto& cat = *catalog;
         auto model = learn::latest(cat);
         if (!model) {
             warn << "hitdna: warning: --boost learned: no pattern weights yet (hitdna learn); results are not re-ranked\n";
@@ -292,7 +421,7 @@ MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& 
     int rank = 0;
     for (auto& r : all) {
         r.rank = ++rank;
-        if (auto t = cat.track(r.track.id)) r.track = *t;
+        if (auto t = backend->row(r.track.id)) r.track = *t;
     }
     rep.results = std::move(all);
     return rep;

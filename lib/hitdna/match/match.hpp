@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hitdna/analysis/analyze.hpp"
+#include "hitdna/qdrant/client.hpp"
 #include "hitdna/store/catalog.hpp"
 #include "hitdna/store/vector_index.hpp"
 
@@ -29,6 +30,10 @@ struct MatchOptions {
     size_t k = 10;
     bool boost_learned = false;            // --boost learned: score x (0.75 + 0.25 x hit score)
     analysis::AnalyzeOptions analyze;
+    std::string backend = "embedded";      // --backend embedded | qdrant
+    qdrant::Config qdrant;                 // --qdrant-url / QDRANT_URL, QDRANT_API_KEY
+    std::string collection = "hitdna";     // --collection / QDRANT_COLLECTION
+    bool exact = false;                    // --exact: Qdrant searches exactly (params.exact)
 };
 
 struct QuerySection {
@@ -56,8 +61,11 @@ struct MatchReport {
 // Default space weights for a query kind ("like", "track", "text").
 std::map<store::Space, double> default_weights(const std::string& kind);
 
-// Runs a query; warnings (bypassed index, unknown quoted title) go to `warn`.
-// Throws Error(usage) for a bad query, Error(db) for catalog trouble.
+// Runs a query; warnings (bypassed index, unknown quoted title, a Qdrant mirror behind the
+// catalog) go to `warn`. Throws Error(usage) for a bad query, Error(db) for catalog trouble,
+// Qdrant errors (qdrant/client.hpp) with --backend qdrant. The catalog may be null only for
+// --like with the Qdrant backend (results then come from the synced payload alone).
 MatchReport run_match(store::Catalog& catalog, const MatchOptions& options, std::ostream& warn);
+MatchReport run_match(store::Catalog* catalog, const MatchOptions& options, std::ostream& warn);
 
 }  // namespace hitdna::match

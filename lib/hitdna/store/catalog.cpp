@@ -120,6 +120,20 @@ CREATE TABLE IF NOT EXISTS engagement(
   score REAL NOT NULL,
   promoted INTEGER NOT NULL,
   updated_at TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS removed_tracks(
+  track_id INTEGER PRIMARY KEY,
+  generation INTEGER NOT NULL) STRICT;
+CREATE INDEX IF NOT EXISTS removed_tracks_generation ON removed_tracks(generation);
+CREATE TABLE IF NOT EXISTS qdrant_sync(
+  epoch TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  collection TEXT NOT NULL,
+  cursor_generation INTEGER NOT NULL DEFAULT 0,
+  cursor_id INTEGER NOT NULL DEFAULT -1,
+  full_pending INTEGER NOT NULL DEFAULT 1,
+  inflight TEXT NOT NULL DEFAULT '[]',
+  last_success_at TEXT,
+  synced_generation INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, tags, descriptors, tokenize = 'unicode61 remove_diacritics 2');
 )SQL";
 
@@ -480,6 +494,8 @@ int64_t Catalog::put_track(const std::string& content_hash, const std::string& p
         ins.bind(5, d.audio.bpm).bind(6, d.audio.key).bind(7, d.audio.mode).bind(8, d.analysis_version).bind(9, dna_json);
         ins.bind(10, now).bind(11, gen).run();
         id = db.last_insert_rowid();
+        Stmt tomb(db, "DELETE FROM removed_tracks WHERE track_id = ?1");  // the id of a removed track taken again
+        tomb.bind(1, id).run();
     }
     Stmt vi(db, "INSERT INTO vectors(track_id, space, section, start_s, end_s, label, role, data, generation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     auto put = [&](Space sp, int section, const dna::Section* sec, const std::vector<float>& x) {
@@ -512,7 +528,7 @@ void Catalog::merge_metadata(int64_t track_id, const TrackMeta& meta) {
 void Catalog::remove_track(int64_t track_id) {
     auto& db = this->db();
     WriteTransaction tx(db);
-    bump_generation(db);
+    const int64_t gen = bump_generation(db);
     StatsAcc acc;
     delete_vectors(db, track_id, acc);
     apply_stats(db, acc);
@@ -520,6 +536,11 @@ void Catalog::remove_track(int64_t track_id) {
     f.bind(1, track_id).run();
     Stmt d(db, "DELETE FROM tracks WHERE id = ?1");
     d.bind(1, track_id).run();
+    if (sqlite3_changes(db.handle()) > 0) {
+        // A tombstone, so that mirrors (hitdna sync) learn of the deletion.
+        Stmt t(db, "INSERT INTO removed_tracks(track_id, generation) VALUES (?1, ?2) ON CONFLICT(track_id) DO UPDATE SET generation = excluded.generation");
+        t.bind(1, track_id).bind(2, gen).run();
+    }
     tx.commit();
 }
 

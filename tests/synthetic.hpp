@@ -1,0 +1,66 @@
+#pragma once
+// Synthetic catalog tracks for sync tests and benchmarks: the DNA of a short tone with random
+// track vectors and a chosen number of sections with random section vectors. Header-only so
+// that tests and benchmarks share it.
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/store/catalog.hpp"
+
+namespace hitdna::test {
+
+inline dna::Dna tone_dna() {
+    std::vector<float> tone(22050 * 4);
+    for (size_t i = 0; i < tone.size(); ++i) tone[i] = 0.3f * float(std::sin(2 * 3.14159265 * 220 * double(i) / 22050));
+    return analysis::analyze_samples(tone.data(), tone.size(), 22050, 1, "tone");
+}
+
+// Track i gets random vectors (from seed, i and revision), `sections` sections of 12 s,
+// metadata "Artist i" / "Song i", a genre from a list of four, year 1990 + i % 35 and a chart
+// peak for every third track. The content hash is "syn-SEED-i": the same seed and i again
+// replaces that track's analysis (a re-analysis; change `revision` to change its vectors).
+inline int64_t put_synthetic_track(store::Catalog& cat, const dna::Dna& base, int i, int sections, uint32_t seed, int revision = 0) {
+    std::mt19937 rng(seed * 7919u + uint32_t(i) * 104729u + uint32_t(revision) * 15485863u);
+    std::normal_distribution<float> g(0.5f, 0.2f);
+    dna::Dna d = base;
+    for (auto* v : {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production})
+        for (auto& e : *v) e = g(rng);
+    d.structure.sections.clear();
+    d.vectors.sections.clear();
+    const size_t dims = store::dimensions(store::Space::sections);
+    const char* roles[] = {"intro", "verse", "hook", "verse", "hook", "bridge", "hook", "outro"};
+    for (int s = 0; s < sections; ++s) {
+        dna::Section sec;
+        sec.start_s = 12.0 * s;
+        sec.end_s = 12.0 * (s + 1);
+        sec.label = std::string(1, char('A' + s % 4));
+        sec.role = roles[s % 8];
+        d.structure.sections.push_back(sec);
+        std::vector<float> v(dims);
+        for (auto& e : v) e = g(rng);
+        d.vectors.sections.push_back(v);
+    }
+    d.duration_s = 12.0 * std::max(1, sections);
+    store::TrackMeta m;
+    m.title = "Song " + std::to_string(i);
+    m.artist = "Artist " + std::to_string(i);
+    static const char* genres[] = {"pop", "phonk", "hip-hop", "house"};
+    m.genres = {genres[i % 4]};
+    m.year = 1990 + i % 35;
+    m.source = "chart";
+    m.names_authoritative = true;
+    if (i % 3 == 0) {
+        store::ChartEntry e;
+        e.chart = "Hot 100";
+        e.date = "2024-01-06";
+        e.rank = 1 + i % 100;
+        e.peak_rank = 1 + i % 50;
+        m.charts.push_back(e);
+    }
+    return cat.put_track("syn-" + std::to_string(seed) + "-" + std::to_string(i), "/synthetic/" + std::to_string(i) + ".wav", m, d);
+}
+
+}  // namespace hitdna::test
