@@ -1057,6 +1057,8 @@ class FakeQdrant:
 
     @staticmethod
     def is_passthrough(script):
+        if script.get("passthrough") is True:
+            return True
         return script.get("action") != "close" and "status" not in script and "body" not in script
 
     # ---- control endpoints ---------------------------------------------------------------------------------
@@ -1071,13 +1073,18 @@ class FakeQdrant:
           or {"action": "close", ...} to drop the connection without answering (TCP reset). All keys are
           optional: method and path_regex match anything when left out (path_regex is re.search on the
           path without the query string); times defaults to 1; status defaults to 200; without body an
-          error envelope (status >= 400) or {"result":true} is sent. An entry with neither status, body nor
-          action only delays the request (delay_s) and then lets the normal handling answer.
+          error envelope (status >= 400) or {"result":true} is sent. An entry with "passthrough": true (or
+          with neither status, body nor action) only delays the request (delay_s) and then lets the normal
+          handling answer.
           The next request that matches takes the first matching entry. The scripted request is still
           validated (violations recorded) and logged, but it changes no state. Answer: {"pending": n}.
         GET /__fake/script: the pending entries. DELETE /__fake/script: drop them all.
         GET /__fake/log[?since=N]: list of {"method","path","query","status","bytes","points","ids","n_ids",
-          "time","duration_s"[,"error"][,"scripted"]}. status 0 = connection closed by a script.
+          "time","duration_s"[,"error"][,"scripted"][,"dropped"]}: query is the raw query string, bytes the
+          request body size, points the number of points in an upsert body (0 for other requests), ids the
+          ids upserted or deleted (null when there are more than 1000 or none), n_ids their count, time the
+          arrival time (Unix seconds), error the message of every 4xx/5xx (or of a silent wait=false drop).
+          status 0 = connection closed by a script.
         GET /__fake/stats, POST /__fake/reset."""
         with self.lock:
             try:
@@ -1145,7 +1152,7 @@ class FakeQdrant:
         req.op = req.params = req.query = req.body = None
         req.validate = True
         entry = {"method": method, "path": raw_path, "query": raw_query, "status": None, "bytes": nbytes,
-                 "points": None, "ids": None, "n_ids": None, "time": arrived}
+                 "points": 0, "ids": None, "n_ids": 0, "time": arrived}
         req.entry = entry
         with self.lock:
             self.requests += 1
@@ -1206,7 +1213,7 @@ class FakeQdrant:
                     self.violation("response", req, "%s %s: %s" % (req.op.method, req.op.template, err))
             return Response(200, "application/json", json_bytes(obj))
         except QError as e:
-            if req.entry["points"] is None and req.entry["ids"] is None:
+            if req.entry["ids"] is None and not req.entry["n_ids"]:
                 self._log_points(req)
             self.note_error(req, e)
             return self._error_response(req, e)
@@ -1577,7 +1584,8 @@ class FakeQdrant:
             if kind == "inference":
                 raise unsupported("unsupported vector kind: inference object (%s)" % where)
             if kind == "bad":
-                raise format_error("%s.%s: data did not match any variant of untagged enum Vector" % (where, name))
+                raise format_error("%s%s: data did not match any variant of untagged enum Vector"
+                                   % (where, "." + name if name else ""))
             i = c.slot.get(name)
             if i is None:
                 if unknown is None:
@@ -1976,6 +1984,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # keep stderr quiet
         pass
+
+    def setup(self):
+        super().setup()
+        # Headers and body leave in two writes; without TCP_NODELAY the second waits for the
+        # client's delayed ACK (40 ms a request), which would make every client look slow.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self):
         self._dispatch()

@@ -17,6 +17,7 @@ public:
     FakeQdrant& operator=(const FakeQdrant&) = delete;
 
     const std::string& url() const { return m_url; }
+    pid_t pid() const { return m_pid; }
     nlohmann::json stats();
     nlohmann::json log();
     // Appends scripted replies (see tests/fake_qdrant.py); an empty list drops the pending ones.

@@ -109,10 +109,11 @@ def main():
     spec = fake_qdrant.Spec(spec_path)
     t = Checks()
     started = time.time()
-    fake = Fake(spec_path)
-    guarded = Fake(spec_path, "--api-key", "s3cret", "--max-body", "1000")
+    fake = guarded = None
     expected_request_violations = 0
     try:
+        fake = Fake(spec_path)
+        guarded = Fake(spec_path, "--api-key", "s3cret", "--max-body", "1000")
         rng = random.Random(20240519)
 
         # ---- service ------------------------------------------------------------------------------------
@@ -250,6 +251,14 @@ def main():
                                 {"query": [0.5] * 28, "using": "a", "limit": 1, "filter": {"must": {"has_id": [9001]}}})
         t.eq([(p["id"], p["version"]) for p in body["result"]["points"]], [(9001, second_op)],
              "version = operation id of last upsert")
+        st, _, body = fake.call("PUT", "/collections/docs/points?wait=true", {"update_mode": "insert_only", "points": [
+            {"id": 9001, "vector": {"a": [0.75] * 28}}, {"id": 9002, "vector": {"a": [0.75] * 28}}]})
+        st, _, body = fake.call("PUT", "/collections/docs/points?wait=true", {"update_mode": "update_only", "points": [
+            {"id": 9003, "vector": {"a": [0.75] * 28}}]})
+        st, _, body = fake.call("POST", "/collections/docs/points", {"ids": [9001, 9002, 9003], "with_vector": True})
+        t.eq([(r["id"], r["vector"]["a"][0]) for r in body["result"]], [(9001, 0.5), (9002, 0.75)],
+             "update_mode insert_only / update_only")
+        fake.call("POST", "/collections/docs/points/delete?wait=true", {"points": [9002]})
         st, _, body = fake.call("GET", "/collections/docs/points/424242")
         t.eq((st, error_of(body)), (404, "Not found: No point with id 424242 found"), "GET missing point 404")
 
@@ -495,13 +504,14 @@ def main():
             closed = True
         t.ok(closed, "scripted close drops the connection")
         t.eq(fake.call("GET", "/collections")[0], 200, "next request after close is normal")
-        fake.call("POST", "/__fake/script", {"path_regex": "^/$", "delay_s": 0.3})
+        fake.call("POST", "/__fake/script", {"path_regex": "^/$", "delay_s": 0.3, "passthrough": True})
         t0 = time.time()
         st = fake.call("GET", "/")[0]
         t.ok(st == 200 and time.time() - t0 >= 0.3, "delay-only script then normal answer")
         log = fake.call("GET", "/__fake/log")[2]
         scripted = [e for e in log if e.get("scripted")]
         t.eq([e["status"] for e in scripted], [429, 0], "log marks scripted replies")
+        t.ok(all(isinstance(e["points"], int) for e in log), "log points is always an integer")
 
         # ---- keep-alive and Content-Length ----------------------------------------------------------------
         conn = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=10)
@@ -563,7 +573,7 @@ def main():
         t.eq(fake.stop(), 0, "SIGTERM -> exit 0")
     finally:
         for f in (fake, guarded):
-            if f.proc.poll() is None:
+            if f is not None and f.proc.poll() is None:
                 f.stop()
     elapsed = time.time() - started
     print("test_fake_qdrant: %d passed, %d failed in %.1f s%s" %
