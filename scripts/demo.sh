@@ -4,7 +4,9 @@
 #   analyze one song -> ingest all of them into a catalog -> match an excerpt, a track and a
 #   text query against it -> enrich a prompt into a target from the hits -> generate audio for
 #   it with the built-in synthesizer, validating and retrying -> validate the result ->
-#   feedback on the generation -> stats.
+#   feedback on the generation -> mirror the catalog into Qdrant and search there -> stats.
+# Qdrant: $QDRANT_URL when set (a real server); otherwise the loopback stand-in from the test
+# suite (tests/fake_qdrant.py), which speaks the same REST API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -61,6 +63,20 @@ gen=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["
 $hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
 $hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
 
-echo "== 10. hitdna db stats" >&2
+echo "== 10. hitdna sync qdrant: mirror the catalog into Qdrant, then the same search there" >&2
+fake_pid=
+if [[ -z "${QDRANT_URL:-}" ]]; then
+  exec {fake_out}< <(exec /usr/bin/python3 tests/fake_qdrant.py --spec data/qdrant-openapi-v1.19.0.json --port 0)
+  fake_pid=$!
+  trap '[[ -n "$fake_pid" ]] && kill "$fake_pid" 2>/dev/null || true' EXIT
+  read -r port <&"$fake_out"
+  export QDRANT_URL="http://127.0.0.1:$port"
+  echo "   (no QDRANT_URL: using the loopback stand-in at $QDRANT_URL)" >&2
+fi
+$hitdna sync qdrant --collection demo
+$hitdna sync qdrant --collection demo   # again: nothing changed, nothing sent
+$hitdna match --backend qdrant --collection demo --like "$work/excerpt.mp3" -k 3 --format table
+
+echo "== 11. hitdna db stats" >&2
 $hitdna db stats
 $hitdna db verify

@@ -314,7 +314,8 @@ TEST_CASE("qdrant: a sync killed half-way resumes without re-sending what landed
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto rep = json::parse(r.out);
-    CHECK(rep["resumed"] == true);
+    // It starts after the last step that landed (resumed = that step was in flight).
+    CHECK(rep["changes"].get<int64_t>() <= 2000 - landed + 256);
     // Only the rest is sent: track points that landed before the kill are not sent again.
     CHECK(rep["tracks_upserted"].get<int64_t>() + rep["already_landed"].get<int64_t>() <= 2000 - landed + 256);
     CHECK(rep["tracks_upserted"].get<int64_t>() <= 2000 - landed);
@@ -419,4 +420,45 @@ TEST_CASE("qdrant: retries on 429/503/408 honouring Retry-After, one-line errors
         CHECK(count_points(q, "hitdna_sections") == 200);
         no_violations(q);
     }
+}
+
+TEST_CASE("qdrant: tracks that landed in an interrupted step are not sent again") {
+    test::FakeQdrant q;
+    test::TempDir dir;
+    store::Catalog cat(dir.file("r.db"), store::Catalog::Mode::read_write);
+    const auto base = test::tone_dna();
+    for (int i = 0; i < 20; ++i) test::put_synthetic_track(cat, base, i, 3, 4);
+    qdrant::Config cfg;
+    cfg.url = q.url();
+    qdrant::SyncOptions o;
+    o.collection = "step";
+    {
+        qdrant::Client c(cfg);
+        qdrant::run_sync(cat, c, o);
+    }
+    store::TrackMeta m;
+    m.tags = {"remastered"};
+    for (int64_t id : {2, 4, 6, 8, 10}) cat.merge_metadata(id, m);
+    cat.remove_track(15);
+    // The step's last request (deleting the removed track) is refused: section and track
+    // points of the five changed tracks have landed, the cursor has not moved.
+    q.script(json::array({{{"method", "POST"}, {"path_regex", "^/collections/step/points/delete$"}, {"status", 400},
+                           {"body", R"({"status":{"error":"Bad request: scripted"},"time":0.0})"}}}));
+    {
+        qdrant::Client c(cfg);
+        CHECK_THROWS_WITH_AS(qdrant::run_sync(cat, c, o), doctest::Contains("400 Bad request: scripted"), qdrant::QdrantError);
+    }
+    const int64_t upserted = q.stats()["upserted_points"].get<int64_t>();
+    qdrant::Client c(cfg);
+    auto rep = qdrant::run_sync(cat, c, o);
+    CHECK(rep.resumed);
+    CHECK(rep.already_landed == 5);
+    CHECK(rep.tracks_upserted == 0);
+    CHECK(rep.sections_upserted == 0);
+    CHECK(rep.tracks_deleted == 1);
+    CHECK(q.stats()["upserted_points"].get<int64_t>() == upserted);
+    CHECK(get_point(q, "step", 4)["payload"]["tags"] == json::array({"remastered"}));
+    CHECK(get_point(q, "step", 15).is_null());
+    CHECK(count_points(q, "step") == 19);
+    no_violations(q);
 }

@@ -63,6 +63,7 @@ Runner register_sync(CLI::App& app) {
                 if (done >= total) std::fprintf(stderr, "\n");
             };
         if (o.dry_run) o.plan = &std::cout;
+        o.warn = &std::cerr;
         auto rep = qdrant::run_sync(cat, client, o);
         if (st->format == "json") {
             nlohmann::ordered_json j;
@@ -83,6 +84,7 @@ Runner register_sync(CLI::App& app) {
             j["retries"] = rep.retries;
             j["bytes_sent"] = rep.bytes_sent;
             j["generation"] = rep.generation;
+            j["stats_tracks"] = rep.stats_vectors;
             j["seconds"] = std::round(rep.seconds * 1000) / 1000;
             j["tracks_per_second"] = rep.seconds > 0 ? std::round(double(rep.tracks_upserted) / rep.seconds) : 0.0;
             std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";

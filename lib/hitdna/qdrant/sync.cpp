@@ -1,6 +1,12 @@
 #include "hitdna/qdrant/sync.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -375,6 +381,23 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
     rep.tracks_collection = T;
     rep.sections_collection = S;
     auto& db = cat.db();
+    // One writer of a catalog's mirrors at a time: a second sync waits for the first.
+    int lock_fd = -1;
+    if (!o.dry_run) {
+        const std::string lock_path = cat.path() + ".sync.lock";
+        lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lock_fd < 0) throw Error(ErrorKind::db, lock_path + ": cannot open the sync lock: " + std::strerror(errno));
+        if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            if (o.warn) *o.warn << "hitdna: waiting for another 'hitdna sync' of " << cat.path() << " to finish\n";
+            if (::flock(lock_fd, LOCK_EX) != 0) throw Error(ErrorKind::db, lock_path + ": cannot lock: " + std::strerror(errno));
+        }
+    }
+    struct FdGuard {
+        int fd;
+        ~FdGuard() {
+            if (fd >= 0) ::close(fd);
+        }
+    } lock_guard{lock_fd};
     const std::string catalog_id = cat.catalog_id();
     Sender sender(client, o);
     std::ostream* plan = o.dry_run ? o.plan : nullptr;
@@ -448,6 +471,11 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         if (!o.dry_run) client.call("PATCH", coll_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
     }
     const auto stats = stats_from(meta["spaces"], T);
+    rep.stats_vectors = stats.at(Space::audio).count;
+    rep.catalog_vectors = cat.stats(Space::audio).count;
+    if (o.warn && rep.catalog_vectors > 2 * std::max<int64_t>(rep.stats_vectors, 1) && rep.catalog_vectors >= 100)
+        *o.warn << "hitdna: warning: " << T << " standardizes with statistics of " << rep.stats_vectors << " tracks; the catalog has "
+                << rep.catalog_vectors << " now (run 'hitdna sync qdrant --full' to refresh them)\n";
     rep.full = st.full_pending;
     rep.resumed = st.stored && !st.inflight.empty() && !o.full;
     if (!o.dry_run) save_state(db, st, rep.url, T);

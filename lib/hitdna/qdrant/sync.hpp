@@ -21,7 +21,8 @@
 // and moves the cursor in one transaction. After a kill, the in-flight tracks whose point
 // already carries the right hitdna_rev are not sent again. A full pass (first sync, --full,
 // a collection made by another copy of the catalog) ends by deleting points of tracks the
-// catalog no longer has.
+// catalog no longer has. One sync per catalog runs at a time (flock on DB.sync.lock; a second
+// one waits), so a slow run never re-sends a track over a newer deletion.
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -41,6 +42,7 @@ struct SyncOptions {
     size_t batch_bytes = 8 << 20;  // bytes per request (Qdrant refuses bodies over 32 MiB)
     size_t tracks_per_step = 256;  // tracks read from the catalog and committed together
     std::ostream* plan = nullptr;  // dry run: one line per change
+    std::ostream* warn = nullptr;  // waiting for another sync, statistics grown stale
     std::function<void(int64_t done, int64_t total)> progress;
 };
 
@@ -53,6 +55,8 @@ struct SyncReport {
     int64_t stale_deleted = 0;         // full pass: points of tracks no longer in the catalog
     int64_t requests = 0, retries = 0, bytes_sent = 0;
     int64_t generation = 0;            // catalog generation mirrored
+    int64_t stats_vectors = 0;         // audio vectors when the collection's statistics were taken
+    int64_t catalog_vectors = 0;       // audio vectors in the catalog now
     double seconds = 0;
 };
 
