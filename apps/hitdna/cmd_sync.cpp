@@ -90,9 +90,15 @@ Runner register_sync(CLI::App& app) {
             std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
             return 0;
         }
-        std::printf("%s %lld tracks (%lld section points), deleted %lld%s%s, to %s/collections/%s and %s in %.1f s "
+        if (rep.changes == 0 && !rep.created && rep.stale_deleted == 0) {
+            std::printf("%s/collections/%s is up to date with the catalog (generation %lld); nothing %s\n", rep.url.c_str(), rep.tracks_collection.c_str(),
+                        (long long)rep.generation, rep.dry_run ? "would be sent" : "sent");
+            return 0;
+        }
+        std::printf("%s %lld tracks (%lld section points), %s %lld%s%s, to %s/collections/%s and %s in %.1f s "
                     "(%.0f tracks/s, %lld requests, %lld retries, %.1f MB sent)\n",
-                    rep.dry_run ? "would upsert" : "upserted", (long long)rep.tracks_upserted, (long long)rep.sections_upserted, (long long)rep.tracks_deleted,
+                    rep.dry_run ? "would upsert" : "upserted", (long long)rep.tracks_upserted, (long long)rep.sections_upserted,
+                    rep.dry_run ? "would delete" : "deleted", (long long)rep.tracks_deleted,
                     rep.already_landed ? (", " + std::to_string(rep.already_landed) + " found already landed").c_str() : "",
                     rep.stale_deleted ? (", " + std::to_string(rep.stale_deleted) + " stray points removed").c_str() : "", rep.url.c_str(),
                     rep.tracks_collection.c_str(), rep.sections_collection.c_str(), rep.seconds, rep.seconds > 0 ? double(rep.tracks_upserted) / rep.seconds : 0.0,
