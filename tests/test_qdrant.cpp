@@ -257,6 +257,11 @@ TEST_CASE("qdrant: incremental sync sends only changes; metadata, re-analysis an
     auto stray = q.request("PUT", "/collections/inc/points?wait=true",
                            json{{"points", {{{"id", 9999}, {"vector", json::object()}, {"payload", {{"track_id", 9999}}}}}}}.dump());
     REQUIRE(stray["status"] == 200);
+    auto stray_section = q.request("PUT", "/collections/inc_sections/points?wait=true",
+                                   json{{"points", {{{"id", "0f8fad5b-d9cb-469f-a165-70867728950e"},
+                                                     {"vector", {{"section", std::vector<float>(store::dimensions(store::Space::sections), 0.5f)}}},
+                                                     {"payload", {{"track_id", 9999}}}}}}}.dump());
+    REQUIRE(stray_section["status"] == 200);
     {
         qdrant::SyncOptions full = o;
         full.full = true;
@@ -266,6 +271,7 @@ TEST_CASE("qdrant: incremental sync sends only changes; metadata, re-analysis an
         CHECK(rep.stale_deleted == 1);
     }
     CHECK(count_points(q, "inc") == 59);
+    CHECK(count_points(q, "inc_sections") == sections_in(cat));  // the stray section went too
     no_violations(q);
     // Another catalog may not write into this collection.
     store::Catalog other(dir.file("other.db"), store::Catalog::Mode::read_write);
@@ -460,5 +466,58 @@ TEST_CASE("qdrant: tracks that landed in an interrupted step are not sent again"
     CHECK(get_point(q, "step", 4)["payload"]["tags"] == json::array({"remastered"}));
     CHECK(get_point(q, "step", 15).is_null());
     CHECK(count_points(q, "step") == 19);
+    // A --full pass that stops after deleting a step's old sections (their upsert refused):
+    // the tracks' points still carry their generation, but not this pass's id, so the next
+    // run sends them again rather than taking them for landed.
+    q.script(json::array({{{"method", "PUT"}, {"path_regex", "^/collections/step_sections/points$"}, {"status", 400},
+                           {"body", R"({"status":{"error":"Bad request: scripted"},"time":0.0})"}}}));
+    {
+        qdrant::SyncOptions full = o;
+        full.full = true;
+        qdrant::Client c2(cfg);
+        CHECK_THROWS_AS(qdrant::run_sync(cat, c2, full), qdrant::QdrantError);
+    }
+    CHECK(count_points(q, "step_sections") == 0);
+    {
+        qdrant::Client c2(cfg);
+        auto again = qdrant::run_sync(cat, c2, o);
+        CHECK(again.resumed);
+        CHECK(again.already_landed == 0);
+        CHECK(again.tracks_upserted == 19);
+    }
+    CHECK(count_points(q, "step_sections") == sections_in(cat));
+    no_violations(q);
+}
+
+TEST_CASE("qdrant: a catalog restored from an older backup makes the next sync a full pass that removes what it never had") {
+    test::FakeQdrant q;
+    test::TempDir dir;
+    const std::string db = dir.file("b.db"), backup = dir.file("backup.db");
+    const auto base = test::tone_dna();
+    qdrant::Config cfg;
+    cfg.url = q.url();
+    qdrant::SyncOptions o;
+    o.collection = "bak";
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        for (int i = 0; i < 10; ++i) test::put_synthetic_track(cat, base, i, 2, 5);
+        qdrant::Client c(cfg);
+        qdrant::run_sync(cat, c, o);
+    }
+    fs::copy_file(db, backup);  // closed: the WAL is checkpointed
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        for (int i = 10; i < 15; ++i) test::put_synthetic_track(cat, base, i, 2, 5);
+        qdrant::Client c(cfg);
+        qdrant::run_sync(cat, c, o);
+    }
+    CHECK(count_points(q, "bak") == 15);
+    store::Catalog restored(backup, store::Catalog::Mode::read_write);
+    qdrant::Client c(cfg);
+    auto rep = qdrant::run_sync(restored, c, o);
+    CHECK(rep.full);
+    CHECK(rep.stale_deleted == 5);
+    CHECK(count_points(q, "bak") == 10);
+    CHECK(count_points(q, "bak_sections") == 20);
     no_violations(q);
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "hitdna/core/error.hpp"
 #include "hitdna/dna/dna.hpp"
 #include "hitdna/store/vector_index.hpp"
 
@@ -33,6 +34,8 @@ Runner register_db(CLI::App& app) {
     return [st, stats, remove]() -> int {
         const std::string path = store::resolve_db_path(st->db);
         if (remove->parsed()) {
+            struct stat sb{};
+            if (::stat(path.c_str(), &sb) != 0) throw Error(ErrorKind::db, path + ": no database here (pass --db)");
             store::Catalog cat(path, store::Catalog::Mode::read_write);
             int missing = 0, removed = 0;
             for (int64_t id : st->remove_ids) {

@@ -47,6 +47,7 @@ Runner register_sync(CLI::App& app) {
         cfg.max_retries = st->retries;
         qdrant::Client client(cfg);
         const std::string path = store::resolve_db_path(st->db);
+        if (::access(path.c_str(), F_OK) != 0) throw Error(ErrorKind::db, path + ": no database here (run 'hitdna ingest' first, or pass --db)");
         store::Catalog cat(path, store::Catalog::Mode::read_write);
         const bool progress = st->progress == "always" || (st->progress == "auto" && isatty(STDERR_FILENO) && !o.dry_run);
         const auto t0 = std::chrono::steady_clock::now();
@@ -62,7 +63,7 @@ Runner register_sync(CLI::App& app) {
                              rate > 0 ? double(total - done) / rate : 0.0);
                 if (done >= total) std::fprintf(stderr, "\n");
             };
-        if (o.dry_run) o.plan = &std::cout;
+        if (o.dry_run) o.plan = st->format == "json" ? &std::cerr : &std::cout;  // stdout stays one JSON document
         o.warn = &std::cerr;
         auto rep = qdrant::run_sync(cat, client, o);
         if (st->format == "json") {

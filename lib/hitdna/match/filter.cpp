@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
+#include <regex>
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/core/text.hpp"
@@ -89,9 +91,11 @@ std::vector<FilterTerm> parse_filter_terms(const std::vector<std::string>& expre
             if (t.field == x.name) f = &x;
         if (!f) throw bad(e, "unknown field '" + t.field + "'");
         if (f->kind == Kind::number) {
+            // Decimal only: SQLite's CAST and Qdrant's JSON must read the same number.
+            static const std::regex decimal(R"([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)");
             char* end = nullptr;
             const double v = std::strtod(value.c_str(), &end);
-            if (!end || *end || !std::isfinite(v)) throw bad(e, "'" + value + "' is not a number");
+            if (!std::regex_match(value, decimal) || !end || *end || !std::isfinite(v)) throw bad(e, "'" + value + "' is not a number");
             t.numeric = true;
             t.values = {value};
         } else {

@@ -214,6 +214,11 @@ public:
         if (synced < gen)
             warn << "hitdna: warning: collection '" << o.collection << "' is behind the catalog (synced at generation " << synced << ", catalog at " << gen
                  << "); run 'hitdna sync qdrant'\n";
+        // Scores equal the embedded backend's only with the same standardization.
+        const int64_t theirs = m_search.stats_count(), ours = cat->stats(Space::audio).count;
+        if (std::abs(double(theirs - ours)) > 0.1 * double(std::max<int64_t>(ours, 1)))
+            warn << "hitdna: warning: collection '" << o.collection << "' standardizes with the statistics of " << theirs << " tracks, the catalog has " << ours
+                 << "; scores differ from --backend embedded until 'hitdna sync qdrant --full'\n";
     }
     std::vector<float> standardize(Space s, const std::vector<float>& raw) override { return m_search.standardize(s, raw); }
     std::vector<int64_t> nearest(Space s, const std::vector<float>& raw, size_t k) override {
@@ -332,7 +337,7 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     if (spaces.empty() && !has_text) return rep;
 
     std::unique_ptr<Backend> backend;
-    if (o.backend == "qdrant") backend = std::make_unique<QdrantBackend>(catalog, o, terms, warn);
+    if (o.backend == "qdrant" && !spaces.empty()) backend = std::make_unique<QdrantBackend>(catalog, o, terms, warn);
     else backend = std::make_unique<EmbeddedBackend>(*catalog, terms, warn);
     std::set<int64_t> candidates;
     const size_t kc = std::max<size_t>(50, 5 * o.k), ks = std::max<size_t>(100, 20 * o.k);
@@ -387,6 +392,8 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
             acc += weights[s] * sc;
             wsum += weights[s];
         }
+        // A text hit the vector backend has no vectors for (not synced yet) is not ranked on text alone.
+        if (!spaces.empty() && wsum == 0) continue;
         double vec = wsum > 0 ? acc / wsum : 0;
         if (has_text) {
             auto it = text_rel.find(id);

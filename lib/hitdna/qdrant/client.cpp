@@ -58,7 +58,7 @@ std::string describe_error(int status, const std::string& content_type, const st
     message = core::one_line(message);
     std::string s = std::to_string(status);
     if (status == 401) return s + " unauthorized" + (message.empty() ? "" : " (" + message + ")") + "; set QDRANT_API_KEY to the server's key";
-    if (status == 403) return s + " " + (message.empty() ? "forbidden" : message) + " (a read-only key cannot write)";
+    if (status == 403) return s + " " + (message.empty() ? "forbidden" : message);
     if (message.empty()) message = "no message";
     return s + " " + message;
 }
@@ -111,7 +111,8 @@ json Client::call(const std::string& method, const std::string& path, const std:
                 throw QdrantError(ErrorKind::remote, what + ": answered 200 without a Qdrant envelope (" + core::one_line(r.body, 120) + ")", status, "");
             return std::move(j["result"]);
         }
-        const bool retryable = status == 408 || status == 429 || status == 503;
+        // 502 and 504 come from proxies in front of Qdrant; they pass like 503.
+        const bool retryable = status == 408 || status == 429 || status == 502 || status == 503 || status == 504;
         const double wait = retryable ? core::retry_delay_s(r.headers, attempt, 1e9, jitter(rng)) : 0;
         if (retryable && attempt < m_config.max_retries && wait <= m_config.max_backoff_s) {
             ++m_stats.retries;
@@ -120,6 +121,7 @@ json Client::call(const std::string& method, const std::string& path, const std:
             continue;
         }
         std::string msg = what + ": " + describe_error(status, r.header("content-type"), r.body);
+        if (status == 403 && method != "GET") msg += " (a read-only key cannot write)";
         if (retryable && wait > m_config.max_backoff_s) msg += "; it asks to wait " + std::to_string(int(std::ceil(wait))) + " s, try again later";
         else if (retryable) msg += " (after " + std::to_string(attempt + 1) + " attempts)";
         std::string server = json::parse(r.body, nullptr, false).is_discarded() ? core::one_line(r.body) : describe_error(status, "", r.body);

@@ -1,10 +1,10 @@
 #pragma once
 // A libcurl client for the part of Qdrant's REST API that hitdna uses (../shared/specs/
 // qdrant-rest.md): JSON in, the `result` of the success envelope out. The key from
-// QDRANT_API_KEY goes in the `api-key` header and never into a message. 408, 429, 503,
-// refused/reset connections and timeouts are retried with the delay the server asks for
-// (Retry-After, whole seconds or an HTTP date) or 1 s x 2^n +-10 % (at most 60 s); a server that
-// has never answered is not retried (it is most likely not running). Every error envelope
+// QDRANT_API_KEY goes in the `api-key` header and never into a message. 408, 429, 503 (and
+// 502/504 from proxies), refused/reset connections and timeouts are retried with the delay the
+// server asks for (Retry-After, whole seconds or an HTTP date; up to 300 s) or 1 s x 2^n +-10 %
+// (at most 60 s); a server that has never answered is not retried (most likely not running). Every error envelope
 // ({"status":{"error":"..."}}, the plain-text 401, HTML from a proxy) becomes one line naming the
 // request: "Qdrant: PUT /collections/x/points: 400 Wrong input: Vector dimension error: ...".
 #include <cstdint>
@@ -27,7 +27,7 @@ struct Config {
     double connect_timeout_s = 10;
     double timeout_s = 120;                      // per request; big upserts with wait=true take a while
     int max_retries = 5;
-    double max_backoff_s = 60;                   // a server asking for longer is not waited for
+    double max_backoff_s = 300;                  // a server asking for longer is not waited for
 };
 
 // QDRANT_URL and QDRANT_API_KEY over the defaults; `flag_url` (when non-empty) wins.

@@ -82,6 +82,7 @@ CollectionSearch::CollectionSearch(Client& client, const std::string& collection
         if (j.is_object() && j.contains("mean") && j.contains("sd")) {
             st.mean = j["mean"].get<std::vector<double>>();
             st.sd = j["sd"].get<std::vector<double>>();
+            st.count = j.value("count", int64_t(0));
         }
         if (st.mean.size() != store::dimensions(s) || st.sd.size() != store::dimensions(s))
             throw Error(ErrorKind::usage, "collection '" + collection + "': its " + name + " statistics do not fit this hitdna (rerun hitdna sync qdrant --recreate)");

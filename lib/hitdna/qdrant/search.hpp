@@ -33,6 +33,8 @@ public:
 
     const std::string& catalog_id() const { return m_catalog_id; }
     const std::string& epoch() const { return m_epoch; }
+    // Tracks in the catalog when the collection's statistics were taken.
+    int64_t stats_count() const { return m_stats.at(store::Space::audio).count; }
     std::vector<float> standardize(store::Space space, const std::vector<float>& raw) const;
 
     // k nearest points in a space to a standardized query, inside `filter` (null = none);

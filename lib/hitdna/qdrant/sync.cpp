@@ -154,6 +154,7 @@ struct State {
     std::string epoch;
     int64_t cursor_generation = 0, cursor_id = -1;
     bool full_pending = true;
+    std::string pass;                 // random id of the last full pass; in every point's payload
     json inflight = json::array();
     int64_t synced_generation = 0;
     std::string last_success_at;
@@ -162,7 +163,7 @@ struct State {
 State load_state(store::Db& db, const std::string& epoch) {
     State s;
     s.epoch = epoch;
-    store::Stmt st(db, "SELECT cursor_generation, cursor_id, full_pending, inflight, synced_generation, coalesce(last_success_at, '') FROM qdrant_sync WHERE epoch = ?1");
+    store::Stmt st(db, "SELECT cursor_generation, cursor_id, full_pending, inflight, synced_generation, coalesce(last_success_at, ''), pass FROM qdrant_sync WHERE epoch = ?1");
     st.bind(1, epoch);
     if (!st.step()) return s;
     s.stored = true;
@@ -173,19 +174,20 @@ State load_state(store::Db& db, const std::string& epoch) {
     if (!s.inflight.is_array()) s.inflight = json::array();
     s.synced_generation = st.i64(4);
     s.last_success_at = st.text(5);
+    s.pass = st.text(6);
     return s;
 }
 
 void save_state(store::Db& db, const State& s, const std::string& url, const std::string& collection) {
     store::WriteTransaction tx(db);
     store::Stmt st(db,
-                   "INSERT INTO qdrant_sync(epoch, url, collection, cursor_generation, cursor_id, full_pending, inflight, last_success_at, synced_generation) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''), ?9) ON CONFLICT(epoch) DO UPDATE SET url = excluded.url, "
+                   "INSERT INTO qdrant_sync(epoch, url, collection, cursor_generation, cursor_id, full_pending, inflight, last_success_at, synced_generation, pass) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''), ?9, ?10) ON CONFLICT(epoch) DO UPDATE SET url = excluded.url, "
                    "collection = excluded.collection, cursor_generation = excluded.cursor_generation, cursor_id = excluded.cursor_id, "
                    "full_pending = excluded.full_pending, inflight = excluded.inflight, last_success_at = excluded.last_success_at, "
-                   "synced_generation = excluded.synced_generation");
+                   "synced_generation = excluded.synced_generation, pass = excluded.pass");
     st.bind(1, s.epoch).bind(2, url).bind(3, collection).bind(4, s.cursor_generation).bind(5, s.cursor_id);
-    st.bind(6, int64_t(s.full_pending ? 1 : 0)).bind(7, s.inflight.dump()).bind(8, s.last_success_at).bind(9, s.synced_generation);
+    st.bind(6, int64_t(s.full_pending ? 1 : 0)).bind(7, s.inflight.dump()).bind(8, s.last_success_at).bind(9, s.synced_generation).bind(10, s.pass);
     st.run();
     tx.commit();
 }
@@ -209,7 +211,7 @@ json float_array(const std::vector<float>& raw, const store::SpaceStats& st, int
     return a;
 }
 
-TrackPoints read_track(store::Catalog& cat, int64_t id, int64_t generation, const std::map<Space, store::SpaceStats>& stats) {
+TrackPoints read_track(store::Catalog& cat, int64_t id, int64_t generation, const std::string& pass, const std::map<Space, store::SpaceStats>& stats) {
     auto& db = cat.db();
     TrackPoints tp;
     tp.id = id;
@@ -265,6 +267,7 @@ TrackPoints read_track(store::Catalog& cat, int64_t id, int64_t generation, cons
     if (row->peak_rank) f["peak_rank"] = *row->peak_rank;
     if (row->bpm) f["bpm"] = *row->bpm;
     f["hitdna_rev"] = generation;
+    f["hitdna_pass"] = pass;
 
     json vec = json::object();
     for (Space s : k_track_spaces) {
@@ -349,6 +352,15 @@ void delete_tracks(Sender& sender, const std::string& tracks, const std::string&
     if (track_points) sender.write("POST", coll_path(tracks) + "/points/delete?wait=true", json{{"points", ids_json(ids)}}.dump());
 }
 
+// PUT /collections/{name}; a 409 after a retried, timed-out first attempt means it was made.
+void create_collection(Client& c, const std::string& name, const json& body) {
+    try {
+        c.call("PUT", coll_path(name), body.dump());
+    } catch (const QdrantError& e) {
+        if (e.http_status != 409 || c.stats().retries == 0) throw;
+    }
+}
+
 void ensure_indexes(Client& c, Sender& sender, const std::string& coll, const json& info) {
     json schema = info.contains("payload_schema") && info["payload_schema"].is_object() ? info["payload_schema"] : json::object();
     for (const auto& [field, type] : k_payload_indexes) {
@@ -418,7 +430,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
                 {"created_at", core::utc_timestamp()}, {"stats_at", core::utc_timestamp()}, {"sections_collection", S}, {"spaces", stats_json(cat)}};
         rep.created = true;
         if (plan) *plan << "create collection " << T << " (" << vectors_config().dump() << ", Euclid) with metadata\n";
-        if (!o.dry_run) client.call("PUT", coll_path(T), json{{"vectors", vectors_config()}, {"metadata", {{"hitdna", meta}}}}.dump());
+        if (!o.dry_run) create_collection(client, T, json{{"vectors", vectors_config()}, {"metadata", {{"hitdna", meta}}}});
     } else {
         meta = hitdna_meta(*info);
         if (meta.is_null() || meta.value("format", 0) < 1)
@@ -434,10 +446,9 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         sections_fresh = true;
         if (plan) *plan << "create collection " << S << " (" << sections_vectors_config().dump() << ")\n";
         if (!o.dry_run)
-            client.call("PUT", coll_path(S),
-                        json{{"vectors", sections_vectors_config()},
-                             {"metadata", {{"hitdna", {{"format", k_format}, {"catalog_id", catalog_id}, {"epoch", meta["epoch"]}, {"tracks_collection", T}}}}}}
-                            .dump());
+            create_collection(client, S,
+                              json{{"vectors", sections_vectors_config()},
+                                   {"metadata", {{"hitdna", {{"format", k_format}, {"catalog_id", catalog_id}, {"epoch", meta["epoch"]}, {"tracks_collection", T}}}}}});
     } else {
         check_vectors(*sinfo, sections_vectors_config(), S, rep.url);
         json sm = hitdna_meta(*sinfo);
@@ -458,15 +469,26 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         st.cursor_generation = 0;
         st.cursor_id = -1;
         st.full_pending = true;
+        st.pass = random_epoch();  // points of this pass carry it: only they count as landed
         st.inflight = json::array();
     };
     if (!st.stored) restart();  // a collection this catalog has not filled (or made by a copy of it)
     if (sections_fresh && !rep.created) restart();
-    if (st.cursor_generation > catalog_generation) restart();  // a restored, older catalog
+    // A catalog restored from an older backup: its cursor is older than what the collection
+    // says it holds (hitdna.synced_generation is written at the end of every sync).
+    if (st.stored && meta.value("synced_generation", int64_t(0)) > st.synced_generation) restart();
+    if (st.cursor_generation > catalog_generation) restart();
     if (o.full) {
         restart();
         meta["spaces"] = stats_json(cat);
         meta["stats_at"] = core::utc_timestamp();
+    }
+    rep.full = st.full_pending;
+    rep.resumed = st.stored && !st.inflight.empty();  // (a restart empties it)
+    // The restarted cursor is saved before the new statistics go out: a kill in between
+    // resumes the full pass instead of leaving old vectors under new statistics.
+    if (!o.dry_run) save_state(db, st, rep.url, T);
+    if (o.full) {
         if (plan) *plan << "refresh the standardization statistics in " << T << "'s metadata\n";
         if (!o.dry_run) client.call("PATCH", coll_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
     }
@@ -476,33 +498,26 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
     if (o.warn && rep.catalog_vectors > 2 * std::max<int64_t>(rep.stats_vectors, 1) && rep.catalog_vectors >= 100)
         *o.warn << "hitdna: warning: " << T << " standardizes with statistics of " << rep.stats_vectors << " tracks; the catalog has "
                 << rep.catalog_vectors << " now (run 'hitdna sync qdrant --full' to refresh them)\n";
-    rep.full = st.full_pending;
-    rep.resumed = st.stored && !st.inflight.empty() && !o.full;
-    if (!o.dry_run) save_state(db, st, rep.url, T);
 
     rep.changes = count_changes(db, st.cursor_generation, st.cursor_id);
-    // Tracks in flight when a previous run stopped: which of them landed?
+    // Tracks in flight when a previous run stopped: those whose track point carries their
+    // generation and this pass's id landed whole (track points go after their sections).
+    // Deletions in flight are simply sent again (they are idempotent).
     std::map<int64_t, int64_t> landed_rev;
-    std::set<int64_t> inflight_removed;
     if (rep.resumed) {
         std::vector<int64_t> ids;
-        for (const auto& e : st.inflight) {
-            ids.push_back(e.value("id", int64_t(0)));
-            if (e.value("removed", false)) inflight_removed.insert(ids.back());
-        }
-        json r = client.call("POST", coll_path(T) + "/points",
-                             json{{"ids", ids}, {"with_payload", json::array({"hitdna_rev"})}, {"with_vector", false}}.dump());
-        std::set<int64_t> present;
+        for (const auto& e : st.inflight)
+            if (!e.value("removed", false)) ids.push_back(e.value("id", int64_t(0)));
+        json r = ids.empty() ? json::array()
+                             : client.call("POST", coll_path(T) + "/points",
+                                           json{{"ids", ids}, {"with_payload", json::array({"hitdna_rev", "hitdna_pass"})}, {"with_vector", false}}.dump());
         if (r.is_array())
             for (const auto& p : r) {
-                if (!p.contains("id") || !p["id"].is_number_integer()) continue;
-                const int64_t id = p["id"].get<int64_t>();
-                present.insert(id);
-                if (p.contains("payload") && p["payload"].is_object() && p["payload"].contains("hitdna_rev") && p["payload"]["hitdna_rev"].is_number_integer())
-                    landed_rev[id] = p["payload"]["hitdna_rev"].get<int64_t>();
+                if (!p.contains("id") || !p["id"].is_number_integer() || !p.contains("payload") || !p["payload"].is_object()) continue;
+                const json& pl = p["payload"];
+                if (pl.value("hitdna_pass", std::string()) != st.pass || !pl.contains("hitdna_rev") || !pl["hitdna_rev"].is_number_integer()) continue;
+                landed_rev[p["id"].get<int64_t>()] = pl["hitdna_rev"].get<int64_t>();
             }
-        for (auto it = inflight_removed.begin(); it != inflight_removed.end();)
-            it = present.count(*it) ? inflight_removed.erase(it) : std::next(it);  // keep only deletions that landed
     }
 
     int64_t done = 0;
@@ -513,7 +528,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
             store::ReadTransaction snapshot(db);  // a step's tracks come from one state of the catalog
             changes = next_changes(db, st.cursor_generation, st.cursor_id, o.tracks_per_step);
             for (const auto& c : changes)
-                if (!c.removed) points.push_back(read_track(cat, c.id, c.generation, stats));
+                if (!c.removed) points.push_back(read_track(cat, c.id, c.generation, st.pass, stats));
         }
         if (changes.empty()) break;
         std::vector<int64_t> to_delete_sections, to_delete_tracks;
@@ -522,10 +537,6 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         size_t pi = 0;
         for (const auto& c : changes) {
             if (c.removed) {
-                if (inflight_removed.count(c.id)) {
-                    ++rep.already_landed;
-                    continue;
-                }
                 to_delete_tracks.push_back(c.id);
                 to_delete_sections.push_back(c.id);
                 inflight.push_back({{"id", c.id}, {"generation", c.generation}, {"removed", true}});
@@ -563,32 +574,42 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         if (o.progress) o.progress(done, std::max(done, rep.changes));
     }
 
-    if (st.full_pending && !o.dry_run && !rep.created) {
-        // Points of tracks this catalog does not have (removed before tombstones were kept, or
-        // by a copy of the catalog): scroll the ids and delete the strays.
-        json offset = nullptr;
-        for (;;) {
-            json req = {{"limit", 1000}, {"with_payload", false}, {"with_vector", false}};
-            if (!offset.is_null()) req["offset"] = offset;
-            json r = client.call("POST", coll_path(T) + "/points/scroll", req.dump());
-            std::vector<int64_t> ids;
-            if (r.contains("points") && r["points"].is_array())
-                for (const auto& p : r["points"])
-                    if (p.contains("id") && p["id"].is_number_integer()) ids.push_back(p["id"].get<int64_t>());
+    if (st.full_pending && !o.dry_run && !(rep.created && sections_fresh)) {
+        // Points of tracks this catalog does not have (removed before tombstones were kept,
+        // left by an interrupted run, or by a copy of the catalog): scroll both collections
+        // and delete the strays.
+        auto known = [&](const std::set<int64_t>& ids) {
             std::vector<int64_t> strays;
-            {
-                store::ReadTransaction snapshot(db);
-                store::Stmt q(db, "SELECT 1 FROM tracks WHERE id = ?1");
-                for (int64_t id : ids) {
-                    q.reset();
-                    q.bind(1, id);
-                    if (!q.step()) strays.push_back(id);
-                }
+            store::ReadTransaction snapshot(db);
+            store::Stmt q(db, "SELECT 1 FROM tracks WHERE id = ?1");
+            for (int64_t id : ids) {
+                q.reset();
+                q.bind(1, id);
+                if (!q.step()) strays.push_back(id);
             }
-            delete_tracks(sender, T, S, strays, true);
-            rep.stale_deleted += int64_t(strays.size());
-            offset = r.contains("next_page_offset") ? r["next_page_offset"] : json(nullptr);
-            if (offset.is_null()) break;
+            return strays;
+        };
+        for (const std::string& coll : {T, S}) {
+            const bool tracks = coll == T;
+            json offset = nullptr;
+            for (;;) {
+                json req = {{"limit", 1000}, {"with_payload", tracks ? json(false) : json::array({"track_id"})}, {"with_vector", false}};
+                if (!offset.is_null()) req["offset"] = offset;
+                json r = client.call("POST", coll_path(coll) + "/points/scroll", req.dump());
+                std::set<int64_t> ids;
+                if (r.contains("points") && r["points"].is_array())
+                    for (const auto& p : r["points"]) {
+                        if (tracks && p.contains("id") && p["id"].is_number_integer()) ids.insert(p["id"].get<int64_t>());
+                        if (!tracks && p.contains("payload") && p["payload"].is_object() && p["payload"].contains("track_id") &&
+                            p["payload"]["track_id"].is_number_integer())
+                            ids.insert(p["payload"]["track_id"].get<int64_t>());
+                    }
+                const auto strays = known(ids);
+                delete_tracks(sender, T, S, strays, tracks);
+                if (tracks) rep.stale_deleted += int64_t(strays.size());
+                offset = r.contains("next_page_offset") ? r["next_page_offset"] : json(nullptr);
+                if (offset.is_null()) break;
+            }
         }
     }
     if (!o.dry_run) {
@@ -596,6 +617,10 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         st.synced_generation = std::max(st.cursor_generation, catalog_generation);
         st.last_success_at = core::utc_timestamp();
         save_state(db, st, rep.url, T);
+        if (meta.value("synced_generation", int64_t(-1)) != st.synced_generation) {
+            meta["synced_generation"] = st.synced_generation;
+            client.call("PATCH", coll_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
+        }
     }
     rep.generation = std::max(st.cursor_generation, catalog_generation);
     rep.requests = client.stats().requests;

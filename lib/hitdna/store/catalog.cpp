@@ -132,6 +132,7 @@ CREATE TABLE IF NOT EXISTS qdrant_sync(
   cursor_id INTEGER NOT NULL DEFAULT -1,
   full_pending INTEGER NOT NULL DEFAULT 1,
   inflight TEXT NOT NULL DEFAULT '[]',
+  pass TEXT NOT NULL DEFAULT '',
   last_success_at TEXT,
   synced_generation INTEGER NOT NULL DEFAULT 0) STRICT;
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, tags, descriptors, tokenize = 'unicode61 remove_diacritics 2');
