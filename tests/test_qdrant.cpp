@@ -87,6 +87,26 @@ TEST_CASE("qdrant: filters translate to Qdrant conditions on the synced payload"
     CHECK(sql.where.find("lower(x.chart)") != std::string::npos);
 }
 
+TEST_CASE("qdrant: every error envelope becomes one line with the server's message") {
+    using qdrant::describe_error;
+    auto env = [](const std::string& m) { return json{{"status", {{"error", m}}}, {"time", 0.001}}.dump(); };
+    CHECK(describe_error(400, "application/json", env("Wrong input: Not existing vector name error: foo")) == "400 Wrong input: Not existing vector name error: foo");
+    CHECK(describe_error(401, "text/plain; charset=utf-8", "Must provide an API key or an Authorization bearer token") ==
+          "401 unauthorized (Must provide an API key or an Authorization bearer token); set QDRANT_API_KEY to the server's key");
+    CHECK(describe_error(403, "application/json", env("Forbidden: Write access to collection x is required")) ==
+          "403 Forbidden: Write access to collection x is required");
+    CHECK(describe_error(404, "application/json", env("Not found: Collection `x` doesn't exist!")) == "404 Not found: Collection `x` doesn't exist!");
+    CHECK(describe_error(409, "application/json", env("Wrong input: Collection `x` already exists!")) == "409 Wrong input: Collection `x` already exists!");
+    CHECK(describe_error(422, "application/json", env("Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]")) ==
+          "422 Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]");
+    CHECK(describe_error(429, "application/json", env("Rate limiting exceeded: Write rate limit exceeded, retry later")).find("429 Rate limiting") == 0);
+    CHECK(describe_error(507, "", "") == "507 no message");
+    CHECK(describe_error(400, "application/json", env("line one\nline two")) == "400 line one line two");
+    auto html = describe_error(502, "text/html", "<html><head><title>502</title></head><body><h1>Bad Gateway</h1></body></html>");
+    CHECK(html.find('<') == std::string::npos);
+    CHECK(html.find("Bad Gateway") != std::string::npos);
+}
+
 TEST_CASE("qdrant: section point ids are stable version-8 UUIDs") {
     auto a = qdrant::section_point_id("abc", 7, 2);
     CHECK(a == qdrant::section_point_id("abc", 7, 2));
