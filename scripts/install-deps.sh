@@ -16,6 +16,7 @@ test_pkgs=(
   python3 python3-jsonschema
   aubio-tools sox fluidsynth timgm6mb-soundfont
   clang libclang-rt-14-dev
+  chromium
 )
 
 want=("${build_pkgs[@]}")

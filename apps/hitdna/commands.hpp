@@ -1,9 +1,18 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 #include <memory>
 #include <string>
 
+namespace hitdna::analysis {
+struct AnalyzeOptions;
+}
+namespace hitdna::report {
+struct PlotInput;
+}
 namespace hitdna::match {
 struct MatchOptions;
 }
@@ -33,5 +42,17 @@ Runner register_learn(CLI::App& app);
 Runner register_weights(CLI::App& app);
 Runner register_score(CLI::App& app);
 Runner register_sync(CLI::App& app);
+Runner register_plot(CLI::App& app);
+Runner register_report(CLI::App& app);
+
+// What `plot` and `report` show: one command-line input resolved.
+struct ShowInput {
+    std::string arg, name;
+    nlohmann::json dna, target, generation;   // null when absent
+    std::string audio_path;
+    std::optional<int64_t> track_id;
+};
+std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args, const std::string& db_flag, const analysis::AnalyzeOptions& ao);
+std::vector<report::PlotInput> plot_inputs(const ShowInput& in);
 
 }  // namespace hitdna::cli

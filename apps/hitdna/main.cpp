@@ -52,6 +52,14 @@ int main(int argc, char** argv) {
         runners[sub] = hitdna::cli::register_score(*sub);
     }
     {
+        auto* sub = app.add_subcommand("plot", "Draw songs' shapes over time as SVG: sections, energy, tension, tempo, width, loudness");
+        runners[sub] = hitdna::cli::register_plot(*sub);
+    }
+    {
+        auto* sub = app.add_subcommand("report", "One static HTML page: plots, the four layers with units, nearest hits, generation attempts");
+        runners[sub] = hitdna::cli::register_report(*sub);
+    }
+    {
         auto* sub = app.add_subcommand("sync", "Mirror the catalog into Qdrant (sync qdrant), incrementally and resumably");
         runners[sub] = hitdna::cli::register_sync(*sub);
     }
