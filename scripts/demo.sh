@@ -4,7 +4,8 @@
 #   analyze one song -> ingest all of them into a catalog -> match an excerpt, a track and a
 #   text query against it -> enrich a prompt into a target from the hits -> generate audio for
 #   it with the built-in synthesizer, validating and retrying -> validate the result ->
-#   feedback on the generation -> mirror the catalog into Qdrant and search there -> stats.
+#   feedback on the generation -> plot it over its target and write an HTML report -> mirror
+#   the catalog into Qdrant and search there -> stats.
 # Qdrant: $QDRANT_URL when set (a real server); otherwise the loopback stand-in from the test
 # suite (tests/fake_qdrant.py), which speaks the same REST API.
 set -euo pipefail
@@ -63,7 +64,13 @@ gen=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["
 $hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
 $hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
 
-echo "== 10. hitdna sync qdrant: mirror the catalog into Qdrant, then the same search there" >&2
+echo "== 10. hitdna plot and report: the generation over its target (SVG), and one HTML page about it" >&2
+$hitdna plot "$work/generation.json" -o "$work/generation.svg"
+$hitdna plot "${songs[4]}" --hits 5 --normalize -o "$work/song-vs-hits.svg"
+$hitdna report "$gen" -o "$work/generation.html"
+echo "   open $work/generation.svg, $work/song-vs-hits.svg and $work/generation.html in a browser" >&2
+
+echo "== 11. hitdna sync qdrant: mirror the catalog into Qdrant, then the same search there" >&2
 fake_pid=
 if [[ -z "${QDRANT_URL:-}" ]]; then
   exec {fake_out}< <(exec /usr/bin/python3 tests/fake_qdrant.py --spec data/qdrant-openapi-v1.19.0.json --port 0)
@@ -77,6 +84,6 @@ $hitdna sync qdrant --collection demo
 $hitdna sync qdrant --collection demo   # again: nothing changed, nothing sent
 $hitdna match --backend qdrant --collection demo --like "$work/excerpt.mp3" -k 3 --format table
 
-echo "== 11. hitdna db stats" >&2
+echo "== 12. hitdna db stats" >&2
 $hitdna db stats
 $hitdna db verify
