@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/core/subprocess.hpp"
@@ -43,6 +44,11 @@ json toy_dna(double duration = 120, double bpm = 124) {
                     {"catharsis", {{{"time_s", 95}, {"strength", 0.8}, {"kind", "catharsis"}}}}};
     d["production"] = {{"width", width}, {"integrated_lufs", -13.5}};
     return d;
+}
+
+std::string slurp_file(const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 size_t count(const std::string& s, const std::string& what) {
@@ -136,6 +142,50 @@ TEST_CASE("plot: one track has every panel, its sections, markers and axes with 
     while (in >> pair) ys.push_back(std::stod(pair.substr(pair.find(',') + 1)));
     REQUIRE(ys.size() == 16);
     CHECK(ys[0] > ys[8]);  // SVG y grows downwards: quieter is lower on the page
+    // Exact coordinates where the scale is fixed: tension 0..1 and width 0..1 over 0..120 s.
+    auto first_point = [&](const std::string& id) {
+        const auto g = group(svg, id);
+        const auto frame = g.substr(g.find("<rect class=\"panel-frame\""));
+        std::smatch pm;
+        REQUIRE(std::regex_search(g, pm, std::regex("points=\"([-0-9.]+),([-0-9.]+) ")));
+        return std::make_tuple(std::stod(pm[1]), std::stod(pm[2]), attr(frame, "y"), attr(frame, "height"));
+    };
+    auto [tx, ty, tf, th] = first_point("panel-tension");
+    CHECK(tx == doctest::Approx(78 + 898 * 0.5 / 120).epsilon(0.001));
+    CHECK(ty == doctest::Approx(tf + th * (1 - 0.2)).epsilon(0.001));
+    auto [wx, wy, wf, wh] = first_point("panel-width");
+    CHECK(wx == doctest::Approx(78 + 898 * 0.5 / 120).epsilon(0.001));
+    CHECK(wy == doctest::Approx(wf + wh * (1 - 0.3)).epsilon(0.001));
+}
+
+TEST_CASE("plot: tick labels sit at their values; silence breaks the loudness line; lone points; invalid UTF-8 names") {
+    json d = toy_dna(120, 123);
+    d["audio"]["tempo_curve"] = {{0, 118.0}, {60, 128.0}};
+    for (int i = 40; i < 50; ++i) d["audio"]["energy_lufs"][size_t(i)] = -70.0;  // 10 s of silence
+    const std::string svg = report::render_svg({{"bad \xff name", d, nullptr}}, {});
+    CHECK(svg.find("bad \xef\xbf\xbd name") != std::string::npos);
+    CHECK(svg.find("\xff") == std::string::npos);
+    CHECK(count(group(svg, "panel-loudness"), "<polyline class=\"series\"") == 2);
+    // The tempo ticks: labels equally spaced in value and in y, in step with the data points.
+    const auto tempo = group(svg, "panel-tempo");
+    std::regex tick_re("<text class=\"tick-label\" x=\"[-0-9.]+\" y=\"([-0-9.]+)\"[^>]*>([-0-9.]+)</text>");
+    std::vector<std::pair<double, double>> ticks;  // (value, y)
+    for (auto it = std::sregex_iterator(tempo.begin(), tempo.end(), tick_re); it != std::sregex_iterator(); ++it)
+        ticks.push_back({std::stod((*it)[2]), std::stod((*it)[1]) - 4});
+    REQUIRE(ticks.size() >= 3);
+    const double per_unit = (ticks[0].second - ticks[1].second) / (ticks[1].first - ticks[0].first);
+    for (size_t i = 1; i < ticks.size(); ++i)
+        CHECK((ticks[i - 1].second - ticks[i].second) / (ticks[i].first - ticks[i - 1].first) == doctest::Approx(per_unit).epsilon(0.01));
+    std::smatch m;
+    REQUIRE(std::regex_search(tempo, m, std::regex("points=\"[-0-9.]+,([-0-9.]+) ")));
+    CHECK(std::stod(m[1]) == doctest::Approx(ticks[0].second - (118 - ticks[0].first) * per_unit).epsilon(0.002));
+    // A curve of one point is a dot, not an invisible line.
+    d["audio"]["tempo_curve"] = {{30, 120.0}};
+    const std::string lone = report::render_svg({{"x", d, nullptr}}, {});
+    CHECK(count(group(lone, "panel-tempo"), "class=\"series-point\"") == 1);
+    // A ten-hour file keeps a readable number of time ticks.
+    const std::string longest = report::render_svg({{"long", toy_dna(36000), nullptr}}, {});
+    CHECK(count(group(longest, "time-axis"), "tick-label-x") <= 21);
 }
 
 TEST_CASE("plot: --compare overlays inputs in time or normalized to length; targets are dashed") {
@@ -186,6 +236,9 @@ TEST_CASE("plot and report: inputs from audio, DNA JSON and targets; clear error
     r = hitdna_run({"plot", dir.file("song.wav"), dir.file("song.json"), "-o", dir.file("plots"), "--db", dir.file("none.db")});
     REQUIRE(r.exit_code == 0);
     CHECK(std::filesystem::exists(dir.file("plots/song.svg")));
+    CHECK(std::filesystem::exists(dir.file("plots/song-2.svg")));  // same name, not overwritten
+    r = hitdna_run({"plot", dir.file("song.wav"), dir.file("song.json"), "-o", dir.file("two.svg"), "--db", dir.file("none.db")});
+    CHECK(r.exit_code == 2);
     r = hitdna_run({"report", dir.file("song.wav"), "-o", dir.file("r.html"), "--db", dir.file("none.db")});
     REQUIRE(r.exit_code == 0);
     std::ifstream hin(dir.file("r.html"));
@@ -207,4 +260,34 @@ TEST_CASE("plot and report: inputs from audio, DNA JSON and targets; clear error
     r = hitdna_run({"plot", "42", "-o", dir.file("x.svg"), "--db", dir.file("none.db")});
     CHECK(r.exit_code == 5);
     CHECK(r.err.find("no catalog") != std::string::npos);
+    // A DNA without a key (atonal) and a generation record: the page says which attempt was kept.
+    json dna = json::parse(slurp_file(dir.file("song.json")));
+    dna["audio"]["harmony"]["key"] = nullptr;
+    dna["audio"]["harmony"]["mode"] = nullptr;
+    {
+        std::ofstream(dir.file("atonal.json")) << dna.dump();
+    }
+    r = hitdna_run({"report", dir.file("atonal.json"), "-o", dir.file("atonal.html")});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    json target = {{"format", "hitdna-target-1"}, {"prompt", "p"}, {"bpm", 120}, {"key", "A"}, {"mode", "minor"}, {"duration_s", 30},
+                   {"sections", {{{"role", "verse"}, {"label", "A"}, {"start_s", 0}, {"duration_s", 30}, {"energy_lu", 0}}}},
+                   {"energy_arc_lu", std::vector<double>(16, 0.0)}, {"production", {{"integrated_lufs", -14}, {"mean_width", 0.2}}}};
+    auto attempt = [](int n, double overall, bool passed) {
+        json v = {{"overall", overall}, {"passed", passed}, {"layers", {{"tempo", {{"similarity", overall}}}}}};
+        return json{{"attempt", n}, {"validation", v}};
+    };
+    json rec = {{"generation_id", "gen-test"}, {"prompt", "p"}, {"backend", "local"}, {"target", target}, {"best_attempt", 2}, {"score", 0.9},
+                {"output", dir.file("song.wav")}, {"attempts", json::array({attempt(1, 0.7, false), attempt(2, 0.9, true)})}};
+    {
+        std::ofstream(dir.file("gen.json")) << rec.dump();
+    }
+    r = hitdna_run({"report", dir.file("gen.json"), "-o", dir.file("gen.html"), "--db", dir.file("none.db")});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const std::string page = slurp_file(dir.file("gen.html"));
+    CHECK(page.find(">2 (kept)<") != std::string::npos);
+    CHECK(page.find(">1 (kept)<") == std::string::npos);
+    CHECK(page.find("class=\"pass\">passes<") != std::string::npos);
+    CHECK(page.find("class=\"fail\">below<") != std::string::npos);
 }

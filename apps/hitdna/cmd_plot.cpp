@@ -1,10 +1,15 @@
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "commands.hpp"
@@ -14,6 +19,7 @@
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/match/match.hpp"
 #include "hitdna/report/plot.hpp"
+#include "hitdna/store/hash.hpp"
 #include "hitdna/store/sqlite.hpp"
 
 namespace fs = std::filesystem;
@@ -38,6 +44,30 @@ json analyze_to_json(const std::string& path, const analysis::AnalyzeOptions& ao
 }
 
 }  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+    std::string tmpl = path + ".XXXXXX";
+    const int fd = ::mkstemp(tmpl.data());
+    if (fd < 0) throw Error(ErrorKind::io, path + ": cannot write: " + std::strerror(errno));
+    size_t done = 0;
+    while (done < content.size()) {
+        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int e = errno;
+            ::close(fd);
+            ::unlink(tmpl.c_str());
+            throw Error(ErrorKind::io, path + ": cannot write: " + std::strerror(e));
+        }
+        done += size_t(n);
+    }
+    ::fchmod(fd, 0644);
+    if (::close(fd) != 0 || std::rename(tmpl.c_str(), path.c_str()) != 0) {
+        const int e = errno;
+        ::unlink(tmpl.c_str());
+        throw Error(ErrorKind::io, path + ": cannot write: " + std::strerror(e));
+    }
+}
 
 std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args, const std::string& db_flag, const analysis::AnalyzeOptions& ao) {
     std::vector<ShowInput> out;
@@ -66,6 +96,7 @@ std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args,
                 in.target = j["target"];
                 const std::string outp = j.value("output", std::string());
                 if (!outp.empty() && ::stat(outp.c_str(), &sb) == 0) in.audio_path = outp, in.dna = analyze_to_json(outp, ao);
+                else std::cerr << "hitdna: warning: " << a << ": the generated audio " << outp << " is gone; only the target is drawn\n";
             } else if (j.contains("audio") && j.contains("structure")) {
                 in.name = fs::path(j.value("file", a)).stem().string();
                 in.dna = j;
@@ -76,6 +107,10 @@ std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args,
             in.name = fs::path(a).stem().string();
             in.audio_path = a;
             in.dna = analyze_to_json(a, ao);
+            // The same audio in the catalog: its hits are searched by track, without itself.
+            if (!cat) cat = open_if_present(db_flag);
+            if (cat)
+                if (auto t = cat->find_by_hash(store::hash_file(a))) in.track_id = t->id;
         } else if (all_digits(a)) {
             auto& c = catalog();
             auto t = c.track(std::stoll(a));
@@ -94,6 +129,7 @@ std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args,
             if (in.generation.is_object() && in.generation.contains("target")) in.target = in.generation["target"];
             const std::string outp = st.text(1);
             if (::stat(outp.c_str(), &sb) == 0) in.audio_path = outp, in.dna = analyze_to_json(outp, ao);
+            else std::cerr << "hitdna: warning: " << a << ": the generated audio " << outp << " is gone; only the target is drawn\n";
         } else {
             throw Error(ErrorKind::io, a + ": no such file (nor a catalog track id or generation id)");
         }
@@ -123,7 +159,8 @@ json hits_average(const ShowInput& in, size_t k, const std::string& db_flag, std
     for (const auto& r : rep.results)
         if (!in.track_id || r.track.id != *in.track_id) scored.emplace_back(r.track.id, r.score);
     if (scored.empty()) throw Error(ErrorKind::usage, in.arg + ": no hits in " + path + " to average");
-    auto t = enrich::aggregate(cat, scored, "average of " + std::to_string(scored.size()) + " nearest hits", std::nullopt);
+    auto t = enrich::aggregate(cat, scored, "aggregate of " + std::to_string(scored.size()) + " nearest hits", std::nullopt);
+    if (!t.from_hits) throw Error(ErrorKind::db, in.arg + ": the DNA of its hits in " + path + " could not be read");
     return enrich::to_json(t);
 }
 
@@ -164,13 +201,7 @@ Runner register_plot(CLI::App& app) {
                 std::cout << svg;
                 return;
             }
-            const std::string tmp = path + ".tmp";
-            {
-                std::ofstream f(tmp, std::ios::binary);
-                f << svg;
-                if (!f) throw Error(ErrorKind::io, path + ": cannot write");
-            }
-            if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(ErrorKind::io, path + ": cannot write");
+            write_file_atomically(path, svg);
             std::cerr << "hitdna: wrote " << path << "\n";
         };
         json hits;
@@ -179,20 +210,27 @@ Runner register_plot(CLI::App& app) {
             std::vector<report::PlotInput> all;
             for (const auto& in : inputs)
                 for (auto& p : plot_inputs(in)) all.push_back(std::move(p));
-            if (!hits.is_null()) all.push_back({"average of " + std::to_string(hits["hits"].size()) + " nearest hits", nullptr, hits});
+            if (!hits.is_null()) all.push_back({"aggregate of its " + std::to_string(hits["hits"].size()) + " nearest hits", nullptr, hits});
             write(st->out, report::render_svg(all, po));
             return 0;
         }
         if (st->out == "-") throw Error(ErrorKind::usage, "-o -: several inputs without --compare make several SVGs; give a directory");
+        if (fs::path(st->out).extension() == ".svg")
+            throw Error(ErrorKind::usage, "-o " + st->out + ": several inputs without --compare make one SVG each; give a directory (or add --compare)");
+        std::set<std::string> used;
         std::error_code ec;
         fs::create_directories(st->out, ec);
         if (ec) throw Error(ErrorKind::io, st->out + ": cannot create the directory: " + ec.message());
         for (size_t i = 0; i < inputs.size(); ++i) {
             auto parts = plot_inputs(inputs[i]);
-            if (i == 0 && !hits.is_null()) parts.push_back({"average of nearest hits", nullptr, hits});
+            if (i == 0 && !hits.is_null()) parts.push_back({"aggregate of its " + std::to_string(hits["hits"].size()) + " nearest hits", nullptr, hits});
             std::string stem = fs::path(inputs[i].arg).stem().string();
-            if (stem.empty()) stem = "plot-" + std::to_string(i + 1);
-            write(st->out + "/" + stem + ".svg", report::render_svg(parts, po));
+            if (stem.empty()) stem = "plot";
+            // Two inputs with the same name (a/song.wav, b/song.wav, song.json) get song.svg, song-2.svg.
+            std::string name = stem;
+            for (int n = 2; used.count(name); ++n) name = stem + "-" + std::to_string(n);
+            used.insert(name);
+            write(st->out + "/" + name + ".svg", report::render_svg(parts, po));
         }
         return 0;
     };

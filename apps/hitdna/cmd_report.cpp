@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -48,8 +49,12 @@ std::string cell(const json& v) {
     if (v.is_null()) return "—";
     if (v.is_string()) return v.get<std::string>().empty() ? "—" : v.get<std::string>();
     if (v.is_number_float()) {
-        char b[32];
-        std::snprintf(b, sizeof b, "%.3g", v.get<double>());
+        // Up to 4 significant digits without exponents: 2345 Hz, 123.5 BPM, 0.0021.
+        const double x = v.get<double>();
+        char b[48];
+        if (std::fabs(x) >= 1000) std::snprintf(b, sizeof b, "%.0f", x);
+        else std::snprintf(b, sizeof b, "%.4g", x);
+        if (std::strchr(b, 'e')) std::snprintf(b, sizeof b, "%.6f", x);
         return b;
     }
     return v.dump();
@@ -117,7 +122,10 @@ Runner register_report(CLI::App& app) {
             const json& au = in.dna["audio"];
             h << mmss(in.dna.value("duration_s", 0.0)) << " · ";
             if (au.contains("bpm") && au["bpm"].is_number()) h << cell(au["bpm"]) << " BPM · ";
-            if (au.contains("harmony")) h << xml_escape(au["harmony"].value("key", std::string()) + " " + au["harmony"].value("mode", std::string())) << " · ";
+            if (au.contains("harmony") && au["harmony"].is_object() && au["harmony"].contains("key") && au["harmony"]["key"].is_string()) {
+                const json& hm = au["harmony"];
+                h << xml_escape(hm["key"].get<std::string>() + (hm.contains("mode") && hm["mode"].is_string() ? " " + hm["mode"].get<std::string>() : "")) << " · ";
+            }
             if (in.dna.contains("production")) h << cell(in.dna["production"]["integrated_lufs"]) << " LUFS · ";
         }
         h << "hitdna " << HITDNA_VERSION << " · " << xml_escape(core::utc_timestamp()) << "</p>\n";
@@ -197,7 +205,7 @@ Runner register_report(CLI::App& app) {
                 std::string dev;
                 if (v.contains("deviations") && v["deviations"].is_array() && !v["deviations"].empty()) dev = v["deviations"][0].value("text", std::string());
                 ++i;
-                h << "<tr><td class=\"num\">" << i << (i - 1 == best ? " (kept)" : "") << "</td><td class=\"num\">" << cell(v.value("overall", json())) << "</td><td class=\"num\">"
+                h << "<tr><td class=\"num\">" << i << (i == best ? " (kept)" : "") << "</td><td class=\"num\">" << cell(v.value("overall", json())) << "</td><td class=\"num\">"
                   << layer("tempo") << "</td><td class=\"num\">" << layer("key") << "</td><td class=\"num\">" << layer("structure") << "</td><td class=\"num\">" << layer("energy")
                   << "</td><td class=\"num\">" << layer("production") << "</td><td class=\"" << (v.empty() ? "" : passed ? "pass" : "fail") << "\">"
                   << (v.empty() ? "not validated" : passed ? "passes" : "below") << "</td><td>" << xml_escape(dev) << "</td></tr>\n";
@@ -210,13 +218,7 @@ Runner register_report(CLI::App& app) {
             std::cout << html;
             return 0;
         }
-        const std::string tmp = st->out + ".tmp";
-        {
-            std::ofstream f(tmp, std::ios::binary);
-            f << html;
-            if (!f) throw Error(ErrorKind::io, st->out + ": cannot write");
-        }
-        if (std::rename(tmp.c_str(), st->out.c_str()) != 0) throw Error(ErrorKind::io, st->out + ": cannot write");
+        write_file_atomically(st->out, html);
         std::cerr << "hitdna: wrote " << st->out << "\n";
         return 0;
     };

@@ -54,5 +54,8 @@ struct ShowInput {
 };
 std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args, const std::string& db_flag, const analysis::AnalyzeOptions& ao);
 std::vector<report::PlotInput> plot_inputs(const ShowInput& in);
+// Writes through a temporary file in the same directory and renames; Error(io) names the path
+// and the system's reason.
+void write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace hitdna::cli

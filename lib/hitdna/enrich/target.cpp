@@ -35,20 +35,6 @@ double num(const json& j, const char* key, double fallback) {
     return it != j.end() && it->is_number() ? it->get<double>() : fallback;
 }
 
-std::vector<double> arc_from(const std::vector<double>& lufs, double integrated) {
-    std::vector<double> arc(k_arc_points, 0.0);
-    if (lufs.empty()) return arc;
-    for (int k = 0; k < k_arc_points; ++k) {
-        size_t a = size_t(double(k) / k_arc_points * double(lufs.size()));
-        size_t b = std::max(a + 1, size_t(double(k + 1) / k_arc_points * double(lufs.size())));
-        double s = 0;
-        size_t n = 0;
-        for (size_t i = a; i < b && i < lufs.size(); ++i) s += lufs[i], ++n;
-        arc[size_t(k)] = n ? std::clamp(s / double(n) - integrated, -30.0, 10.0) : 0.0;
-    }
-    return arc;
-}
-
 HitDna parse_hit(const json& d) {
     HitDna h;
     h.duration_s = num(d, "duration_s", 0);
@@ -64,7 +50,7 @@ HitDna parse_hit(const json& d) {
     h.production.integrated_lufs = num(p, "integrated_lufs", -20);
     std::vector<double> lufs;
     for (const auto& x : a.at("energy_lufs")) lufs.push_back(x.get<double>());
-    h.arc = arc_from(lufs, h.production.integrated_lufs);
+    h.arc = energy_arc(lufs, h.production.integrated_lufs);
     const json& s = d.at("structure");
     for (const auto& sec : s.at("sections")) {
         PlannedSection ps;
@@ -580,6 +566,20 @@ Target target_from_json(const json& j, const std::string& source) {
     }
     if (int(t.energy_arc.size()) != k_arc_points) throw Error(ErrorKind::usage, source + ": energy_arc_lu needs " + std::to_string(k_arc_points) + " values");
     return t;
+}
+
+std::vector<double> energy_arc(const std::vector<double>& lufs, double integrated_lufs) {
+    std::vector<double> arc(k_arc_points, 0.0);
+    if (lufs.empty()) return arc;
+    for (int k = 0; k < k_arc_points; ++k) {
+        size_t a = size_t(double(k) / k_arc_points * double(lufs.size()));
+        size_t b = std::max(a + 1, size_t(double(k + 1) / k_arc_points * double(lufs.size())));
+        double s = 0;
+        size_t n = 0;
+        for (size_t i = a; i < b && i < lufs.size(); ++i) s += lufs[i], ++n;
+        arc[size_t(k)] = n ? std::clamp(s / double(n) - integrated_lufs, -30.0, 10.0) : 0.0;
+    }
+    return arc;
 }
 
 }  // namespace hitdna::enrich

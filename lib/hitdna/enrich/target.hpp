@@ -81,4 +81,9 @@ void normalize_arc(Target& t);
 // Loudness (LU re integrated) of the target's energy arc at time t.
 double arc_at(const Target& t, double time_s);
 
+// The energy arc of a measured track: for each of k_arc_points equal slices of its loudness
+// timeline (LUFS per hop), the mean LUFS minus the integrated loudness, clamped to -30..+10 LU.
+// The one definition used by enrich (hits), validate (tracks) and plot.
+std::vector<double> energy_arc(const std::vector<double>& lufs_per_hop, double integrated_lufs);
+
 }  // namespace hitdna::enrich

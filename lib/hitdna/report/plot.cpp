@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/enrich/target.hpp"
 
 using json = nlohmann::json;
 
@@ -86,19 +88,12 @@ Shape from_dna(const std::string& name, const json& d) {
     const auto lufs = numbers(au, "energy_lufs");
     if (pr.contains("integrated_lufs") && pr["integrated_lufs"].is_number()) s.integrated = pr["integrated_lufs"].get<double>();
     for (size_t i = 0; i < lufs.size(); ++i) s.loudness.push_back({(double(i) + 0.5) * hop, lufs[i]});
-    // The energy arc: the power mean of each sixteenth of the song, relative to integrated.
-    if (!lufs.empty() && s.duration > 0) {
-        for (int k = 0; k < k_arc_parts; ++k) {
-            const double a = s.duration * k / k_arc_parts, b = s.duration * (k + 1) / k_arc_parts;
-            double sum = 0;
-            int n = 0;
-            for (size_t i = 0; i < lufs.size(); ++i) {
-                const double t = (double(i) + 0.5) * hop;
-                if (t >= a && t < b) sum += std::pow(10.0, lufs[i] / 10.0), ++n;
-            }
-            if (n == 0) continue;
-            s.energy.push_back({(a + b) / 2, 10 * std::log10(std::max(sum / n, 1e-12)) - s.integrated.value_or(-23.0)});
-        }
+    // The energy arc, as enrich and validate compute it (enrich::energy_arc), at the middle of
+    // each slice of the loudness timeline.
+    if (!lufs.empty()) {
+        const auto arc = enrich::energy_arc(lufs, s.integrated.value_or(-23.0));
+        const double span = double(lufs.size()) * hop;
+        for (size_t k = 0; k < arc.size(); ++k) s.energy.push_back({std::min(s.duration, span * (double(k) + 0.5) / double(arc.size())), arc[k]});
     }
     const auto tension = numbers(em, "tension");
     for (size_t i = 0; i < tension.size(); ++i) s.tension.push_back({(double(i) + 0.5) * hop, tension[i]});
@@ -173,12 +168,40 @@ struct Panel {
     Points Shape::*series = nullptr;
     double lo = 0, hi = 1;
     bool fixed = false;                          // lo/hi given, not from the data
-    int decimals = 1;
+    double step = 0.25;                          // between y ticks
 };
 
 }  // namespace
 
-std::string xml_escape(const std::string& s) {
+namespace {
+
+// Invalid UTF-8 (a file name in another encoding) becomes U+FFFD, so the XML stays well-formed.
+std::string valid_utf8_or_replaced(const std::string& s) {
+    std::string o;
+    for (size_t i = 0; i < s.size();) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool ok = n > 0 && i + n <= s.size();
+        for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+        if (ok && n == 2) ok = c >= 0xc2;
+        if (ok && n == 3) {
+            const unsigned cp = ((c & 0x0fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6) | (static_cast<unsigned char>(s[i + 2]) & 0x3fu);
+            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        }
+        if (ok && n == 4) {
+            const unsigned cp = ((c & 0x07u) << 18) | ((static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 12);
+            ok = cp >= 0x10000 && cp <= 0x10ffff;
+        }
+        if (ok) o.append(s, i, n), i += n;
+        else o += "\xef\xbf\xbd", i += 1;
+    }
+    return o;
+}
+
+}  // namespace
+
+std::string xml_escape(const std::string& raw) {
+    const std::string s = valid_utf8_or_replaced(raw);
     std::string o;
     for (char c : s) {
         switch (c) {
@@ -212,11 +235,11 @@ std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& 
     auto color = [](size_t i) { return k_colors[i % std::size(k_colors)]; };
 
     std::vector<Panel> panels = {
-        {"energy", "energy arc (LU re integrated)", &Shape::energy, -12, 6, false, 0},
-        {"tension", "tension (0..1, heuristic)", &Shape::tension, 0, 1, true, 1},
-        {"tempo", "tempo (BPM)", &Shape::tempo, 0, 0, false, 0},
-        {"width", "stereo width (0..1)", &Shape::width, 0, 1, true, 1},
-        {"loudness", "loudness (LUFS)", &Shape::loudness, -30, -6, false, 0},
+        {"energy", "energy arc (LU re integrated)", &Shape::energy, -12, 6, false, 3},
+        {"tension", "tension (0..1, heuristic)", &Shape::tension, 0, 1, true, 0.25},
+        {"tempo", "tempo (BPM)", &Shape::tempo, 0, 0, false, 10},
+        {"width", "stereo width (0..1)", &Shape::width, 0, 1, true, 0.25},
+        {"loudness", "loudness (LUFS)", &Shape::loudness, -30, -6, false, 6},
     };
     for (auto& p : panels) {
         if (p.fixed) continue;
@@ -234,13 +257,23 @@ std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& 
         if (!any && p.id == "tempo") lo = 100, hi = 140;
         if (!any && p.id == "loudness") lo = -30, hi = -6;
         if (hi - lo < 4) lo -= 2, hi += 2;
-        const double step = nice_step(hi - lo, 4);
-        p.lo = std::floor(lo / step) * step;
-        p.hi = std::ceil(hi / step) * step;
+        p.step = nice_step(hi - lo, 4);
+        p.lo = std::floor(lo / p.step) * p.step;
+        p.hi = std::ceil(hi / p.step) * p.step;
     }
 
     const double row_h = 22, sections_h = row_h * double(shapes.size()) + 14, panel_h = 112, gap = 34;
-    const double top = 70;
+    // Legend entries, wrapped to more rows before the x-mode note; extra rows push the panels down.
+    std::vector<std::tuple<double, double, std::string>> legend;
+    double leg_x = left, leg_y = 44;
+    for (const auto& sh : shapes) {
+        const std::string text = sh.name + (sh.target ? " (target)" : "") + " \xe2\x80\x94 " + mmss(sh.duration);
+        const double w = 40 + 6.2 * double(text.size());
+        if (leg_x > left && leg_x + w > W - right - 170) leg_x = left, leg_y += 16;
+        legend.emplace_back(leg_x, leg_y, text);
+        leg_x += w;
+    }
+    const double top = 70 + (leg_y - 44);
     const double height = top + sections_h + gap + double(panels.size()) * (panel_h + gap) + 30;
     std::ostringstream svg;
     svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << fmt(W, 0) << "\" height=\"" << fmt(height, 0) << "\" viewBox=\"0 0 " << fmt(W, 0) << " "
@@ -253,17 +286,14 @@ std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& 
     svg << "<text class=\"title\" x=\"" << left << "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">" << xml_escape(title) << "</text>\n";
     // Legend.
     svg << "<g id=\"legend\">\n";
-    double lx = left;
     for (size_t i = 0; i < shapes.size(); ++i) {
-        svg << "<line class=\"legend-swatch\" x1=\"" << fmt(lx) << "\" y1=\"44\" x2=\"" << fmt(lx + 22) << "\" y2=\"44\" stroke=\"" << color(i) << "\" stroke-width=\"3\""
-            << (shapes[i].target ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
-        const std::string text = shapes[i].name + (shapes[i].target ? " (target)" : "") + " — " + mmss(shapes[i].duration);
-        svg << "<text class=\"legend-text\" x=\"" << fmt(lx + 28) << "\" y=\"48\">" << xml_escape(text) << "</text>\n";
-        lx += 40 + 6.5 * double(text.size());
+        const auto& [lx, ly, text] = legend[i];
+        svg << "<line class=\"legend-swatch\" x1=\"" << fmt(lx) << "\" y1=\"" << fmt(ly) << "\" x2=\"" << fmt(lx + 22) << "\" y2=\"" << fmt(ly)
+            << "\" stroke=\"" << color(i) << "\" stroke-width=\"3\"" << (shapes[i].target ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
+        svg << "<text class=\"legend-text\" x=\"" << fmt(lx + 28) << "\" y=\"" << fmt(ly + 4) << "\">" << xml_escape(text) << "</text>\n";
     }
     svg << "<text class=\"x-mode\" x=\"" << fmt(W - right) << "\" y=\"48\" text-anchor=\"end\" fill=\"#555\">"
         << (o.normalized ? "x: position in each song (%)" : "x: time (m:ss)") << "</text>\n</g>\n";
-
     // Vertical grid (time ticks) behind everything.
     const double plot_top = top, plot_bottom = height - 30;
     std::vector<std::pair<double, std::string>> xticks;
@@ -271,7 +301,8 @@ std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& 
         for (int p = 0; p <= 100; p += 10) xticks.push_back({left + pw * p / 100.0, std::to_string(p) + " %"});
     } else {
         double step = 5;
-        for (double s : {5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0})
+        step = 1800;
+        for (double s : {5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0})
             if (tmax / s <= 12) {
                 step = s;
                 break;
@@ -322,27 +353,46 @@ std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& 
         svg << "<rect class=\"panel-frame\" x=\"" << fmt(left) << "\" y=\"" << fmt(py0) << "\" width=\"" << fmt(pw) << "\" height=\"" << fmt(panel_h)
             << "\" fill=\"none\" stroke=\"#bbbbbb\"/>\n";
         svg << "<text class=\"axis-label\" x=\"" << left << "\" y=\"" << fmt(py0 - 6) << "\" fill=\"#333\">" << xml_escape(p.label) << "</text>\n";
-        const double step = nice_step(p.hi - p.lo, 4);
-        for (double v = p.lo; v <= p.hi + 1e-9; v += step) {
+        const double step = p.step;
+        const int decimals = std::fabs(step - std::round(step)) < 1e-9 ? 0 : std::fabs(step * 10 - std::round(step * 10)) < 1e-9 ? 1 : 2;
+        for (int n = 0; p.lo + n * step <= p.hi + 1e-9; ++n) {
+            const double v = p.lo + n * step;
             svg << "<line class=\"tick-y\" x1=\"" << fmt(left - 4) << "\" y1=\"" << fmt(Y(v)) << "\" x2=\"" << fmt(left + pw) << "\" y2=\"" << fmt(Y(v))
                 << "\" stroke=\"#f0f0f0\"/>\n";
             svg << "<text class=\"tick-label\" x=\"" << fmt(left - 7) << "\" y=\"" << fmt(Y(v) + 4) << "\" text-anchor=\"end\" fill=\"#555\">"
-                << fmt(v, step < 0.1 ? 2 : step < 1 ? (std::fmod(step * 10, 1.0) > 1e-6 ? 2 : 1) : 0) << "</text>\n";
+                << fmt(v, decimals) << "</text>\n";
         }
         bool drawn = false;
         for (size_t i = 0; i < shapes.size(); ++i) {
             const Shape& s = shapes[i];
             const Points& pts = s.*(p.series);
             if (pts.empty()) continue;
-            std::string coords;
+            // Silence (below -60 LUFS) breaks the loudness line instead of being bridged.
+            std::vector<std::string> segments(1);
+            std::vector<size_t> counts(1, 0);
             for (const auto& [t, v] : pts) {
-                if (p.id == "loudness" && v < -60) continue;
-                coords += fmt(X(s, t)) + "," + fmt(Y(v)) + " ";
+                if (p.id == "loudness" && v < -60) {
+                    if (counts.back() > 0) segments.emplace_back(), counts.push_back(0);
+                    continue;
+                }
+                segments.back() += fmt(X(s, t)) + "," + fmt(Y(v)) + " ";
+                ++counts.back();
             }
-            if (coords.empty()) continue;
-            drawn = true;
-            svg << "<polyline class=\"series\" data-input=\"" << i << "\" points=\"" << coords << "\" fill=\"none\" stroke=\"" << color(i)
-                << "\" stroke-width=\"1.6\" stroke-linejoin=\"round\"" << (s.target ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
+            for (size_t g = 0; g < segments.size(); ++g) {
+                if (counts[g] == 0) continue;
+                drawn = true;
+                if (counts[g] == 1) {
+                    std::istringstream one(segments[g]);
+                    std::string xy;
+                    one >> xy;
+                    const auto comma = xy.find(',');
+                    svg << "<circle class=\"series-point\" data-input=\"" << i << "\" cx=\"" << xy.substr(0, comma) << "\" cy=\"" << xy.substr(comma + 1)
+                        << "\" r=\"2.5\" fill=\"" << color(i) << "\"/>\n";
+                    continue;
+                }
+                svg << "<polyline class=\"series\" data-input=\"" << i << "\" points=\"" << segments[g] << "\" fill=\"none\" stroke=\"" << color(i)
+                    << "\" stroke-width=\"1.6\" stroke-linejoin=\"round\"" << (s.target ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
+            }
             if (p.id == "loudness" && s.integrated)
                 svg << "<line class=\"integrated\" data-input=\"" << i << "\" x1=\"" << fmt(X(s, 0)) << "\" y1=\"" << fmt(Y(*s.integrated)) << "\" x2=\""
                     << fmt(X(s, s.duration)) << "\" y2=\"" << fmt(Y(*s.integrated)) << "\" stroke=\"" << color(i) << "\" stroke-dasharray=\"2 3\"><title>integrated "

@@ -55,18 +55,7 @@ double boundary_f(const std::vector<double>& target, const std::vector<double>& 
 }  // namespace
 
 std::vector<double> energy_arc(const dna::Dna& d) {
-    std::vector<double> arc(enrich::k_arc_points, 0.0);
-    const auto& e = d.audio.energy_lufs;
-    if (e.empty()) return arc;
-    for (int k = 0; k < enrich::k_arc_points; ++k) {
-        size_t a = size_t(double(k) / enrich::k_arc_points * double(e.size()));
-        size_t b = std::max(a + 1, size_t(double(k + 1) / enrich::k_arc_points * double(e.size())));
-        double s = 0;
-        size_t n = 0;
-        for (size_t i = a; i < b && i < e.size(); ++i) s += e[i], ++n;
-        arc[size_t(k)] = n ? std::clamp(s / double(n) - d.production.integrated_lufs, -30.0, 10.0) : 0.0;
-    }
-    return arc;
+    return enrich::energy_arc(std::vector<double>(d.audio.energy_lufs.begin(), d.audio.energy_lufs.end()), d.production.integrated_lufs);
 }
 
 Report compare(const dna::Dna& d, const enrich::Target& t) {
