@@ -146,7 +146,7 @@ std::vector<report::PlotInput> plot_inputs(const ShowInput& in) {
     return v;
 }
 
-json hits_average(const ShowInput& in, size_t k, const std::string& db_flag, std::ostream& err) {
+json hits_aggregate(const ShowInput& in, size_t k, const std::string& db_flag, std::ostream& err) {
     const std::string path = store::resolve_db_path(db_flag);
     store::Catalog cat(path, store::Catalog::Mode::read_only);
     match::MatchOptions mo;
@@ -158,7 +158,7 @@ json hits_average(const ShowInput& in, size_t k, const std::string& db_flag, std
     std::vector<std::pair<int64_t, double>> scored;
     for (const auto& r : rep.results)
         if (!in.track_id || r.track.id != *in.track_id) scored.emplace_back(r.track.id, r.score);
-    if (scored.empty()) throw Error(ErrorKind::usage, in.arg + ": no hits in " + path + " to average");
+    if (scored.empty()) throw Error(ErrorKind::usage, in.arg + ": no hits in " + path + " to aggregate");
     auto t = enrich::aggregate(cat, scored, "aggregate of " + std::to_string(scored.size()) + " nearest hits", std::nullopt);
     if (!t.from_hits) throw Error(ErrorKind::db, in.arg + ": the DNA of its hits in " + path + " could not be read");
     return enrich::to_json(t);
@@ -184,7 +184,7 @@ Runner register_plot(CLI::App& app) {
     app.add_option("-o,--output", st->out, "SVG file (- for stdout); several inputs without --compare: a directory, one SVG each")->required();
     app.add_flag("--compare", st->compare, "Overlay every input in one SVG, one colour each (targets dashed)");
     app.add_flag("--normalize", st->normalize, "x = position in each song (0..100 %) instead of time, so songs of different lengths align");
-    app.add_option("--hits", st->hits, "Also draw the average of the first input's K nearest catalog hits (their aggregate, as enrich makes it)")
+    app.add_option("--hits", st->hits, "Also draw the aggregate of the first input's K nearest catalog hits, as enrich makes it (the input itself excluded)")
         ->check(CLI::Range(1, 100));
     app.add_option("--width", st->width, "Width in pixels (default 1000)")->check(CLI::Range(480, 4000));
     app.add_option("--title", st->title, "Title (default: the inputs' names)");
@@ -205,7 +205,7 @@ Runner register_plot(CLI::App& app) {
             std::cerr << "hitdna: wrote " << path << "\n";
         };
         json hits;
-        if (st->hits > 0) hits = hits_average(inputs.front(), st->hits, st->db, std::cerr);
+        if (st->hits > 0) hits = hits_aggregate(inputs.front(), st->hits, st->db, std::cerr);
         if (st->compare || inputs.size() == 1) {
             std::vector<report::PlotInput> all;
             for (const auto& in : inputs)
