@@ -154,6 +154,7 @@ struct State {
     std::string epoch;
     int64_t cursor_generation = 0, cursor_id = -1;
     bool full_pending = true;
+    bool sweep = true;                // the full pass ends by deleting strays (not needed in collections it made)
     std::string pass;                 // random id of the last full pass; in every point's payload
     json inflight = json::array();
     int64_t synced_generation = 0;
@@ -163,7 +164,7 @@ struct State {
 State load_state(store::Db& db, const std::string& epoch) {
     State s;
     s.epoch = epoch;
-    store::Stmt st(db, "SELECT cursor_generation, cursor_id, full_pending, inflight, synced_generation, coalesce(last_success_at, ''), pass FROM qdrant_sync WHERE epoch = ?1");
+    store::Stmt st(db, "SELECT cursor_generation, cursor_id, full_pending, inflight, synced_generation, coalesce(last_success_at, ''), pass, sweep FROM qdrant_sync WHERE epoch = ?1");
     st.bind(1, epoch);
     if (!st.step()) return s;
     s.stored = true;
@@ -175,19 +176,20 @@ State load_state(store::Db& db, const std::string& epoch) {
     s.synced_generation = st.i64(4);
     s.last_success_at = st.text(5);
     s.pass = st.text(6);
+    s.sweep = st.i64(7) != 0;
     return s;
 }
 
 void save_state(store::Db& db, const State& s, const std::string& url, const std::string& collection) {
     store::WriteTransaction tx(db);
     store::Stmt st(db,
-                   "INSERT INTO qdrant_sync(epoch, url, collection, cursor_generation, cursor_id, full_pending, inflight, last_success_at, synced_generation, pass) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''), ?9, ?10) ON CONFLICT(epoch) DO UPDATE SET url = excluded.url, "
+                   "INSERT INTO qdrant_sync(epoch, url, collection, cursor_generation, cursor_id, full_pending, inflight, last_success_at, synced_generation, pass, sweep) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''), ?9, ?10, ?11) ON CONFLICT(epoch) DO UPDATE SET url = excluded.url, "
                    "collection = excluded.collection, cursor_generation = excluded.cursor_generation, cursor_id = excluded.cursor_id, "
                    "full_pending = excluded.full_pending, inflight = excluded.inflight, last_success_at = excluded.last_success_at, "
-                   "synced_generation = excluded.synced_generation, pass = excluded.pass");
+                   "synced_generation = excluded.synced_generation, pass = excluded.pass, sweep = excluded.sweep");
     st.bind(1, s.epoch).bind(2, url).bind(3, collection).bind(4, s.cursor_generation).bind(5, s.cursor_id);
-    st.bind(6, int64_t(s.full_pending ? 1 : 0)).bind(7, s.inflight.dump()).bind(8, s.last_success_at).bind(9, s.synced_generation).bind(10, s.pass);
+    st.bind(6, int64_t(s.full_pending ? 1 : 0)).bind(7, s.inflight.dump()).bind(8, s.last_success_at).bind(9, s.synced_generation).bind(10, s.pass).bind(11, int64_t(s.sweep ? 1 : 0));
     st.run();
     tx.commit();
 }
@@ -470,6 +472,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         st.cursor_id = -1;
         st.full_pending = true;
         st.pass = random_epoch();  // points of this pass carry it: only they count as landed
+        st.sweep = !(rep.created && sections_fresh);  // collections made now hold no strays
         st.inflight = json::array();
     };
     if (!st.stored) restart();  // a collection this catalog has not filled (or made by a copy of it)
@@ -574,7 +577,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         if (o.progress) o.progress(done, std::max(done, rep.changes));
     }
 
-    if (st.full_pending && !o.dry_run && !(rep.created && sections_fresh)) {
+    if (st.full_pending && st.sweep && !o.dry_run) {
         // Points of tracks this catalog does not have (removed before tombstones were kept,
         // left by an interrupted run, or by a copy of the catalog): scroll both collections
         // and delete the strays.

@@ -131,6 +131,7 @@ CREATE TABLE IF NOT EXISTS qdrant_sync(
   cursor_generation INTEGER NOT NULL DEFAULT 0,
   cursor_id INTEGER NOT NULL DEFAULT -1,
   full_pending INTEGER NOT NULL DEFAULT 1,
+  sweep INTEGER NOT NULL DEFAULT 1,
   inflight TEXT NOT NULL DEFAULT '[]',
   pass TEXT NOT NULL DEFAULT '',
   last_success_at TEXT,
