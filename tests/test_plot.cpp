@@ -218,6 +218,28 @@ TEST_CASE("plot: --compare overlays inputs in time or normalized to length; targ
     CHECK_THROWS_AS(report::render_svg({{"empty", nullptr, nullptr}}, {}), Error);
 }
 
+TEST_CASE("report: a catalog track lists its nearest hits and is drawn over their aggregate; plot --hits excludes the song") {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.file("music"));
+    for (int v = 0; v < 4; ++v) test::write_audio(dir.file("music/Artist " + std::to_string(v) + " - Song " + std::to_string(v) + ".wav"), test::toy_song(v, 24));
+    const std::string db = dir.file("c.db");
+    auto r = hitdna_run({"ingest", dir.file("music"), "--db", db, "--progress", "never"});
+    REQUIRE(r.exit_code == 0);
+    r = hitdna_run({"report", dir.file("music/Artist 1 - Song 1.wav"), "-o", dir.file("r.html"), "--db", db, "-k", "3"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const std::string html = slurp_file(dir.file("r.html"));
+    CHECK(html.find("Nearest hits in the catalog") != std::string::npos);
+    CHECK(count(html, "<svg") == 2);
+    CHECK(html.find("aggregate of its 3 nearest hits") != std::string::npos);
+    // The song is in the catalog: its own row is not among its hits.
+    const auto hits = html.substr(html.find("Nearest hits in the catalog"));
+    CHECK(hits.substr(0, hits.find("</table>")).find("Song 1<") == std::string::npos);
+    r = hitdna_run({"plot", dir.file("music/Artist 2 - Song 2.wav"), "--hits", "3", "--normalize", "-o", dir.file("h.svg"), "--db", db});
+    REQUIRE(r.exit_code == 0);
+    CHECK(slurp_file(dir.file("h.svg")).find("aggregate of its 3 nearest hits") != std::string::npos);
+}
+
 TEST_CASE("plot and report: inputs from audio, DNA JSON and targets; clear errors") {
     test::TempDir dir;
     test::write_audio(dir.file("song.wav"), test::toy_song(2, 30));

@@ -14,6 +14,7 @@
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/enrich/target.hpp"
 #include "hitdna/match/match.hpp"
 #include "hitdna/report/plot.hpp"
 
@@ -177,6 +178,19 @@ Runner register_report(CLI::App& app) {
                 }
                 if (rep.results.empty()) h << "<tr><td colspan=\"5\">no other tracks in the catalog</td></tr>\n";
                 h << "</table>\n";
+                // The song over what its hits have in common (their aggregate, as enrich makes it).
+                std::vector<std::pair<int64_t, double>> scored;
+                for (const auto& r : rep.results) scored.emplace_back(r.track.id, r.score);
+                if (!scored.empty() && !in.dna.is_null()) {
+                    auto agg = enrich::aggregate(cat, scored, "aggregate of its " + std::to_string(scored.size()) + " nearest hits", std::nullopt);
+                    if (agg.from_hits) {
+                        report::PlotOptions po;
+                        po.normalized = true;
+                        po.title = in.name + " over the aggregate of its " + std::to_string(scored.size()) + " nearest hits";
+                        h << "<h3>Against its nearest hits</h3>\n<div class=\"plot\">\n"
+                          << report::render_svg({{in.name, in.dna, nullptr}, {"aggregate of its nearest hits", nullptr, enrich::to_json(agg)}}, po) << "</div>\n";
+                    }
+                }
             }
         }
 
