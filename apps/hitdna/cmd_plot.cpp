@@ -69,6 +69,15 @@ void write_file_atomically(const std::string& path, const std::string& content) 
     }
 }
 
+void write_output(const std::string& path, const std::string& content) {
+    if (path == "-") {
+        std::cout << content;
+        return;
+    }
+    write_file_atomically(path, content);
+    std::cerr << "hitdna: wrote " << path << "\n";
+}
+
 std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args, const std::string& db_flag, const analysis::AnalyzeOptions& ao) {
     std::vector<ShowInput> out;
     std::unique_ptr<store::Catalog> cat;
@@ -196,14 +205,6 @@ Runner register_plot(CLI::App& app) {
         po.normalized = st->normalize;
         po.width_px = st->width;
         po.title = st->title;
-        auto write = [&](const std::string& path, const std::string& svg) {
-            if (path == "-") {
-                std::cout << svg;
-                return;
-            }
-            write_file_atomically(path, svg);
-            std::cerr << "hitdna: wrote " << path << "\n";
-        };
         json hits;
         if (st->hits > 0) hits = hits_aggregate(inputs.front(), st->hits, st->db, std::cerr);
         if (st->compare || inputs.size() == 1) {
@@ -211,7 +212,7 @@ Runner register_plot(CLI::App& app) {
             for (const auto& in : inputs)
                 for (auto& p : plot_inputs(in)) all.push_back(std::move(p));
             if (!hits.is_null()) all.push_back({"aggregate of its " + std::to_string(hits["hits"].size()) + " nearest hits", nullptr, hits});
-            write(st->out, report::render_svg(all, po));
+            write_output(st->out, report::render_svg(all, po));
             return 0;
         }
         if (st->out == "-") throw Error(ErrorKind::usage, "-o -: several inputs without --compare make several SVGs; give a directory");
@@ -230,7 +231,7 @@ Runner register_plot(CLI::App& app) {
             std::string name = stem;
             for (int n = 2; used.count(name); ++n) name = stem + "-" + std::to_string(n);
             used.insert(name);
-            write(st->out + "/" + name + ".svg", report::render_svg(parts, po));
+            write_output(st->out + "/" + name + ".svg", report::render_svg(parts, po));
         }
         return 0;
     };

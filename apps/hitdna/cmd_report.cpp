@@ -14,6 +14,7 @@
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/match/match.hpp"
 #include "hitdna/report/plot.hpp"
@@ -76,12 +77,7 @@ void layer_rows(const json& o, const std::string& prefix, std::ostringstream& h)
     }
 }
 
-std::string mmss(double s) {
-    char b[16];
-    const int t = int(std::lround(s));
-    std::snprintf(b, sizeof b, "%d:%02d", t / 60, t % 60);
-    return b;
-}
+std::string mmss(double s) { return core::mmss(std::round(s)); }
 
 const char* k_css = R"CSS(
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 24px auto; max-width: 1060px; color: #222; }
@@ -227,13 +223,7 @@ Runner register_report(CLI::App& app) {
             h << "</table>\n";
         }
         h << "</body></html>\n";
-        const std::string html = h.str();
-        if (st->out == "-") {
-            std::cout << html;
-            return 0;
-        }
-        write_file_atomically(st->out, html);
-        std::cerr << "hitdna: wrote " << st->out << "\n";
+        write_output(st->out, h.str());
         return 0;
     };
 }

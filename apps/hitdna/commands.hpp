@@ -57,5 +57,7 @@ std::vector<report::PlotInput> plot_inputs(const ShowInput& in);
 // Writes through a temporary file in the same directory and renames; Error(io) names the path
 // and the system's reason.
 void write_file_atomically(const std::string& path, const std::string& content);
+// "-": standard output; else written atomically, with "hitdna: wrote PATH" on stderr.
+void write_output(const std::string& path, const std::string& content);
 
 }  // namespace hitdna::cli

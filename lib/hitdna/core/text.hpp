@@ -1,6 +1,7 @@
 #pragma once
 // Small ASCII text helpers shared by the parsers (charts, filters, prompts, HTTP headers).
 #include <cctype>
+#include <cstdio>
 #include <string>
 
 namespace hitdna::core {
@@ -16,6 +17,14 @@ inline std::string trim(const std::string& s) {
     while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
     while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
     return s.substr(a, b - a);
+}
+
+// Seconds as m:ss, truncated (round first for the nearest second).
+inline std::string mmss(double seconds) {
+    char b[24];
+    const int s = int(seconds);
+    std::snprintf(b, sizeof b, "%d:%02d", s / 60, s % 60);
+    return b;
 }
 
 }  // namespace hitdna::core

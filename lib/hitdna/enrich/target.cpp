@@ -136,11 +136,7 @@ void set_hook_fields(Target& t) {
         }
 }
 
-std::string mmss(double s) {
-    char b[16];
-    std::snprintf(b, sizeof b, "%d:%02d", int(s) / 60, int(s) % 60);
-    return b;
-}
+using core::mmss;
 
 std::string section_name(const std::string& role, int n) {
     std::string r = role == "pre-hook" ? "Pre-Hook" : role;

@@ -75,5 +75,7 @@ std::string describe_error(int status, const std::string& content_type, const st
 
 // Percent-encodes a path segment (collection names may hold spaces and such).
 std::string path_segment(const std::string& s);
+// "/collections/NAME", NAME encoded.
+inline std::string collection_path(const std::string& name) { return "/collections/" + path_segment(name); }
 
 }  // namespace hitdna::qdrant

@@ -12,8 +12,6 @@ using store::Space;
 
 namespace {
 
-std::string coll_path(const std::string& c) { return "/collections/" + path_segment(c); }
-
 std::vector<float> floats(const json& a) {
     std::vector<float> v;
     if (!a.is_array()) return v;
@@ -63,13 +61,11 @@ store::TrackRow row_of(int64_t id, const json& p) {
 }  // namespace
 
 CollectionSearch::CollectionSearch(Client& client, const std::string& collection) : m_client(client), m_tracks(collection) {
-    auto info = client.call_or_404("GET", coll_path(collection));
+    auto info = client.call_or_404("GET", collection_path(collection));
     if (!info)
         throw Error(ErrorKind::usage, "Qdrant at " + client.config().url + " has no collection '" + collection + "' (run 'hitdna sync qdrant --collection " +
                                           collection + "' first)");
-    json meta;
-    if (info->contains("config") && (*info)["config"].is_object() && (*info)["config"].contains("metadata") && (*info)["config"]["metadata"].is_object())
-        meta = (*info)["config"]["metadata"].value("hitdna", json());
+    const json meta = hitdna_metadata(*info);
     if (!meta.is_object() || !meta.contains("spaces"))
         throw Error(ErrorKind::usage, "collection '" + collection + "' at " + client.config().url + " was not made by hitdna sync (no hitdna metadata)");
     m_catalog_id = meta.value("catalog_id", std::string());
@@ -77,7 +73,7 @@ CollectionSearch::CollectionSearch(Client& client, const std::string& collection
     m_sections = meta.value("sections_collection", sections_collection(collection));
     for (Space s : store::k_spaces) {
         const char* name = store::to_string(s);
-        const json& j = meta["spaces"].value(name, json());
+        const json j = meta["spaces"].value(name, json());
         store::SpaceStats st;
         if (j.is_object() && j.contains("mean") && j.contains("sd")) {
             st.mean = j["mean"].get<std::vector<double>>();
@@ -98,7 +94,7 @@ std::vector<PointHit> CollectionSearch::nearest(Space space, const std::vector<f
     if (!filter.is_null()) req["filter"] = filter;
     req["params"] = exact ? json{{"exact", true}} : json{{"hnsw_ef", std::max<size_t>(256, 4 * k)}};
     req["with_payload"] = sections ? json::array({"track_id", "section"}) : json(false);
-    json r = m_client.call("POST", coll_path(sections ? m_sections : m_tracks) + "/points/query", req.dump());
+    json r = m_client.call("POST", collection_path(sections ? m_sections : m_tracks) + "/points/query", req.dump());
     std::vector<PointHit> out;
     if (!r.is_object() || !r.contains("points") || !r["points"].is_array()) return out;
     for (const auto& p : r["points"]) {
@@ -126,7 +122,7 @@ std::map<int64_t, TrackPoint> CollectionSearch::tracks(const std::vector<int64_t
         if (s != Space::sections) names.push_back(store::to_string(s));
     for (size_t at = 0; at < ids.size(); at += 500) {
         std::vector<int64_t> chunk(ids.begin() + long(at), ids.begin() + long(std::min(ids.size(), at + 500)));
-        json r = m_client.call("POST", coll_path(m_tracks) + "/points", json{{"ids", chunk}, {"with_payload", true}, {"with_vector", names}}.dump());
+        json r = m_client.call("POST", collection_path(m_tracks) + "/points", json{{"ids", chunk}, {"with_payload", true}, {"with_vector", names}}.dump());
         if (!r.is_array()) continue;
         for (const auto& p : r) {
             if (!p.contains("id") || !p["id"].is_number_integer()) continue;
@@ -153,7 +149,7 @@ std::map<int64_t, std::vector<store::StoredVector>> CollectionSearch::sections(c
                         {"with_payload", json::array({"track_id", "section"})},
                         {"with_vector", json::array({"section"})}};
             if (!offset.is_null()) req["offset"] = offset;
-            json r = m_client.call("POST", coll_path(m_sections) + "/points/scroll", req.dump());
+            json r = m_client.call("POST", collection_path(m_sections) + "/points/scroll", req.dump());
             if (!r.is_object()) break;
             for (const auto& p : r.value("points", json::array())) {
                 const json& pl = p.value("payload", json::object());

@@ -46,8 +46,6 @@ std::string random_epoch() {
     return b;
 }
 
-std::string coll_path(const std::string& c) { return "/collections/" + path_segment(c); }
-
 void check_collection_name(const std::string& name) {
     if (name.empty() || name.size() + 9 > 255)
         throw Error(ErrorKind::usage, "--collection '" + name + "': names are 1 to 246 characters (hitdna adds '_sections')");
@@ -115,13 +113,6 @@ void check_vectors(const json& info, const json& want, const std::string& coll, 
     }
 }
 
-json hitdna_meta(const json& info) {
-    const json* m = nullptr;
-    if (info.contains("config") && info["config"].is_object() && info["config"].contains("metadata") && info["config"]["metadata"].is_object() &&
-        info["config"]["metadata"].contains("hitdna"))
-        m = &info["config"]["metadata"]["hitdna"];
-    return m && m->is_object() ? *m : json();
-}
 
 struct Change {
     int64_t id = 0, generation = 0;
@@ -213,7 +204,8 @@ json float_array(const std::vector<float>& raw, const store::SpaceStats& st, int
     return a;
 }
 
-TrackPoints read_track(store::Catalog& cat, int64_t id, int64_t generation, const std::string& pass, const std::map<Space, store::SpaceStats>& stats) {
+TrackPoints read_track(store::Catalog& cat, const std::string& catalog_id, int64_t id, int64_t generation, const std::string& pass,
+                       const std::map<Space, store::SpaceStats>& stats) {
     auto& db = cat.db();
     TrackPoints tp;
     tp.id = id;
@@ -277,7 +269,6 @@ TrackPoints read_track(store::Catalog& cat, int64_t id, int64_t generation, cons
         if (!vs.empty()) vec[store::to_string(s)] = float_array(vs.front().data, stats.at(s), id, s);
     }
     json sections = json::array();
-    const std::string catalog_id = cat.catalog_id();
     for (auto& v : cat.vectors_of(id, Space::sections)) {
         json sec = {{"index", v.section.index}, {"start_s", v.section.start_s}, {"end_s", v.section.end_s}, {"label", v.section.label}, {"role", v.section.role}};
         sections.push_back(sec);
@@ -309,7 +300,7 @@ public:
         auto flush = [&] {
             if (n == 0) return;
             body += tail;
-            write("PUT", coll_path(coll) + "/points?wait=true", body);
+            write("PUT", collection_path(coll) + "/points?wait=true", body);
             body = head;
             n = 0;
         };
@@ -345,34 +336,39 @@ private:
     const SyncOptions& m_o;
 };
 
-json ids_json(const std::vector<int64_t>& ids) { return json(ids); }
-
 void delete_tracks(Sender& sender, const std::string& tracks, const std::string& sections, const std::vector<int64_t>& ids, bool track_points) {
     if (ids.empty()) return;
-    json f = {{"filter", {{"must", json::array({json{{"key", "track_id"}, {"match", {{"any", ids_json(ids)}}}}})}}}};
-    sender.write("POST", coll_path(sections) + "/points/delete?wait=true", f.dump());
-    if (track_points) sender.write("POST", coll_path(tracks) + "/points/delete?wait=true", json{{"points", ids_json(ids)}}.dump());
+    json f = {{"filter", {{"must", json::array({json{{"key", "track_id"}, {"match", {{"any", ids}}}}})}}}};
+    sender.write("POST", collection_path(sections) + "/points/delete?wait=true", f.dump());
+    if (track_points) sender.write("POST", collection_path(tracks) + "/points/delete?wait=true", json{{"points", ids}}.dump());
 }
 
 // PUT /collections/{name}; a 409 after a retried, timed-out first attempt means it was made.
 void create_collection(Client& c, const std::string& name, const json& body) {
     try {
-        c.call("PUT", coll_path(name), body.dump());
+        c.call("PUT", collection_path(name), body.dump());
     } catch (const QdrantError& e) {
         if (e.http_status != 409 || c.stats().retries == 0) throw;
     }
 }
 
-void ensure_indexes(Client& c, Sender& sender, const std::string& coll, const json& info) {
+void ensure_indexes(Sender& sender, const std::string& coll, const json& info) {
     json schema = info.contains("payload_schema") && info["payload_schema"].is_object() ? info["payload_schema"] : json::object();
     for (const auto& [field, type] : k_payload_indexes) {
         if (schema.contains(field)) continue;
-        sender.write("PUT", coll_path(coll) + "/index?wait=true", json{{"field_name", field}, {"field_schema", type}}.dump());
+        sender.write("PUT", collection_path(coll) + "/index?wait=true", json{{"field_name", field}, {"field_schema", type}}.dump());
     }
-    (void)c;
 }
 
 }  // namespace
+
+json hitdna_metadata(const json& info) {
+    const json* m = nullptr;
+    if (info.contains("config") && info["config"].is_object() && info["config"].contains("metadata") && info["config"]["metadata"].is_object() &&
+        info["config"]["metadata"].contains("hitdna"))
+        m = &info["config"]["metadata"]["hitdna"];
+    return m && m->is_object() ? *m : json();
+}
 
 std::string sections_collection(const std::string& tracks_collection) { return tracks_collection + "_sections"; }
 
@@ -419,12 +415,12 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
     if (o.recreate) {
         if (plan) *plan << "drop collections " << T << " and " << S << "\n";
         if (!o.dry_run) {
-            client.call("DELETE", coll_path(T));
-            client.call("DELETE", coll_path(S));
+            client.call("DELETE", collection_path(T));
+            client.call("DELETE", collection_path(S));
         }
     }
-    auto info = o.recreate ? std::nullopt : client.call_or_404("GET", coll_path(T));
-    auto sinfo = o.recreate ? std::nullopt : client.call_or_404("GET", coll_path(S));
+    auto info = o.recreate ? std::nullopt : client.call_or_404("GET", collection_path(T));
+    auto sinfo = o.recreate ? std::nullopt : client.call_or_404("GET", collection_path(S));
     json meta;
     bool sections_fresh = false;
     if (!info) {
@@ -434,7 +430,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         if (plan) *plan << "create collection " << T << " (" << vectors_config().dump() << ", Euclid) with metadata\n";
         if (!o.dry_run) create_collection(client, T, json{{"vectors", vectors_config()}, {"metadata", {{"hitdna", meta}}}});
     } else {
-        meta = hitdna_meta(*info);
+        meta = hitdna_metadata(*info);
         if (meta.is_null() || meta.value("format", 0) < 1)
             throw Error(ErrorKind::usage, "collection " + T + " at " + rep.url + " was not made by hitdna sync (no hitdna metadata); use another --collection");
         if (meta.value("format", 0) > k_format)
@@ -453,13 +449,13 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
                                    {"metadata", {{"hitdna", {{"format", k_format}, {"catalog_id", catalog_id}, {"epoch", meta["epoch"]}, {"tracks_collection", T}}}}}});
     } else {
         check_vectors(*sinfo, sections_vectors_config(), S, rep.url);
-        json sm = hitdna_meta(*sinfo);
+        json sm = hitdna_metadata(*sinfo);
         if (sm.is_null() || sm.value("catalog_id", std::string()) != catalog_id)
             throw Error(ErrorKind::usage, "collection " + S + " at " + rep.url + " does not belong to this catalog's " + T + "; use another --collection, or --recreate");
     }
     if (!o.dry_run) {
-        ensure_indexes(client, sender, T, info ? *info : json::object());
-        ensure_indexes(client, sender, S, sinfo ? *sinfo : json::object());
+        ensure_indexes(sender, T, info ? *info : json::object());
+        ensure_indexes(sender, S, sinfo ? *sinfo : json::object());
     } else if (rep.created || sections_fresh) {
         if (plan) *plan << "create " << std::size(k_payload_indexes) << " payload indexes on each new collection\n";
     }
@@ -493,7 +489,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
     if (!o.dry_run) save_state(db, st, rep.url, T);
     if (o.full) {
         if (plan) *plan << "refresh the standardization statistics in " << T << "'s metadata\n";
-        if (!o.dry_run) client.call("PATCH", coll_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
+        if (!o.dry_run) client.call("PATCH", collection_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
     }
     const auto stats = stats_from(meta["spaces"], T);
     rep.stats_vectors = stats.at(Space::audio).count;
@@ -512,7 +508,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         for (const auto& e : st.inflight)
             if (!e.value("removed", false)) ids.push_back(e.value("id", int64_t(0)));
         json r = ids.empty() ? json::array()
-                             : client.call("POST", coll_path(T) + "/points",
+                             : client.call("POST", collection_path(T) + "/points",
                                            json{{"ids", ids}, {"with_payload", json::array({"hitdna_rev", "hitdna_pass"})}, {"with_vector", false}}.dump());
         if (r.is_array())
             for (const auto& p : r) {
@@ -531,7 +527,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
             store::ReadTransaction snapshot(db);  // a step's tracks come from one state of the catalog
             changes = next_changes(db, st.cursor_generation, st.cursor_id, o.tracks_per_step);
             for (const auto& c : changes)
-                if (!c.removed) points.push_back(read_track(cat, c.id, c.generation, st.pass, stats));
+                if (!c.removed) points.push_back(read_track(cat, catalog_id, c.id, c.generation, st.pass, stats));
         }
         if (changes.empty()) break;
         std::vector<int64_t> to_delete_sections, to_delete_tracks;
@@ -564,7 +560,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
             delete_tracks(sender, T, S, to_delete_sections, false);
             sender.upsert(S, section_bodies);
             sender.upsert(T, track_bodies);
-            if (!to_delete_tracks.empty()) sender.write("POST", coll_path(T) + "/points/delete?wait=true", json{{"points", to_delete_tracks}}.dump());
+            if (!to_delete_tracks.empty()) sender.write("POST", collection_path(T) + "/points/delete?wait=true", json{{"points", to_delete_tracks}}.dump());
         }
         rep.tracks_upserted += int64_t(track_bodies.size());
         rep.sections_upserted += int64_t(section_bodies.size());
@@ -598,7 +594,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
             for (;;) {
                 json req = {{"limit", 1000}, {"with_payload", tracks ? json(false) : json::array({"track_id"})}, {"with_vector", false}};
                 if (!offset.is_null()) req["offset"] = offset;
-                json r = client.call("POST", coll_path(coll) + "/points/scroll", req.dump());
+                json r = client.call("POST", collection_path(coll) + "/points/scroll", req.dump());
                 std::set<int64_t> ids;
                 if (r.contains("points") && r["points"].is_array())
                     for (const auto& p : r["points"]) {
@@ -622,7 +618,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         save_state(db, st, rep.url, T);
         if (meta.value("synced_generation", int64_t(-1)) != st.synced_generation) {
             meta["synced_generation"] = st.synced_generation;
-            client.call("PATCH", coll_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
+            client.call("PATCH", collection_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
         }
     }
     rep.generation = std::max(st.cursor_generation, catalog_generation);

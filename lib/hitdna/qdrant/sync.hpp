@@ -67,6 +67,9 @@ SyncReport run_sync(store::Catalog& catalog, Client& client, const SyncOptions& 
 // Stable point id of a section: a UUID (version 8) from the catalog id, track id and index.
 std::string section_point_id(const std::string& catalog_id, int64_t track_id, int index);
 
+// The hitdna object in a collection's metadata (GET /collections/{name} result), or null.
+nlohmann::json hitdna_metadata(const nlohmann::json& collection_info);
+
 // Name of the sections collection that goes with a tracks collection.
 std::string sections_collection(const std::string& tracks_collection);
 

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/enrich/target.hpp"
 
 using json = nlohmann::json;
@@ -137,12 +138,7 @@ std::string fmt(double v, int decimals = 1) {
     return b;
 }
 
-std::string mmss(double s) {
-    char b[16];
-    const int t = int(std::lround(s));
-    std::snprintf(b, sizeof b, "%d:%02d", t / 60, t % 60);
-    return b;
-}
+std::string mmss(double s) { return core::mmss(std::round(s)); }
 
 const char* role_fill(const std::string& role) {
     if (role == "intro") return "#cfd8dc";

@@ -4,15 +4,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "hitdna/core/text.hpp"
+
 namespace hitdna::validate {
 
 namespace {
 
-std::string mmss(double s) {
-    char b[16];
-    std::snprintf(b, sizeof b, "%d:%02d", int(s) / 60, int(s) % 60);
-    return b;
-}
+using core::mmss;
 
 // Position of a key on the circle of fifths, relative minors sharing their major's place.
 int fifths(const std::string& key, const std::string& mode) {
