@@ -8,11 +8,17 @@
 #   the catalog into Qdrant and search there -> stats.
 # Qdrant: $QDRANT_URL when set (a real server); otherwise the loopback stand-in from the test
 # suite (tests/fake_qdrant.py), which speaks the same REST API.
+# HITDNA_BIN=path runs an already built binary instead (no install, no build) and
+# HITDNA_DEMO_JOBS=N ingests on N threads: scripts/diff-demo.sh uses both to compare two builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh
-hitdna=./build/apps/hitdna
+if [[ -n "${HITDNA_BIN:-}" ]]; then
+  hitdna=$HITDNA_BIN
+else
+  scripts/install-deps.sh
+  scripts/build.sh
+  hitdna=./build/apps/hitdna
+fi
 music=$(scripts/fetch-music.sh --demo)
 dir="$music/singularity-music/usr/share/games/singularity/music"
 [[ -d "$dir" ]] || dir=$(dirname "$(find "$music/singularity-music" -name '*.ogg' | head -1)")
@@ -28,7 +34,7 @@ echo "== 1. hitdna analyze: the Hit DNA of one song" >&2
 $hitdna analyze --format text "${songs[0]}"
 
 echo "== 2. hitdna ingest: every song into the catalog $HITDNA_DB" >&2
-$hitdna ingest --genre soundtrack --tag demo --progress never "$dir"
+$hitdna ingest --genre soundtrack --tag demo --progress never ${HITDNA_DEMO_JOBS:+--jobs "$HITDNA_DEMO_JOBS"} "$dir"
 # Metadata from a JSON Lines list: the same audio is not analyzed again, only merged.
 printf '{"path": "%s", "genres": ["electronic"], "year": 2011, "mood": "tense"}\n' "${songs[2]}" > "$work/extra.jsonl"
 $hitdna ingest --chart "$work/extra.jsonl" --progress never
