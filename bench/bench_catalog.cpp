@@ -169,9 +169,9 @@ int main(int argc, char** argv) {
                         (cs.file_bytes + cs.wal_bytes + idx_bytes) / 1e3 / double(std::max<int64_t>(1, cs.tracks)));
             // Real covariance of standardized audio vectors, for the index test.
             {
-                auto st = cat.stats(store::Space::audio);
+                auto st = cat.stats(dna::Space::audio);
                 std::vector<std::vector<float>> zs;
-                cat.for_each_vector(store::Space::audio, 0, "", {}, [&](store::StoredVector&& v) { zs.push_back(st.standardize(v.data)); });
+                cat.for_each_vector(dna::Space::audio, 0, "", {}, [&](store::StoredVector&& v) { zs.push_back(st.standardize(v.data)); });
                 Eigen::MatrixXd X(long(zs.size()), 28);
                 for (size_t i = 0; i < zs.size(); ++i)
                     for (int d = 0; d < 28; ++d) X(long(i), d) = zs[i][size_t(d)];
@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
                 std::snprintf(at, sizeof at, "atempo=%.2f", tempo);
                 auto pr = core::run_process({ffmpeg, "-v", "error", "-y", "-ss", ss, "-t", tt, "-i", song, "-af", at, "-c:a", "libmp3lame", "-b:a", "128k", out}, 120);
                 if (pr.exit_code != 0) throw Error(ErrorKind::io, out + ": ffmpeg failed: " + pr.err);
-                auto rank_of = [&](const std::vector<store::Space>& spaces) {
+                auto rank_of = [&](const std::vector<dna::Space>& spaces) {
                     match::MatchOptions mo;
                     mo.like_file = out;
                     mo.k = 10;
@@ -215,8 +215,8 @@ int main(int argc, char** argv) {
                 };
                 int r_all = rank_of({});
                 all.add(r_all);
-                tracks_only.add(rank_of({store::Space::audio, store::Space::structure, store::Space::emotion, store::Space::production}));
-                sections_only.add(rank_of({store::Space::sections}));
+                tracks_only.add(rank_of({dna::Space::audio, dna::Space::structure, dna::Space::emotion, dna::Space::production}));
+                sections_only.add(rank_of({dna::Space::sections}));
                 if (verbose || r_all != 1)
                     std::printf("  %s %s @%.1f s x%.2f: rank %d\n", r_all == 1 ? "ok  " : "MISS", song.c_str(), off, tempo, r_all);
             }

@@ -30,7 +30,7 @@ inline int64_t put_synthetic_track(store::Catalog& cat, const dna::Dna& base, in
         for (auto& e : *v) e = g(rng);
     d.structure.sections.clear();
     d.vectors.sections.clear();
-    const size_t dims = store::dimensions(store::Space::sections);
+    const size_t dims = dna::dimensions(dna::Space::sections).size();
     const char* roles[] = {"intro", "verse", "hook", "verse", "hook", "bridge", "hook", "outro"};
     for (int s = 0; s < sections; ++s) {
         dna::Section sec;

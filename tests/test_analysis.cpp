@@ -165,7 +165,7 @@ TEST_CASE("vectors have the documented lengths and finite values") {
     CHECK(d.vectors.emotion.size() == dna::dimensions(dna::Space::emotion).size());
     CHECK(d.vectors.production.size() == dna::dimensions(dna::Space::production).size());
     REQUIRE(d.vectors.sections.size() == d.structure.sections.size());
-    for (const auto& v : d.vectors.sections) CHECK(v.size() == dna::dimensions(dna::Space::section).size());
+    for (const auto& v : d.vectors.sections) CHECK(v.size() == dna::dimensions(dna::Space::sections).size());
     for (const auto* v : {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production})
         for (float x : *v) CHECK(std::isfinite(x));
     for (const auto& v : d.vectors.sections)

@@ -68,7 +68,7 @@ json get_point(test::FakeQdrant& q, const std::string& coll, int64_t id) {
     return r["body"]["result"].empty() ? json() : r["body"]["result"][0];
 }
 
-int64_t sections_in(store::Catalog& cat) { return cat.count_vectors(store::Space::sections, "", {}); }
+int64_t sections_in(store::Catalog& cat) { return cat.count_vectors(dna::Space::sections, "", {}); }
 
 }  // namespace
 
@@ -141,7 +141,7 @@ TEST_CASE("qdrant: sync creates both collections, then match --backend qdrant re
     CHECK(count_points(q, "hits_sections") == sections_in(cat));
     // Collection layout: named vectors with the catalog's sizes, Euclid; metadata; payload indexes.
     auto info = q.request("GET", "/collections/hits")["body"]["result"];
-    CHECK(info["config"]["params"]["vectors"]["audio"]["size"] == store::dimensions(store::Space::audio));
+    CHECK(info["config"]["params"]["vectors"]["audio"]["size"] == dna::dimensions(dna::Space::audio).size());
     CHECK(info["config"]["params"]["vectors"]["production"]["distance"] == "Euclid");
     CHECK(info["config"]["metadata"]["hitdna"]["catalog_id"] == cat.catalog_id());
     for (const char* f : {"genres", "artist_key", "year", "source", "peak_rank", "track_id"}) CHECK_MESSAGE(info["payload_schema"].contains(f), f);
@@ -279,7 +279,7 @@ TEST_CASE("qdrant: incremental sync sends only changes; metadata, re-analysis an
     REQUIRE(stray["status"] == 200);
     auto stray_section = q.request("PUT", "/collections/inc_sections/points?wait=true",
                                    json{{"points", {{{"id", "0f8fad5b-d9cb-469f-a165-70867728950e"},
-                                                     {"vector", {{"section", std::vector<float>(store::dimensions(store::Space::sections), 0.5f)}}},
+                                                     {"vector", {{"section", std::vector<float>(dna::dimensions(dna::Space::sections).size(), 0.5f)}}},
                                                      {"payload", {{"track_id", 9999}}}}}}}.dump());
     REQUIRE(stray_section["status"] == 200);
     {

@@ -55,22 +55,22 @@ TEST_CASE("catalog: a track is stored whole, replaced in place, and removed whol
     CHECK(a != b);
     CHECK(cat.verify().empty());
     CHECK(count(cat, "SELECT count(*) FROM tracks") == 2);
-    CHECK(cat.stats(store::Space::audio).count == 2);
-    CHECK(cat.stats(store::Space::sections).count == int64_t(d1.structure.sections.size() + d2.structure.sections.size()));
+    CHECK(cat.stats(dna::Space::audio).count == 2);
+    CHECK(cat.stats(dna::Space::sections).count == int64_t(d1.structure.sections.size() + d2.structure.sections.size()));
     // The same content again replaces the analysis, not the track.
     const int64_t g0 = cat.generation();
     CHECK(cat.put_track("hash-a", "/a2.wav", meta("", ""), d1) == a);
     CHECK(cat.generation() > g0);
     CHECK(count(cat, "SELECT count(*) FROM tracks") == 2);
-    CHECK(cat.stats(store::Space::audio).count == 2);
+    CHECK(cat.stats(dna::Space::audio).count == 2);
     CHECK(cat.track(a)->title == "One");  // empty metadata does not erase
     CHECK(cat.verify().empty());
     cat.remove_track(b);
     CHECK(count(cat, "SELECT count(*) FROM vectors WHERE track_id = 2") == 0);
-    CHECK(cat.stats(store::Space::audio).count == 1);
+    CHECK(cat.stats(dna::Space::audio).count == 1);
     CHECK(cat.verify().empty());
     // Standardization uses the stored statistics.
-    auto st = cat.stats(store::Space::audio);
+    auto st = cat.stats(dna::Space::audio);
     auto z = st.standardize(d1.vectors.audio);
     for (size_t i = 0; i < z.size(); ++i) CHECK(std::abs(z[i]) < 1e-3);
 }
@@ -142,11 +142,11 @@ TEST_CASE("filters: parsed into SQL, applied inside the search") {
     CHECK(ids({"artist=artist 2"}).size() == 1);
     // Through the index and through exact search the filtered results are the same and all pass.
     store::VectorIndexes idx(cat);
-    for (auto sp : store::k_spaces) idx.rebuild(sp);
-    store::SpaceSearcher se(idx, store::Space::audio, nullptr);
+    for (auto sp : dna::k_spaces) idx.rebuild(sp);
+    store::SpaceSearcher se(idx, dna::Space::audio, nullptr);
     REQUIRE(se.using_index());
     auto sf = match::parse_filters({"genre=phonk"});
-    auto q = cat.vectors_of(1, store::Space::audio).front().data;
+    auto q = cat.vectors_of(1, dna::Space::audio).front().data;
     auto hits = se.search(q, 10, sf);
     CHECK(hits.size() == 3);
     for (auto& h : hits) CHECK(cat.track(h.track_id)->genres == std::vector<std::string>{"phonk"});
@@ -157,16 +157,16 @@ TEST_CASE("index: rebuilt, stale part searched exactly, damaged file bypassed") 
     store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
     for (int v = 0; v < 5; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), meta("A", std::to_string(v)), song_dna(v, 16));
     store::VectorIndexes idx(cat);
-    for (auto sp : store::k_spaces) idx.rebuild(sp);
-    auto s = idx.status(store::Space::sections);
+    for (auto sp : dna::k_spaces) idx.rebuild(sp);
+    auto s = idx.status(dna::Space::sections);
     CHECK(s.valid);
     CHECK(s.newer_vectors == 0);
     // A track added after the build is found through the exact scan of newer rows.
     auto d = song_dna(9, 16);
     const int64_t late = cat.put_track("late", "/late", meta("L", "Late"), d);
-    CHECK(idx.status(store::Space::audio).newer_vectors == 1);
+    CHECK(idx.status(dna::Space::audio).newer_vectors == 1);
     {
-        store::SpaceSearcher se(idx, store::Space::audio, nullptr);
+        store::SpaceSearcher se(idx, dna::Space::audio, nullptr);
         CHECK(se.using_index());
         auto hits = se.search(d.vectors.audio, 1);
         REQUIRE(hits.size() == 1);
@@ -182,9 +182,9 @@ TEST_CASE("index: rebuilt, stale part searched exactly, damaged file bypassed") 
         f.seekp(200);
         f.write("garbage!", 8);
     }
-    CHECK_FALSE(idx.status(store::Space::audio).valid);
+    CHECK_FALSE(idx.status(dna::Space::audio).valid);
     std::ostringstream warn;
-    store::SpaceSearcher se(idx, store::Space::audio, &warn);
+    store::SpaceSearcher se(idx, dna::Space::audio, &warn);
     CHECK_FALSE(se.using_index());
     CHECK(warn.str().find("checksum") != std::string::npos);
     auto hits = se.search(d.vectors.audio, 3);
@@ -192,9 +192,9 @@ TEST_CASE("index: rebuilt, stale part searched exactly, damaged file bypassed") 
     CHECK(hits[0].track_id == late);
     // Deleted files: bypassed, then rebuilt.
     fs::remove_all(idx.dir());
-    CHECK_FALSE(idx.status(store::Space::audio).valid);
-    idx.rebuild(store::Space::audio);
-    CHECK(idx.status(store::Space::audio).valid);
+    CHECK_FALSE(idx.status(dna::Space::audio).valid);
+    idx.rebuild(dna::Space::audio);
+    CHECK(idx.status(dna::Space::audio).valid);
 }
 
 TEST_CASE("index: HNSW recall against exact search on a few thousand vectors") {
@@ -429,25 +429,25 @@ TEST_CASE("index: an index newer than its catalog (a restored backup) is not use
         cat.db().exec(("VACUUM INTO '" + dir.file("backup.db") + "'").c_str());
         for (int v = 3; v < 5; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), meta("A", std::to_string(v)), song_dna(v, 12));
         store::VectorIndexes idx(cat);
-        idx.rebuild(store::Space::audio);
-        CHECK(idx.status(store::Space::audio).valid);
+        idx.rebuild(dna::Space::audio);
+        CHECK(idx.status(dna::Space::audio).valid);
     }
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
     fs::copy_file(dir.file("backup.db"), db);
     store::Catalog cat(db, store::Catalog::Mode::read_write);
     store::VectorIndexes idx(cat);
-    auto s = idx.status(store::Space::audio);
+    auto s = idx.status(dna::Space::audio);
     CHECK_FALSE(s.valid);
     CHECK(s.problem.find("newer than the catalog") != std::string::npos);
     // New rows after the restore are found (exact search), and the next update rebuilds.
     auto d = song_dna(8, 12);
     const int64_t id = cat.put_track("new", "/new", meta("N", "New"), d);
-    store::SpaceSearcher se(idx, store::Space::audio, nullptr);
+    store::SpaceSearcher se(idx, dna::Space::audio, nullptr);
     auto hits = se.search(d.vectors.audio, 1);
     REQUIRE(hits.size() == 1);
     CHECK(hits[0].track_id == id);
-    idx.update(store::Space::audio);
-    CHECK(idx.status(store::Space::audio).valid);
+    idx.update(dna::Space::audio);
+    CHECK(idx.status(dna::Space::audio).valid);
 }
 
 TEST_CASE("index: update extends a large index in place, and falls back to a rebuild when the file was damaged") {
@@ -456,17 +456,17 @@ TEST_CASE("index: update extends a large index in place, and falls back to a reb
     for (int v = 0; v < 6; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), meta("A", std::to_string(v)), song_dna(v, 12));
     store::VectorIndexes idx(cat);
     idx.set_incremental_minimum(1);
-    auto first = idx.rebuild(store::Space::sections);
+    auto first = idx.rebuild(dna::Space::sections);
     auto d = song_dna(11, 12);
     const int64_t late = cat.put_track("late", "/late", meta("L", "Late"), d);
-    auto m = idx.update(store::Space::sections);
+    auto m = idx.update(dna::Space::sections);
     CHECK(m.generation > first.generation);
     CHECK(m.mean == first.mean);  // extended with the statistics it was built with
     CHECK(m.count == first.count + int64_t(d.vectors.sections.size()));
-    auto s = idx.status(store::Space::sections);
+    auto s = idx.status(dna::Space::sections);
     CHECK(s.valid);
     CHECK(s.newer_vectors == 0);
-    store::SpaceSearcher se(idx, store::Space::sections, nullptr);
+    store::SpaceSearcher se(idx, dna::Space::sections, nullptr);
     auto hits = se.search(d.vectors.sections.front(), 1);
     REQUIRE(hits.size() == 1);
     CHECK(hits[0].track_id == late);
@@ -478,9 +478,9 @@ TEST_CASE("index: update extends a large index in place, and falls back to a reb
         f.write("\x7f\x7f\x7f\x7f", 4);
     }
     cat.put_track("later", "/later", meta("L", "Later"), song_dna(12, 12));
-    auto m2 = idx.update(store::Space::sections);
-    CHECK(idx.status(store::Space::sections).valid);
-    CHECK(m2.count == cat.stats(store::Space::sections).count);
+    auto m2 = idx.update(dna::Space::sections);
+    CHECK(idx.status(dna::Space::sections).valid);
+    CHECK(m2.count == cat.stats(dna::Space::sections).count);
     // Superseded graphs go: at most the current one and the one it replaced remain.
     int graphs = 0;
     for (auto& e : fs::directory_iterator(idx.dir())) graphs += e.path().extension() == ".hnsw";

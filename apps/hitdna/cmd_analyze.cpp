@@ -36,10 +36,10 @@ Runner register_analyze(CLI::App& app) {
     app.add_flag("--list-dimensions", st->list_dimensions, "Print the name and meaning of every vector dimension and exit");
     return [st]() -> int {
         if (st->list_dimensions) {
-            for (auto space : {dna::Space::audio, dna::Space::structure, dna::Space::emotion, dna::Space::production, dna::Space::section}) {
+            for (auto space : dna::k_spaces) {
                 const auto& dims = dna::dimensions(space);
                 for (size_t i = 0; i < dims.size(); ++i)
-                    std::cout << dna::to_string(space) << "\t" << i << "\t" << dims[i].name << "\t" << dims[i].description << "\n";
+                    std::cout << dna::vector_name(space) << "\t" << i << "\t" << dims[i].name << "\t" << dims[i].description << "\n";
             }
             return 0;
         }

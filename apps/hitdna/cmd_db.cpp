@@ -91,11 +91,11 @@ Runner register_db(CLI::App& app) {
         j["wal_bytes"] = s.wal_bytes;
         int64_t index_bytes = 0;
         nlohmann::ordered_json ix = nlohmann::ordered_json::array();
-        for (auto sp : store::k_spaces) {
+        for (auto sp : dna::k_spaces) {
             auto is = idx.status(sp, false);
             nlohmann::ordered_json e;
-            e["space"] = store::to_string(sp);
-            e["dimensions"] = store::dimensions(sp);
+            e["space"] = dna::to_string(sp);
+            e["dimensions"] = dna::dimensions(sp).size();
             e["catalog_vectors"] = is.catalog_vectors;
             e["index"] = is.valid ? "ok" : (is.catalog_vectors == 0 ? "empty" : is.problem);
             e["index_vectors"] = is.valid ? is.manifest.count : 0;

@@ -80,7 +80,7 @@ Runner register_feedback(CLI::App& app) {
         if (r.tracks_added > 0) {
             // Tracks added here are indexed like any ingested track.
             store::VectorIndexes idx(cat);
-            for (auto sp : store::k_spaces) {
+            for (auto sp : dna::k_spaces) {
                 try {
                     idx.update(sp);
                 } catch (const Error& e) {

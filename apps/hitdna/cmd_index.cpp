@@ -11,9 +11,9 @@ namespace hitdna::cli {
 
 namespace {
 
-std::vector<store::Space> spaces_of(const std::string& s) {
-    if (s == "all") return {store::k_spaces.begin(), store::k_spaces.end()};
-    auto sp = store::parse_space(s);
+std::vector<dna::Space> spaces_of(const std::string& s) {
+    if (s == "all") return {dna::k_spaces.begin(), dna::k_spaces.end()};
+    auto sp = dna::parse_space(s);
     if (!sp) throw Error(ErrorKind::usage, "--space: unknown space '" + s + "' (audio, structure, emotion, production, sections, all)");
     return {*sp};
 }
@@ -46,7 +46,7 @@ Runner register_index(CLI::App& app) {
         int rc = 0;
         for (auto sp : spaces_of(st->space)) {
             nlohmann::ordered_json j;
-            j["space"] = store::to_string(sp);
+            j["space"] = dna::to_string(sp);
             if (is_rebuild) {
                 auto m = idx.rebuild(sp, st->threads);
                 j["vectors"] = m.count;
@@ -56,7 +56,7 @@ Runner register_index(CLI::App& app) {
                 j["tuned_recall_at_10"] = m.tuned_recall;
                 j["build_s"] = m.build_s;
                 if (!st->json)
-                    std::printf("%-10s rebuilt: %lld vectors, %lld bytes, generation %lld, ef %d (recall@10 %.3f), %.2f s\n", store::to_string(sp),
+                    std::printf("%-10s rebuilt: %lld vectors, %lld bytes, generation %lld, ef %d (recall@10 %.3f), %.2f s\n", dna::to_string(sp),
                                 (long long)m.count, (long long)m.bytes, (long long)m.generation, m.ef_search, m.tuned_recall, m.build_s);
             } else {
                 auto s = idx.status(sp, true);
@@ -93,7 +93,7 @@ Runner register_index(CLI::App& app) {
                     state = b;
                     if (self < tried) rc = 1;
                 }
-                if (!st->json) std::printf("%-10s %s\n", store::to_string(sp), state.c_str());
+                if (!st->json) std::printf("%-10s %s\n", dna::to_string(sp), state.c_str());
             }
             if (st->json) std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         }

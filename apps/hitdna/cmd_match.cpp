@@ -18,14 +18,14 @@ namespace {
 
 double r4(double x) { return std::round(x * 10000.0) / 10000.0; }
 
-std::map<store::Space, double> parse_weights(const std::string& s) {
-    std::map<store::Space, double> w;
+std::map<dna::Space, double> parse_weights(const std::string& s) {
+    std::map<dna::Space, double> w;
     std::stringstream ss(s);
     std::string item;
     while (std::getline(ss, item, ',')) {
         auto eq = item.find('=');
         if (eq == std::string::npos) throw Error(ErrorKind::usage, "--weights '" + s + "': expected SPACE=W,... e.g. audio=1,sections=2");
-        auto sp = store::parse_space(item.substr(0, eq));
+        auto sp = dna::parse_space(item.substr(0, eq));
         if (!sp) throw Error(ErrorKind::usage, "--weights: unknown space '" + item.substr(0, eq) + "' (audio, structure, emotion, production, sections)");
         try {
             double v = std::stod(item.substr(eq + 1));
@@ -88,7 +88,7 @@ Runner register_match(CLI::App& app) {
             std::stringstream ss(st->space);
             std::string s;
             while (std::getline(ss, s, ',')) {
-                auto sp = store::parse_space(s);
+                auto sp = dna::parse_space(s);
                 if (!sp) throw Error(ErrorKind::usage, "--space: unknown space '" + s + "' (audio, structure, emotion, production, sections, all)");
                 o.spaces.push_back(*sp);
             }
@@ -107,7 +107,7 @@ Runner register_match(CLI::App& app) {
             j["artist"] = r.track.artist;
             j["score"] = r4(r.score);
             nlohmann::ordered_json sc = nlohmann::ordered_json::object();
-            for (auto& [s, v] : r.space_scores) sc[store::to_string(s)] = r4(v);
+            for (auto& [s, v] : r.space_scores) sc[dna::to_string(s)] = r4(v);
             j["scores"] = sc;
             if (r.text_score) j["text_score"] = r4(*r.text_score);
             if (r.hit_score) j["hit_score"] = r4(*r.hit_score);
@@ -130,7 +130,7 @@ Runner register_match(CLI::App& app) {
             j["query"] = rep.query_kind;
             j["resolved"] = rep.resolved;
             nlohmann::ordered_json w = nlohmann::ordered_json::object();
-            for (auto& [s, v] : rep.weights) w[store::to_string(s)] = v;
+            for (auto& [s, v] : rep.weights) w[dna::to_string(s)] = v;
             j["weights"] = w;
             j["results"] = nlohmann::ordered_json::array();
             for (const auto& r : rep.results) j["results"].push_back(to_json(r));
@@ -150,7 +150,7 @@ Runner register_match(CLI::App& app) {
                 }
                 for (auto& [s, v] : r.space_scores) {
                     char b[48];
-                    std::snprintf(b, sizeof b, "%s %.2f ", store::to_string(s), v);
+                    std::snprintf(b, sizeof b, "%s %.2f ", dna::to_string(s), v);
                     detail += b;
                 }
                 if (r.text_score) {

@@ -166,7 +166,7 @@ Runner register_report(CLI::App& app) {
                   << "<table><tr><th>rank</th><th>artist - title</th><th>score</th><th>best section</th><th>per-space scores</th></tr>\n";
                 for (const auto& r : rep.results) {
                     std::string spaces;
-                    for (auto& [s, v] : r.space_scores) spaces += std::string(store::to_string(s)) + " " + cell(json(std::round(v * 1000) / 1000)) + "  ";
+                    for (auto& [s, v] : r.space_scores) spaces += std::string(dna::to_string(s)) + " " + cell(json(std::round(v * 1000) / 1000)) + "  ";
                     h << "<tr><td class=\"num\">" << r.rank << "</td><td>" << xml_escape((r.track.artist.empty() ? "" : r.track.artist + " - ") + r.track.title)
                       << "</td><td class=\"num\">" << cell(json(std::round(r.score * 1000) / 1000)) << "</td><td>"
                       << (r.section ? xml_escape(r.section->role + " " + mmss(r.section->start_s) + "-" + mmss(r.section->end_s)) : "") << "</td><td>"

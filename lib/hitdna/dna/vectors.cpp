@@ -143,7 +143,7 @@ const std::vector<Dimension>& dimensions(Space space) {
         case Space::structure: return k_structure;
         case Space::emotion: return k_emotion;
         case Space::production: return k_production;
-        case Space::section: return k_section;
+        case Space::sections: return k_section;
     }
     return k_audio;
 }
@@ -154,9 +154,18 @@ const char* to_string(Space space) {
         case Space::structure: return "structure";
         case Space::emotion: return "emotion";
         case Space::production: return "production";
-        case Space::section: return "section";
+        case Space::sections: return "sections";
     }
     return "audio";
+}
+
+const char* vector_name(Space space) { return space == Space::sections ? "section" : to_string(space); }
+
+std::optional<Space> parse_space(std::string_view name) {
+    for (Space s : k_spaces)
+        if (name == to_string(s)) return s;
+    if (name == "section") return Space::sections;
+    return std::nullopt;
 }
 
 Vectors make_vectors(const Dna& d, const VectorContext& ctx) {

@@ -2,14 +2,23 @@
 // Fixed-length named vectors of the Hit DNA, one per layer plus one per section. Every
 // dimension is named and described here; `hitdna analyze --list-dimensions` prints the table
 // and man/hitdna-analyze.1 reproduces it (a test checks they agree).
+#include <array>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hitdna/dna/dna.hpp"
 
 namespace hitdna::dna {
 
-enum class Space { audio, structure, emotion, production, section };
+// The vector spaces: one vector per track in each of the four layer spaces, and one per
+// section in `sections`. Their names are the ones --space, --weights, JSON keys, the catalog
+// and the index files use.
+enum class Space { audio, structure, emotion, production, sections };
+inline constexpr std::array<Space, 5> k_spaces = {Space::audio, Space::structure, Space::emotion, Space::production, Space::sections};
+inline constexpr std::array<Space, 4> k_track_spaces = {Space::audio, Space::structure, Space::emotion, Space::production};
+inline constexpr bool is_track_space(Space space) { return space != Space::sections; }
 
 struct Dimension {
     const char* name;
@@ -17,7 +26,13 @@ struct Dimension {
 };
 
 const std::vector<Dimension>& dimensions(Space space);
+// "audio", "structure", "emotion", "production", "sections".
 const char* to_string(Space space);
+// The name of one vector of a space: the space's name, but "section" for a section's vector
+// (as --list-dimensions prints it).
+const char* vector_name(Space space);
+// A space by name ("section" is taken for "sections"), or nullopt.
+std::optional<Space> parse_space(std::string_view name);
 
 struct VectorContext {
     const std::vector<float>& chroma;  // chroma frames x 12, power per pitch class

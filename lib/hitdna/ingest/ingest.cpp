@@ -399,7 +399,7 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
     if (o.update_index && (res.added || res.reanalyzed)) {
         auto ti = Clock::now();
         store::VectorIndexes idx(cat);
-        for (auto sp : store::k_spaces) {
+        for (auto sp : dna::k_spaces) {
             try {
                 idx.update(sp);
             } catch (const Error& e) {

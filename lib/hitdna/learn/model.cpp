@@ -18,7 +18,6 @@ namespace hitdna::learn {
 
 namespace {
 
-const store::Space k_track_spaces[] = {store::Space::audio, store::Space::structure, store::Space::emotion, store::Space::production};
 
 
 void ensure_table(store::Db& db) {
@@ -46,7 +45,7 @@ std::vector<float> features_of(const dna::Vectors& v) {
 
 std::vector<float> features_of_track(store::Catalog& cat, int64_t id) {
     std::vector<float> f;
-    for (auto sp : k_track_spaces) {
+    for (auto sp : dna::k_track_spaces) {
         auto vs = cat.vectors_of(id, sp);
         if (vs.empty()) return {};
         f.insert(f.end(), vs.front().data.begin(), vs.front().data.end());
@@ -76,10 +75,9 @@ Model fit(store::Catalog& cat) {
                                           std::to_string(k_min_tracks) + " needed (hitdna feedback adds them)");
     Model m;
     std::vector<std::string> names, descs;
-    for (auto sp : k_track_spaces) {
-        const auto dspace = sp == store::Space::audio ? dna::Space::audio : sp == store::Space::structure ? dna::Space::structure : sp == store::Space::emotion ? dna::Space::emotion : dna::Space::production;
-        for (const auto& d : dna::dimensions(dspace)) {
-            names.push_back(std::string(store::to_string(sp)) + "." + d.name);
+    for (auto sp : dna::k_track_spaces) {
+        for (const auto& d : dna::dimensions(sp)) {
+            names.push_back(std::string(dna::to_string(sp)) + "." + d.name);
             descs.push_back(d.description);
         }
         auto st = cat.stats(sp);

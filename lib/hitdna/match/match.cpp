@@ -16,11 +16,10 @@
 
 namespace hitdna::match {
 
-using store::Space;
+using dna::is_track_space;
+using dna::Space;
 
 namespace {
-
-bool is_track_space(Space s) { return s != Space::sections; }
 
 double space_score(float dist2, size_t dim) { return std::exp(-double(dist2) / (2.0 * double(std::max<size_t>(1, dim)))); }
 
@@ -42,7 +41,7 @@ std::vector<float> mean_of(const std::vector<std::vector<float>>& xs) {
 }
 
 void add_catalog_track(store::Catalog& cat, int64_t id, std::map<Space, std::vector<std::vector<float>>>& acc, Query& q) {
-    for (Space s : store::k_spaces) {
+    for (Space s : dna::k_spaces) {
         auto vs = cat.vectors_of(id, s);
         if (s == Space::sections) {
             for (auto& v : vs) q.sections.push_back({QuerySection{v.section.start_s, v.section.end_s}, std::move(v.data)});
@@ -126,12 +125,12 @@ Query build_text_query(store::Catalog& cat, const std::string& text, std::ostrea
         if (ids.size() > 2000) ids.resize(2000);
         std::map<Space, std::vector<std::vector<float>>> one;
         for (int64_t id : ids)
-            for (Space s : store::k_spaces)
+            for (Space s : dna::k_spaces)
                 if (is_track_space(s))
                     if (auto vs = cat.vectors_of(id, s); !vs.empty()) one[s].push_back(std::move(vs.front().data));
         for (auto& [s, xs] : one) desc_acc[s].push_back(mean_of(xs));
     }
-    for (Space s : store::k_spaces) {
+    for (Space s : dna::k_spaces) {
         if (!is_track_space(s)) continue;
         auto t = mean_of(title_acc[s]);
         auto c = mean_of(desc_acc[s]);
@@ -319,7 +318,7 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     rep.query_kind = q.kind;
     rep.resolved = q.resolved;
     std::vector<Space> spaces = o.spaces;
-    if (spaces.empty()) spaces.assign(store::k_spaces.begin(), store::k_spaces.end());
+    if (spaces.empty()) spaces.assign(dna::k_spaces.begin(), dna::k_spaces.end());
     // Only the spaces the query has vectors for take part.
     spaces.erase(std::remove_if(spaces.begin(), spaces.end(),
                                 [&](Space s) { return is_track_space(s) ? !q.track_vecs.count(s) : q.sections.empty(); }),
@@ -380,11 +379,11 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
             if (vs.empty()) continue;
             double sc = 0;
             if (is_track_space(s)) {
-                sc = space_score(dist2(zq[s], vs.front().data), store::dimensions(s));
+                sc = space_score(dist2(zq[s], vs.front().data), dna::dimensions(s).size());
             } else {
                 for (const auto& [qs, qv] : zsections)
                     for (const auto& v : vs) {
-                        double x = space_score(dist2(qv, v.data), store::dimensions(s));
+                        double x = space_score(dist2(qv, v.data), dna::dimensions(s).size());
                         if (x > sc) sc = x, r.section = v.section, r.query_section = qs;
                     }
             }

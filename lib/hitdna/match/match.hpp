@@ -25,8 +25,8 @@ struct MatchOptions {
     std::string track;                     // --track ID or "Artist - Title"
     std::string text;                      // --text "..."
     std::vector<std::string> filters;      // --filter
-    std::vector<store::Space> spaces;      // empty: all spaces the query has
-    std::map<store::Space, double> weights;  // overrides of the default weights
+    std::vector<dna::Space> spaces;      // empty: all spaces the query has
+    std::map<dna::Space, double> weights;  // overrides of the default weights
     size_t k = 10;
     bool boost_learned = false;            // --boost learned: score x (0.75 + 0.25 x hit score)
     analysis::AnalyzeOptions analyze;
@@ -44,7 +44,7 @@ struct MatchResult {
     int rank = 0;
     store::TrackRow track;
     double score = 0;                               // 0..1
-    std::map<store::Space, double> space_scores;    // 0..1 each
+    std::map<dna::Space, double> space_scores;    // 0..1 each
     std::optional<double> text_score;               // 0..1 (text queries)
     std::optional<store::SectionInfo> section;      // best-matching section of this track
     std::optional<QuerySection> query_section;      // the query part it matched (--like)
@@ -54,12 +54,12 @@ struct MatchResult {
 struct MatchReport {
     std::string query_kind;                // like | track | text
     std::vector<std::string> resolved;     // what the query resolved to (titles found, descriptors used)
-    std::map<store::Space, double> weights;
+    std::map<dna::Space, double> weights;
     std::vector<MatchResult> results;
 };
 
 // Default space weights for a query kind ("like", "track", "text").
-std::map<store::Space, double> default_weights(const std::string& kind);
+std::map<dna::Space, double> default_weights(const std::string& kind);
 
 // Runs a query; warnings (bypassed index, unknown quoted title, a Qdrant mirror behind the
 // catalog) go to `warn`. Throws Error(usage) for a bad query, Error(db) for catalog trouble,

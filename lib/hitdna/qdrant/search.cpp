@@ -8,7 +8,7 @@ using json = nlohmann::json;
 
 namespace hitdna::qdrant {
 
-using store::Space;
+using dna::Space;
 
 namespace {
 
@@ -71,8 +71,8 @@ CollectionSearch::CollectionSearch(Client& client, const std::string& collection
     m_catalog_id = meta.value("catalog_id", std::string());
     m_epoch = meta.value("epoch", std::string());
     m_sections = meta.value("sections_collection", sections_collection(collection));
-    for (Space s : store::k_spaces) {
-        const char* name = store::to_string(s);
+    for (Space s : dna::k_spaces) {
+        const char* name = dna::to_string(s);
         const json j = meta["spaces"].value(name, json());
         store::SpaceStats st;
         if (j.is_object() && j.contains("mean") && j.contains("sd")) {
@@ -80,7 +80,7 @@ CollectionSearch::CollectionSearch(Client& client, const std::string& collection
             st.sd = j["sd"].get<std::vector<double>>();
             st.count = j.value("count", int64_t(0));
         }
-        if (st.mean.size() != store::dimensions(s) || st.sd.size() != store::dimensions(s))
+        if (st.mean.size() != dna::dimensions(s).size() || st.sd.size() != dna::dimensions(s).size())
             throw Error(ErrorKind::usage, "collection '" + collection + "': its " + name + " statistics do not fit this hitdna (rerun hitdna sync qdrant --recreate)");
         m_stats[s] = std::move(st);
     }
@@ -90,7 +90,7 @@ std::vector<float> CollectionSearch::standardize(Space space, const std::vector<
 
 std::vector<PointHit> CollectionSearch::nearest(Space space, const std::vector<float>& z, size_t k, const json& filter, bool exact) {
     const bool sections = space == Space::sections;
-    json req = {{"query", z}, {"using", sections ? "section" : store::to_string(space)}, {"limit", k}};
+    json req = {{"query", z}, {"using", sections ? "section" : dna::to_string(space)}, {"limit", k}};
     if (!filter.is_null()) req["filter"] = filter;
     req["params"] = exact ? json{{"exact", true}} : json{{"hnsw_ef", std::max<size_t>(256, 4 * k)}};
     req["with_payload"] = sections ? json::array({"track_id", "section"}) : json(false);
@@ -118,8 +118,7 @@ std::vector<PointHit> CollectionSearch::nearest(Space space, const std::vector<f
 std::map<int64_t, TrackPoint> CollectionSearch::tracks(const std::vector<int64_t>& ids) {
     std::map<int64_t, TrackPoint> out;
     json names = json::array();
-    for (Space s : store::k_spaces)
-        if (s != Space::sections) names.push_back(store::to_string(s));
+    for (Space s : dna::k_track_spaces) names.push_back(dna::to_string(s));
     for (size_t at = 0; at < ids.size(); at += 500) {
         std::vector<int64_t> chunk(ids.begin() + long(at), ids.begin() + long(std::min(ids.size(), at + 500)));
         json r = m_client.call("POST", collection_path(m_tracks) + "/points", json{{"ids", chunk}, {"with_payload", true}, {"with_vector", names}}.dump());
@@ -130,8 +129,8 @@ std::map<int64_t, TrackPoint> CollectionSearch::tracks(const std::vector<int64_t
             TrackPoint tp;
             tp.row = row_of(id, p.value("payload", json::object()));
             const json& v = p.value("vector", json::object());
-            for (Space s : store::k_spaces)
-                if (s != Space::sections && v.is_object() && v.contains(store::to_string(s))) tp.vectors[s] = floats(v[store::to_string(s)]);
+            for (Space s : dna::k_track_spaces)
+                if (v.is_object() && v.contains(dna::to_string(s))) tp.vectors[s] = floats(v[dna::to_string(s)]);
             out[id] = std::move(tp);
         }
     }

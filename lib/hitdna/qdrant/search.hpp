@@ -22,7 +22,7 @@ struct PointHit {
 
 struct TrackPoint {
     store::TrackRow row;            // from the payload (path is not synced)
-    std::map<store::Space, std::vector<float>> vectors;  // standardized
+    std::map<dna::Space, std::vector<float>> vectors;  // standardized
 };
 
 class CollectionSearch {
@@ -34,12 +34,12 @@ public:
     const std::string& catalog_id() const { return m_catalog_id; }
     const std::string& epoch() const { return m_epoch; }
     // Tracks in the catalog when the collection's statistics were taken.
-    int64_t stats_count() const { return m_stats.at(store::Space::audio).count; }
-    std::vector<float> standardize(store::Space space, const std::vector<float>& raw) const;
+    int64_t stats_count() const { return m_stats.at(dna::Space::audio).count; }
+    std::vector<float> standardize(dna::Space space, const std::vector<float>& raw) const;
 
     // k nearest points in a space to a standardized query, inside `filter` (null = none);
     // exact asks Qdrant for exact search (params.exact), else params.hnsw_ef = max(256, 4k).
-    std::vector<PointHit> nearest(store::Space space, const std::vector<float>& z, size_t k, const nlohmann::json& filter, bool exact);
+    std::vector<PointHit> nearest(dna::Space space, const std::vector<float>& z, size_t k, const nlohmann::json& filter, bool exact);
 
     // Standardized vectors and payload of tracks (track spaces), and of their sections.
     std::map<int64_t, TrackPoint> tracks(const std::vector<int64_t>& ids);
@@ -48,7 +48,7 @@ public:
 private:
     Client& m_client;
     std::string m_tracks, m_sections, m_catalog_id, m_epoch;
-    std::map<store::Space, store::SpaceStats> m_stats;
+    std::map<dna::Space, store::SpaceStats> m_stats;
 };
 
 }  // namespace hitdna::qdrant

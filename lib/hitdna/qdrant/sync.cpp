@@ -25,12 +25,11 @@ using json = nlohmann::json;
 
 namespace hitdna::qdrant {
 
-using store::Space;
+using dna::Space;
 
 namespace {
 
 constexpr int k_format = 1;  // layout of the collections and their metadata
-constexpr std::array<Space, 4> k_track_spaces = {Space::audio, Space::structure, Space::emotion, Space::production};
 constexpr const char* k_section_vector = "section";
 
 // Every field --filter can name (match/filter.cpp), with its index type.
@@ -56,26 +55,26 @@ void check_collection_name(const std::string& name) {
 
 json vectors_config() {
     json v = json::object();
-    for (Space s : k_track_spaces) v[store::to_string(s)] = {{"size", store::dimensions(s)}, {"distance", "Euclid"}};
+    for (Space s : dna::k_track_spaces) v[dna::to_string(s)] = {{"size", dna::dimensions(s).size()}, {"distance", "Euclid"}};
     return v;
 }
 
-json sections_vectors_config() { return {{k_section_vector, {{"size", store::dimensions(Space::sections)}, {"distance", "Euclid"}}}}; }
+json sections_vectors_config() { return {{k_section_vector, {{"size", dna::dimensions(Space::sections).size()}, {"distance", "Euclid"}}}}; }
 
 json stats_json(store::Catalog& cat) {
     json spaces = json::object();
-    for (Space s : store::k_spaces) {
+    for (Space s : dna::k_spaces) {
         auto st = cat.stats(s);
-        spaces[store::to_string(s)] = {{"size", store::dimensions(s)}, {"count", st.count}, {"mean", st.mean}, {"sd", st.sd}};
+        spaces[dna::to_string(s)] = {{"size", dna::dimensions(s).size()}, {"count", st.count}, {"mean", st.mean}, {"sd", st.sd}};
     }
     return spaces;
 }
 
 std::map<Space, store::SpaceStats> stats_from(const json& spaces, const std::string& coll) {
     std::map<Space, store::SpaceStats> out;
-    for (Space s : store::k_spaces) {
-        const char* name = store::to_string(s);
-        const size_t n = store::dimensions(s);
+    for (Space s : dna::k_spaces) {
+        const char* name = dna::to_string(s);
+        const size_t n = dna::dimensions(s).size();
         if (!spaces.is_object() || !spaces.contains(name) || !spaces[name].is_object())
             throw Error(ErrorKind::remote, "collection " + coll + ": metadata hitdna.spaces." + name + " is missing (rerun with --full)");
         const json& j = spaces[name];
@@ -198,7 +197,7 @@ json float_array(const std::vector<float>& raw, const store::SpaceStats& st, int
     auto z = st.standardize(raw);
     for (float x : z) {
         if (!std::isfinite(x))
-            throw Error(ErrorKind::db, "track " + std::to_string(track) + ": a " + store::to_string(s) + " value is not finite (hitdna db verify; ingest --reanalyze)");
+            throw Error(ErrorKind::db, "track " + std::to_string(track) + ": a " + dna::to_string(s) + " value is not finite (hitdna db verify; ingest --reanalyze)");
         a.push_back(x);
     }
     return a;
@@ -264,9 +263,9 @@ TrackPoints read_track(store::Catalog& cat, const std::string& catalog_id, int64
     f["hitdna_pass"] = pass;
 
     json vec = json::object();
-    for (Space s : k_track_spaces) {
+    for (Space s : dna::k_track_spaces) {
         auto vs = cat.vectors_of(id, s);
-        if (!vs.empty()) vec[store::to_string(s)] = float_array(vs.front().data, stats.at(s), id, s);
+        if (!vs.empty()) vec[dna::to_string(s)] = float_array(vs.front().data, stats.at(s), id, s);
     }
     json sections = json::array();
     for (auto& v : cat.vectors_of(id, Space::sections)) {

@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 
 namespace hitdna::store {
 
+using dna::Space;
+
 namespace {
 
 constexpr int k_schema_version = 1;
@@ -142,35 +144,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, 
 
 
 }  // namespace
-
-const char* to_string(Space space) {
-    switch (space) {
-        case Space::audio: return "audio";
-        case Space::structure: return "structure";
-        case Space::emotion: return "emotion";
-        case Space::production: return "production";
-        case Space::sections: return "sections";
-    }
-    return "audio";
-}
-
-std::optional<Space> parse_space(std::string_view name) {
-    for (Space s : k_spaces)
-        if (name == to_string(s)) return s;
-    if (name == "section") return Space::sections;
-    return std::nullopt;
-}
-
-size_t dimensions(Space space) {
-    switch (space) {
-        case Space::audio: return dna::dimensions(dna::Space::audio).size();
-        case Space::structure: return dna::dimensions(dna::Space::structure).size();
-        case Space::emotion: return dna::dimensions(dna::Space::emotion).size();
-        case Space::production: return dna::dimensions(dna::Space::production).size();
-        case Space::sections: return dna::dimensions(dna::Space::section).size();
-    }
-    return 0;
-}
 
 std::string resolve_db_path(const std::string& flag) {
     if (!flag.empty()) return flag;
@@ -418,7 +391,7 @@ void delete_vectors(Db& db, int64_t track_id, StatsAcc& acc) {
     Stmt st(db, "SELECT space, data FROM vectors WHERE track_id = ?1");
     st.bind(1, track_id);
     while (st.step())
-        if (auto sp = parse_space(st.text(0))) add_stats(acc, *sp, st.floats(1), -1);
+        if (auto sp = dna::parse_space(st.text(0))) add_stats(acc, *sp, st.floats(1), -1);
     Stmt del(db, "DELETE FROM vectors WHERE track_id = ?1");
     del.bind(1, track_id).run();
 }
@@ -501,7 +474,7 @@ int64_t Catalog::put_track(const std::string& content_hash, const std::string& p
     }
     Stmt vi(db, "INSERT INTO vectors(track_id, space, section, start_s, end_s, label, role, data, generation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     auto put = [&](Space sp, int section, const dna::Section* sec, const std::vector<float>& x) {
-        if (x.size() != dimensions(sp)) throw Error(ErrorKind::internal, path + ": " + to_string(sp) + " vector has " + std::to_string(x.size()) + " dimensions");
+        if (x.size() != dna::dimensions(sp).size()) throw Error(ErrorKind::internal, path + ": " + to_string(sp) + " vector has " + std::to_string(x.size()) + " dimensions");
         vi.bind(1, id).bind(2, to_string(sp)).bind(3, section).bind(4, sec ? sec->start_s : 0.0).bind(5, sec ? sec->end_s : d.duration_s);
         vi.bind(6, sec ? sec->label : std::string()).bind(7, sec ? sec->role : std::string());
         vi.bind_blob(8, x.data(), x.size() * sizeof(float)).bind(9, gen).run();
@@ -547,7 +520,7 @@ void Catalog::remove_track(int64_t track_id) {
 }
 
 SpaceStats Catalog::stats(Space space) {
-    const size_t n = dimensions(space);
+    const size_t n = dna::dimensions(space).size();
     SpaceStats s;
     s.mean.assign(n, 0.0);
     s.sd.assign(n, 1.0);
@@ -743,8 +716,8 @@ std::vector<std::string> Catalog::verify() {
         }
     }
     // Vector sizes and the running statistics.
-    for (Space sp : k_spaces) {
-        const size_t n = dimensions(sp);
+    for (Space sp : dna::k_spaces) {
+        const size_t n = dna::dimensions(sp).size();
         std::vector<double> sum(n, 0.0);
         int64_t count = 0, bad = 0;
         Stmt st(db, "SELECT data FROM vectors WHERE space = ?1");

@@ -13,17 +13,11 @@
 #include <vector>
 
 #include "hitdna/dna/dna.hpp"
+#include "hitdna/dna/vectors.hpp"
 
 namespace hitdna::store {
 
 class Db;
-
-// Vector spaces as stored: four per-track spaces and the sections space.
-enum class Space { audio, structure, emotion, production, sections };
-inline constexpr std::array<Space, 5> k_spaces = {Space::audio, Space::structure, Space::emotion, Space::production, Space::sections};
-const char* to_string(Space space);
-std::optional<Space> parse_space(std::string_view name);
-size_t dimensions(Space space);
 
 // --db, else $HITDNA_DB, else $XDG_DATA_HOME/hitdna/hitdna.db, else ~/.local/share/hitdna/hitdna.db.
 std::string resolve_db_path(const std::string& flag);
@@ -118,14 +112,14 @@ public:
     // Deletes a track with everything that belongs to it.
     void remove_track(int64_t track_id);
 
-    SpaceStats stats(Space space);
+    SpaceStats stats(dna::Space space);
     // Visits vectors of a space; min_generation > 0 keeps rows newer than that generation;
     // where_sql (over tracks t) restricts by metadata (see match/filter.hpp).
-    void for_each_vector(Space space, int64_t min_generation, const std::string& where_sql,
+    void for_each_vector(dna::Space space, int64_t min_generation, const std::string& where_sql,
                          const std::vector<std::string>& where_args, const std::function<void(StoredVector&&)>& fn);
-    std::vector<StoredVector> vectors_of(int64_t track_id, Space space);
-    std::vector<StoredVector> vectors_by_id(Space space, const std::vector<int64_t>& ids);
-    int64_t count_vectors(Space space, const std::string& where_sql, const std::vector<std::string>& where_args);
+    std::vector<StoredVector> vectors_of(int64_t track_id, dna::Space space);
+    std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
+    int64_t count_vectors(dna::Space space, const std::string& where_sql, const std::vector<std::string>& where_args);
     // Track ids passing a filter.
     std::vector<int64_t> track_ids(const std::string& where_sql, const std::vector<std::string>& where_args);
 

@@ -31,6 +31,8 @@ using json = nlohmann::json;
 
 namespace hitdna::store {
 
+using dna::Space;
+
 namespace {
 
 using Hnsw = hnswlib::HierarchicalNSW<float>;
@@ -97,7 +99,7 @@ std::optional<IndexManifest> read_manifest(const std::string& path, std::string&
         json j = json::parse(in);
         IndexManifest m;
         if (j.at("format") != "hitdna-hnsw-1") throw std::runtime_error("unknown format");
-        auto sp = parse_space(j.at("space").get<std::string>());
+        auto sp = dna::parse_space(j.at("space").get<std::string>());
         if (!sp) throw std::runtime_error("unknown space");
         m.space = *sp;
         m.generation = j.at("generation");
@@ -148,7 +150,7 @@ std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const st
                                    size_t extra_capacity, bool check_hash, std::string& why) {
     auto m = read_manifest(manifest_path(dir, space), why);
     if (!m) return nullptr;
-    if (m->space != space || m->dim != dimensions(space)) {
+    if (m->space != space || m->dim != dna::dimensions(space).size()) {
         why = "index is for another space or dimension";
         return nullptr;
     }
@@ -312,7 +314,7 @@ namespace {
 // their ids; returns the catalog generation they belong to. Call inside a ReadTransaction.
 int64_t collect_standardized(Catalog& cat, Space space, int64_t min_generation, const SpaceStats& st, std::vector<float>& data,
                              std::vector<int64_t>& labels) {
-    const size_t dim = dimensions(space);
+    const size_t dim = dna::dimensions(space).size();
     const int64_t generation = cat.generation();
     cat.for_each_vector(space, min_generation, "", {}, [&](StoredVector&& v) {
         if (v.data.size() != dim) return;
@@ -375,7 +377,7 @@ IndexManifest VectorIndexes::rebuild(Space space, int threads) {
 
 IndexManifest VectorIndexes::rebuild_locked(Space space, int threads) {
     const auto t0 = std::chrono::steady_clock::now();
-    const size_t dim = dimensions(space);
+    const size_t dim = dna::dimensions(space).size();
     IndexManifest m;
     m.space = space;
     m.dim = dim;
@@ -413,7 +415,7 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     if (!cur || cur->manifest.count < m_incremental_min || st.count > 2 * cur->manifest.count || cur->manifest.count > st.count + st.count / 5)
         return rebuild_locked(space, threads);
     const auto t0 = std::chrono::steady_clock::now();
-    const size_t dim = dimensions(space);
+    const size_t dim = dna::dimensions(space).size();
     IndexManifest m = cur->manifest;
     std::vector<float> data;
     std::vector<int64_t> labels;
@@ -502,7 +504,7 @@ float SpaceSearcher::distance2(const std::vector<float>& a, const std::vector<fl
 
 std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size_t k, const SqlFilter& filter) {
     std::vector<VectorHit> out;
-    if (k == 0 || raw.size() != dimensions(m_space)) return out;
+    if (k == 0 || raw.size() != dna::dimensions(m_space).size()) return out;
     const auto z = standardize(raw);
     auto& cat = m_impl->catalog;
     std::vector<VectorHit> hits;

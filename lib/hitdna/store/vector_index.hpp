@@ -22,7 +22,7 @@
 namespace hitdna::store {
 
 struct IndexManifest {
-    Space space = Space::audio;
+    dna::Space space = dna::Space::audio;
     int64_t generation = 0;     // catalog generation the index covers
     int64_t count = 0;          // vectors in the index
     size_t dim = 0;
@@ -50,7 +50,7 @@ struct VectorHit {
 };
 
 struct IndexStatus {
-    Space space = Space::audio;
+    dna::Space space = dna::Space::audio;
     bool present = false, valid = false;
     std::string problem;        // why it is not valid
     IndexManifest manifest;
@@ -64,16 +64,16 @@ public:
     const std::string& dir() const { return m_dir; }
 
     // Builds a fresh index of one space from the catalog; threads 0 = all cores.
-    IndexManifest rebuild(Space space, int threads = 0);
+    IndexManifest rebuild(dna::Space space, int threads = 0);
     // Adds rows newer than the current index to a copy of it (or rebuilds when there is no
     // valid index, or when the catalog has more than doubled since the statistics were taken).
-    IndexManifest update(Space space, int threads = 0);
-    IndexStatus status(Space space, bool check_hash = true);
+    IndexManifest update(dna::Space space, int threads = 0);
+    IndexStatus status(dna::Space space, bool check_hash = true);
     // Indexes smaller than this are rebuilt rather than extended by update() (tests lower it).
     void set_incremental_minimum(int64_t vectors) { m_incremental_min = vectors; }
 
 private:
-    IndexManifest rebuild_locked(Space space, int threads);
+    IndexManifest rebuild_locked(dna::Space space, int threads);
     Catalog& m_catalog;
     std::string m_dir;
     int64_t m_incremental_min = 20000;
@@ -84,9 +84,9 @@ private:
 // search of the rows the index does not cover; exact search alone otherwise.
 class SpaceSearcher {
 public:
-    SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* warnings);
+    SpaceSearcher(VectorIndexes& indexes, dna::Space space, std::ostream* warnings);
     ~SpaceSearcher();
-    Space space() const { return m_space; }
+    dna::Space space() const { return m_space; }
     bool using_index() const;
     // Standardization used for this search (the index's statistics, or the catalog's).
     const std::vector<double>& mean() const { return m_mean; }
@@ -102,7 +102,7 @@ public:
 private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
-    Space m_space;
+    dna::Space m_space;
     std::vector<double> m_mean, m_sd;
 };
 
