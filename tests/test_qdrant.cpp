@@ -19,7 +19,7 @@
 
 #include "fake_qdrant_proc.hpp"
 #include "hitdna/core/subprocess.hpp"
-#include "hitdna/match/filter.hpp"
+#include "hitdna/qdrant/filter.hpp"
 #include "hitdna/qdrant/sync.hpp"
 #include "hitdna/store/sqlite.hpp"
 #include "signals.hpp"
@@ -68,12 +68,12 @@ json get_point(test::FakeQdrant& q, const std::string& coll, int64_t id) {
     return r["body"]["result"].empty() ? json() : r["body"]["result"][0];
 }
 
-int64_t sections_in(store::Catalog& cat) { return cat.count_vectors(dna::Space::sections, "", {}); }
+int64_t sections_in(store::Catalog& cat) { return cat.count_vectors(dna::Space::sections); }
 
 }  // namespace
 
 TEST_CASE("qdrant: filters translate to Qdrant conditions on the synced payload") {
-    auto f = match::to_qdrant(match::parse_filter_terms({"genre=Phonk,hip-hop", "year>=2020", "peak_rank!=3", "artist=The Weeknd", "tag!=live"}));
+    auto f = qdrant::to_filter(store::parse_filter({"genre=Phonk,hip-hop", "year>=2020", "peak_rank!=3", "artist=The Weeknd", "tag!=live"}));
     INFO(f.dump());
     CHECK(f["must"][0] == json{{"key", "genres"}, {"match", {{"any", {"phonk", "hip-hop"}}}}});
     CHECK(f["must"][1] == json{{"key", "year"}, {"range", {{"gte", 2020.0}}}});
@@ -81,10 +81,7 @@ TEST_CASE("qdrant: filters translate to Qdrant conditions on the synced payload"
     CHECK(f["must"][2]["should"][1] == json{{"key", "peak_rank"}, {"range", {{"gt", 3.0}}}});
     CHECK(f["must"][3] == json{{"key", "artist_key"}, {"match", {{"any", {"the weeknd"}}}}});
     CHECK(f["must_not"][0] == json{{"key", "tags"}, {"match", {{"any", {"live"}}}}});
-    CHECK(match::to_qdrant({}).is_null());
-    // The SQL side of chart filters (lower-cased names) is valid SQL.
-    auto sql = match::parse_filters({"chart=Hot 100"});
-    CHECK(sql.where.find("lower(x.chart)") != std::string::npos);
+    CHECK(qdrant::to_filter({}).is_null());
 }
 
 TEST_CASE("qdrant: every error envelope becomes one line with the server's message") {

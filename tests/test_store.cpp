@@ -9,7 +9,7 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/ingest/charts.hpp"
 #include "hitdna/ingest/ingest.hpp"
-#include "hitdna/match/filter.hpp"
+#include "hitdna/store/filter.hpp"
 #include "hitdna/match/match.hpp"
 #include "hitdna/store/hash.hpp"
 #include "hitdna/store/hnsw_build.hpp"
@@ -114,10 +114,10 @@ TEST_CASE("catalog: a corrupted statistic or a missing vector is reported by ver
 }
 
 TEST_CASE("filters: parsed into SQL, applied inside the search") {
-    CHECK_THROWS_AS(match::parse_filters({"colour=red"}), Error);
-    CHECK_THROWS_AS(match::parse_filters({"year>=twenty"}), Error);
-    CHECK_THROWS_AS(match::parse_filters({"genre<rock"}), Error);
-    CHECK_THROWS_AS(match::parse_filters({"year"}), Error);
+    CHECK_THROWS_AS(store::parse_filter({"colour=red"}), Error);
+    CHECK_THROWS_AS(store::parse_filter({"year>=twenty"}), Error);
+    CHECK_THROWS_AS(store::parse_filter({"genre<rock"}), Error);
+    CHECK_THROWS_AS(store::parse_filter({"year"}), Error);
     test::TempDir dir;
     store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
     for (int v = 0; v < 6; ++v) {
@@ -129,8 +129,7 @@ TEST_CASE("filters: parsed into SQL, applied inside the search") {
         cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), m, song_dna(v, 16));
     }
     auto ids = [&](const std::vector<std::string>& f) {
-        auto sf = match::parse_filters(f);
-        return cat.track_ids(sf.where, sf.args);
+        return cat.track_ids(store::parse_filter(f));
     };
     CHECK(ids({"genre=phonk"}).size() == 3);
     CHECK(ids({"genre=phonk,pop"}).size() == 6);
@@ -140,12 +139,14 @@ TEST_CASE("filters: parsed into SQL, applied inside the search") {
     CHECK(ids({"peak_rank<=11"}).size() == 2);
     CHECK(ids({"genre!=phonk"}).size() == 3);
     CHECK(ids({"artist=artist 2"}).size() == 1);
+    CHECK(ids({"chart=C"}).size() == 3);  // chart names compare without case
+    CHECK(ids({"chart!=c"}).size() == 3);
     // Through the index and through exact search the filtered results are the same and all pass.
     store::VectorIndexes idx(cat);
     for (auto sp : dna::k_spaces) idx.rebuild(sp);
     store::SpaceSearcher se(idx, dna::Space::audio, nullptr);
     REQUIRE(se.using_index());
-    auto sf = match::parse_filters({"genre=phonk"});
+    auto sf = store::parse_filter({"genre=phonk"});
     auto q = cat.vectors_of(1, dna::Space::audio).front().data;
     auto hits = se.search(q, 10, sf);
     CHECK(hits.size() == 3);

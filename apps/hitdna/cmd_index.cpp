@@ -74,7 +74,7 @@ Runner register_index(CLI::App& app) {
                     const int64_t stride = std::max<int64_t>(1, s.catalog_vectors / 100);
                     int64_t n = 0;
                     std::vector<store::StoredVector> sample;
-                    cat.for_each_vector(sp, 0, "", {}, [&](store::StoredVector&& v) {
+                    cat.for_each_vector(sp, 0, {}, [&](store::StoredVector&& v) {
                         if (n++ % stride == 0 && sample.size() < 100) sample.push_back(std::move(v));
                     });
                     for (auto& v : sample) {

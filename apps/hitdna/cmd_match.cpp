@@ -9,7 +9,6 @@
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
-#include "hitdna/match/filter.hpp"
 #include "hitdna/match/match.hpp"
 
 namespace hitdna::cli {
@@ -65,7 +64,7 @@ Runner register_match(CLI::App& app) {
     app.footer(
         "Scores are 0..1: per space exp(-d^2/(2D)) over standardized vectors (1 identical, about 0.37\n"
         "for unrelated tracks); the track score is the weighted mean over spaces (with text: 0.8 x that\n"
-        "+ 0.2 x text relevance). Filter fields:\n" + match::filter_fields_help() +
+        "+ 0.2 x text relevance). Filter fields:\n" + store::filter_fields_help() +
         "Exit status: 0 results printed (possibly none), 2 usage, 3/4 the --like file could not be read or\n"
         "decoded, 5 database error, 6 Qdrant unreachable or timed out, 7 Qdrant refused a request.\n"
         "See man hitdna-match.");

@@ -10,7 +10,7 @@
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/model.hpp"
-#include "hitdna/match/filter.hpp"
+#include "hitdna/qdrant/filter.hpp"
 #include "hitdna/qdrant/search.hpp"
 #include "hitdna/store/sqlite.hpp"
 
@@ -168,8 +168,8 @@ public:
 
 class EmbeddedBackend : public Backend {
 public:
-    EmbeddedBackend(store::Catalog& cat, const std::vector<FilterTerm>& terms, std::ostream& warn)
-        : m_cat(cat), m_indexes(cat), m_filter(to_sql(terms)), m_warn(warn) {}
+    EmbeddedBackend(store::Catalog& cat, const store::Filter& filter, std::ostream& warn)
+        : m_cat(cat), m_indexes(cat), m_filter(filter), m_warn(warn) {}
     store::SpaceSearcher& searcher(Space s) {
         auto& se = m_searchers[s];
         if (!se) se = std::make_unique<store::SpaceSearcher>(m_indexes, s, &m_warn);
@@ -192,15 +192,15 @@ public:
 private:
     store::Catalog& m_cat;
     store::VectorIndexes m_indexes;
-    store::SqlFilter m_filter;
+    store::Filter m_filter;
     std::ostream& m_warn;
     std::map<Space, std::unique_ptr<store::SpaceSearcher>> m_searchers;
 };
 
 class QdrantBackend : public Backend {
 public:
-    QdrantBackend(store::Catalog* cat, const MatchOptions& o, const std::vector<FilterTerm>& terms, std::ostream& warn)
-        : m_cat(cat), m_client(o.qdrant), m_search(m_client, o.collection), m_filter(to_qdrant(terms)), m_exact(o.exact) {
+    QdrantBackend(store::Catalog* cat, const MatchOptions& o, const store::Filter& filter, std::ostream& warn)
+        : m_cat(cat), m_client(o.qdrant), m_search(m_client, o.collection), m_filter(qdrant::to_filter(filter)), m_exact(o.exact) {
         if (!cat) return;
         if (m_search.catalog_id() != cat->catalog_id())
             throw Error(ErrorKind::usage, "collection '" + o.collection + "' at " + o.qdrant.url + " mirrors another catalog than " + cat->path() +
@@ -284,8 +284,7 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     if (kinds != 1) throw Error(ErrorKind::usage, "give exactly one of --like FILE, --track ID|\"Artist - Title\", --text \"...\"");
     if (o.k == 0) throw Error(ErrorKind::usage, "-k must be at least 1");
     if (o.backend != "embedded" && o.backend != "qdrant") throw Error(ErrorKind::usage, "--backend '" + o.backend + "': embedded or qdrant");
-    const std::vector<FilterTerm> terms = parse_filter_terms(o.filters);
-    const store::SqlFilter filter = to_sql(terms);
+    const store::Filter filter = store::parse_filter(o.filters);
     if (!catalog && (o.backend != "qdrant" || o.like_file.empty()))
         throw Error(ErrorKind::usage, "this query needs the catalog (only --like with --backend qdrant runs without one)");
 
@@ -336,8 +335,8 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     if (spaces.empty() && !has_text) return rep;
 
     std::unique_ptr<Backend> backend;
-    if (o.backend == "qdrant" && !spaces.empty()) backend = std::make_unique<QdrantBackend>(catalog, o, terms, warn);
-    else backend = std::make_unique<EmbeddedBackend>(*catalog, terms, warn);
+    if (o.backend == "qdrant" && !spaces.empty()) backend = std::make_unique<QdrantBackend>(catalog, o, filter, warn);
+    else backend = std::make_unique<EmbeddedBackend>(*catalog, filter, warn);
     std::set<int64_t> candidates;
     const size_t kc = std::max<size_t>(50, 5 * o.k), ks = std::max<size_t>(100, 20 * o.k);
     for (Space s : spaces) {
@@ -350,7 +349,7 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     }
     std::unordered_map<int64_t, double> text_rel;
     if (has_text) {
-        auto hits = catalog->text_search(q.fts, 500, filter.where, filter.args);  // the filter applies inside the text search too
+        auto hits = catalog->text_search(q.fts, 500, filter);  // the filter applies inside the text search too
         double best = 0;
         for (auto& [id, r] : hits) best = std::min(best, r);
         for (auto& [id, r] : hits) {

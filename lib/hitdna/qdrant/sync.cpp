@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "hitdna/core/clock.hpp"
+#include "hitdna/qdrant/filter.hpp"
 #include "hitdna/store/hash.hpp"
 #include "hitdna/store/sqlite.hpp"
 
@@ -31,12 +32,6 @@ namespace {
 
 constexpr int k_format = 1;  // layout of the collections and their metadata
 constexpr const char* k_section_vector = "section";
-
-// Every field --filter can name (match/filter.cpp), with its index type.
-const std::pair<const char*, const char*> k_payload_indexes[] = {
-    {"track_id", "integer"}, {"year", "integer"},  {"peak_rank", "integer"}, {"analysis_version", "integer"}, {"bpm", "float"},
-    {"duration_s", "float"}, {"genres", "keyword"}, {"tags", "keyword"},     {"charts", "keyword"},           {"source", "keyword"},
-    {"key", "keyword"},      {"mode", "keyword"},   {"artist_key", "keyword"}, {"title_key", "keyword"}};
 
 std::string random_epoch() {
     std::random_device rd;
@@ -353,9 +348,10 @@ void create_collection(Client& c, const std::string& name, const json& body) {
 
 void ensure_indexes(Sender& sender, const std::string& coll, const json& info) {
     json schema = info.contains("payload_schema") && info["payload_schema"].is_object() ? info["payload_schema"] : json::object();
-    for (const auto& [field, type] : k_payload_indexes) {
-        if (schema.contains(field)) continue;
-        sender.write("PUT", collection_path(coll) + "/index?wait=true", json{{"field_name", field}, {"field_schema", type}}.dump());
+    // Every field --filter can name.
+    for (const auto& f : store::filter_fields()) {
+        if (schema.contains(f.payload)) continue;
+        sender.write("PUT", collection_path(coll) + "/index?wait=true", json{{"field_name", f.payload}, {"field_schema", payload_index_type(f.kind)}}.dump());
     }
 }
 
@@ -456,7 +452,7 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
         ensure_indexes(sender, T, info ? *info : json::object());
         ensure_indexes(sender, S, sinfo ? *sinfo : json::object());
     } else if (rep.created || sections_fresh) {
-        if (plan) *plan << "create " << std::size(k_payload_indexes) << " payload indexes on each new collection\n";
+        if (plan) *plan << "create " << store::filter_fields().size() << " payload indexes on each new collection\n";
     }
 
     const std::string epoch = meta.value("epoch", std::string());

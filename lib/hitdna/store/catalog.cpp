@@ -14,6 +14,7 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/json.hpp"
 #include "hitdna/dna/vectors.hpp"
+#include "hitdna/store/detail/filter_sql.hpp"
 #include "hitdna/store/sqlite.hpp"
 
 namespace fs = std::filesystem;
@@ -561,8 +562,8 @@ const char* k_vector_cols = "v.id, v.track_id, v.section, v.start_s, v.end_s, v.
 
 }  // namespace
 
-void Catalog::for_each_vector(Space space, int64_t min_generation, const std::string& where_sql, const std::vector<std::string>& where_args,
-                              const std::function<void(StoredVector&&)>& fn) {
+void Catalog::for_each_vector(Space space, int64_t min_generation, const Filter& filter, const std::function<void(StoredVector&&)>& fn) {
+    const auto [where_sql, where_args] = detail::to_sql(filter);
     std::string sql = std::string("SELECT ") + k_vector_cols + " FROM vectors v JOIN tracks t ON t.id = v.track_id WHERE v.space = ?1";
     if (min_generation > 0) sql += " AND v.generation > ?2";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
@@ -592,7 +593,8 @@ std::vector<StoredVector> Catalog::vectors_by_id(Space space, const std::vector<
     return out;
 }
 
-int64_t Catalog::count_vectors(Space space, const std::string& where_sql, const std::vector<std::string>& where_args) {
+int64_t Catalog::count_vectors(Space space, const Filter& filter) {
+    const auto [where_sql, where_args] = detail::to_sql(filter);
     std::string sql = "SELECT count(*) FROM vectors v JOIN tracks t ON t.id = v.track_id WHERE v.space = ?1";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
     Stmt st(db(), sql.c_str());
@@ -601,7 +603,8 @@ int64_t Catalog::count_vectors(Space space, const std::string& where_sql, const 
     return st.step() ? st.i64(0) : 0;
 }
 
-std::vector<int64_t> Catalog::track_ids(const std::string& where_sql, const std::vector<std::string>& where_args) {
+std::vector<int64_t> Catalog::track_ids(const Filter& filter) {
+    const auto [where_sql, where_args] = detail::to_sql(filter);
     std::string sql = "SELECT t.id FROM tracks t WHERE ?1 IS NULL";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
     Stmt st(db(), sql.c_str());
@@ -612,10 +615,10 @@ std::vector<int64_t> Catalog::track_ids(const std::string& where_sql, const std:
     return out;
 }
 
-std::vector<std::pair<int64_t, double>> Catalog::text_search(const std::string& fts_query, size_t limit, const std::string& where_sql,
-                                                             const std::vector<std::string>& where_args) {
+std::vector<std::pair<int64_t, double>> Catalog::text_search(const std::string& fts_query, size_t limit, const Filter& filter) {
     std::vector<std::pair<int64_t, double>> out;
     if (fts_query.empty()) return out;
+    const auto [where_sql, where_args] = detail::to_sql(filter);
     std::string sql = "SELECT f.rowid, bm25(tracks_fts, 4.0, 4.0, 2.0, 2.0, 1.0) AS r FROM tracks_fts f JOIN tracks t ON t.id = f.rowid "
                       "WHERE tracks_fts MATCH ?1";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";

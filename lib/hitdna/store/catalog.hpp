@@ -14,6 +14,7 @@
 
 #include "hitdna/dna/dna.hpp"
 #include "hitdna/dna/vectors.hpp"
+#include "hitdna/store/filter.hpp"
 
 namespace hitdna::store {
 
@@ -114,18 +115,16 @@ public:
 
     SpaceStats stats(dna::Space space);
     // Visits vectors of a space; min_generation > 0 keeps rows newer than that generation;
-    // where_sql (over tracks t) restricts by metadata (see match/filter.hpp).
-    void for_each_vector(dna::Space space, int64_t min_generation, const std::string& where_sql,
-                         const std::vector<std::string>& where_args, const std::function<void(StoredVector&&)>& fn);
+    // `filter` restricts by metadata.
+    void for_each_vector(dna::Space space, int64_t min_generation, const Filter& filter, const std::function<void(StoredVector&&)>& fn);
     std::vector<StoredVector> vectors_of(int64_t track_id, dna::Space space);
     std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
-    int64_t count_vectors(dna::Space space, const std::string& where_sql, const std::vector<std::string>& where_args);
+    int64_t count_vectors(dna::Space space, const Filter& filter = {});
     // Track ids passing a filter.
-    std::vector<int64_t> track_ids(const std::string& where_sql, const std::vector<std::string>& where_args);
+    std::vector<int64_t> track_ids(const Filter& filter);
 
     // FTS5 over title, artist, genres, tags and descriptors: track ids with bm25 (lower = better).
-    std::vector<std::pair<int64_t, double>> text_search(const std::string& fts_query, size_t limit, const std::string& where_sql = "",
-                                                        const std::vector<std::string>& where_args = {});
+    std::vector<std::pair<int64_t, double>> text_search(const std::string& fts_query, size_t limit, const Filter& filter = {});
     // Track ids carrying a descriptor word (the analyzer's descriptors).
     std::vector<int64_t> tracks_with_descriptor(const std::string& descriptor);
     std::string dna_json(int64_t track_id);

@@ -316,7 +316,7 @@ int64_t collect_standardized(Catalog& cat, Space space, int64_t min_generation, 
                              std::vector<int64_t>& labels) {
     const size_t dim = dna::dimensions(space).size();
     const int64_t generation = cat.generation();
-    cat.for_each_vector(space, min_generation, "", {}, [&](StoredVector&& v) {
+    cat.for_each_vector(space, min_generation, {}, [&](StoredVector&& v) {
         if (v.data.size() != dim) return;
         auto z = st.standardize(v.data);
         data.insert(data.end(), z.begin(), z.end());
@@ -442,7 +442,7 @@ IndexStatus VectorIndexes::status(Space space, bool check_hash) {
     std::string why;
     s.present = fs::exists(manifest_path(m_dir, space));
     auto l = load_index(m_dir, space, m_catalog.catalog_id(), m_catalog.generation(), 0, check_hash, why);
-    s.catalog_vectors = m_catalog.count_vectors(space, "", {});
+    s.catalog_vectors = m_catalog.count_vectors(space);
     if (!l) {
         s.problem = why;
         s.newer_vectors = s.catalog_vectors;
@@ -502,14 +502,14 @@ float SpaceSearcher::distance2(const std::vector<float>& a, const std::vector<fl
     return d;
 }
 
-std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size_t k, const SqlFilter& filter) {
+std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size_t k, const Filter& filter) {
     std::vector<VectorHit> out;
     if (k == 0 || raw.size() != dna::dimensions(m_space).size()) return out;
     const auto z = standardize(raw);
     auto& cat = m_impl->catalog;
     std::vector<VectorHit> hits;
     auto exact = [&](int64_t min_generation) {
-        cat.for_each_vector(m_space, min_generation, filter.where, filter.args, [&](StoredVector&& v) {
+        cat.for_each_vector(m_space, min_generation, filter, [&](StoredVector&& v) {
             if (v.data.size() != raw.size()) return;
             VectorHit h;
             h.vector_id = v.id;
@@ -523,12 +523,12 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
     std::unordered_set<int64_t> allowed;
     int64_t n_allowed = 0;
     if (!exact_all && !filter.empty()) {
-        n_allowed = cat.count_vectors(m_space, filter.where, filter.args);
+        n_allowed = cat.count_vectors(m_space, filter);
         const int64_t total = std::max<int64_t>(1, m_impl->index->manifest.count);
         // Few allowed rows: scanning them exactly is cheaper and exact.
         if (n_allowed <= 20000 || n_allowed * 20 < total) exact_all = true;
         else {
-            auto ids = cat.track_ids(filter.where, filter.args);
+            auto ids = cat.track_ids(filter);
             allowed.insert(ids.begin(), ids.end());
         }
     }

@@ -36,13 +36,6 @@ struct IndexManifest {
     double build_s = 0;
 };
 
-// A metadata filter as SQL over `tracks t`; placeholders start at ?3 (see match/filter.hpp).
-struct SqlFilter {
-    std::string where;
-    std::vector<std::string> args;
-    bool empty() const { return where.empty(); }
-};
-
 struct VectorHit {
     int64_t vector_id = 0, track_id = 0;
     float dist2 = 0;            // squared Euclidean distance of standardized vectors
@@ -97,7 +90,7 @@ public:
     // k nearest stored vectors to a raw (unstandardized) query among tracks passing the filter.
     // With a filter, a planner picks exact search over the allowed rows when they are few, or
     // an index search widened until k allowed rows are found.
-    std::vector<VectorHit> search(const std::vector<float>& raw_query, size_t k, const SqlFilter& filter = {});
+    std::vector<VectorHit> search(const std::vector<float>& raw_query, size_t k, const Filter& filter = {});
 
 private:
     struct Impl;
