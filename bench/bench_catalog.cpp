@@ -31,7 +31,6 @@
 #include "hitdna/match/match.hpp"
 #include "hitdna/store/hnsw_build.hpp"
 #include "hitdna/store/hash.hpp"
-#include "hitdna/store/sqlite.hpp"
 #include "hitdna/store/vector_index.hpp"
 
 namespace fs = std::filesystem;
@@ -157,7 +156,7 @@ int main(int argc, char** argv) {
             std::istringstream none;
             auto r = ingest::run_ingest(cat, io, none, ingest_err);
             if (r.failed) std::cerr << ingest_err.str();
-            cat.db().exec("PRAGMA wal_checkpoint(TRUNCATE)");  // sizes without the write-ahead log's copies
+            cat.checkpoint();  // sizes without the write-ahead log's copies
             auto cs = cat.catalog_stats();
             const int64_t idx_bytes = dir_bytes(db_path + ".hnsw");
             std::printf("## Ingest: %d real songs (%s), --jobs %u\n", r.added, music.c_str(), std::thread::hardware_concurrency());
@@ -171,7 +170,7 @@ int main(int argc, char** argv) {
             {
                 auto st = cat.stats(dna::Space::audio);
                 std::vector<std::vector<float>> zs;
-                cat.for_each_vector(dna::Space::audio, 0, "", {}, [&](store::StoredVector&& v) { zs.push_back(st.standardize(v.data)); });
+                cat.for_each_vector(dna::Space::audio, 0, {}, [&](store::StoredVector&& v) { zs.push_back(st.standardize(v.data)); });
                 Eigen::MatrixXd X(long(zs.size()), 28);
                 for (size_t i = 0; i < zs.size(); ++i)
                     for (int d = 0; d < 28; ++d) X(long(i), d) = zs[i][size_t(d)];

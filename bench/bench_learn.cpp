@@ -20,7 +20,6 @@
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/learn/model.hpp"
 #include "hitdna/match/match.hpp"
-#include "hitdna/store/sqlite.hpp"
 
 using namespace hitdna;
 namespace fs = std::filesystem;

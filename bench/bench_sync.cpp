@@ -27,7 +27,6 @@
 
 #include "../tests/fake_qdrant_proc.hpp"
 #include "../tests/synthetic.hpp"
-#include "hitdna/store/sqlite.hpp"
 
 using namespace hitdna;
 using Clock = std::chrono::steady_clock;
@@ -89,7 +88,7 @@ double cpu_of(pid_t pid) {
 void build(const std::string& db, int n, int sections) {
     auto t0 = Clock::now();
     store::Catalog cat(db, store::Catalog::Mode::read_write);
-    cat.db().exec("PRAGMA synchronous = OFF");  // building the fixture only
+    cat.set_durable_commits(false);  // building the fixture only
     const auto base = test::tone_dna();
     for (int i = 0; i < n; ++i) test::put_synthetic_track(cat, base, i, sections, 11);
     std::printf("catalog      %d tracks x %d sections built in %.1f s (%s)\n", n, sections, std::chrono::duration<double>(Clock::now() - t0).count(), db.c_str());

@@ -11,7 +11,8 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/learn/model.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/engagement.hpp"
+#include "helpers.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
@@ -87,7 +88,7 @@ TEST_CASE("feedback: events are appended once by id, bad lines are reported by n
     CHECK(learn::engagement_of(cat, a)->totals.plays == 15);
     CHECK(cat.verify().empty());
     // A tampered total is caught by verify.
-    cat.db().exec("UPDATE engagement SET plays = plays + 1");
+    test::tamper_sql(dir.file("h.db"), "UPDATE engagement SET plays = plays + 1");
     CHECK_FALSE(cat.verify().empty());
 }
 
@@ -109,9 +110,9 @@ TEST_CASE("cli: feedback on a generation adds it as a generated track, on a file
         auto t = cat.track(j["tracks"][0]["track_id"].get<int64_t>());
         REQUIRE(t);
         CHECK(t->source == "generated");
-        store::Stmt st(cat.db(), "SELECT generation_id FROM engagement_events WHERE event_id = 'x1'");
-        REQUIRE(st.step());
-        CHECK(st.text(0) == gen);
+        auto ev = store::engagement_event(cat, "x1");
+        REQUIRE(ev);
+        CHECK(ev->generation_id == gen);
     }
     // The same event again: nothing changes, exit 0. Bad input: exit 2 or 1 with the line.
     r = run({"feedback", gen, "--plays", "150", "--event-id", "x1", "--db", db, "--json"});

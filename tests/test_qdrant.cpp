@@ -21,7 +21,6 @@
 #include "hitdna/core/subprocess.hpp"
 #include "hitdna/qdrant/filter.hpp"
 #include "hitdna/qdrant/sync.hpp"
-#include "hitdna/store/sqlite.hpp"
 #include "signals.hpp"
 #include "synthetic.hpp"
 
@@ -303,7 +302,7 @@ TEST_CASE("qdrant: a sync killed half-way resumes without re-sending what landed
     const std::string db = dir.file("k.db");
     {
         store::Catalog cat(db, store::Catalog::Mode::read_write);
-        cat.db().exec("PRAGMA synchronous = OFF");  // fixture speed only
+        cat.set_durable_commits(false);  // fixture speed only
         const auto base = test::tone_dna();
         for (int i = 0; i < 2000; ++i) test::put_synthetic_track(cat, base, i, 4, 2);
     }

@@ -12,6 +12,7 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/generate/elevenlabs.hpp"
 #include "hitdna/generate/synth.hpp"
+#include "hitdna/store/generations.hpp"
 #include "hitdna/store/hash.hpp"
 #include "hitdna/validate/validate.hpp"
 
@@ -220,7 +221,7 @@ Runner register_generate(CLI::App& app) {
             store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_write);
             std::optional<double> sc;
             if (st->validate) sc = best_score;
-            record["generation_id"] = cat.record_generation(t.prompt, backend, record["output"], record["content_hash"], sc,
+            record["generation_id"] = store::record_generation(cat, t.prompt, backend, record["output"], record["content_hash"], sc,
                                                             record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         }
         const std::string text = record.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -20,7 +20,7 @@
 #include "hitdna/match/match.hpp"
 #include "hitdna/report/plot.hpp"
 #include "hitdna/store/hash.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/generations.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -130,13 +130,12 @@ std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args,
             in.dna = json::parse(c.dna_json(t->id), nullptr, false);
         } else if (a.rfind("gen-", 0) == 0) {
             auto& c = catalog();
-            store::Stmt st(c.db(), "SELECT record, output_path FROM generations WHERE id = ?1");
-            st.bind(1, a);
-            if (!st.step()) throw Error(ErrorKind::usage, a + ": no such file, and no generation with that id in " + c.path());
+            auto g = store::find_generation(c, a);
+            if (!g) throw Error(ErrorKind::usage, a + ": no such file, and no generation with that id in " + c.path());
             in.name = "generation " + a;
-            in.generation = json::parse(st.text(0), nullptr, false);
+            in.generation = json::parse(g->record_json, nullptr, false);
             if (in.generation.is_object() && in.generation.contains("target")) in.target = in.generation["target"];
-            const std::string outp = st.text(1);
+            const std::string outp = g->output_path;
             if (::stat(outp.c_str(), &sb) == 0) in.audio_path = outp, in.dna = analyze_to_json(outp, ao);
             else std::cerr << "hitdna: warning: " << a << ": the generated audio " << outp << " is gone; only the target is drawn\n";
         } else {

@@ -1,5 +1,5 @@
 #pragma once
-// Small ASCII text helpers shared by the parsers (charts, filters, prompts, HTTP headers).
+// Small text helpers shared by the parsers (charts, events, filters, prompts, HTTP headers).
 #include <cctype>
 #include <cstdio>
 #include <string>
@@ -18,6 +18,9 @@ inline std::string trim(const std::string& s) {
     while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
     return s.substr(a, b - a);
 }
+
+// True when `s` is strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+bool valid_utf8(const std::string& s);
 
 // Seconds as m:ss, truncated (round first for the nearest second).
 inline std::string mmss(double seconds) {

@@ -68,33 +68,6 @@ std::string date_in_name(const std::string& path) {
 
 }  // namespace
 
-bool valid_utf8(const std::string& s) {
-    // Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const size_t n = s.size();
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c < 0x80) { ++i; continue; }
-        size_t len;
-        unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-        if (c >= 0xc2 && c <= 0xdf) len = 2;
-        else if (c == 0xe0) len = 3, lo = 0xa0;
-        else if (c >= 0xe1 && c <= 0xec) len = 3;
-        else if (c == 0xed) len = 3, hi = 0x9f;
-        else if (c >= 0xee && c <= 0xef) len = 3;
-        else if (c == 0xf0) len = 4, lo = 0x90;
-        else if (c >= 0xf1 && c <= 0xf3) len = 4;
-        else if (c == 0xf4) len = 4, hi = 0x8f;
-        else return false;
-        if (i + len > n) return false;
-        if (p[i + 1] < lo || p[i + 1] > hi) return false;
-        for (size_t k = 2; k < len; ++k)
-            if ((p[i + k] & 0xc0) != 0x80) return false;
-        i += len;
-    }
-    return true;
-}
-
 std::vector<CsvRecord> parse_csv(const std::string& text, std::vector<ChartProblem>& problems) {
     std::vector<CsvRecord> out;
     size_t i = 0;
@@ -146,7 +119,7 @@ std::vector<CsvRecord> parse_csv(const std::string& text, std::vector<ChartProbl
         if (rec.fields.size() == 1 && core::trim(rec.fields[0]).empty()) continue;  // blank line
         if (broken) { problems.push_back({rec.line, "broken quoting (a quote inside an unquoted field or after a closing quote)"}); continue; }
         bool utf8 = true;
-        for (const auto& f : rec.fields) utf8 &= valid_utf8(f);
+        for (const auto& f : rec.fields) utf8 &= core::valid_utf8(f);
         if (!utf8) { problems.push_back({rec.line, "not valid UTF-8 (convert the file, e.g. iconv -f latin1 -t utf-8)"}); continue; }
         out.push_back(std::move(rec));
     }
@@ -177,7 +150,7 @@ Chart read_chart(const std::string& path, const std::string& chart_date) {
         while (std::getline(ls, l)) {
             ++n;
             if (core::trim(l).empty()) continue;
-            if (!valid_utf8(l)) { chart.problems.push_back({n, "not valid UTF-8"}); continue; }
+            if (!core::valid_utf8(l)) { chart.problems.push_back({n, "not valid UTF-8"}); continue; }
             json j;
             try {
                 j = json::parse(l);

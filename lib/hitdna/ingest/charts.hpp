@@ -42,7 +42,6 @@ struct CsvRecord {
     std::vector<std::string> fields;
 };
 std::vector<CsvRecord> parse_csv(const std::string& text, std::vector<ChartProblem>& problems);
-bool valid_utf8(const std::string& s);
 
 // File extensions read as audio when walking folders.
 bool has_audio_extension(const std::string& path);

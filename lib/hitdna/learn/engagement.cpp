@@ -10,19 +10,14 @@
 
 #include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
-#include "hitdna/ingest/charts.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/store/hash.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/generations.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace hitdna::learn {
-
-namespace {
-
-
-}  // namespace
 
 Engagement score(const Totals& t) {
     constexpr double m = 50, c0 = 0.5, l0 = 0.05, s0 = 0.01, k0 = 0.25;
@@ -55,7 +50,7 @@ std::vector<Event> parse_events(std::istream& in, std::vector<Problem>& problems
         ++n;
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        if (!ingest::valid_utf8(line)) {
+        if (!core::valid_utf8(line)) {
             problems.push_back({n, "not valid UTF-8"});
             continue;
         }
@@ -101,138 +96,124 @@ std::vector<Event> parse_events(std::istream& in, std::vector<Problem>& problems
     return out;
 }
 
+namespace {
+
+// Resolves event track references (catalog id, generation id or audio file) to track ids,
+// once per reference: unknown audio is analyzed and added (a generation's output as source
+// generated, another file as source user); failures are kept with their reason.
+class TrackResolver {
+public:
+    TrackResolver(store::Catalog& cat, const analysis::AnalyzeOptions& ao, int64_t& tracks_added) : m_cat(cat), m_ao(ao), m_added(tracks_added) {}
+
+    // (track id, generation id); track id 0 when the reference could not be resolved.
+    std::pair<int64_t, std::string> resolve(const std::string& ref) {
+        if (auto it = m_cache.find(ref); it != m_cache.end()) return it->second;
+        std::pair<int64_t, std::string> res{0, ""};
+        try {
+            res = resolve_uncached(ref);
+        } catch (const Error& e) {
+            m_error[ref] = e.what();
+            res.first = 0;
+        } catch (const std::out_of_range&) {
+            m_error[ref] = "track id " + ref + " is out of range";
+            res.first = 0;
+        }
+        m_cache[ref] = res;
+        return res;
+    }
+    const std::string& error(const std::string& ref) { return m_error[ref]; }
+
+private:
+    std::pair<int64_t, std::string> resolve_uncached(const std::string& ref) {
+        if (std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+            const int64_t id = std::stoll(ref);
+            if (!m_cat.track(id)) throw Error(ErrorKind::usage, "unknown track id " + ref);
+            return {id, ""};
+        }
+        std::pair<int64_t, std::string> res{0, ""};
+        std::string path = ref, hash;
+        store::TrackMeta meta;
+        if (ref.rfind("gen-", 0) == 0) {
+            auto g = store::find_generation(m_cat, ref);
+            if (!g) throw Error(ErrorKind::usage, "unknown generation id " + ref);
+            path = g->output_path;
+            hash = g->content_hash;
+            res.second = ref;
+            meta.source = "generated";
+            meta.title = g->prompt.substr(0, 100);
+            meta.artist = "hitdna";
+        } else {
+            if (!fs::exists(path)) throw Error(ErrorKind::io, path + ": no such file (a track is a catalog id, a generation id or an audio file)");
+            hash = store::hash_file(path);
+            meta.source = "user";
+        }
+        if (auto known = m_cat.find_by_hash(hash)) {
+            res.first = known->id;
+            return res;
+        }
+        if (!fs::exists(path)) throw Error(ErrorKind::io, path + ": the generation's audio is gone");
+        if (store::hash_file(path) != hash) throw Error(ErrorKind::io, path + ": the generation's audio has changed since it was made");
+        dna::Dna d = analysis::analyze_file(path, m_ao);
+        res.first = m_cat.put_track(hash, fs::absolute(path).lexically_normal().string(), meta, d);
+        ++m_added;
+        return res;
+    }
+
+    store::Catalog& m_cat;
+    const analysis::AnalyzeOptions& m_ao;
+    int64_t& m_added;
+    std::unordered_map<std::string, std::pair<int64_t, std::string>> m_cache;
+    std::unordered_map<std::string, std::string> m_error;
+};
+
+store::EngagementScore score_for_store(const Totals& t) {
+    const Engagement e = score(t);
+    return {e.score, e.promoted};
+}
+
+}  // namespace
+
 ApplyResult apply_events(store::Catalog& cat, const std::vector<Event>& events, const analysis::AnalyzeOptions& ao) {
     const auto t0 = std::chrono::steady_clock::now();
     ApplyResult r;
-    auto& db = cat.db();
-    // ---- resolve tracks (cached per reference) ----
-    std::unordered_map<std::string, std::pair<int64_t, std::string>> cache;  // ref -> (track id, generation id); id 0 = failed
-    std::unordered_map<std::string, std::string> cache_error;
-    auto resolve = [&](const std::string& ref) -> std::pair<int64_t, std::string> {
-        if (auto it = cache.find(ref); it != cache.end()) return it->second;
-        std::pair<int64_t, std::string> res{0, ""};
-        try {
-            if (std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-                const int64_t id = std::stoll(ref);
-                if (!cat.track(id)) throw Error(ErrorKind::usage, "unknown track id " + ref);
-                res.first = id;
-            } else {
-                std::string path = ref, hash, prompt;
-                store::TrackMeta meta;
-                if (ref.rfind("gen-", 0) == 0) {
-                    store::Stmt st(db, "SELECT output_path, content_hash, prompt FROM generations WHERE id = ?1");
-                    st.bind(1, ref);
-                    if (!st.step()) throw Error(ErrorKind::usage, "unknown generation id " + ref);
-                    path = st.text(0);
-                    hash = st.text(1);
-                    prompt = st.text(2);
-                    res.second = ref;
-                    meta.source = "generated";
-                    meta.title = prompt.substr(0, 100);
-                    meta.artist = "hitdna";
-                } else {
-                    if (!fs::exists(path)) throw Error(ErrorKind::io, path + ": no such file (a track is a catalog id, a generation id or an audio file)");
-                    hash = store::hash_file(path);
-                    meta.source = "user";
-                }
-                if (auto known = cat.find_by_hash(hash)) {
-                    res.first = known->id;
-                } else {
-                    if (!fs::exists(path)) throw Error(ErrorKind::io, path + ": the generation's audio is gone");
-                    if (store::hash_file(path) != hash) throw Error(ErrorKind::io, path + ": the generation's audio has changed since it was made");
-                    dna::Dna d = analysis::analyze_file(path, ao);
-                    res.first = cat.put_track(hash, fs::absolute(path).lexically_normal().string(), meta, d);
-                    ++r.tracks_added;
-                }
-            }
-        } catch (const Error& e) {
-            cache_error[ref] = e.what();
-            res.first = 0;
-        } catch (const std::out_of_range&) {
-            cache_error[ref] = "track id " + ref + " is out of range";
-            res.first = 0;
-        }
-        cache[ref] = res;
-        return res;
-    };
+    TrackResolver resolver(cat, ao, r.tracks_added);
     // Every reference first: adding a track is a transaction of its own.
     for (const auto& e : events)
-        if (check_event(e).empty()) resolve(e.track);
-    // ---- append in batches, each with the totals it changes ----
+        if (check_event(e).empty()) resolver.resolve(e.track);
+    // Appended in transactions of up to 20 000 events, each with the totals it changes.
     const std::string now = core::utc_timestamp();
     size_t i = 0;
     while (i < events.size()) {
-        store::WriteTransaction tx(db);
-        store::Stmt ins(db,
-                        "INSERT OR IGNORE INTO engagement_events(event_id, track_id, generation_id, at, plays, completion, likes, shares, skips) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-        std::map<int64_t, Totals> delta;
-        int64_t applied = 0, dups = 0;
-        std::vector<Problem> problems;
+        std::vector<store::EngagementEvent> batch;
         const size_t end = std::min(events.size(), i + 20000);
         for (; i < end; ++i) {
             const Event& e = events[i];
             if (auto bad = check_event(e); !bad.empty()) {
-                problems.push_back({e.line, bad});
+                r.problems.push_back({e.line, bad});
                 continue;
             }
-            auto [track, gen] = resolve(e.track);
+            auto [track, gen] = resolver.resolve(e.track);
             if (!track) {
-                problems.push_back({e.line, cache_error[e.track]});
+                r.problems.push_back({e.line, resolver.error(e.track)});
                 continue;
             }
-            ins.bind(1, e.id).bind(2, track);
-            if (gen.empty()) ins.bind_null(3);
-            else ins.bind(3, gen);
-            ins.bind(4, e.at.empty() ? now : e.at).bind(5, e.plays).bind(6, e.completion).bind(7, e.likes).bind(8, e.shares).bind(9, e.skips).run();
-            if (sqlite3_changes(db.handle()) == 1) {
-                ++applied;
-                auto& d = delta[track];
-                ++d.events;
-                d.plays += e.plays;
-                d.completed += double(e.plays) * e.completion.value_or(0.0);
-                if (e.completion) d.completion_plays += e.plays;
-                d.likes += e.likes;
-                d.shares += e.shares;
-                d.skips += e.skips;
-            } else {
-                ++dups;
-            }
+            batch.push_back({e.id, track, gen, e.at.empty() ? now : e.at, e.plays, e.likes, e.shares, e.skips, e.completion});
         }
-        store::Stmt up(db,
-                       "INSERT INTO engagement(track_id, events, plays, completed, completion_plays, likes, shares, skips, score, promoted, updated_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?9, ?5, ?6, ?7, 0, 0, ?8) ON CONFLICT(track_id) DO UPDATE SET events = events + ?2, plays = plays + ?3, "
-                       "completed = completed + ?4, completion_plays = completion_plays + ?9, likes = likes + ?5, shares = shares + ?6, "
-                       "skips = skips + ?7, updated_at = ?8");
-        store::Stmt get(db, "SELECT events, plays, completed, likes, shares, skips, completion_plays FROM engagement WHERE track_id = ?1");
-        store::Stmt set(db, "UPDATE engagement SET score = ?2, promoted = ?3 WHERE track_id = ?1");
-        for (const auto& [track, d] : delta) {
-            up.bind(1, track).bind(2, d.events).bind(3, d.plays).bind(4, d.completed).bind(5, d.likes).bind(6, d.shares).bind(7, d.skips).bind(8, now);
-            up.bind(9, d.completion_plays).run();
-            get.bind(1, track);
-            get.step();
-            Totals t{get.i64(0), get.i64(1), get.i64(3), get.i64(4), get.i64(5), get.f64(2), get.i64(6)};
-            get.reset();
-            const Engagement e = score(t);
-            set.bind(1, track).bind(2, e.score).bind(3, int64_t(e.promoted ? 1 : 0)).run();
-        }
-        tx.commit();
-        r.applied += applied;
-        r.duplicates += dups;
-        r.rejected += int64_t(problems.size());
-        for (auto& p : problems) r.problems.push_back(std::move(p));
-        for (const auto& [track, d] : delta) r.tracks.insert(track);
+        const auto a = store::append_engagement(cat, batch, score_for_store);
+        r.applied += a.applied;
+        r.duplicates += a.duplicates;
+        r.tracks.insert(a.tracks.begin(), a.tracks.end());
     }
+    r.rejected = int64_t(r.problems.size());
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }
 
 std::optional<TrackEngagement> engagement_of(store::Catalog& cat, int64_t track_id) {
-    store::Stmt get(cat.db(), "SELECT events, plays, completed, likes, shares, skips, completion_plays FROM engagement WHERE track_id = ?1");
-    get.bind(1, track_id);
-    if (!get.step()) return std::nullopt;
+    auto totals = store::engagement_totals(cat, track_id);
+    if (!totals) return std::nullopt;
     TrackEngagement te;
-    te.totals = Totals{get.i64(0), get.i64(1), get.i64(3), get.i64(4), get.i64(5), get.f64(2), get.i64(6)};
+    te.totals = *totals;
     te.engagement = score(te.totals);
     return te;
 }

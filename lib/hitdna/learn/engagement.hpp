@@ -11,14 +11,12 @@
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/store/catalog.hpp"
+#include "hitdna/store/engagement.hpp"
 
 namespace hitdna::learn {
 
-struct Totals {
-    int64_t events = 0, plays = 0, likes = 0, shares = 0, skips = 0;
-    double completed = 0;  // sum of plays x completion
-    int64_t completion_plays = 0;  // plays of events that reported a completion
-};
+// Per-track sums of the events (kept by the store).
+using Totals = store::EngagementTotals;
 
 struct Engagement {
     double score = 0;         // 0..1, see man/hitdna-feedback.1

@@ -10,7 +10,8 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/vectors.hpp"
 #include "hitdna/learn/engagement.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/engagement.hpp"
+#include "hitdna/store/models.hpp"
 
 using json = nlohmann::json;
 
@@ -19,11 +20,6 @@ namespace hitdna::learn {
 namespace {
 
 
-
-void ensure_table(store::Db& db) {
-    db.exec("CREATE TABLE IF NOT EXISTS pattern_models(version INTEGER PRIMARY KEY AUTOINCREMENT, fitted_at TEXT NOT NULL, "
-            "n_tracks INTEGER NOT NULL, model TEXT NOT NULL) STRICT");
-}
 
 // Weighted ridge: beta for centred X, y; returns beta.
 Eigen::VectorXd ridge(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w, double lambda) {
@@ -58,17 +54,14 @@ Model fit(store::Catalog& cat) {
     std::vector<std::vector<float>> rows;
     std::vector<double> ys, ws;
     std::vector<char> promoted;
-    store::ReadTransaction snapshot(cat.db());
-    {
-        store::Stmt st(cat.db(), "SELECT track_id, plays, score, promoted FROM engagement WHERE plays > 0 ORDER BY track_id");
-        while (st.step()) {
-            auto f = features_of_track(cat, st.i64(0));
-            if (f.empty()) continue;
-            rows.push_back(std::move(f));
-            ws.push_back(double(st.i64(1)) / (double(st.i64(1)) + 50.0));
-            ys.push_back(st.f64(2));
-            promoted.push_back(st.i64(3) != 0);
-        }
+    store::Catalog::ReadSnapshot snapshot(cat);
+    for (const auto& t : store::engaged_tracks(cat)) {
+        auto f = features_of_track(cat, t.track_id);
+        if (f.empty()) continue;
+        rows.push_back(std::move(f));
+        ws.push_back(double(t.plays) / (double(t.plays) + 50.0));
+        ys.push_back(t.score);
+        promoted.push_back(t.promoted);
     }
     if (int64_t(rows.size()) < k_min_tracks)
         throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(rows.size()) + " tracks with plays, " +
@@ -182,20 +175,13 @@ Model fit(store::Catalog& cat) {
     bool ok_model = finite(m.intercept) && finite(m.platt_a) && finite(m.platt_b) && finite(m.cv_r2);
     for (const auto& f : m.features) ok_model = ok_model && finite(f.weight) && finite(f.se);
     if (!ok_model) throw Error(ErrorKind::internal, "the fitted model is not finite; nothing was stored");
-    {
-        store::Stmt ev(cat.db(), "SELECT count(*) FROM engagement_events");
-        ev.step();
-        m.n_events = ev.i64(0);
-        m.catalog_generation = cat.generation();
-    }
+    m.n_events = store::engagement_event_count(cat);
+    m.catalog_generation = cat.generation();
     m.fitted_at = core::utc_timestamp();
     return m;
 }
 
 Model save(store::Catalog& cat, Model m) {
-    auto& db = cat.db();
-    store::WriteTransaction tx(db);
-    ensure_table(db);
     json j;
     j["n_tracks"] = m.n_tracks;
     j["n_successful"] = m.n_successful;
@@ -210,25 +196,17 @@ Model save(store::Catalog& cat, Model m) {
     for (const auto& f : m.features)
         fs.push_back({{"name", f.name}, {"description", f.description}, {"mean", f.mean}, {"sd", f.sd}, {"weight", f.weight}, {"se", f.se}, {"success_quantiles", f.success_quantiles}});
     j["features"] = fs;
-    store::Stmt ins(db, "INSERT INTO pattern_models(fitted_at, n_tracks, model) VALUES (?1, ?2, ?3)");
-    ins.bind(1, m.fitted_at).bind(2, m.n_tracks).bind(3, j.dump()).run();
-    m.version = db.last_insert_rowid();
-    tx.commit();
+    m.version = store::save_model(cat, m.fitted_at, m.n_tracks, j.dump());
     return m;
 }
 
 std::optional<Model> latest(store::Catalog& cat) {
-    auto& db = cat.db();
-    {
-        store::Stmt t(db, "SELECT count(*) FROM sqlite_master WHERE name = 'pattern_models'");
-        if (!t.step() || t.i64(0) == 0) return std::nullopt;
-    }
-    store::Stmt st(db, "SELECT version, fitted_at, model FROM pattern_models ORDER BY version DESC LIMIT 1");
-    if (!st.step()) return std::nullopt;
+    auto stored = store::latest_model(cat);
+    if (!stored) return std::nullopt;
     Model m;
-    m.version = st.i64(0);
-    m.fitted_at = st.text(1);
-    const json j = json::parse(st.text(2));
+    m.version = stored->version;
+    m.fitted_at = stored->fitted_at;
+    const json j = json::parse(stored->model_json);
     m.n_tracks = j.at("n_tracks");
     m.n_successful = j.at("n_successful");
     m.n_events = j.value("n_events", int64_t(0));

@@ -12,7 +12,7 @@
 #include "hitdna/learn/model.hpp"
 #include "hitdna/qdrant/filter.hpp"
 #include "hitdna/qdrant/search.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/sync_state.hpp"
 
 namespace hitdna::match {
 
@@ -206,9 +206,7 @@ public:
             throw Error(ErrorKind::usage, "collection '" + o.collection + "' at " + o.qdrant.url + " mirrors another catalog than " + cat->path() +
                                               " (hitdna sync qdrant --recreate, or another --collection)");
         // A mirror behind its catalog still answers, with a warning.
-        store::Stmt st(cat->db(), "SELECT synced_generation FROM qdrant_sync WHERE epoch = ?1");
-        st.bind(1, m_search.epoch());
-        const int64_t synced = st.step() ? st.i64(0) : -1;
+        const int64_t synced = store::synced_generation(*cat, m_search.epoch()).value_or(-1);
         const int64_t gen = cat->generation();
         if (synced < gen)
             warn << "hitdna: warning: collection '" << o.collection << "' is behind the catalog (synced at generation " << synced << ", catalog at " << gen

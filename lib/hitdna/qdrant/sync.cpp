@@ -12,15 +12,17 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <random>
 #include <ostream>
 #include <set>
 #include <thread>
 
 #include "hitdna/core/clock.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/qdrant/filter.hpp"
 #include "hitdna/store/hash.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/sync_state.hpp"
 
 using json = nlohmann::json;
 
@@ -108,77 +110,6 @@ void check_vectors(const json& info, const json& want, const std::string& coll, 
 }
 
 
-struct Change {
-    int64_t id = 0, generation = 0;
-    bool removed = false;
-};
-
-const char* k_changes_sql =
-    "SELECT id, generation, 0 FROM tracks WHERE generation > ?1 OR (generation = ?1 AND id > ?2) "
-    "UNION ALL SELECT track_id, generation, 1 FROM removed_tracks WHERE generation > ?1 OR (generation = ?1 AND track_id > ?2) "
-    "ORDER BY 2, 1 LIMIT ?3";
-
-std::vector<Change> next_changes(store::Db& db, int64_t gen, int64_t id, size_t limit) {
-    store::Stmt st(db, k_changes_sql);
-    st.bind(1, gen).bind(2, id).bind(3, int64_t(limit));
-    std::vector<Change> out;
-    while (st.step()) out.push_back({st.i64(0), st.i64(1), st.i64(2) != 0});
-    return out;
-}
-
-int64_t count_changes(store::Db& db, int64_t gen, int64_t id) {
-    store::Stmt st(db,
-                   "SELECT (SELECT count(*) FROM tracks WHERE generation > ?1 OR (generation = ?1 AND id > ?2)) + "
-                   "(SELECT count(*) FROM removed_tracks WHERE generation > ?1 OR (generation = ?1 AND track_id > ?2))");
-    st.bind(1, gen).bind(2, id);
-    return st.step() ? st.i64(0) : 0;
-}
-
-struct State {
-    bool stored = false;
-    std::string epoch;
-    int64_t cursor_generation = 0, cursor_id = -1;
-    bool full_pending = true;
-    bool sweep = true;                // the full pass ends by deleting strays (not needed in collections it made)
-    std::string pass;                 // random id of the last full pass; in every point's payload
-    json inflight = json::array();
-    int64_t synced_generation = 0;
-    std::string last_success_at;
-};
-
-State load_state(store::Db& db, const std::string& epoch) {
-    State s;
-    s.epoch = epoch;
-    store::Stmt st(db, "SELECT cursor_generation, cursor_id, full_pending, inflight, synced_generation, coalesce(last_success_at, ''), pass, sweep FROM qdrant_sync WHERE epoch = ?1");
-    st.bind(1, epoch);
-    if (!st.step()) return s;
-    s.stored = true;
-    s.cursor_generation = st.i64(0);
-    s.cursor_id = st.i64(1);
-    s.full_pending = st.i64(2) != 0;
-    s.inflight = json::parse(st.text(3), nullptr, false);
-    if (!s.inflight.is_array()) s.inflight = json::array();
-    s.synced_generation = st.i64(4);
-    s.last_success_at = st.text(5);
-    s.pass = st.text(6);
-    s.sweep = st.i64(7) != 0;
-    return s;
-}
-
-void save_state(store::Db& db, const State& s, const std::string& url, const std::string& collection) {
-    store::WriteTransaction tx(db);
-    store::Stmt st(db,
-                   "INSERT INTO qdrant_sync(epoch, url, collection, cursor_generation, cursor_id, full_pending, inflight, last_success_at, synced_generation, pass, sweep) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, nullif(?8, ''), ?9, ?10, ?11) ON CONFLICT(epoch) DO UPDATE SET url = excluded.url, "
-                   "collection = excluded.collection, cursor_generation = excluded.cursor_generation, cursor_id = excluded.cursor_id, "
-                   "full_pending = excluded.full_pending, inflight = excluded.inflight, last_success_at = excluded.last_success_at, "
-                   "synced_generation = excluded.synced_generation, pass = excluded.pass, sweep = excluded.sweep");
-    st.bind(1, s.epoch).bind(2, url).bind(3, collection).bind(4, s.cursor_generation).bind(5, s.cursor_id);
-    st.bind(6, int64_t(s.full_pending ? 1 : 0)).bind(7, s.inflight.dump()).bind(8, s.last_success_at).bind(9, s.synced_generation).bind(10, s.pass).bind(11, int64_t(s.sweep ? 1 : 0));
-    st.run();
-    tx.commit();
-}
-
 // One track as it goes to Qdrant: two payloads and the point bodies.
 struct TrackPoints {
     int64_t id = 0, generation = 0;
@@ -198,65 +129,60 @@ json float_array(const std::vector<float>& raw, const store::SpaceStats& st, int
     return a;
 }
 
+// The payload both collections share: every field a filter can name, and the track's names.
+json filterable_payload(const store::TrackRow& row, const store::TrackExtras& x) {
+    json f = json::object();
+    f["track_id"] = row.id;
+    f["title"] = row.title;
+    f["artist"] = row.artist;
+    f["artist_key"] = x.artist_key;
+    f["title_key"] = x.title_key;
+    f["content_hash"] = row.content_hash;
+    f["genres"] = row.genres;
+    f["tags"] = row.tags;
+    std::set<std::string> charts;
+    for (const auto& e : x.charts) charts.insert(core::ascii_lower(e.chart));
+    f["charts"] = std::vector<std::string>(charts.begin(), charts.end());
+    f["source"] = row.source;
+    f["key"] = row.key;
+    f["mode"] = row.mode;
+    f["analysis_version"] = row.analysis_version;
+    f["duration_s"] = row.duration_s;
+    // Absent rather than null: a missing key fails a range, as NULL fails an SQL comparison.
+    if (row.year) f["year"] = *row.year;
+    if (row.peak_rank) f["peak_rank"] = *row.peak_rank;
+    if (row.bpm) f["bpm"] = *row.bpm;
+    return f;
+}
+
+json chart_entries_payload(const std::vector<store::ChartEntry>& charts) {
+    json entries = json::array();
+    for (const auto& c : charts) {
+        json e = {{"chart", c.chart}, {"date", c.date}};
+        if (c.rank) e["rank"] = *c.rank;
+        if (c.peak_rank) e["peak_rank"] = *c.peak_rank;
+        if (c.previous_rank) e["previous_rank"] = *c.previous_rank;
+        if (c.weeks_on_chart) e["weeks_on_chart"] = *c.weeks_on_chart;
+        if (c.streams) e["streams"] = *c.streams;
+        if (!c.uri.empty()) e["uri"] = c.uri;
+        entries.push_back(std::move(e));
+    }
+    return entries;
+}
+
+// A track's two kinds of points, from one state of the catalog (the caller's snapshot).
 TrackPoints read_track(store::Catalog& cat, const std::string& catalog_id, int64_t id, int64_t generation, const std::string& pass,
                        const std::map<Space, store::SpaceStats>& stats) {
-    auto& db = cat.db();
     TrackPoints tp;
     tp.id = id;
     tp.generation = generation;
     auto row = cat.track(id);
-    if (!row) return tp;  // gone meanwhile: its tombstone follows
+    auto extras = cat.extras(id);
+    if (!row || !extras) return tp;  // gone meanwhile: its tombstone follows
     tp.label = (row->artist.empty() ? "" : row->artist + " - ") + row->title;
-    json f = json::object();
-    f["track_id"] = id;
-    f["title"] = row->title;
-    f["artist"] = row->artist;
-    std::vector<std::string> descriptors;
-    {
-        store::Stmt st(db, "SELECT norm_artist, norm_title, content_hash, coalesce((SELECT json_group_array(value) FROM json_each(dna, '$.descriptors')), '[]') FROM tracks WHERE id = ?1");
-        st.bind(1, id);
-        if (st.step()) {
-            f["artist_key"] = st.text(0);
-            f["title_key"] = st.text(1);
-            f["content_hash"] = st.text(2);
-            json d = json::parse(st.text(3), nullptr, false);
-            if (d.is_array())
-                for (auto& x : d)
-                    if (x.is_string()) descriptors.push_back(x.get<std::string>());
-        }
-    }
-    f["genres"] = row->genres;
-    f["tags"] = row->tags;
-    json entries = json::array();
-    std::set<std::string> charts;
-    {
-        store::Stmt st(db, "SELECT chart, chart_date, rank, peak_rank, previous_rank, weeks_on_chart, streams, uri FROM chart_entries WHERE track_id = ?1 ORDER BY chart_date, chart");
-        st.bind(1, id);
-        while (st.step()) {
-            json e = {{"chart", st.text(0)}, {"date", st.text(1)}};
-            const char* names[] = {"rank", "peak_rank", "previous_rank", "weeks_on_chart", "streams"};
-            for (int i = 0; i < 5; ++i)
-                if (!st.is_null(2 + i)) e[names[i]] = st.i64(2 + i);
-            if (!st.text(7).empty()) e["uri"] = st.text(7);
-            entries.push_back(std::move(e));
-            std::string lc;
-            for (char c : st.text(0)) lc += char(std::tolower(static_cast<unsigned char>(c)));
-            charts.insert(lc);
-        }
-    }
-    f["charts"] = std::vector<std::string>(charts.begin(), charts.end());
-    f["source"] = row->source;
-    f["key"] = row->key;
-    f["mode"] = row->mode;
-    f["analysis_version"] = row->analysis_version;
-    f["duration_s"] = row->duration_s;
-    // Absent rather than null: a missing key fails a range, as NULL fails an SQL comparison.
-    if (row->year) f["year"] = *row->year;
-    if (row->peak_rank) f["peak_rank"] = *row->peak_rank;
-    if (row->bpm) f["bpm"] = *row->bpm;
+    json f = filterable_payload(*row, *extras);
     f["hitdna_rev"] = generation;
     f["hitdna_pass"] = pass;
-
     json vec = json::object();
     for (Space s : dna::k_track_spaces) {
         auto vs = cat.vectors_of(id, s);
@@ -274,8 +200,8 @@ TrackPoints read_track(store::Catalog& cat, const std::string& catalog_id, int64
         tp.section_points.push_back(point.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     json payload = std::move(f);
-    payload["chart_entries"] = std::move(entries);
-    payload["descriptors"] = descriptors;
+    payload["chart_entries"] = chart_entries_payload(extras->charts);
+    payload["descriptors"] = extras->descriptors;
     payload["sections"] = std::move(sections);
     json point = {{"id", id}, {"vector", std::move(vec)}, {"payload", std::move(payload)}};
     tp.track_point = point.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -376,220 +302,264 @@ std::string section_point_id(const std::string& catalog_id, int64_t track_id, in
     return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20, 12);
 }
 
-SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
-    const auto t0 = std::chrono::steady_clock::now();
-    check_collection_name(o.collection);
-    SyncReport rep;
-    rep.url = client.config().url;
-    rep.dry_run = o.dry_run;
-    const std::string T = o.collection, S = sections_collection(o.collection);
-    rep.tracks_collection = T;
-    rep.sections_collection = S;
-    auto& db = cat.db();
-    // One writer of a catalog's mirrors at a time: a second sync waits for the first.
-    int lock_fd = -1;
-    if (!o.dry_run) {
-        const std::string lock_path = cat.path() + ".sync.lock";
-        lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (lock_fd < 0) throw Error(ErrorKind::db, lock_path + ": cannot open the sync lock: " + std::strerror(errno));
-        if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-            if (o.warn) *o.warn << "hitdna: waiting for another 'hitdna sync' of " << cat.path() << " to finish\n";
-            if (::flock(lock_fd, LOCK_EX) != 0) throw Error(ErrorKind::db, lock_path + ": cannot lock: " + std::strerror(errno));
-        }
-    }
-    struct FdGuard {
-        int fd;
-        ~FdGuard() {
-            if (fd >= 0) ::close(fd);
-        }
-    } lock_guard{lock_fd};
-    const std::string catalog_id = cat.catalog_id();
-    Sender sender(client, o);
-    std::ostream* plan = o.dry_run ? o.plan : nullptr;
+namespace {
 
-    if (o.recreate) {
-        if (plan) *plan << "drop collections " << T << " and " << S << "\n";
-        if (!o.dry_run) {
-            client.call("DELETE", collection_path(T));
-            client.call("DELETE", collection_path(S));
+// One writer of a catalog's mirrors at a time: a second sync waits for the first (flock on
+// DB.sync.lock, released when the process ends, however it ends).
+class SyncLock {
+public:
+    SyncLock(const std::string& catalog_path, std::ostream* warn) {
+        const std::string lock_path = catalog_path + ".sync.lock";
+        m_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (m_fd < 0) throw Error(ErrorKind::db, lock_path + ": cannot open the sync lock: " + std::strerror(errno));
+        if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+            if (warn) *warn << "hitdna: waiting for another 'hitdna sync' of " << catalog_path << " to finish\n";
+            if (::flock(m_fd, LOCK_EX) != 0) {
+                const int e = errno;
+                ::close(m_fd);
+                throw Error(ErrorKind::db, lock_path + ": cannot lock: " + std::strerror(e));
+            }
         }
     }
-    auto info = o.recreate ? std::nullopt : client.call_or_404("GET", collection_path(T));
-    auto sinfo = o.recreate ? std::nullopt : client.call_or_404("GET", collection_path(S));
-    json meta;
-    bool sections_fresh = false;
-    if (!info) {
-        meta = {{"format", k_format}, {"catalog_id", catalog_id}, {"epoch", random_epoch()},
-                {"created_at", core::utc_timestamp()}, {"stats_at", core::utc_timestamp()}, {"sections_collection", S}, {"spaces", stats_json(cat)}};
-        rep.created = true;
-        if (plan) *plan << "create collection " << T << " (" << vectors_config().dump() << ", Euclid) with metadata\n";
-        if (!o.dry_run) create_collection(client, T, json{{"vectors", vectors_config()}, {"metadata", {{"hitdna", meta}}}});
-    } else {
-        meta = hitdna_metadata(*info);
-        if (meta.is_null() || meta.value("format", 0) < 1)
-            throw Error(ErrorKind::usage, "collection " + T + " at " + rep.url + " was not made by hitdna sync (no hitdna metadata); use another --collection");
-        if (meta.value("format", 0) > k_format)
-            throw Error(ErrorKind::usage, "collection " + T + " at " + rep.url + " was made by a newer hitdna (format " + std::to_string(meta.value("format", 0)) + ")");
-        if (meta.value("catalog_id", std::string()) != catalog_id)
-            throw Error(ErrorKind::usage, "collection " + T + " at " + rep.url + " mirrors another catalog (id " + meta.value("catalog_id", std::string()) + ", this one is " +
-                                              catalog_id + "); use another --collection, or --recreate to replace it");
-        check_vectors(*info, vectors_config(), T, rep.url);
+    ~SyncLock() { ::close(m_fd); }
+    SyncLock(const SyncLock&) = delete;
+    SyncLock& operator=(const SyncLock&) = delete;
+
+private:
+    int m_fd = -1;
+};
+
+// One run of `hitdna sync qdrant`, stage by stage: collections, state, changes, strays, finish.
+class SyncRun {
+public:
+    SyncRun(store::Catalog& cat, Client& client, const SyncOptions& o)
+        : m_cat(cat), m_client(client), m_o(o), m_sender(client, o), m_T(o.collection), m_S(sections_collection(o.collection)),
+          m_plan(o.dry_run ? o.plan : nullptr) {
+        m_rep.url = client.config().url;
+        m_rep.dry_run = o.dry_run;
+        m_rep.tracks_collection = m_T;
+        m_rep.sections_collection = m_S;
     }
-    if (!sinfo) {
-        sections_fresh = true;
-        if (plan) *plan << "create collection " << S << " (" << sections_vectors_config().dump() << ")\n";
-        if (!o.dry_run)
-            create_collection(client, S,
+
+    SyncReport run() {
+        const auto t0 = std::chrono::steady_clock::now();
+        m_catalog_id = m_cat.catalog_id();
+        prepare_collections();
+        start_state();
+        take_statistics();
+        m_rep.changes = store::count_changes_after(m_cat, m_st.cursor_generation, m_st.cursor_id);
+        find_landed();
+        send_changes();
+        if (m_st.full_pending && m_st.sweep && !m_o.dry_run) sweep_strays();
+        if (!m_o.dry_run) finish();
+        m_rep.generation = std::max(m_st.cursor_generation, m_catalog_generation);
+        m_rep.requests = m_client.stats().requests;
+        m_rep.retries = m_client.stats().retries;
+        m_rep.bytes_sent = m_client.stats().bytes_sent;
+        m_rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return m_rep;
+    }
+
+private:
+    // Creates (or checks) both collections and their payload indexes; reads the metadata.
+    void prepare_collections() {
+        if (m_o.recreate) {
+            if (m_plan) *m_plan << "drop collections " << m_T << " and " << m_S << "\n";
+            if (!m_o.dry_run) {
+                m_client.call("DELETE", collection_path(m_T));
+                m_client.call("DELETE", collection_path(m_S));
+            }
+        }
+        auto info = m_o.recreate ? std::nullopt : m_client.call_or_404("GET", collection_path(m_T));
+        auto sinfo = m_o.recreate ? std::nullopt : m_client.call_or_404("GET", collection_path(m_S));
+        if (!info) create_tracks_collection();
+        else check_tracks_collection(*info);
+        if (!sinfo) create_sections_collection();
+        else check_sections_collection(*sinfo);
+        if (!m_o.dry_run) {
+            ensure_indexes(m_sender, m_T, info ? *info : json::object());
+            ensure_indexes(m_sender, m_S, sinfo ? *sinfo : json::object());
+        } else if (m_rep.created || m_sections_fresh) {
+            if (m_plan) *m_plan << "create " << store::filter_fields().size() << " payload indexes on each new collection\n";
+        }
+    }
+
+    void create_tracks_collection() {
+        m_meta = {{"format", k_format}, {"catalog_id", m_catalog_id}, {"epoch", random_epoch()},
+                  {"created_at", core::utc_timestamp()}, {"stats_at", core::utc_timestamp()}, {"sections_collection", m_S}, {"spaces", stats_json(m_cat)}};
+        m_rep.created = true;
+        if (m_plan) *m_plan << "create collection " << m_T << " (" << vectors_config().dump() << ", Euclid) with metadata\n";
+        if (!m_o.dry_run) create_collection(m_client, m_T, json{{"vectors", vectors_config()}, {"metadata", {{"hitdna", m_meta}}}});
+    }
+
+    void check_tracks_collection(const json& info) {
+        const std::string& url = m_rep.url;
+        m_meta = hitdna_metadata(info);
+        if (m_meta.is_null() || m_meta.value("format", 0) < 1)
+            throw Error(ErrorKind::usage, "collection " + m_T + " at " + url + " was not made by hitdna sync (no hitdna metadata); use another --collection");
+        if (m_meta.value("format", 0) > k_format)
+            throw Error(ErrorKind::usage, "collection " + m_T + " at " + url + " was made by a newer hitdna (format " + std::to_string(m_meta.value("format", 0)) + ")");
+        if (m_meta.value("catalog_id", std::string()) != m_catalog_id)
+            throw Error(ErrorKind::usage, "collection " + m_T + " at " + url + " mirrors another catalog (id " + m_meta.value("catalog_id", std::string()) +
+                                              ", this one is " + m_catalog_id + "); use another --collection, or --recreate to replace it");
+        check_vectors(info, vectors_config(), m_T, url);
+    }
+
+    void create_sections_collection() {
+        m_sections_fresh = true;
+        if (m_plan) *m_plan << "create collection " << m_S << " (" << sections_vectors_config().dump() << ")\n";
+        if (!m_o.dry_run)
+            create_collection(m_client, m_S,
                               json{{"vectors", sections_vectors_config()},
-                                   {"metadata", {{"hitdna", {{"format", k_format}, {"catalog_id", catalog_id}, {"epoch", meta["epoch"]}, {"tracks_collection", T}}}}}});
-    } else {
-        check_vectors(*sinfo, sections_vectors_config(), S, rep.url);
-        json sm = hitdna_metadata(*sinfo);
-        if (sm.is_null() || sm.value("catalog_id", std::string()) != catalog_id)
-            throw Error(ErrorKind::usage, "collection " + S + " at " + rep.url + " does not belong to this catalog's " + T + "; use another --collection, or --recreate");
-    }
-    if (!o.dry_run) {
-        ensure_indexes(sender, T, info ? *info : json::object());
-        ensure_indexes(sender, S, sinfo ? *sinfo : json::object());
-    } else if (rep.created || sections_fresh) {
-        if (plan) *plan << "create " << store::filter_fields().size() << " payload indexes on each new collection\n";
+                                   {"metadata", {{"hitdna", {{"format", k_format}, {"catalog_id", m_catalog_id}, {"epoch", m_meta["epoch"]}, {"tracks_collection", m_T}}}}}});
     }
 
-    const std::string epoch = meta.value("epoch", std::string());
-    State st = load_state(db, epoch);
-    const int64_t catalog_generation = cat.generation();
-    auto restart = [&] {
-        st.cursor_generation = 0;
-        st.cursor_id = -1;
-        st.full_pending = true;
-        st.pass = random_epoch();  // points of this pass carry it: only they count as landed
-        st.sweep = !(rep.created && sections_fresh);  // collections made now hold no strays
-        st.inflight = json::array();
-    };
-    if (!st.stored) restart();  // a collection this catalog has not filled (or made by a copy of it)
-    if (sections_fresh && !rep.created) restart();
-    // A catalog restored from an older backup: its cursor is older than what the collection
-    // says it holds (hitdna.synced_generation is written at the end of every sync).
-    if (st.stored && meta.value("synced_generation", int64_t(0)) > st.synced_generation) restart();
-    if (st.cursor_generation > catalog_generation) restart();
-    if (o.full) {
-        restart();
-        meta["spaces"] = stats_json(cat);
-        meta["stats_at"] = core::utc_timestamp();
+    void check_sections_collection(const json& sinfo) {
+        check_vectors(sinfo, sections_vectors_config(), m_S, m_rep.url);
+        json sm = hitdna_metadata(sinfo);
+        if (sm.is_null() || sm.value("catalog_id", std::string()) != m_catalog_id)
+            throw Error(ErrorKind::usage, "collection " + m_S + " at " + m_rep.url + " does not belong to this catalog's " + m_T + "; use another --collection, or --recreate");
     }
-    rep.full = st.full_pending;
-    rep.resumed = st.stored && !st.inflight.empty();  // (a restart empties it)
-    // The restarted cursor is saved before the new statistics go out: a kill in between
-    // resumes the full pass instead of leaving old vectors under new statistics.
-    if (!o.dry_run) save_state(db, st, rep.url, T);
-    if (o.full) {
-        if (plan) *plan << "refresh the standardization statistics in " << T << "'s metadata\n";
-        if (!o.dry_run) client.call("PATCH", collection_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
-    }
-    const auto stats = stats_from(meta["spaces"], T);
-    rep.stats_vectors = stats.at(Space::audio).count;
-    rep.catalog_vectors = cat.stats(Space::audio).count;
-    if (o.warn && rep.catalog_vectors > 2 * std::max<int64_t>(rep.stats_vectors, 1) && rep.catalog_vectors >= 100)
-        *o.warn << "hitdna: warning: " << T << " standardizes with statistics of " << rep.stats_vectors << " tracks; the catalog has "
-                << rep.catalog_vectors << " now (run 'hitdna sync qdrant --full' to refresh them)\n";
 
-    rep.changes = count_changes(db, st.cursor_generation, st.cursor_id);
+    // A fresh pass: from the start of the catalog, with a new pass id that only its points carry.
+    void restart() {
+        m_st.cursor_generation = 0;
+        m_st.cursor_id = -1;
+        m_st.full_pending = true;
+        m_st.pass = random_epoch();
+        m_st.sweep = !(m_rep.created && m_sections_fresh);  // collections made now hold no strays
+        m_st.inflight.clear();
+    }
+
+    // The catalog's cursor for this collection, restarted when the collection cannot be trusted
+    // to hold what the cursor says.
+    void start_state() {
+        m_st = store::load_sync_state(m_cat, m_meta.value("epoch", std::string()));
+        m_catalog_generation = m_cat.generation();
+        if (!m_st.stored) restart();  // a collection this catalog has not filled (or made by a copy of it)
+        if (m_sections_fresh && !m_rep.created) restart();
+        // A catalog restored from an older backup: its cursor is older than what the collection
+        // says it holds (hitdna.synced_generation is written at the end of every sync).
+        if (m_st.stored && m_meta.value("synced_generation", int64_t(0)) > m_st.synced_generation) restart();
+        if (m_st.cursor_generation > m_catalog_generation) restart();
+        if (m_o.full) {
+            restart();
+            m_meta["spaces"] = stats_json(m_cat);
+            m_meta["stats_at"] = core::utc_timestamp();
+        }
+        m_rep.full = m_st.full_pending;
+        m_rep.resumed = m_st.stored && !m_st.inflight.empty();  // (a restart empties it)
+        // The restarted cursor is saved before the new statistics go out: a kill in between
+        // resumes the full pass instead of leaving old vectors under new statistics.
+        if (!m_o.dry_run) save();
+        if (m_o.full) {
+            if (m_plan) *m_plan << "refresh the standardization statistics in " << m_T << "'s metadata\n";
+            if (!m_o.dry_run) m_client.call("PATCH", collection_path(m_T), json{{"metadata", {{"hitdna", m_meta}}}}.dump());
+        }
+    }
+
+    void take_statistics() {
+        m_stats = stats_from(m_meta["spaces"], m_T);
+        m_rep.stats_vectors = m_stats.at(Space::audio).count;
+        m_rep.catalog_vectors = m_cat.stats(Space::audio).count;
+        if (m_o.warn && m_rep.catalog_vectors > 2 * std::max<int64_t>(m_rep.stats_vectors, 1) && m_rep.catalog_vectors >= 100)
+            *m_o.warn << "hitdna: warning: " << m_T << " standardizes with statistics of " << m_rep.stats_vectors << " tracks; the catalog has "
+                      << m_rep.catalog_vectors << " now (run 'hitdna sync qdrant --full' to refresh them)\n";
+    }
+
     // Tracks in flight when a previous run stopped: those whose track point carries their
     // generation and this pass's id landed whole (track points go after their sections).
     // Deletions in flight are simply sent again (they are idempotent).
-    std::map<int64_t, int64_t> landed_rev;
-    if (rep.resumed) {
+    void find_landed() {
+        if (!m_rep.resumed) return;
         std::vector<int64_t> ids;
-        for (const auto& e : st.inflight)
-            if (!e.value("removed", false)) ids.push_back(e.value("id", int64_t(0)));
+        for (const auto& e : m_st.inflight)
+            if (!e.removed) ids.push_back(e.id);
         json r = ids.empty() ? json::array()
-                             : client.call("POST", collection_path(T) + "/points",
-                                           json{{"ids", ids}, {"with_payload", json::array({"hitdna_rev", "hitdna_pass"})}, {"with_vector", false}}.dump());
-        if (r.is_array())
-            for (const auto& p : r) {
-                if (!p.contains("id") || !p["id"].is_number_integer() || !p.contains("payload") || !p["payload"].is_object()) continue;
-                const json& pl = p["payload"];
-                if (pl.value("hitdna_pass", std::string()) != st.pass || !pl.contains("hitdna_rev") || !pl["hitdna_rev"].is_number_integer()) continue;
-                landed_rev[p["id"].get<int64_t>()] = pl["hitdna_rev"].get<int64_t>();
-            }
+                             : m_client.call("POST", collection_path(m_T) + "/points",
+                                             json{{"ids", ids}, {"with_payload", json::array({"hitdna_rev", "hitdna_pass"})}, {"with_vector", false}}.dump());
+        if (!r.is_array()) return;
+        for (const auto& p : r) {
+            if (!p.contains("id") || !p["id"].is_number_integer() || !p.contains("payload") || !p["payload"].is_object()) continue;
+            const json& pl = p["payload"];
+            if (pl.value("hitdna_pass", std::string()) != m_st.pass || !pl.contains("hitdna_rev") || !pl["hitdna_rev"].is_number_integer()) continue;
+            m_landed_rev[p["id"].get<int64_t>()] = pl["hitdna_rev"].get<int64_t>();
+        }
     }
 
-    int64_t done = 0;
-    for (;;) {
-        std::vector<Change> changes;
-        std::vector<TrackPoints> points;
-        {
-            store::ReadTransaction snapshot(db);  // a step's tracks come from one state of the catalog
-            changes = next_changes(db, st.cursor_generation, st.cursor_id, o.tracks_per_step);
-            for (const auto& c : changes)
-                if (!c.removed) points.push_back(read_track(cat, catalog_id, c.id, c.generation, st.pass, stats));
+    // Steps of tracks_per_step changes until the cursor reaches the catalog.
+    void send_changes() {
+        int64_t done = 0;
+        for (;;) {
+            std::vector<store::SyncChange> changes;
+            std::vector<TrackPoints> points;
+            {
+                store::Catalog::ReadSnapshot snapshot(m_cat);  // a step's tracks come from one state of the catalog
+                changes = store::changes_after(m_cat, m_st.cursor_generation, m_st.cursor_id, m_o.tracks_per_step);
+                for (const auto& c : changes)
+                    if (!c.removed) points.push_back(read_track(m_cat, m_catalog_id, c.id, c.generation, m_st.pass, m_stats));
+            }
+            if (changes.empty()) break;
+            send_step(changes, points);
+            m_st.cursor_generation = changes.back().generation;
+            m_st.cursor_id = changes.back().id;
+            m_st.inflight.clear();
+            if (!m_o.dry_run) save();
+            done += int64_t(changes.size());
+            if (m_o.progress) m_o.progress(done, std::max(done, m_rep.changes));
         }
-        if (changes.empty()) break;
+    }
+
+    // One step: noted in flight, old section points deleted, sections then tracks upserted,
+    // removed tracks deleted.
+    void send_step(const std::vector<store::SyncChange>& changes, const std::vector<TrackPoints>& points) {
         std::vector<int64_t> to_delete_sections, to_delete_tracks;
         std::vector<const std::string*> track_bodies, section_bodies;
-        json inflight = json::array();
+        std::vector<store::SyncChange> inflight;
         size_t pi = 0;
         for (const auto& c : changes) {
             if (c.removed) {
                 to_delete_tracks.push_back(c.id);
                 to_delete_sections.push_back(c.id);
-                inflight.push_back({{"id", c.id}, {"generation", c.generation}, {"removed", true}});
-                if (plan) *plan << "delete track " << c.id << "\n";
+                inflight.push_back({c.id, c.generation, true});
+                if (m_plan) *m_plan << "delete track " << c.id << "\n";
                 continue;
             }
             const TrackPoints& tp = points[pi++];
             if (tp.track_point.empty()) continue;
-            if (auto it = landed_rev.find(c.id); it != landed_rev.end() && it->second == c.generation) {
-                ++rep.already_landed;
+            if (auto it = m_landed_rev.find(c.id); it != m_landed_rev.end() && it->second == c.generation) {
+                ++m_rep.already_landed;
                 continue;
             }
-            if (!sections_fresh) to_delete_sections.push_back(c.id);
+            if (!m_sections_fresh) to_delete_sections.push_back(c.id);
             track_bodies.push_back(&tp.track_point);
-            for (const auto& s : tp.section_points) section_bodies.push_back(&s);
-            inflight.push_back({{"id", c.id}, {"generation", c.generation}});
-            if (plan) *plan << "upsert track " << c.id << " " << tp.label << " (" << tp.section_points.size() << " sections, generation " << c.generation << ")\n";
+            for (const auto& sp : tp.section_points) section_bodies.push_back(&sp);
+            inflight.push_back({c.id, c.generation, false});
+            if (m_plan) *m_plan << "upsert track " << c.id << " " << tp.label << " (" << tp.section_points.size() << " sections, generation " << c.generation << ")\n";
         }
-        if (!o.dry_run) {
-            st.inflight = inflight;
-            if (!inflight.empty()) save_state(db, st, rep.url, T);
-            delete_tracks(sender, T, S, to_delete_sections, false);
-            sender.upsert(S, section_bodies);
-            sender.upsert(T, track_bodies);
-            if (!to_delete_tracks.empty()) sender.write("POST", collection_path(T) + "/points/delete?wait=true", json{{"points", to_delete_tracks}}.dump());
+        if (!m_o.dry_run) {
+            m_st.inflight = inflight;
+            if (!inflight.empty()) save();
+            delete_tracks(m_sender, m_T, m_S, to_delete_sections, false);
+            m_sender.upsert(m_S, section_bodies);
+            m_sender.upsert(m_T, track_bodies);
+            if (!to_delete_tracks.empty()) m_sender.write("POST", collection_path(m_T) + "/points/delete?wait=true", json{{"points", to_delete_tracks}}.dump());
         }
-        rep.tracks_upserted += int64_t(track_bodies.size());
-        rep.sections_upserted += int64_t(section_bodies.size());
-        rep.tracks_deleted += int64_t(to_delete_tracks.size());
-        st.cursor_generation = changes.back().generation;
-        st.cursor_id = changes.back().id;
-        st.inflight = json::array();
-        if (!o.dry_run) save_state(db, st, rep.url, T);
-        done += int64_t(changes.size());
-        if (o.progress) o.progress(done, std::max(done, rep.changes));
+        m_rep.tracks_upserted += int64_t(track_bodies.size());
+        m_rep.sections_upserted += int64_t(section_bodies.size());
+        m_rep.tracks_deleted += int64_t(to_delete_tracks.size());
     }
 
-    if (st.full_pending && st.sweep && !o.dry_run) {
-        // Points of tracks this catalog does not have (removed before tombstones were kept,
-        // left by an interrupted run, or by a copy of the catalog): scroll both collections
-        // and delete the strays.
-        auto known = [&](const std::set<int64_t>& ids) {
-            std::vector<int64_t> strays;
-            store::ReadTransaction snapshot(db);
-            store::Stmt q(db, "SELECT 1 FROM tracks WHERE id = ?1");
-            for (int64_t id : ids) {
-                q.reset();
-                q.bind(1, id);
-                if (!q.step()) strays.push_back(id);
-            }
-            return strays;
-        };
-        for (const std::string& coll : {T, S}) {
-            const bool tracks = coll == T;
+    // Points of tracks this catalog does not have (removed before tombstones were kept, left by
+    // an interrupted run, or by a copy of the catalog): scroll both collections and delete them.
+    void sweep_strays() {
+        for (const std::string& coll : {m_T, m_S}) {
+            const bool tracks = coll == m_T;
             json offset = nullptr;
             for (;;) {
                 json req = {{"limit", 1000}, {"with_payload", tracks ? json(false) : json::array({"track_id"})}, {"with_vector", false}};
                 if (!offset.is_null()) req["offset"] = offset;
-                json r = client.call("POST", collection_path(coll) + "/points/scroll", req.dump());
+                json r = m_client.call("POST", collection_path(coll) + "/points/scroll", req.dump());
                 std::set<int64_t> ids;
                 if (r.contains("points") && r["points"].is_array())
                     for (const auto& p : r["points"]) {
@@ -598,30 +568,56 @@ SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
                             p["payload"]["track_id"].is_number_integer())
                             ids.insert(p["payload"]["track_id"].get<int64_t>());
                     }
-                const auto strays = known(ids);
-                delete_tracks(sender, T, S, strays, tracks);
-                if (tracks) rep.stale_deleted += int64_t(strays.size());
+                std::vector<int64_t> strays;
+                {
+                    store::Catalog::ReadSnapshot snapshot(m_cat);
+                    strays = m_cat.unknown_tracks(std::vector<int64_t>(ids.begin(), ids.end()));
+                }
+                delete_tracks(m_sender, m_T, m_S, strays, tracks);
+                if (tracks) m_rep.stale_deleted += int64_t(strays.size());
                 offset = r.contains("next_page_offset") ? r["next_page_offset"] : json(nullptr);
                 if (offset.is_null()) break;
             }
         }
     }
-    if (!o.dry_run) {
-        st.full_pending = false;
-        st.synced_generation = std::max(st.cursor_generation, catalog_generation);
-        st.last_success_at = core::utc_timestamp();
-        save_state(db, st, rep.url, T);
-        if (meta.value("synced_generation", int64_t(-1)) != st.synced_generation) {
-            meta["synced_generation"] = st.synced_generation;
-            client.call("PATCH", collection_path(T), json{{"metadata", {{"hitdna", meta}}}}.dump());
+
+    // The cursor and the collection's metadata say what the mirror now holds.
+    void finish() {
+        m_st.full_pending = false;
+        m_st.synced_generation = std::max(m_st.cursor_generation, m_catalog_generation);
+        m_st.last_success_at = core::utc_timestamp();
+        save();
+        if (m_meta.value("synced_generation", int64_t(-1)) != m_st.synced_generation) {
+            m_meta["synced_generation"] = m_st.synced_generation;
+            m_client.call("PATCH", collection_path(m_T), json{{"metadata", {{"hitdna", m_meta}}}}.dump());
         }
     }
-    rep.generation = std::max(st.cursor_generation, catalog_generation);
-    rep.requests = client.stats().requests;
-    rep.retries = client.stats().retries;
-    rep.bytes_sent = client.stats().bytes_sent;
-    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return rep;
+
+    void save() { store::save_sync_state(m_cat, m_st, m_rep.url, m_T); }
+
+    store::Catalog& m_cat;
+    Client& m_client;
+    const SyncOptions& m_o;
+    Sender m_sender;
+    const std::string m_T, m_S;  // tracks and sections collections
+    std::ostream* m_plan;        // dry run: one line per change
+    SyncReport m_rep;
+    std::string m_catalog_id;
+    json m_meta;                 // the tracks collection's hitdna metadata
+    bool m_sections_fresh = false;
+    store::SyncState m_st;
+    int64_t m_catalog_generation = 0;
+    std::map<Space, store::SpaceStats> m_stats;
+    std::map<int64_t, int64_t> m_landed_rev;  // track id -> generation found landed
+};
+
+}  // namespace
+
+SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
+    check_collection_name(o.collection);
+    std::optional<SyncLock> lock;
+    if (!o.dry_run) lock.emplace(cat.path(), o.warn);
+    return SyncRun(cat, client, o).run();
 }
 
 }  // namespace hitdna::qdrant

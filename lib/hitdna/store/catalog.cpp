@@ -15,7 +15,7 @@
 #include "hitdna/dna/json.hpp"
 #include "hitdna/dna/vectors.hpp"
 #include "hitdna/store/detail/filter_sql.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/detail/access.hpp"
 
 namespace fs = std::filesystem;
 
@@ -139,6 +139,11 @@ CREATE TABLE IF NOT EXISTS qdrant_sync(
   pass TEXT NOT NULL DEFAULT '',
   last_success_at TEXT,
   synced_generation INTEGER NOT NULL DEFAULT 0) STRICT;
+CREATE TABLE IF NOT EXISTS pattern_models(
+  version INTEGER PRIMARY KEY AUTOINCREMENT,
+  fitted_at TEXT NOT NULL,
+  n_tracks INTEGER NOT NULL,
+  model TEXT NOT NULL) STRICT;
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, tags, descriptors, tokenize = 'unicode61 remove_diacritics 2');
 )SQL";
 
@@ -263,16 +268,27 @@ Catalog::Catalog(const std::string& path, Mode mode) {
 
 Catalog::~Catalog() = default;
 
-Db& Catalog::db() { return m_impl->db; }
+Db& detail::CatalogAccess::db(Catalog& c) { return c.m_impl->db; }
+
+Catalog::ReadSnapshot::ReadSnapshot(Catalog& c) : m_catalog(c) { m_catalog.m_impl->db.exec("BEGIN"); }
+Catalog::ReadSnapshot::~ReadSnapshot() { sqlite3_exec(m_catalog.m_impl->db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+
+void Catalog::set_durable_commits(bool durable) { m_impl->db.exec(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF"); }
+void Catalog::checkpoint() { m_impl->db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+void Catalog::backup_to(const std::string& path) {
+    Stmt st(m_impl->db, "VACUUM INTO ?1");
+    st.bind(1, path).run();
+}
 const std::string& Catalog::path() const { return m_impl->db.path(); }
 
 std::string Catalog::catalog_id() {
-    Stmt st(db(), "SELECT value FROM meta WHERE key = 'catalog_id'");
+    Stmt st(m_impl->db, "SELECT value FROM meta WHERE key = 'catalog_id'");
     return st.step() ? st.text(0) : std::string();
 }
 
 int64_t Catalog::generation() {
-    Stmt st(db(), "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'");
+    Stmt st(m_impl->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation'");
     return st.step() ? st.i64(0) : 0;
 }
 
@@ -329,13 +345,13 @@ std::vector<TrackRow> query_tracks(Db& db, const std::string& where, const std::
 }  // namespace
 
 std::optional<TrackRow> Catalog::find_by_hash(const std::string& content_hash) {
-    auto v = query_tracks(db(), "t.content_hash = ?1", {content_hash});
+    auto v = query_tracks(m_impl->db, "t.content_hash = ?1", {content_hash});
     if (v.empty()) return std::nullopt;
     return v.front();
 }
 
 std::optional<TrackRow> Catalog::track(int64_t id) {
-    auto v = query_tracks(db(), "t.id = ?1", {std::to_string(id)});
+    auto v = query_tracks(m_impl->db, "t.id = ?1", {std::to_string(id)});
     if (v.empty()) return std::nullopt;
     return v.front();
 }
@@ -345,11 +361,11 @@ std::vector<TrackRow> Catalog::find_by_name(const std::string& artist_title) {
     for (const char* sep : {" - ", " \xe2\x80\x93 ", " \xe2\x80\x94 "}) {
         size_t p = artist_title.find(sep);
         if (p == std::string::npos) continue;
-        auto v = query_tracks(db(), "t.norm_artist = ?1 AND t.norm_title = ?2",
+        auto v = query_tracks(m_impl->db, "t.norm_artist = ?1 AND t.norm_title = ?2",
                               {normalize_name(artist_title.substr(0, p)), normalize_name(artist_title.substr(p + std::string(sep).size()))});
         if (!v.empty()) return v;
     }
-    return query_tracks(db(), "t.norm_title = ?1", {normalize_name(artist_title)});
+    return query_tracks(m_impl->db, "t.norm_title = ?1", {normalize_name(artist_title)});
 }
 
 namespace {
@@ -445,7 +461,7 @@ void merge_meta_rows(Db& db, int64_t id, const TrackMeta& m, int64_t gen) {
 }  // namespace
 
 int64_t Catalog::put_track(const std::string& content_hash, const std::string& path, const TrackMeta& meta, const dna::Dna& d) {
-    auto& db = this->db();
+    auto& db = m_impl->db;
     WriteTransaction tx(db);
     const int64_t gen = bump_generation(db);
     StatsAcc acc;
@@ -494,7 +510,7 @@ int64_t Catalog::put_track(const std::string& content_hash, const std::string& p
 }
 
 void Catalog::merge_metadata(int64_t track_id, const TrackMeta& meta) {
-    auto& db = this->db();
+    auto& db = m_impl->db;
     WriteTransaction tx(db);
     const int64_t gen = bump_generation(db);
     merge_meta_rows(db, track_id, meta, gen);
@@ -502,7 +518,7 @@ void Catalog::merge_metadata(int64_t track_id, const TrackMeta& meta) {
 }
 
 void Catalog::remove_track(int64_t track_id) {
-    auto& db = this->db();
+    auto& db = m_impl->db;
     WriteTransaction tx(db);
     const int64_t gen = bump_generation(db);
     StatsAcc acc;
@@ -525,7 +541,7 @@ SpaceStats Catalog::stats(Space space) {
     SpaceStats s;
     s.mean.assign(n, 0.0);
     s.sd.assign(n, 1.0);
-    Stmt st(db(), "SELECT n, sum, sumsq FROM space_stats WHERE space = ?1");
+    Stmt st(m_impl->db, "SELECT n, sum, sumsq FROM space_stats WHERE space = ?1");
     st.bind(1, to_string(space));
     if (!st.step()) return s;
     s.count = st.i64(0);
@@ -567,7 +583,7 @@ void Catalog::for_each_vector(Space space, int64_t min_generation, const Filter&
     std::string sql = std::string("SELECT ") + k_vector_cols + " FROM vectors v JOIN tracks t ON t.id = v.track_id WHERE v.space = ?1";
     if (min_generation > 0) sql += " AND v.generation > ?2";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
-    Stmt st(db(), sql.c_str());
+    Stmt st(m_impl->db, sql.c_str());
     st.bind(1, to_string(space));
     if (min_generation > 0) st.bind(2, min_generation);
     for (size_t i = 0; i < where_args.size(); ++i) st.bind(int(i + 3), where_args[i]);
@@ -575,7 +591,7 @@ void Catalog::for_each_vector(Space space, int64_t min_generation, const Filter&
 }
 
 std::vector<StoredVector> Catalog::vectors_of(int64_t track_id, Space space) {
-    Stmt st(db(), (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.track_id = ?1 AND v.space = ?2 ORDER BY v.section").c_str());
+    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.track_id = ?1 AND v.space = ?2 ORDER BY v.section").c_str());
     st.bind(1, track_id).bind(2, to_string(space));
     std::vector<StoredVector> out;
     while (st.step()) out.push_back(read_vector(st));
@@ -584,7 +600,7 @@ std::vector<StoredVector> Catalog::vectors_of(int64_t track_id, Space space) {
 
 std::vector<StoredVector> Catalog::vectors_by_id(Space space, const std::vector<int64_t>& ids) {
     std::vector<StoredVector> out;
-    Stmt st(db(), (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.id = ?1 AND v.space = ?2").c_str());
+    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.id = ?1 AND v.space = ?2").c_str());
     for (int64_t id : ids) {
         st.bind(1, id).bind(2, to_string(space));
         if (st.step()) out.push_back(read_vector(st));
@@ -597,7 +613,7 @@ int64_t Catalog::count_vectors(Space space, const Filter& filter) {
     const auto [where_sql, where_args] = detail::to_sql(filter);
     std::string sql = "SELECT count(*) FROM vectors v JOIN tracks t ON t.id = v.track_id WHERE v.space = ?1";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
-    Stmt st(db(), sql.c_str());
+    Stmt st(m_impl->db, sql.c_str());
     st.bind(1, to_string(space));
     for (size_t i = 0; i < where_args.size(); ++i) st.bind(int(i + 3), where_args[i]);
     return st.step() ? st.i64(0) : 0;
@@ -607,7 +623,7 @@ std::vector<int64_t> Catalog::track_ids(const Filter& filter) {
     const auto [where_sql, where_args] = detail::to_sql(filter);
     std::string sql = "SELECT t.id FROM tracks t WHERE ?1 IS NULL";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
-    Stmt st(db(), sql.c_str());
+    Stmt st(m_impl->db, sql.c_str());
     st.bind_null(1);
     for (size_t i = 0; i < where_args.size(); ++i) st.bind(int(i + 3), where_args[i]);
     std::vector<int64_t> out;
@@ -623,7 +639,7 @@ std::vector<std::pair<int64_t, double>> Catalog::text_search(const std::string& 
                       "WHERE tracks_fts MATCH ?1";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
     sql += " ORDER BY r LIMIT ?2";
-    Stmt st(db(), sql.c_str());
+    Stmt st(m_impl->db, sql.c_str());
     st.bind(1, fts_query).bind(2, int64_t(limit));
     for (size_t i = 0; i < where_args.size(); ++i) st.bind(int(i + 3), where_args[i]);
     while (st.step()) out.emplace_back(st.i64(0), st.f64(1));
@@ -632,7 +648,7 @@ std::vector<std::pair<int64_t, double>> Catalog::text_search(const std::string& 
 
 std::vector<int64_t> Catalog::tracks_with_descriptor(const std::string& descriptor) {
     std::vector<int64_t> out;
-    Stmt st(db(), "SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?1");
+    Stmt st(m_impl->db, "SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?1");
     std::string q = "descriptors : \"";
     for (char c : descriptor) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     q += "\"";
@@ -641,32 +657,58 @@ std::vector<int64_t> Catalog::tracks_with_descriptor(const std::string& descript
     return out;
 }
 
-std::string Catalog::dna_json(int64_t track_id) {
-    Stmt st(db(), "SELECT dna FROM tracks WHERE id = ?1");
-    st.bind(1, track_id);
-    return st.step() ? st.text(0) : std::string();
+std::optional<TrackExtras> Catalog::extras(int64_t id) {
+    TrackExtras x;
+    {
+        Stmt st(m_impl->db, "SELECT norm_artist, norm_title, coalesce((SELECT json_group_array(value) FROM json_each(dna, '$.descriptors')), '[]') FROM tracks WHERE id = ?1");
+        st.bind(1, id);
+        if (!st.step()) return std::nullopt;
+        x.artist_key = st.text(0);
+        x.title_key = st.text(1);
+        const auto d = nlohmann::json::parse(st.text(2), nullptr, false);
+        if (d.is_array())
+            for (const auto& w : d)
+                if (w.is_string()) x.descriptors.push_back(w.get<std::string>());
+    }
+    Stmt st(m_impl->db, "SELECT chart, chart_date, rank, peak_rank, previous_rank, weeks_on_chart, streams, uri FROM chart_entries WHERE track_id = ?1 ORDER BY chart_date, chart");
+    st.bind(1, id);
+    auto opt_int = [&](int col) { return st.is_null(col) ? std::optional<int>() : std::optional<int>(int(st.i64(col))); };
+    while (st.step()) {
+        ChartEntry e;
+        e.chart = st.text(0);
+        e.date = st.text(1);
+        e.rank = opt_int(2);
+        e.peak_rank = opt_int(3);
+        e.previous_rank = opt_int(4);
+        e.weeks_on_chart = opt_int(5);
+        if (!st.is_null(6)) e.streams = st.i64(6);
+        e.uri = st.text(7);
+        x.charts.push_back(std::move(e));
+    }
+    return x;
 }
 
-std::string Catalog::record_generation(const std::string& prompt, const std::string& backend, const std::string& output_path,
-                                       const std::string& content_hash, std::optional<double> score, const std::string& record_json) {
-    auto& db = this->db();
-    WriteTransaction tx(db);
-    std::string id;
-    {
-        Stmt st(db, "SELECT 'gen-' || lower(hex(randomblob(8)))");
-        st.step();
-        id = st.text(0);
+std::vector<int64_t> Catalog::unknown_tracks(const std::vector<int64_t>& ids) {
+    std::vector<int64_t> out;
+    Stmt q(m_impl->db, "SELECT 1 FROM tracks WHERE id = ?1");
+    for (int64_t id : ids) {
+        q.reset();
+        q.bind(1, id);
+        if (!q.step()) out.push_back(id);
     }
-    Stmt ins(db, "INSERT INTO generations(id, created_at, prompt, backend, output_path, content_hash, score, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-    ins.bind(1, id).bind(2, core::utc_timestamp()).bind(3, prompt).bind(4, backend).bind(5, output_path).bind(6, content_hash).bind(7, score).bind(8, record_json).run();
-    tx.commit();
-    return id;
+    return out;
+}
+
+std::string Catalog::dna_json(int64_t track_id) {
+    Stmt st(m_impl->db, "SELECT dna FROM tracks WHERE id = ?1");
+    st.bind(1, track_id);
+    return st.step() ? st.text(0) : std::string();
 }
 
 CatalogStats Catalog::catalog_stats() {
     CatalogStats s;
     auto one = [&](const char* sql) {
-        Stmt st(db(), sql);
+        Stmt st(m_impl->db, sql);
         return st.step() ? st.i64(0) : int64_t(0);
     };
     s.tracks = one("SELECT count(*) FROM tracks");
@@ -676,11 +718,11 @@ CatalogStats Catalog::catalog_stats() {
     s.generation = generation();
     s.schema_version = k_schema_version;
     {
-        Stmt st(db(), "SELECT analysis_version, count(*) FROM tracks GROUP BY 1 ORDER BY 1");
+        Stmt st(m_impl->db, "SELECT analysis_version, count(*) FROM tracks GROUP BY 1 ORDER BY 1");
         while (st.step()) s.by_analysis_version.emplace_back(int(st.i64(0)), st.i64(1));
     }
     {
-        Stmt st(db(), "SELECT source, count(*) FROM tracks GROUP BY 1 ORDER BY 1");
+        Stmt st(m_impl->db, "SELECT source, count(*) FROM tracks GROUP BY 1 ORDER BY 1");
         while (st.step()) s.by_source.emplace_back(st.text(0), st.i64(1));
     }
     struct stat sb{};
@@ -691,7 +733,7 @@ CatalogStats Catalog::catalog_stats() {
 
 std::vector<std::string> Catalog::verify() {
     std::vector<std::string> problems;
-    auto& db = this->db();
+    auto& db = m_impl->db;
     ReadTransaction snapshot(db);  // every check sees the same catalog
     {
         Stmt st(db, "PRAGMA integrity_check");

@@ -3,7 +3,9 @@
 // metadata and chart history, its Hit DNA, all its vectors and the per-dimension statistics
 // that standardize them. A track is committed with all its sections and vectors, or not at all.
 // Several processes may read and write at once: writers queue on SQLite's lock (busy timeout),
-// readers never wait.
+// readers never wait. Engagement, pattern models, generations and Qdrant sync state live in the
+// same database behind their own modules (engagement.hpp, models.hpp, generations.hpp,
+// sync_state.hpp); the DDL of every table is in catalog.cpp. Nothing outside store/ sees SQL.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -18,7 +20,9 @@
 
 namespace hitdna::store {
 
-class Db;
+namespace detail {
+struct CatalogAccess;  // the store's own modules reach the connection through it
+}
 
 // --db, else $HITDNA_DB, else $XDG_DATA_HOME/hitdna/hitdna.db, else ~/.local/share/hitdna/hitdna.db.
 std::string resolve_db_path(const std::string& flag);
@@ -41,6 +45,14 @@ struct TrackMeta {
     // Title, artist and year come from a chart row or a list (they replace what is stored);
     // otherwise (tags, file names) they only fill empty fields.
     bool names_authoritative = false;
+};
+
+// What a mirror adds to a TrackRow: the normalized names that filters compare, the descriptor
+// words of the track's DNA, and its chart history (oldest first, then by chart name).
+struct TrackExtras {
+    std::string artist_key, title_key;
+    std::vector<std::string> descriptors;
+    std::vector<ChartEntry> charts;
 };
 
 struct TrackRow {
@@ -129,17 +141,38 @@ public:
     std::vector<int64_t> tracks_with_descriptor(const std::string& descriptor);
     std::string dna_json(int64_t track_id);
 
-    // Records a generation (hitdna generate): returns its id, "gen-" and 16 hex digits.
-    std::string record_generation(const std::string& prompt, const std::string& backend, const std::string& output_path,
-                                  const std::string& content_hash, std::optional<double> score, const std::string& record_json);
+    // What a mirror carries beside a TrackRow (nullopt for an unknown track).
+    std::optional<TrackExtras> extras(int64_t track_id);
+    // Those of `ids` that are not tracks of this catalog, in order.
+    std::vector<int64_t> unknown_tracks(const std::vector<int64_t>& ids);
 
     CatalogStats catalog_stats();
     // PRAGMA integrity_check plus hitdna's own invariants; returns the problems found.
     std::vector<std::string> verify();
 
-    Db& db();
+    // Every read between a snapshot's construction and its end sees one state of the catalog,
+    // while writers go on.
+    class ReadSnapshot {
+    public:
+        explicit ReadSnapshot(Catalog& catalog);
+        ~ReadSnapshot();
+        ReadSnapshot(const ReadSnapshot&) = delete;
+        ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+    private:
+        Catalog& m_catalog;
+    };
+
+    // false: commits no longer wait for the disk (a crash may lose the last commits, never
+    // corrupt the catalog). For bulk loads that can be redone, such as benchmark fixtures.
+    void set_durable_commits(bool durable);
+    // Copies the write-ahead log into the database file and empties it (sizes without the log).
+    void checkpoint();
+    // Writes a consistent copy of the catalog to a new file (VACUUM INTO).
+    void backup_to(const std::string& path);
 
 private:
+    friend struct detail::CatalogAccess;
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

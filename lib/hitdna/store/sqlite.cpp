@@ -1,4 +1,4 @@
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/detail/sqlite.hpp"
 
 #include <cstring>
 

@@ -24,7 +24,7 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/store/hash.hpp"
 #include "hitdna/store/hnsw_build.hpp"
-#include "hitdna/store/sqlite.hpp"
+#include "hitdna/store/detail/access.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -385,7 +385,7 @@ IndexManifest VectorIndexes::rebuild_locked(Space space, int threads) {
     std::vector<float> data;
     std::vector<int64_t> labels;
     {
-        ReadTransaction snap(m_catalog.db());  // the generation, statistics and rows agree
+        Catalog::ReadSnapshot snap(m_catalog);  // the generation, statistics and rows agree
         SpaceStats st = m_catalog.stats(space);
         m.mean = st.mean;
         m.sd = st.sd;
@@ -420,7 +420,7 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     std::vector<float> data;
     std::vector<int64_t> labels;
     {
-        ReadTransaction snap(m_catalog.db());  // the generation and the rows agree
+        Catalog::ReadSnapshot snap(m_catalog);  // the generation and the rows agree
         SpaceStats frozen;  // new rows are standardized as the index's rows were
         frozen.mean = m.mean;
         frozen.sd = m.sd;
@@ -450,7 +450,7 @@ IndexStatus VectorIndexes::status(Space space, bool check_hash) {
     }
     s.valid = true;
     s.manifest = l->manifest;
-    Stmt st(m_catalog.db(), "SELECT count(*) FROM vectors WHERE space = ?1 AND generation > ?2");
+    Stmt st(detail::db_of(m_catalog), "SELECT count(*) FROM vectors WHERE space = ?1 AND generation > ?2");
     st.bind(1, to_string(space)).bind(2, l->manifest.generation);
     s.newer_vectors = st.step() ? st.i64(0) : 0;
     return s;

@@ -1,5 +1,6 @@
 #pragma once
-// A thin RAII layer over the SQLite C API: a connection, prepared statements, transactions.
+// Private to store/ (nothing else includes SQLite): a thin RAII layer over the SQLite C API,
+// a connection, prepared statements, transactions.
 // Every failure becomes hitdna::Error(db) naming the database file and SQLite's message.
 #include <sqlite3.h>
 

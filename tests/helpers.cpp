@@ -1,0 +1,33 @@
+#include "helpers.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace hitdna::test {
+
+core::ProcessResult run(std::vector<std::string> args) {
+    args.insert(args.begin(), HITDNA_BIN);
+    return core::run_process(args, 300);
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void tamper_sql(const std::string& db_path, const std::string& sql) {
+    const char* script =
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.executescript(sys.argv[2])\n"
+        "c.close()\n";
+    auto r = core::run_process({"/usr/bin/python3", "-c", script, db_path, sql}, 60);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+}
+
+}  // namespace hitdna::test
