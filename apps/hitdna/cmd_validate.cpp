@@ -7,41 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/enrich/prompt.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/validate/validate.hpp"
 
 namespace hitdna::cli {
 
-enrich::Target read_target(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw Error(ErrorKind::io, path + ": cannot read the target");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(in);
-    } catch (const std::exception& e) {
-        std::string msg = e.what();
-        if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-        throw Error(ErrorKind::usage, path + ": not JSON: " + msg);
-    }
-    return enrich::target_from_json(j, path);
-}
-
-nlohmann::json report_json(const validate::Report& r, double min_score) {
-    nlohmann::json j;
-    j["overall"] = std::round(r.overall * 1000) / 1000;
-    j["min_score"] = min_score;
-    j["passed"] = r.overall >= min_score;
-    nlohmann::json layers = nlohmann::json::object();
-    for (const auto& l : r.layers) layers[l.name] = {{"similarity", std::round(l.similarity * 1000) / 1000}, {"weight", l.weight}};
-    j["layers"] = layers;
-    j["energy_correlation"] = std::round(r.energy_correlation * 1000) / 1000;
-    j["energy_arc_lu"] = r.energy_arc;
-    nlohmann::json dev = nlohmann::json::array();
-    for (const auto& d : r.deviations) dev.push_back({{"layer", d.layer}, {"cost", std::round(d.cost * 1000) / 1000}, {"text", d.text}});
-    j["deviations"] = dev;
-    return j;
-}
+namespace {
 
 void print_report(const validate::Report& r, double min_score, std::ostream& out) {
     char b[160];
@@ -58,6 +30,8 @@ void print_report(const validate::Report& r, double min_score, std::ostream& out
     }
 }
 
+}  // namespace
+
 Runner register_validate(CLI::App& app) {
     struct State {
         std::string track, target, format;
@@ -73,12 +47,10 @@ Runner register_validate(CLI::App& app) {
     app.add_option("--min-score", st->min_score, "Overall score needed to pass, 0..1 (default 0.8)")->check(CLI::Range(0.0, 1.0));
     app.add_option("-f,--format", st->format, "text (default on a terminal) or json")->check(CLI::IsMember({"text", "json"}));
     return [st]() -> int {
-        auto t = read_target(st->target);
-        auto d = analysis::analyze_file(st->track);
-        auto r = validate::compare(d, t);
+        auto r = validate::check_file(st->track, enrich::read_target(st->target));
         const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "text" : "json") : st->format;
         if (fmt == "json") {
-            auto j = report_json(r, st->min_score);
+            auto j = validate::to_json(r, st->min_score);
             j["track"] = st->track;
             j["target"] = st->target;
             std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

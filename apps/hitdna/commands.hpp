@@ -7,12 +7,6 @@
 #include <memory>
 #include <string>
 
-namespace hitdna::analysis {
-struct AnalyzeOptions;
-}
-namespace hitdna::report {
-struct PlotInput;
-}
 namespace hitdna::match {
 struct MatchOptions;
 }
@@ -45,18 +39,6 @@ Runner register_sync(CLI::App& app);
 Runner register_plot(CLI::App& app);
 Runner register_report(CLI::App& app);
 
-// What `plot` and `report` show: one command-line input resolved.
-struct ShowInput {
-    std::string arg, name;
-    nlohmann::json dna, target, generation;   // null when absent
-    std::string audio_path;
-    std::optional<int64_t> track_id;
-};
-std::vector<ShowInput> resolve_show_inputs(const std::vector<std::string>& args, const std::string& db_flag, const analysis::AnalyzeOptions& ao);
-std::vector<report::PlotInput> plot_inputs(const ShowInput& in);
-// Writes through a temporary file in the same directory and renames; Error(io) names the path
-// and the system's reason.
-void write_file_atomically(const std::string& path, const std::string& content);
 // "-": standard output; else written atomically, with "hitdna: wrote PATH" on stderr.
 void write_output(const std::string& path, const std::string& content);
 

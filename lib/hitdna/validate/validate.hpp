@@ -1,6 +1,7 @@
 #pragma once
 // A track's Hit DNA compared with a target, layer by layer. Every similarity is 0..1 (1 =
 // as targeted); the formulas are in man/hitdna-validate.1.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,14 @@ struct Report {
 std::vector<double> energy_arc(const dna::Dna& d);
 
 Report compare(const dna::Dna& track, const enrich::Target& target);
+
+// Analyzes an audio file and compares it with a target (hitdna validate). Throws Error(io|decode)
+// naming the file.
+Report check_file(const std::string& audio_path, const enrich::Target& target);
+
+// A report as `hitdna validate --format json` prints it (and generation records keep it):
+// overall, min_score, passed, per-layer similarity and weight, the energy arcs' correlation,
+// the track's arc and the deviations, scores rounded to 0.001.
+nlohmann::json to_json(const Report& report, double min_score);
 
 }  // namespace hitdna::validate

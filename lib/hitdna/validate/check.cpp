@@ -1,0 +1,26 @@
+#include <cmath>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/validate/validate.hpp"
+
+namespace hitdna::validate {
+
+Report check_file(const std::string& audio_path, const enrich::Target& target) { return compare(analysis::analyze_file(audio_path), target); }
+
+nlohmann::json to_json(const Report& r, double min_score) {
+    nlohmann::json j;
+    j["overall"] = std::round(r.overall * 1000) / 1000;
+    j["min_score"] = min_score;
+    j["passed"] = r.overall >= min_score;
+    nlohmann::json layers = nlohmann::json::object();
+    for (const auto& l : r.layers) layers[l.name] = {{"similarity", std::round(l.similarity * 1000) / 1000}, {"weight", l.weight}};
+    j["layers"] = layers;
+    j["energy_correlation"] = std::round(r.energy_correlation * 1000) / 1000;
+    j["energy_arc_lu"] = r.energy_arc;
+    nlohmann::json dev = nlohmann::json::array();
+    for (const auto& d : r.deviations) dev.push_back({{"layer", d.layer}, {"cost", std::round(d.cost * 1000) / 1000}, {"text", d.text}});
+    j["deviations"] = dev;
+    return j;
+}
+
+}  // namespace hitdna::validate
