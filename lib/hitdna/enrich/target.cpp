@@ -249,12 +249,18 @@ Target from_prompt(const std::string& prompt, std::optional<double> duration_s) 
     return t;
 }
 
-Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, double>>& scored, const std::string& prompt,
-                 std::optional<double> duration_s) {
+namespace {
+
+// The hits that vote, with the sum of their weights.
+struct Votes {
     std::vector<HitDna> hits;
-    Target t;
-    t.prompt = prompt;
     double wsum = 0;
+};
+
+// The scored tracks whose stored DNA is readable, weighted by score (at least 1e-6); each is
+// also listed in the target's hits, and the first five genres met become the target's.
+Votes read_hits(store::Catalog& cat, const std::vector<std::pair<int64_t, double>>& scored, Target& t) {
+    Votes v;
     for (auto& [id, score] : scored) {
         auto row = cat.track(id);
         const std::string text = cat.dna_json(id);
@@ -266,27 +272,27 @@ Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, doubl
             continue;  // a track whose stored DNA is unreadable does not vote
         }
         h.weight = std::max(score, 1e-6);
-        wsum += h.weight;
-        hits.push_back(std::move(h));
+        v.wsum += h.weight;
+        v.hits.push_back(std::move(h));
         t.hits.push_back({id, row->title, row->artist, score, 0});
         for (const auto& g : row->genres)
             if (std::find(t.genres.begin(), t.genres.end(), g) == t.genres.end() && t.genres.size() < 5) t.genres.push_back(g);
     }
-    if (hits.empty()) return from_prompt(prompt, duration_s);
-    t.from_hits = true;
-    for (size_t i = 0; i < hits.size(); ++i) t.hits[i].weight = hits[i].weight / wsum;
+    return v;
+}
+
+// Tempo, duration, builds and drops as weighted medians (the duration given wins), and the
+// key with the most weight.
+void vote_tempo_key_and_length(const Votes& v, std::optional<double> duration_s, Target& t) {
     std::vector<std::pair<double, double>> bpms, durs, builds, drops;
     std::map<std::string, double> keys;
-    std::map<std::string, double> words;
-    for (const auto& h : hits) {
-        const double w = h.weight / wsum;
+    for (const auto& h : v.hits) {
+        const double w = h.weight / v.wsum;
         if (h.bpm) bpms.push_back({*h.bpm, w});
         durs.push_back({h.duration_s, w});
         builds.push_back({double(h.builds), w});
         drops.push_back({double(h.drops), w});
         if (!h.key.empty()) keys[h.key + " " + h.mode] += w;
-        t.production.sub_presence += 0;  // set below
-        for (const auto& d : h.descriptors) words[d] += w;
     }
     t.bpm = bpms.empty() ? 120.0 : std::round(weighted_median(bpms) * 10) / 10;
     if (!keys.empty()) {
@@ -299,10 +305,14 @@ Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, doubl
     t.duration_s = std::clamp(duration_s ? *duration_s : std::round(weighted_median(durs)), 10.0, 600.0);
     t.builds = int(std::lround(weighted_median(builds)));
     t.drops = int(std::lround(weighted_median(drops)));
+}
+
+// The production figures and the energy arc as weighted means (the arc to 0.1 LU).
+void average_production_and_arc(const Votes& v, Target& t) {
     TargetProduction pr{0, 0, 0, 0, 0};
     t.energy_arc.assign(k_arc_points, 0.0);
-    for (const auto& h : hits) {
-        const double w = h.weight / wsum;
+    for (const auto& h : v.hits) {
+        const double w = h.weight / v.wsum;
         pr.sub_presence += w * h.production.sub_presence;
         pr.bass_808_sustain_s += w * h.production.bass_808_sustain_s;
         pr.mean_width += w * h.production.mean_width;
@@ -312,62 +322,106 @@ Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, doubl
     }
     t.production = pr;
     for (auto& x : t.energy_arc) x = std::round(x * 10) / 10;
-    // Structure: the closest hit with a real form is the template, scaled to the duration.
+}
+
+// The closest hit with a real form (two sections or more, a duration); nullptr when none has one.
+const HitDna* form_template(const std::vector<HitDna>& hits) {
     const HitDna* tpl = nullptr;
     for (const auto& h : hits)
         if (h.sections.size() >= 2 && h.duration_s > 0 && (!tpl || h.weight > tpl->weight)) tpl = &h;
-    if (tpl) {
-        const double scale = t.duration_s / tpl->duration_s;
-        for (auto s : tpl->sections) {
-            s.duration_s *= scale;
-            t.sections.push_back(s);
+    return tpl;
+}
+
+// While the shortest section is under 3/4 of min_len_s or there are more than max_sections,
+// it joins its shorter neighbour, which keeps its role (the role of the longer part).
+void merge_short_sections(std::vector<PlannedSection>& sections, double min_len_s, size_t max_sections) {
+    for (bool merged = true; merged && sections.size() > 1;) {
+        merged = false;
+        size_t shortest = 0;
+        for (size_t i = 1; i < sections.size(); ++i)
+            if (sections[i].duration_s < sections[shortest].duration_s) shortest = i;
+        if (sections[shortest].duration_s < min_len_s * 0.75 || sections.size() > max_sections) {
+            size_t into = shortest == 0 ? 1
+                          : shortest + 1 >= sections.size() ? shortest - 1
+                          : (sections[shortest - 1].duration_s <= sections[shortest + 1].duration_s ? shortest - 1 : shortest + 1);
+            sections[into].duration_s += sections[shortest].duration_s;
+            sections.erase(sections.begin() + long(shortest));
+            merged = true;
         }
-        // Whole bars, at least four per section: a form scaled down from a long song would
-        // otherwise have parts too short to play. Short parts join their neighbour first.
-        const double bar = 4 * 60.0 / t.bpm;
-        const double min_len = std::max(4 * bar, 12.0);
-        const size_t max_sections = std::max<size_t>(1, size_t(t.duration_s / 15));
-        for (bool merged = true; merged && t.sections.size() > 1;) {
-            merged = false;
-            size_t shortest = 0;
-            for (size_t i = 1; i < t.sections.size(); ++i)
-                if (t.sections[i].duration_s < t.sections[shortest].duration_s) shortest = i;
-            if (t.sections[shortest].duration_s < min_len * 0.75 || t.sections.size() > max_sections) {
-                // Into the shorter neighbour, keeping the role of the longer part.
-                size_t into = shortest == 0 ? 1
-                              : shortest + 1 >= t.sections.size() ? shortest - 1
-                              : (t.sections[shortest - 1].duration_s <= t.sections[shortest + 1].duration_s ? shortest - 1 : shortest + 1);
-                t.sections[into].duration_s += t.sections[shortest].duration_s;
-                t.sections.erase(t.sections.begin() + long(shortest));
-                merged = true;
-            }
+    }
+}
+
+// Adjacent repeats of one part become one part.
+void merge_adjacent_repeats(std::vector<PlannedSection>& sections) {
+    for (size_t i = 1; i < sections.size();)
+        if (sections[i].label == sections[i - 1].label && sections[i].role == sections[i - 1].role) {
+            sections[i - 1].duration_s += sections[i].duration_s;
+            sections.erase(sections.begin() + long(i));
+        } else {
+            ++i;
         }
-        // Adjacent repeats of one part are one part.
-        for (size_t i = 1; i < t.sections.size();)
-            if (t.sections[i].label == t.sections[i - 1].label && t.sections[i].role == t.sections[i - 1].role) {
-                t.sections[i - 1].duration_s += t.sections[i].duration_s;
-                t.sections.erase(t.sections.begin() + long(i));
-            } else {
-                ++i;
-            }
-        double total = 0;
-        for (auto& s : t.sections) {
-            s.duration_s = std::max(4.0, std::round(s.duration_s / bar)) * bar;
-            total += s.duration_s;
-        }
-        t.duration_s = std::round(total * 100) / 100;
-        tidy_sections(t.sections);
-        for (auto& s : t.sections) s.energy_lu = std::round(arc_at(t, s.start_s + s.duration_s / 2) * 10) / 10;
+}
+
+// The template's form scaled to the target's duration, in whole bars; the duration becomes
+// the sum of the bars, and each section's energy the arc's at its middle.
+void form_from_template(const HitDna& tpl, Target& t) {
+    const double scale = t.duration_s / tpl.duration_s;
+    for (auto s : tpl.sections) {
+        s.duration_s *= scale;
+        t.sections.push_back(s);
+    }
+    // Whole bars, at least four per section: a form scaled down from a long song would
+    // otherwise have parts too short to play. Short parts join their neighbour first.
+    const double bar = 4 * 60.0 / t.bpm;
+    const double min_len = std::max(4 * bar, 12.0);
+    const size_t max_sections = std::max<size_t>(1, size_t(t.duration_s / 15));
+    merge_short_sections(t.sections, min_len, max_sections);
+    merge_adjacent_repeats(t.sections);
+    double total = 0;
+    for (auto& s : t.sections) {
+        s.duration_s = std::max(4.0, std::round(s.duration_s / bar)) * bar;
+        total += s.duration_s;
+    }
+    t.duration_s = std::round(total * 100) / 100;
+    tidy_sections(t.sections);
+    for (auto& s : t.sections) s.energy_lu = std::round(arc_at(t, s.start_s + s.duration_s / 2) * 10) / 10;
+}
+
+// The descriptors of at least half the weight, the most shared first (ties by word), at most 12.
+std::vector<std::string> shared_descriptors(const Votes& v) {
+    std::map<std::string, double> words;
+    for (const auto& h : v.hits)
+        for (const auto& d : h.descriptors) words[d] += h.weight / v.wsum;
+    std::vector<std::pair<double, std::string>> ranked;
+    for (auto& [w, s] : words) ranked.push_back({s, w});
+    std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::vector<std::string> out;
+    for (auto& [share, w] : ranked)
+        if (share >= 0.5 && out.size() < 12) out.push_back(w);
+    return out;
+}
+
+}  // namespace
+
+Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, double>>& scored, const std::string& prompt,
+                 std::optional<double> duration_s) {
+    Target t;
+    t.prompt = prompt;
+    const Votes votes = read_hits(cat, scored, t);
+    if (votes.hits.empty()) return from_prompt(prompt, duration_s);
+    t.from_hits = true;
+    for (size_t i = 0; i < votes.hits.size(); ++i) t.hits[i].weight = votes.hits[i].weight / votes.wsum;
+    vote_tempo_key_and_length(votes, duration_s, t);
+    average_production_and_arc(votes, t);
+    // Structure: the closest hit with a real form is the template, scaled to the duration.
+    if (const HitDna* tpl = form_template(votes.hits)) {
+        form_from_template(*tpl, t);
     } else {
         Target d = from_prompt(prompt, t.duration_s);
         t.sections = d.sections;
     }
     set_hook_fields(t);
-    std::vector<std::pair<double, std::string>> ranked;
-    for (auto& [w, s] : words) ranked.push_back({s, w});
-    std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
-    for (auto& [share, w] : ranked)
-        if (share >= 0.5 && t.descriptors.size() < 12) t.descriptors.push_back(w);
+    t.descriptors = shared_descriptors(votes);
     return t;
 }
 

@@ -251,164 +251,239 @@ struct Below60 {
 
 }  // namespace
 
-Rendered render(const enrich::Target& t, const SynthOptions& o) {
-    Rendered out;
-    out.sample_rate = o.sample_rate;
-    const double bpm = t.bpm * o.tempo_scale;
-    const double beat = 60.0 / bpm;
-    out.duration_s = t.duration_s;
-    const size_t frames = size_t(t.duration_s * o.sample_rate);
-    // Three buses: the band, hats (brightness) and 808 (sub); their gains are fitted below.
-    Mix mix(frames, o.sample_rate), hats(frames, o.sample_rate), sub(frames, o.sample_rate);
-    Rng rng(o.seed * 2654435761u + 12345u);
-    const int tonic = std::max(0, dna::pitch_index(t.key));
-    const double width = std::clamp(t.production.mean_width * 2.5, 0.0, 1.0);
-    const float brightness = 0.9f;
-    const double sustain = std::clamp(t.production.bass_808_sustain_s, 0.08, 2.0);
+namespace {
+
+// What every bar of the arrangement shares, from the target and the options.
+struct Arrangement {
+    const enrich::Target& t;
+    const SynthOptions& o;
+    double bpm = 0, beat = 0;  // beat in s
+    int tonic = 0;
+    double width = 0;          // pad and hat spread, 0..1
+    float brightness = 0.9f;
+    double sustain = 0;        // 808 decay, s
     // Hats on eighths only where that cannot be heard as double time; kick on every beat only
     // where that cannot be heard as half time.
-    const bool eighth_hats = bpm >= 100 && bpm <= 150;
-    const bool four_floor = bpm <= 135;
-    std::vector<double> section_gain_at;  // per section: the level the plan asks for
-    std::map<std::string, uint32_t> motif_seed;
-    std::map<std::string, std::vector<float>> pad_cache;
-    for (size_t si = 0; si < t.sections.size(); ++si) {
-        const auto& s = t.sections[si];
-        const int li = label_index(s.label);
-        const auto loop = loop_for(t.mode, li);
-        const double energy = std::clamp((s.energy_lu * o.energy_contrast + 9.0) / 9.0, 0.0, 1.0);  // 0 at -9 LU, 1 at 0 LU
-        const float level = 1.0f;  // sections are levelled after rendering
-        const double t0 = s.start_s, t1 = std::min(t.duration_s, s.start_s + s.duration_s);
-        if (!motif_seed.count(s.label)) motif_seed[s.label] = uint32_t(li + 1) * 7919u + o.seed;
-        Rng motif(motif_seed[s.label]);
-        std::vector<int> notes(8);
-        static const int major_scale[7] = {0, 2, 4, 5, 7, 9, 11}, minor_scale[7] = {0, 2, 3, 5, 7, 8, 10};
-        for (auto& n : notes) n = (t.mode == "minor" ? minor_scale : major_scale)[motif.next() % 7] + 12 * int(motif.next() % 2);
-        const int octave = 48 + 12 * (li % 2);
-        int bar = 0;
-        for (double bt = t0; bt < t1 - 1e-6; bt += 4 * beat, ++bar) {
-            const Chord c = loop[size_t(bar) % loop.size()];
-            const double bar_len = std::min(4 * beat, t1 - bt);
-            const int root = tonic + c.root;
-            std::vector<double> hz = {midi_hz(octave + root), midi_hz(octave + root + (c.minor ? 3 : 4)), midi_hz(octave + root + 7)};
-            // Bars repeat, so each (chord, timbre, length) is rendered once and reused.
-            const std::string key = std::to_string(root) + (c.minor ? "m" : "M") + std::to_string(octave) + "/" + std::to_string(li % 3) + "/" +
-                                    std::to_string(int(bar_len * 1000));
-            auto it = pad_cache.find(key);
-            if (it == pad_cache.end()) {
-                Mix clip(size_t(bar_len * o.sample_rate) + 1, o.sample_rate);
-                clip.pad(0, bar_len, hz, 0.05f, width, li % 3 == 1 ? 0.5f : (li % 3 == 2 ? 0.25f : 0.0f));
-                // A quiet tonic drone anchors the key.
-                clip.pad(0, bar_len, {midi_hz(36 + tonic), midi_hz(48 + tonic)}, 0.04f, 0.0);
-                std::vector<float> inter(clip.l.size() * 2);
-                for (size_t i = 0; i < clip.l.size(); ++i) inter[2 * i] = clip.l[i], inter[2 * i + 1] = clip.r[i];
-                it = pad_cache.emplace(key, std::move(inter)).first;
-            }
-            mix.add_clip(bt, it->second, level);
-            const bool last_bars = bt + 8 * beat > t1 && si + 1 < t.sections.size() && t.sections[si + 1].role == "hook";
-            for (int b = 0; b < 4; ++b) {
-                const double at = bt + b * beat;
-                if (at >= t1) break;
-                if (energy > 0.25 && (four_floor || b == 0 || b == 2)) mix.kick(at, 0.55f * level);
-                if (energy > 0.6 && (b == 1 || b == 3)) hats.snare(at, 0.3f * level, rng);  // bright: on the hat bus
-                if (energy > 0.4) {
-                    if (eighth_hats) hats.hat(at + beat / 2, 0.12f * level, -0.3f * float(width), brightness, rng);
-                    hats.hat(at, 0.08f * level, 0.3f * float(width), brightness, rng);
-                }
-                if (energy > 0.3 && (b == 0 || b == 2)) mix.bass(at, beat * 1.9, midi_hz(48 + (root % 12)), 0.18f * level, 0.5);
-                if (energy > 0.6 && (b == 0 || b == 2))
-                    sub.bass(at, std::min(2 * beat, sustain * 3), midi_hz(28 + ((root + 8) % 12)), 0.35f * level, sustain);
-                if (last_bars && energy > 0.3 && b >= 2) hats.snare(at + beat / 2, 0.15f * level, rng);
-            }
-            if (s.role == "hook" || (s.role == "verse" && energy > 0.8))
-                for (int k = 0; k < 4; ++k) {
-                    const int n = notes[size_t((bar % 2) * 4 + k)];
-                    mix.lead(bt + k * beat, beat * 0.9, midi_hz(72 + tonic % 12 + n - 12), 0.08f * level);
-                }
-        }
-        // A riser into each hook.
-        if (t1 > t0 && si + 1 < t.sections.size() && t.sections[si + 1].role == "hook" && s.role != "hook")
-            hats.riser(std::max(t0, t1 - 8 * beat), std::min(8 * beat, t1 - t0), 0.15f * level, rng);
+    bool eighth_hats = false, four_floor = false;
+};
+
+// The arrangement of a target at the options' tempo.
+Arrangement arrangement(const enrich::Target& t, const SynthOptions& o) {
+    Arrangement a{t, o};
+    a.bpm = t.bpm * o.tempo_scale;
+    a.beat = 60.0 / a.bpm;
+    a.tonic = std::max(0, dna::pitch_index(t.key));
+    a.width = std::clamp(t.production.mean_width * 2.5, 0.0, 1.0);
+    a.sustain = std::clamp(t.production.bass_808_sustain_s, 0.08, 2.0);
+    a.eighth_hats = a.bpm >= 100 && a.bpm <= 150;
+    a.four_floor = a.bpm <= 135;
+    return a;
+}
+
+// The render in progress: three buses, the band, hats (brightness) and 808 (sub), whose gains
+// are fitted afterwards; the one noise source; what repeated sections and bars share.
+struct Buses {
+    Mix mix, hats, sub;
+    Rng rng;
+    std::map<std::string, uint32_t> motif_seed;                 // per section label
+    std::map<std::string, std::vector<float>> pad_cache;        // rendered pad bars
+    Buses(size_t frames, const SynthOptions& o) : mix(frames, o.sample_rate), hats(frames, o.sample_rate), sub(frames, o.sample_rate), rng(o.seed * 2654435761u + 12345u) {}
+};
+
+// One section's material: its chord loop, energy, span and lead motif.
+struct SectionPlan {
+    size_t si = 0;
+    const enrich::PlannedSection* s = nullptr;
+    int li = 0;                // label index: the same label, the same music
+    std::vector<Chord> loop;
+    double energy = 0;         // 0 at -9 LU, 1 at 0 LU
+    float level = 1.0f;        // sections are levelled after rendering
+    double t0 = 0, t1 = 0;     // s
+    std::vector<int> notes;    // the motif, semitones above the tonic
+    int octave = 0;
+};
+
+// Section si's plan; its label's motif seed is made on the label's first section.
+SectionPlan plan_section(Buses& b, const Arrangement& a, size_t si) {
+    const auto& t = a.t;
+    const auto& o = a.o;
+    SectionPlan p;
+    p.si = si;
+    p.s = &t.sections[si];
+    const auto& s = *p.s;
+    p.li = label_index(s.label);
+    p.loop = loop_for(t.mode, p.li);
+    p.energy = std::clamp((s.energy_lu * o.energy_contrast + 9.0) / 9.0, 0.0, 1.0);
+    p.t0 = s.start_s, p.t1 = std::min(t.duration_s, s.start_s + s.duration_s);
+    if (!b.motif_seed.count(s.label)) b.motif_seed[s.label] = uint32_t(p.li + 1) * 7919u + o.seed;
+    Rng motif(b.motif_seed[s.label]);
+    p.notes.resize(8);
+    static const int major_scale[7] = {0, 2, 4, 5, 7, 9, 11}, minor_scale[7] = {0, 2, 3, 5, 7, 8, 10};
+    for (auto& n : p.notes) n = (t.mode == "minor" ? minor_scale : major_scale)[motif.next() % 7] + 12 * int(motif.next() % 2);
+    p.octave = 48 + 12 * (p.li % 2);
+    return p;
+}
+
+// The pad bar of a chord (with the tonic drone), rendered once per (chord, timbre, length)
+// since bars repeat; interleaved stereo.
+const std::vector<float>& pad_bar(Buses& b, const Arrangement& a, const SectionPlan& p, const Chord& c, int root, double bar_len) {
+    const int octave = p.octave, li = p.li;
+    std::vector<double> hz = {midi_hz(octave + root), midi_hz(octave + root + (c.minor ? 3 : 4)), midi_hz(octave + root + 7)};
+    const std::string key = std::to_string(root) + (c.minor ? "m" : "M") + std::to_string(octave) + "/" + std::to_string(li % 3) + "/" +
+                            std::to_string(int(bar_len * 1000));
+    auto it = b.pad_cache.find(key);
+    if (it == b.pad_cache.end()) {
+        Mix clip(size_t(bar_len * a.o.sample_rate) + 1, a.o.sample_rate);
+        clip.pad(0, bar_len, hz, 0.05f, a.width, li % 3 == 1 ? 0.5f : (li % 3 == 2 ? 0.25f : 0.0f));
+        // A quiet tonic drone anchors the key.
+        clip.pad(0, bar_len, {midi_hz(36 + a.tonic), midi_hz(48 + a.tonic)}, 0.04f, 0.0);
+        std::vector<float> inter(clip.l.size() * 2);
+        for (size_t i = 0; i < clip.l.size(); ++i) inter[2 * i] = clip.l[i], inter[2 * i + 1] = clip.r[i];
+        it = b.pad_cache.emplace(key, std::move(inter)).first;
     }
-    // Production targets, fitted on the render: the 808 bus so that 20-60 Hz holds the target
-    // share of the power, then the hat bus so that 6-11 kHz does.
+    return it->second;
+}
+
+// The four beats of a bar at bt: kick, snare, hats, bass and 808 as the energy allows, and a
+// snare fill in the last bars before a hook.
+void render_beats(Buses& b, const Arrangement& a, const SectionPlan& p, double bt, int root) {
+    const auto& t = a.t;
+    const double beat = a.beat, energy = p.energy, t1 = p.t1;
+    const float level = p.level;
+    auto& rng = b.rng;
+    const bool last_bars = bt + 8 * beat > t1 && p.si + 1 < t.sections.size() && t.sections[p.si + 1].role == "hook";
+    for (int k = 0; k < 4; ++k) {
+        const double at = bt + k * beat;
+        if (at >= t1) break;
+        if (energy > 0.25 && (a.four_floor || k == 0 || k == 2)) b.mix.kick(at, 0.55f * level);
+        if (energy > 0.6 && (k == 1 || k == 3)) b.hats.snare(at, 0.3f * level, rng);  // bright: on the hat bus
+        if (energy > 0.4) {
+            if (a.eighth_hats) b.hats.hat(at + beat / 2, 0.12f * level, -0.3f * float(a.width), a.brightness, rng);
+            b.hats.hat(at, 0.08f * level, 0.3f * float(a.width), a.brightness, rng);
+        }
+        if (energy > 0.3 && (k == 0 || k == 2)) b.mix.bass(at, beat * 1.9, midi_hz(48 + (root % 12)), 0.18f * level, 0.5);
+        if (energy > 0.6 && (k == 0 || k == 2))
+            b.sub.bass(at, std::min(2 * beat, a.sustain * 3), midi_hz(28 + ((root + 8) % 12)), 0.35f * level, a.sustain);
+        if (last_bars && energy > 0.3 && k >= 2) b.hats.snare(at + beat / 2, 0.15f * level, rng);
+    }
+}
+
+// One bar at bt: the pad chord, the beats, and the lead motif in hooks (and verses at high energy).
+void render_bar(Buses& b, const Arrangement& a, const SectionPlan& p, double bt, int bar) {
+    const double beat = a.beat;
+    const Chord c = p.loop[size_t(bar) % p.loop.size()];
+    const double bar_len = std::min(4 * beat, p.t1 - bt);
+    const int root = a.tonic + c.root;
+    b.mix.add_clip(bt, pad_bar(b, a, p, c, root, bar_len), p.level);
+    render_beats(b, a, p, bt, root);
+    const auto& s = *p.s;
+    if (s.role == "hook" || (s.role == "verse" && p.energy > 0.8))
+        for (int k = 0; k < 4; ++k) {
+            const int n = p.notes[size_t((bar % 2) * 4 + k)];
+            b.mix.lead(bt + k * beat, beat * 0.9, midi_hz(72 + a.tonic % 12 + n - 12), 0.08f * p.level);
+        }
+}
+
+// Section si, bar by bar, and a riser into the next section when that is a hook.
+void render_section(Buses& b, const Arrangement& a, size_t si) {
+    const SectionPlan p = plan_section(b, a, si);
+    const double beat = a.beat, t0 = p.t0, t1 = p.t1;
+    int bar = 0;
+    for (double bt = t0; bt < t1 - 1e-6; bt += 4 * beat, ++bar) render_bar(b, a, p, bt, bar);
+    // A riser into each hook.
+    if (t1 > t0 && si + 1 < a.t.sections.size() && a.t.sections[si + 1].role == "hook" && p.s->role != "hook")
+        b.hats.riser(std::max(t0, t1 - 8 * beat), std::min(8 * beat, t1 - t0), 0.15f * p.level, b.rng);
+}
+
+// Production targets, fitted on the render: the 808 bus so that 20-60 Hz holds the target
+// share of the power, then the hat bus so that 6-11 kHz does; both mixed into the band.
+void mix_in_buses(Buses& b, const enrich::Target& t, const SynthOptions& o, size_t frames) {
+    Mix& mix = b.mix;
     const double sub_share = std::clamp(t.production.sub_presence, 0.0, 0.6);
-    const double g_sub = sub_share > 0.005 ? fit_gain(mix, sub, Below60(o.sample_rate), Below60(o.sample_rate), sub_share) : 0.0;
-    for (size_t i = 0; i < frames; ++i) mix.l[i] += float(g_sub) * sub.l[i], mix.r[i] += float(g_sub) * sub.r[i];
+    const double g_sub = sub_share > 0.005 ? fit_gain(mix, b.sub, Below60(o.sample_rate), Below60(o.sample_rate), sub_share) : 0.0;
+    for (size_t i = 0; i < frames; ++i) mix.l[i] += float(g_sub) * b.sub.l[i], mix.r[i] += float(g_sub) * b.sub.r[i];
     const double bright_share = std::pow(10.0, std::clamp(t.production.sparkle_db, -60.0, -3.0) / 10.0);
-    const double g_hat = fit_gain(mix, hats, Band6to11(o.sample_rate), Band6to11(o.sample_rate), bright_share);
-    for (size_t i = 0; i < frames; ++i) mix.l[i] += float(g_hat) * hats.l[i], mix.r[i] += float(g_hat) * hats.r[i];
-    // Each section to its planned level relative to the others (BS.1770 loudness per section),
-    // with 50 ms ramps between sections.
-    {
-        std::vector<double> gains;
-        for (const auto& s : t.sections) {
-            const size_t a = std::min(frames, size_t(s.start_s * o.sample_rate)), b = std::min(frames, size_t((s.start_s + s.duration_s) * o.sample_rate));
-            const double lufs = b > a + size_t(o.sample_rate) / 2 ? loudness_half_rate(mix.l.data() + a, mix.r.data() + a, b - a, o.sample_rate) : -70.0;
-            gains.push_back(lufs > -69 ? std::pow(10.0, (std::clamp(s.energy_lu * o.energy_contrast, -24.0, 6.0) - (lufs + 20)) / 20.0) : 1.0);
-        }
-        const size_t ramp = size_t(0.05 * o.sample_rate);
-        for (size_t k = 0; k < t.sections.size(); ++k) {
-            const auto& s = t.sections[k];
-            const size_t a = std::min(frames, size_t(s.start_s * o.sample_rate)), b = std::min(frames, size_t((s.start_s + s.duration_s) * o.sample_rate));
-            const double prev = k ? gains[k - 1] : gains[k];
-            for (size_t i = a; i < b; ++i) {
-                const double f = i - a < ramp ? double(i - a) / double(ramp) : 1.0;
-                const float g = float(prev + (gains[k] - prev) * f);
-                mix.l[i] *= g, mix.r[i] *= g;
-            }
+    const double g_hat = fit_gain(mix, b.hats, Band6to11(o.sample_rate), Band6to11(o.sample_rate), bright_share);
+    for (size_t i = 0; i < frames; ++i) mix.l[i] += float(g_hat) * b.hats.l[i], mix.r[i] += float(g_hat) * b.hats.r[i];
+}
+
+// Each section to its planned level relative to the others (BS.1770 loudness per section),
+// with 50 ms ramps between sections.
+void level_sections(Mix& mix, const enrich::Target& t, const SynthOptions& o, size_t frames) {
+    std::vector<double> gains;
+    for (const auto& s : t.sections) {
+        const size_t a = std::min(frames, size_t(s.start_s * o.sample_rate)), b = std::min(frames, size_t((s.start_s + s.duration_s) * o.sample_rate));
+        const double lufs = b > a + size_t(o.sample_rate) / 2 ? loudness_half_rate(mix.l.data() + a, mix.r.data() + a, b - a, o.sample_rate) : -70.0;
+        gains.push_back(lufs > -69 ? std::pow(10.0, (std::clamp(s.energy_lu * o.energy_contrast, -24.0, 6.0) - (lufs + 20)) / 20.0) : 1.0);
+    }
+    const size_t ramp = size_t(0.05 * o.sample_rate);
+    for (size_t k = 0; k < t.sections.size(); ++k) {
+        const auto& s = t.sections[k];
+        const size_t a = std::min(frames, size_t(s.start_s * o.sample_rate)), b = std::min(frames, size_t((s.start_s + s.duration_s) * o.sample_rate));
+        const double prev = k ? gains[k - 1] : gains[k];
+        for (size_t i = a; i < b; ++i) {
+            const double f = i - a < ramp ? double(i - a) / double(ramp) : 1.0;
+            const float g = float(prev + (gains[k] - prev) * f);
+            mix.l[i] *= g, mix.r[i] *= g;
         }
     }
-    // Within each section, follow the energy arc's shape around the section's level (the arc
-    // has 16 points, a section may span several), in 256-frame steps with linear ramps.
-    if (!t.energy_arc.empty() && !t.sections.empty()) {
-        const size_t step = 256;
-        auto gain_at = [&](size_t i) {
-            const double tau = double(i) / o.sample_rate;
-            size_t k = 0;
-            while (k + 1 < t.sections.size() && tau >= t.sections[k + 1].start_s) ++k;
-            const double db = std::clamp((enrich::arc_at(t, tau) - t.sections[k].energy_lu) * o.energy_contrast, -12.0, 12.0);
-            return std::pow(10.0, db / 20.0);
-        };
-        double g0 = gain_at(0);
-        for (size_t i = 0; i < frames; i += step) {
-            const double g1 = gain_at(std::min(frames - 1, i + step));
-            for (size_t j = i; j < std::min(frames, i + step); ++j) {
-                const float g = float(g0 + (g1 - g0) * double(j - i) / double(step));
-                mix.l[j] *= g, mix.r[j] *= g;
-            }
-            g0 = g1;
+}
+
+// Within each section, follow the energy arc's shape around the section's level (the arc
+// has 16 points, a section may span several), in 256-frame steps with linear ramps.
+void follow_energy_arc(Mix& mix, const enrich::Target& t, const SynthOptions& o, size_t frames) {
+    if (t.energy_arc.empty() || t.sections.empty()) return;
+    const size_t step = 256;
+    auto gain_at = [&](size_t i) {
+        const double tau = double(i) / o.sample_rate;
+        size_t k = 0;
+        while (k + 1 < t.sections.size() && tau >= t.sections[k + 1].start_s) ++k;
+        const double db = std::clamp((enrich::arc_at(t, tau) - t.sections[k].energy_lu) * o.energy_contrast, -12.0, 12.0);
+        return std::pow(10.0, db / 20.0);
+    };
+    double g0 = gain_at(0);
+    for (size_t i = 0; i < frames; i += step) {
+        const double g1 = gain_at(std::min(frames - 1, i + step));
+        for (size_t j = i; j < std::min(frames, i + step); ++j) {
+            const float g = float(g0 + (g1 - g0) * double(j - i) / double(step));
+            mix.l[j] *= g, mix.r[j] *= g;
         }
+        g0 = g1;
     }
-    // Stereo width: a side signal from the band's upper range, delayed 12 ms against 19 ms
-    // (lows stay mono), scaled so side / (mid + side) power reaches the target.
-    {
-        const double w = std::clamp(t.production.mean_width, 0.0, 0.45);
-        std::vector<float> side(frames, 0.0f);
-        double lp = 0;
-        const size_t d1 = size_t(0.012 * o.sample_rate), d2 = size_t(0.019 * o.sample_rate);
-        std::vector<float> hp(frames);
-        for (size_t i = 0; i < frames; ++i) {
-            const double m = 0.5 * (mix.l[i] + mix.r[i]);
-            lp += 0.03 * (m - lp);  // ~200 Hz one-pole low-pass; m - lp is the upper range
-            hp[i] = float(m - lp);
-        }
-        for (size_t i = d2; i < frames; ++i) side[i] = hp[i - d1] - hp[i - d2];
-        double pm = 0, ps = 0, pss = 0, cross = 0;
-        for (size_t i = 0; i < frames; i += 2) {
-            const double m = 0.5 * (mix.l[i] + mix.r[i]), s0 = 0.5 * (mix.l[i] - mix.r[i]);
-            pm += m * m, ps += s0 * s0, pss += double(side[i]) * side[i], cross += s0 * side[i];
-        }
-        // (s0 + k side)^2 = w / (1 - w) * pm  ->  solve for k >= 0.
-        const double want = w / (1 - w) * pm;
-        double k = 0;
-        if (pss > 0 && want > ps) {
-            const double A = pss, B = 2 * cross, C = ps - want;
-            k = (-B + std::sqrt(std::max(0.0, B * B - 4 * A * C))) / (2 * A);
-        }
-        for (size_t i = 0; i < frames; ++i) mix.l[i] += float(k) * side[i], mix.r[i] -= float(k) * side[i];
+}
+
+// Stereo width: a side signal from the band's upper range, delayed 12 ms against 19 ms
+// (lows stay mono), scaled so side / (mid + side) power reaches the target.
+void widen_stereo(Mix& mix, const enrich::Target& t, const SynthOptions& o, size_t frames) {
+    const double w = std::clamp(t.production.mean_width, 0.0, 0.45);
+    std::vector<float> side(frames, 0.0f);
+    double lp = 0;
+    const size_t d1 = size_t(0.012 * o.sample_rate), d2 = size_t(0.019 * o.sample_rate);
+    std::vector<float> hp(frames);
+    for (size_t i = 0; i < frames; ++i) {
+        const double m = 0.5 * (mix.l[i] + mix.r[i]);
+        lp += 0.03 * (m - lp);  // ~200 Hz one-pole low-pass; m - lp is the upper range
+        hp[i] = float(m - lp);
     }
-    // Loudness to the target (BS.1770, libebur128), with a soft clipper for loud targets.
+    for (size_t i = d2; i < frames; ++i) side[i] = hp[i - d1] - hp[i - d2];
+    double pm = 0, ps = 0, pss = 0, cross = 0;
+    for (size_t i = 0; i < frames; i += 2) {
+        const double m = 0.5 * (mix.l[i] + mix.r[i]), s0 = 0.5 * (mix.l[i] - mix.r[i]);
+        pm += m * m, ps += s0 * s0, pss += double(side[i]) * side[i], cross += s0 * side[i];
+    }
+    // (s0 + k side)^2 = w / (1 - w) * pm  ->  solve for k >= 0.
+    const double want = w / (1 - w) * pm;
+    double k = 0;
+    if (pss > 0 && want > ps) {
+        const double A = pss, B = 2 * cross, C = ps - want;
+        k = (-B + std::sqrt(std::max(0.0, B * B - 4 * A * C))) / (2 * A);
+    }
+    for (size_t i = 0; i < frames; ++i) mix.l[i] += float(k) * side[i], mix.r[i] -= float(k) * side[i];
+}
+
+// The mix interleaved into out.samples at the target loudness (BS.1770, libebur128), with a
+// soft clipper for loud targets; returns the loudness measured last.
+double master(const Mix& mix, const enrich::Target& t, const SynthOptions& o, size_t frames, Rendered& out) {
     out.samples.resize(frames * 2);
     for (size_t i = 0; i < frames; ++i) out.samples[2 * i] = mix.l[i], out.samples[2 * i + 1] = mix.r[i];
     auto measure = [&]() { return loudness_half_rate(out.samples.data(), nullptr, frames, o.sample_rate); };
@@ -422,7 +497,24 @@ Rendered render(const enrich::Target& t, const SynthOptions& o) {
         }
         now = measure();
     }
-    out.integrated_lufs = now;
+    return now;
+}
+
+}  // namespace
+
+Rendered render(const enrich::Target& t, const SynthOptions& o) {
+    Rendered out;
+    out.sample_rate = o.sample_rate;
+    const Arrangement a = arrangement(t, o);
+    out.duration_s = t.duration_s;
+    const size_t frames = size_t(t.duration_s * o.sample_rate);
+    Buses b(frames, o);
+    for (size_t si = 0; si < t.sections.size(); ++si) render_section(b, a, si);
+    mix_in_buses(b, t, o, frames);
+    level_sections(b.mix, t, o, frames);
+    follow_energy_arc(b.mix, t, o, frames);
+    widen_stereo(b.mix, t, o, frames);
+    out.integrated_lufs = master(b.mix, t, o, frames, out);
     return out;
 }
 

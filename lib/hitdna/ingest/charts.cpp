@@ -126,158 +126,244 @@ std::vector<CsvRecord> parse_csv(const std::string& text, std::vector<ChartProbl
     return out;
 }
 
-Chart read_chart(const std::string& path, const std::string& chart_date) {
+namespace {
+
+// What a chart's rows share: its folder (for relative audio paths), its name and its date.
+struct ChartSource {
+    std::string base_dir, chart_name, date;
+
+    // A row's audio path, a relative one taken against the chart's folder.
+    std::string resolve(const std::string& p) const {
+        if (p.empty() || fs::path(p).is_absolute() || base_dir.empty()) return p;
+        return (fs::path(base_dir) / p).string();
+    }
+    // An entry in this chart on its date, to be filled from the row.
+    store::ChartEntry entry() const {
+        store::ChartEntry ce;
+        ce.chart = chart_name;
+        ce.date = date;
+        return ce;
+    }
+};
+
+// The whole file; throws Error(io) when it cannot be read.
+std::string read_chart_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(ErrorKind::io, path + ": cannot read the chart file");
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string text = ss.str();
-    Chart chart;
-    chart.file = path;
-    const std::string base_dir = fs::path(path).parent_path().string();
-    const std::string chart_name = fs::path(path).stem().string();
-    const std::string date = !chart_date.empty() ? chart_date : date_in_name(path);
-    auto resolve = [&](const std::string& p) {
-        if (p.empty() || fs::path(p).is_absolute() || base_dir.empty()) return p;
-        return (fs::path(base_dir) / p).string();
-    };
-    const std::string ext = core::ascii_lower(fs::path(path).extension().string());
-    if (ext == ".jsonl" || ext == ".ndjson") {
-        chart.format = ChartFormat::jsonl;
-        std::istringstream ls(text);
-        std::string l;
-        int n = 0;
-        while (std::getline(ls, l)) {
-            ++n;
-            if (core::trim(l).empty()) continue;
-            if (!core::valid_utf8(l)) { chart.problems.push_back({n, "not valid UTF-8"}); continue; }
-            json j;
-            try {
-                j = json::parse(l);
-            } catch (const std::exception& e) {
-                std::string msg = e.what();
-                if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-                chart.problems.push_back({n, "malformed JSON: " + msg});
-                continue;
-            }
-            if (!j.is_object()) { chart.problems.push_back({n, "not a JSON object"}); continue; }
-            ChartRow r;
-            r.line = n;
-            json extra = json::object();
-            std::optional<std::string> bad;
-            auto str = [&](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-            store::ChartEntry ce;
-            ce.chart = chart_name;
-            ce.date = date;
-            bool has_chart = false;
-            for (auto& [k, v] : j.items()) {
-                const std::string key = core::ascii_lower(k);
-                if (key == "path" || key == "file") r.path = resolve(str(v));
-                else if (key == "title" || key == "song" || key == "track_name") r.title = str(v);
-                else if (key == "artist" || key == "artist_names") r.artist = str(v);
-                else if (key == "uri" || key == "url") r.uri = ce.uri = str(v);
-                else if (key == "genres" || key == "genre") {
-                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.genres.push_back(core::ascii_lower(g.get<std::string>())); }
-                    else for (auto& g : split_list(str(v))) r.meta.genres.push_back(g);
-                } else if (key == "tags") {
-                    if (v.is_array()) { for (auto& g : v) if (g.is_string()) r.meta.tags.push_back(core::ascii_lower(g.get<std::string>())); }
-                    else for (auto& g : split_list(str(v))) r.meta.tags.push_back(g);
-                } else if (key == "year") {
-                    auto y = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : parse_int(str(v));
-                    if (!y || *y < 1000 || *y > 3000) bad = "year '" + str(v) + "' is not a year";
-                    else r.meta.year = int(*y);
-                } else if (key == "source") {
-                    std::string s = core::ascii_lower(str(v));
-                    if (s != "chart" && s != "user" && s != "generated") bad = "source must be chart, user or generated";
-                    else r.meta.source = s;
-                } else if (key == "rank") { ce.rank = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v)); has_chart = true; }
-                else if (key == "peak_rank" || key == "peak-rank") { ce.peak_rank = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v)); has_chart = true; }
-                else if (key == "previous_rank" || key == "last-week") ce.previous_rank = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v));
-                else if (key == "weeks_on_chart" || key == "weeks-on-board") ce.weeks_on_chart = v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(str(v));
-                else if (key == "streams") ce.streams = v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : parse_int(str(v));
-                else if (key == "chart") { ce.chart = str(v); has_chart = true; }
-                else if (key == "date" || key == "chart_date") { ce.date = str(v); has_chart = true; }
-                else extra[k] = v;
-            }
-            if (bad) { chart.problems.push_back({n, *bad}); continue; }
-            if (r.path.empty() && (r.title.empty() || r.artist.empty())) {
-                chart.problems.push_back({n, "needs \"path\", or \"artist\" and \"title\""});
-                continue;
-            }
-            r.meta.title = r.title;
-            r.meta.artist = r.artist;
-            if (has_chart) {
-                r.meta.charts.push_back(ce);
-                if (r.meta.source.empty()) r.meta.source = "chart";
-            }
-            {
-                r.meta.names_authoritative = true;
-            }
-            r.meta.extra_json = extra.dump();
-            chart.rows.push_back(std::move(r));
-        }
-        return chart;
+    return ss.str();
+}
+
+// ---- JSON Lines ----
+
+// A JSON value as text: a string as it is, anything else as JSON.
+std::string as_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// A JSON integer as it is; anything else read as text.
+std::optional<int64_t> int_field(const json& v) { return v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : parse_int(as_text(v)); }
+std::optional<int> small_field(const json& v) { return v.is_number_integer() ? std::optional<int>(v.get<int>()) : parse_small(as_text(v)); }
+
+// Appends lowercase words: the strings of a JSON array, or a ",;/" list given as text.
+void add_words(const json& v, std::vector<std::string>& out) {
+    if (v.is_array()) {
+        for (auto& g : v)
+            if (g.is_string()) out.push_back(core::ascii_lower(g.get<std::string>()));
+    } else {
+        for (auto& g : split_list(as_text(v))) out.push_back(g);
     }
+}
+
+// A JSON Lines row while its fields are read.
+struct JsonlRow {
+    ChartRow row;
+    store::ChartEntry entry;
+    json extra = json::object();       // fields of no known meaning, kept
+    std::optional<std::string> bad;    // why the row is skipped
+    bool has_chart = false;            // a chart field was given: the row is a chart entry
+};
+
+// Takes one field of a row's object (keys are case-insensitive) into the row.
+void read_jsonl_field(JsonlRow& x, const std::string& k, const json& v, const ChartSource& src) {
+    ChartRow& r = x.row;
+    store::ChartEntry& ce = x.entry;
+    const std::string key = core::ascii_lower(k);
+    if (key == "path" || key == "file") r.path = src.resolve(as_text(v));
+    else if (key == "title" || key == "song" || key == "track_name") r.title = as_text(v);
+    else if (key == "artist" || key == "artist_names") r.artist = as_text(v);
+    else if (key == "uri" || key == "url") r.uri = ce.uri = as_text(v);
+    else if (key == "genres" || key == "genre") add_words(v, r.meta.genres);
+    else if (key == "tags") add_words(v, r.meta.tags);
+    else if (key == "year") {
+        auto y = int_field(v);
+        if (!y || *y < 1000 || *y > 3000) x.bad = "year '" + as_text(v) + "' is not a year";
+        else r.meta.year = int(*y);
+    } else if (key == "source") {
+        std::string s = core::ascii_lower(as_text(v));
+        if (s != "chart" && s != "user" && s != "generated") x.bad = "source must be chart, user or generated";
+        else r.meta.source = s;
+    } else if (key == "rank") { ce.rank = small_field(v); x.has_chart = true; }
+    else if (key == "peak_rank" || key == "peak-rank") { ce.peak_rank = small_field(v); x.has_chart = true; }
+    else if (key == "previous_rank" || key == "last-week") ce.previous_rank = small_field(v);
+    else if (key == "weeks_on_chart" || key == "weeks-on-board") ce.weeks_on_chart = small_field(v);
+    else if (key == "streams") ce.streams = int_field(v);
+    else if (key == "chart") { ce.chart = as_text(v); x.has_chart = true; }
+    else if (key == "date" || key == "chart_date") { ce.date = as_text(v); x.has_chart = true; }
+    else x.extra[k] = v;
+}
+
+// The row on line n, or nullopt for a blank line or a bad row (then listed in problems).
+std::optional<ChartRow> jsonl_row(const std::string& l, int n, const ChartSource& src, std::vector<ChartProblem>& problems) {
+    if (core::trim(l).empty()) return std::nullopt;
+    if (!core::valid_utf8(l)) { problems.push_back({n, "not valid UTF-8"}); return std::nullopt; }
+    json j;
+    try {
+        j = json::parse(l);
+    } catch (const std::exception& e) {
+        std::string msg = e.what();
+        if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
+        problems.push_back({n, "malformed JSON: " + msg});
+        return std::nullopt;
+    }
+    if (!j.is_object()) { problems.push_back({n, "not a JSON object"}); return std::nullopt; }
+    JsonlRow x;
+    x.row.line = n;
+    x.entry = src.entry();
+    for (auto& [k, v] : j.items()) read_jsonl_field(x, k, v, src);
+    ChartRow& r = x.row;
+    if (x.bad) { problems.push_back({n, *x.bad}); return std::nullopt; }
+    if (r.path.empty() && (r.title.empty() || r.artist.empty())) {
+        problems.push_back({n, "needs \"path\", or \"artist\" and \"title\""});
+        return std::nullopt;
+    }
+    r.meta.title = r.title;
+    r.meta.artist = r.artist;
+    if (x.has_chart) {
+        r.meta.charts.push_back(x.entry);
+        if (r.meta.source.empty()) r.meta.source = "chart";
+    }
+    r.meta.names_authoritative = true;
+    r.meta.extra_json = x.extra.dump();
+    return std::move(r);
+}
+
+// The rows of a JSON Lines chart, one object per line.
+void read_jsonl(const std::string& text, const ChartSource& src, Chart& chart) {
+    std::istringstream ls(text);
+    std::string l;
+    int n = 0;
+    while (std::getline(ls, l)) {
+        ++n;
+        if (auto row = jsonl_row(l, n, src, chart.problems)) chart.rows.push_back(std::move(*row));
+    }
+}
+
+// ---- CSV ----
+
+// A CSV chart's header row: the index of each column by its lowercase, trimmed name.
+struct CsvHeader {
+    std::map<std::string, size_t> col;
+
+    bool has(const char* c) const { return col.count(c) > 0; }
+    // A record's field in that column, trimmed; "" when the chart has no such column.
+    std::string get(const CsvRecord& rec, const char* c) const { return has(c) ? core::trim(rec.fields[col.at(c)]) : std::string(); }
+};
+
+// The format the header names; throws Error(usage) when it matches neither.
+ChartFormat csv_format(const CsvHeader& h, const std::string& path, int line) {
+    if (h.has("uri") && h.has("track_name") && h.has("artist_names")) return ChartFormat::spotify;
+    if (h.has("song") && h.has("artist") && h.has("rank")) return ChartFormat::billboard;
+    throw Error(ErrorKind::usage, path + ": line " + std::to_string(line) +
+                                      ": header matches neither Spotify Charts (rank, uri, artist_names, track_name, ...) nor Billboard (date, rank, song, artist, ...)");
+}
+
+// Artist, title, uri and chart figures of a Spotify Charts row; its label goes to extra.
+void read_spotify_row(const CsvHeader& h, const CsvRecord& rec, ChartRow& row, store::ChartEntry& ce, json& extra) {
+    auto get = [&](const char* c) { return h.get(rec, c); };
+    row.artist = get("artist_names");
+    row.title = get("track_name");
+    row.uri = ce.uri = get("uri");
+    ce.rank = parse_small(get("rank"));
+    ce.peak_rank = parse_small(get("peak_rank"));
+    ce.previous_rank = parse_small(get("previous_rank"));
+    ce.weeks_on_chart = parse_small(get("weeks_on_chart"));
+    ce.streams = parse_int(get("streams"));
+    if (h.has("source") && !get("source").empty()) extra["label"] = get("source");
+}
+
+// Artist, title, date and chart figures of a Billboard row (dashed or underscored names).
+void read_billboard_row(const CsvHeader& h, const CsvRecord& rec, ChartRow& row, store::ChartEntry& ce) {
+    auto get = [&](const char* c) { return h.get(rec, c); };
+    row.artist = get("artist");
+    row.title = get("song");
+    if (!get("date").empty()) ce.date = get("date");
+    ce.rank = parse_small(get("rank"));
+    ce.peak_rank = parse_small(get("peak-rank").empty() ? get("peak_rank") : get("peak-rank"));
+    ce.previous_rank = parse_small(get("last-week").empty() ? get("last_week") : get("last-week"));
+    ce.weeks_on_chart = parse_small(get("weeks-on-board").empty() ? get("weeks_on_board") : get("weeks-on-board"));
+}
+
+// The row of one record, or nullopt when it has no artist, title or rank (then listed in problems).
+std::optional<ChartRow> csv_row(const CsvRecord& rec, const CsvHeader& h, ChartFormat format, const ChartSource& src,
+                                std::vector<ChartProblem>& problems) {
+    auto get = [&](const char* c) { return h.get(rec, c); };
+    ChartRow row;
+    row.line = rec.line;
+    store::ChartEntry ce = src.entry();
+    json extra = json::object();
+    if (format == ChartFormat::spotify) read_spotify_row(h, rec, row, ce, extra);
+    else read_billboard_row(h, rec, row, ce);
+    if (h.has("path")) row.path = src.resolve(get("path"));
+    if (row.title.empty() || row.artist.empty()) {
+        problems.push_back({rec.line, "missing artist or title"});
+        return std::nullopt;
+    }
+    if (!ce.rank) {
+        problems.push_back({rec.line, "rank '" + get("rank") + "' is not a number"});
+        return std::nullopt;
+    }
+    if (h.has("genre") || h.has("genres")) row.meta.genres = split_list(get(h.has("genres") ? "genres" : "genre"));
+    if (h.has("year")) row.meta.year = parse_small(get("year"));
+    row.meta.title = row.title;
+    row.meta.artist = row.artist;
+    row.meta.source = "chart";
+    row.meta.names_authoritative = true;
+    row.meta.charts.push_back(ce);
+    row.meta.extra_json = extra.dump();
+    return row;
+}
+
+// The format and rows of a CSV chart; throws Error(usage) when it is empty or its header
+// matches no known format.
+void read_csv_chart(const std::string& text, const std::string& path, const ChartSource& src, Chart& chart) {
     auto records = parse_csv(text, chart.problems);
     if (records.empty()) throw Error(ErrorKind::usage, path + ": empty chart file");
-    std::map<std::string, size_t> col;
-    for (size_t i = 0; i < records[0].fields.size(); ++i) col[core::ascii_lower(core::trim(records[0].fields[i]))] = i;
-    auto has = [&](const char* c) { return col.count(c) > 0; };
-    if (has("uri") && has("track_name") && has("artist_names")) chart.format = ChartFormat::spotify;
-    else if (has("song") && has("artist") && has("rank")) chart.format = ChartFormat::billboard;
-    else
-        throw Error(ErrorKind::usage, path + ": line " + std::to_string(records[0].line) +
-                                          ": header matches neither Spotify Charts (rank, uri, artist_names, track_name, ...) nor Billboard (date, rank, song, artist, ...)");
+    CsvHeader h;
+    for (size_t i = 0; i < records[0].fields.size(); ++i) h.col[core::ascii_lower(core::trim(records[0].fields[i]))] = i;
+    chart.format = csv_format(h, path, records[0].line);
     for (size_t r = 1; r < records.size(); ++r) {
         const auto& rec = records[r];
         if (rec.fields.size() != records[0].fields.size()) {
             chart.problems.push_back({rec.line, std::to_string(rec.fields.size()) + " columns, the header has " + std::to_string(records[0].fields.size())});
             continue;
         }
-        auto get = [&](const char* c) { return has(c) ? core::trim(rec.fields[col[c]]) : std::string(); };
-        ChartRow row;
-        row.line = rec.line;
-        store::ChartEntry ce;
-        ce.chart = chart_name;
-        ce.date = date;
-        json extra = json::object();
-        if (chart.format == ChartFormat::spotify) {
-            row.artist = get("artist_names");
-            row.title = get("track_name");
-            row.uri = ce.uri = get("uri");
-            ce.rank = parse_small(get("rank"));
-            ce.peak_rank = parse_small(get("peak_rank"));
-            ce.previous_rank = parse_small(get("previous_rank"));
-            ce.weeks_on_chart = parse_small(get("weeks_on_chart"));
-            ce.streams = parse_int(get("streams"));
-            if (has("source") && !get("source").empty()) extra["label"] = get("source");
-        } else {
-            row.artist = get("artist");
-            row.title = get("song");
-            if (!get("date").empty()) ce.date = get("date");
-            ce.rank = parse_small(get("rank"));
-            ce.peak_rank = parse_small(get("peak-rank").empty() ? get("peak_rank") : get("peak-rank"));
-            ce.previous_rank = parse_small(get("last-week").empty() ? get("last_week") : get("last-week"));
-            ce.weeks_on_chart = parse_small(get("weeks-on-board").empty() ? get("weeks_on_board") : get("weeks-on-board"));
-        }
-        if (has("path")) row.path = resolve(get("path"));
-        if (row.title.empty() || row.artist.empty()) {
-            chart.problems.push_back({rec.line, "missing artist or title"});
-            continue;
-        }
-        if (!ce.rank) {
-            chart.problems.push_back({rec.line, "rank '" + get("rank") + "' is not a number"});
-            continue;
-        }
-        if (has("genre") || has("genres")) row.meta.genres = split_list(get(has("genres") ? "genres" : "genre"));
-        if (has("year")) row.meta.year = parse_small(get("year"));
-        row.meta.title = row.title;
-        row.meta.artist = row.artist;
-        row.meta.source = "chart";
-        row.meta.names_authoritative = true;
-        row.meta.charts.push_back(ce);
-        row.meta.extra_json = extra.dump();
-        chart.rows.push_back(std::move(row));
+        if (auto row = csv_row(rec, h, chart.format, src, chart.problems)) chart.rows.push_back(std::move(*row));
+    }
+}
+
+}  // namespace
+
+Chart read_chart(const std::string& path, const std::string& chart_date) {
+    const std::string text = read_chart_file(path);
+    Chart chart;
+    chart.file = path;
+    const ChartSource src{fs::path(path).parent_path().string(), fs::path(path).stem().string(), !chart_date.empty() ? chart_date : date_in_name(path)};
+    const std::string ext = core::ascii_lower(fs::path(path).extension().string());
+    if (ext == ".jsonl" || ext == ".ndjson") {
+        chart.format = ChartFormat::jsonl;
+        read_jsonl(text, src, chart);
+    } else {
+        read_csv_chart(text, path, src, chart);
     }
     return chart;
 }

@@ -157,18 +157,34 @@ std::vector<std::string> expand_fetch_command(const std::string& tmpl, const std
     return words;
 }
 
-IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istream& in, std::ostream& err) {
-    const auto t0 = Clock::now();
-    IngestResult res;
-    int first_failure = 0;
-    auto fail_code = [&](int code) {
-        if (!first_failure) first_failure = code;
-    };
-    if (o.source != "user" && o.source != "chart" && o.source != "generated")
-        throw Error(ErrorKind::usage, "--source must be user, chart or generated");
+namespace {
 
-    // ---- collect the work ----
+// The metadata of plain inputs (files, folders, stdin): the source, and the genres and tags
+// given (lowercase), which chart rows get too.
+store::TrackMeta plain_meta(const IngestOptions& o) {
+    store::TrackMeta plain;
+    plain.source = o.source;
+    plain.genres = o.genres;
+    plain.tags = o.tags;
+    for (auto* list : {&plain.genres, &plain.tags})
+        for (auto& g : *list) g = core::ascii_lower(g);
+    return plain;
+}
+
+// A chart row whose audio was not found: where it is, what names it, and its metadata.
+struct Missing {
+    std::string where, artist, title, uri, rank;
+    store::TrackMeta meta;
+};
+
+// The run's inputs as they are resolved: the items to analyze, and chart rows without audio.
+struct Inputs {
     std::vector<Item> items;
+    std::vector<Missing> missing;
+};
+
+// Files, the audio of folders, and the paths listed on stdin for "-", as items in that order.
+void collect_inputs(const IngestOptions& o, const store::TrackMeta& plain, std::istream& in, std::vector<Item>& items) {
     auto add_path = [&](const std::string& p, const store::TrackMeta& base, bool chart) {
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
@@ -177,12 +193,6 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
             items.push_back({p, base, chart});
         }
     };
-    store::TrackMeta plain;
-    plain.source = o.source;
-    plain.genres = o.genres;
-    plain.tags = o.tags;
-    for (auto* list : {&plain.genres, &plain.tags})
-        for (auto& g : *list) g = core::ascii_lower(g);
     for (const auto& p : o.inputs) {
         if (p == "-") {
             std::string line;
@@ -194,221 +204,277 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
             add_path(p, plain, false);
         }
     }
-    struct Missing {
-        std::string where, artist, title, uri, rank;
-        store::TrackMeta meta;
-    };
-    std::vector<Missing> missing;
-    if (!o.charts.empty()) {
-        std::vector<std::string> dirs = o.audio_dirs;
-        AudioFinder finder(dirs);
-        for (const auto& cf : o.charts) {
-            Chart chart = read_chart(cf, o.chart_date);
-            for (const auto& pr : chart.problems) {
-                err << "hitdna ingest: " << cf << ":" << pr.line << ": " << pr.message << " (row skipped)\n";
-                ++res.bad_rows;
-            }
-            for (auto& row : chart.rows) {
-                store::TrackMeta m = row.meta;
-                for (const auto& g : plain.genres) m.genres.push_back(g);
-                for (const auto& t : plain.tags) m.tags.push_back(t);
-                std::string path = row.path;
-                std::error_code ec;
-                if (!path.empty() && !fs::exists(path, ec)) {
-                    err << "hitdna ingest: " << cf << ":" << row.line << ": " << path << " does not exist; looking by artist and title\n";
-                    path.clear();
-                }
-                if (path.empty() && !row.title.empty()) path = finder.find(row.artist, row.title);
-                if (path.empty()) {
-                    std::string rank = row.meta.charts.empty() || !row.meta.charts.front().rank ? "" : std::to_string(*row.meta.charts.front().rank);
-                    missing.push_back({cf + ":" + std::to_string(row.line), row.artist, row.title, row.uri, rank, m});
-                    continue;
-                }
-                items.push_back({path, m, true});
-            }
+}
+
+// The chart lists' rows: each becomes an item when its audio is found (the path it names, or
+// by artist and title in --audio-dir), else a missing row. Bad rows are reported and counted.
+void resolve_chart_rows(const IngestOptions& o, const store::TrackMeta& plain, Inputs& inputs, IngestResult& res, std::ostream& err) {
+    std::vector<std::string> dirs = o.audio_dirs;
+    AudioFinder finder(dirs);
+    for (const auto& cf : o.charts) {
+        Chart chart = read_chart(cf, o.chart_date);
+        for (const auto& pr : chart.problems) {
+            err << "hitdna ingest: " << cf << ":" << pr.line << ": " << pr.message << " (row skipped)\n";
+            ++res.bad_rows;
         }
-    }
-    // ---- rows without audio: list them, or fetch them with the user's command ----
-    if (!missing.empty()) {
-        const std::string fetch_root = !o.fetch_dir.empty() ? o.fetch_dir : cat.path() + ".fetched";
-        for (auto& m : missing) {
-            if (o.fetch_cmd.empty()) {
-                err << "hitdna ingest: " << m.where << ": no audio found for '" << m.artist << " - " << m.title << "'"
-                    << (o.audio_dirs.empty() ? " (no --audio-dir given)" : "") << "\n";
-                ++res.unmatched_rows;
+        for (auto& row : chart.rows) {
+            store::TrackMeta m = row.meta;
+            for (const auto& g : plain.genres) m.genres.push_back(g);
+            for (const auto& t : plain.tags) m.tags.push_back(t);
+            std::string path = row.path;
+            std::error_code ec;
+            if (!path.empty() && !fs::exists(path, ec)) {
+                err << "hitdna ingest: " << cf << ":" << row.line << ": " << path << " does not exist; looking by artist and title\n";
+                path.clear();
+            }
+            if (path.empty() && !row.title.empty()) path = finder.find(row.artist, row.title);
+            if (path.empty()) {
+                std::string rank = row.meta.charts.empty() || !row.meta.charts.front().rank ? "" : std::to_string(*row.meta.charts.front().rank);
+                inputs.missing.push_back({cf + ":" + std::to_string(row.line), row.artist, row.title, row.uri, rank, m});
                 continue;
             }
-            // One folder per row identity; the command writes into a temporary folder that is
-            // renamed into place only after it succeeded, so a killed or failed fetch never
-            // leaves a partial file that a later run would take for the song.
-            const std::string key = m.artist + '\x1f' + m.title + '\x1f' + m.uri;
-            const std::string id = store::hash_bytes(key.data(), key.size());
-            const std::string dir = fetch_root + "/" + safe_dir_name(m.artist + " - " + m.title) + "-" + id.substr(0, 12);
-            std::error_code ec;
-            fs::create_directories(fetch_root, ec);
-            if (ec) throw Error(ErrorKind::io, fetch_root + ": cannot create the fetch folder: " + ec.message());
-            auto have = fs::is_directory(dir, ec) ? list_audio(dir) : std::vector<std::string>{};
-            if (have.empty()) {
-                std::string tmpl = fetch_root + "/.partial-XXXXXX";
-                if (!::mkdtemp(tmpl.data())) throw Error(ErrorKind::io, fetch_root + ": cannot create a temporary folder: " + std::strerror(errno));
-                const std::string tmp = tmpl;
-                auto fail = [&](const std::string& why) {
-                    err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "' " << why << "\n";
-                    ++res.unmatched_rows;
-                    fs::remove_all(tmp, ec);
-                };
-                auto argv = expand_fetch_command(o.fetch_cmd, m.artist, m.title, m.uri, m.rank, tmp);
-                try {
-                    auto pr = core::run_process(argv, o.fetch_timeout_s);
-                    if (pr.exit_code != 0) {
-                        std::string e = pr.err;
-                        while (!e.empty() && (e.back() == '\n' || e.back() == '\r')) e.pop_back();
-                        if (auto p = e.rfind('\n'); p != std::string::npos) e = e.substr(p + 1);
-                        fail("exited with " + std::to_string(pr.exit_code) + (e.empty() ? "" : ": " + e));
-                        continue;
-                    }
-                } catch (const Error& e) {
-                    fail(std::string("failed: ") + e.what());
-                    continue;
-                }
-                if (list_audio(tmp).empty()) {
-                    fail("wrote no audio into {out}");
-                    continue;
-                }
-                fs::remove_all(dir, ec);
-                if (::rename(tmp.c_str(), dir.c_str()) != 0) {
-                    fail(std::string("succeeded but its folder could not be kept: ") + std::strerror(errno));
-                    continue;
-                }
-                have = list_audio(dir);
-                ++res.fetched;
-            }
-            items.push_back({have.front(), m.meta, true});
+            inputs.items.push_back({path, m, true});
         }
     }
-    res.inputs = int(items.size());
+}
 
-    // ---- analyze in parallel, commit one transaction per track ----
-    std::mutex db_mu;  // the catalog connection is used by one thread at a time
-    std::map<std::string, size_t> claimed;  // content hash -> the item analyzing it (under db_mu)
-    std::vector<size_t> deferred;           // items whose content another item had claimed
-    bool second_pass = false;
-    std::atomic<bool> stopped{false};       // a catalog failure ends the run
-    std::atomic<size_t> next{0};
-    std::atomic<int64_t> analysis_us{0}, store_us{0};
-    Progress progress(err, o.progress, res.inputs);
-    std::mutex res_mu;
-    auto report = [&](const std::string& msg, int code) {
-        progress.message("hitdna ingest: " + msg);
-        std::lock_guard<std::mutex> lock(res_mu);
-        ++res.failed;
-        fail_code(code);
+// The audio of a missing row, fetched with the user's command (or kept from an earlier run)
+// into its own folder under fetch_root; nullopt after reporting and counting a failed fetch.
+// Throws Error(io) when the folders cannot be made, Error(usage) for a bad template.
+std::optional<std::string> fetch_row(const Missing& m, const std::string& fetch_root, const IngestOptions& o, IngestResult& res, std::ostream& err) {
+    // One folder per row identity; the command writes into a temporary folder that is
+    // renamed into place only after it succeeded, so a killed or failed fetch never
+    // leaves a partial file that a later run would take for the song.
+    const std::string key = m.artist + '\x1f' + m.title + '\x1f' + m.uri;
+    const std::string id = store::hash_bytes(key.data(), key.size());
+    const std::string dir = fetch_root + "/" + safe_dir_name(m.artist + " - " + m.title) + "-" + id.substr(0, 12);
+    std::error_code ec;
+    fs::create_directories(fetch_root, ec);
+    if (ec) throw Error(ErrorKind::io, fetch_root + ": cannot create the fetch folder: " + ec.message());
+    auto have = fs::is_directory(dir, ec) ? list_audio(dir) : std::vector<std::string>{};
+    if (!have.empty()) return have.front();
+    std::string tmpl = fetch_root + "/.partial-XXXXXX";
+    if (!::mkdtemp(tmpl.data())) throw Error(ErrorKind::io, fetch_root + ": cannot create a temporary folder: " + std::strerror(errno));
+    const std::string tmp = tmpl;
+    auto fail = [&](const std::string& why) {
+        err << "hitdna ingest: " << m.where << ": fetch command for '" << m.artist << " - " << m.title << "' " << why << "\n";
+        ++res.unmatched_rows;
+        fs::remove_all(tmp, ec);
+        return std::nullopt;
     };
-    std::vector<size_t> order(items.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    auto worker = [&] {
-        for (size_t oi; (oi = next.fetch_add(1)) < order.size();) {
-            const size_t i = order[oi];
-            Item& it = items[i];
+    auto argv = expand_fetch_command(o.fetch_cmd, m.artist, m.title, m.uri, m.rank, tmp);
+    try {
+        auto pr = core::run_process(argv, o.fetch_timeout_s);
+        if (pr.exit_code != 0) {
+            std::string e = pr.err;
+            while (!e.empty() && (e.back() == '\n' || e.back() == '\r')) e.pop_back();
+            if (auto p = e.rfind('\n'); p != std::string::npos) e = e.substr(p + 1);
+            return fail("exited with " + std::to_string(pr.exit_code) + (e.empty() ? "" : ": " + e));
+        }
+    } catch (const Error& e) {
+        return fail(std::string("failed: ") + e.what());
+    }
+    if (list_audio(tmp).empty()) return fail("wrote no audio into {out}");
+    fs::remove_all(dir, ec);
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) return fail(std::string("succeeded but its folder could not be kept: ") + std::strerror(errno));
+    have = list_audio(dir);
+    ++res.fetched;
+    return have.front();
+}
+
+// Rows without audio: listed as unmatched, or fetched with the user's command and added as items.
+void fetch_missing(const store::Catalog& cat, const IngestOptions& o, Inputs& inputs, IngestResult& res, std::ostream& err) {
+    const std::string fetch_root = !o.fetch_dir.empty() ? o.fetch_dir : cat.path() + ".fetched";
+    for (auto& m : inputs.missing) {
+        if (o.fetch_cmd.empty()) {
+            err << "hitdna ingest: " << m.where << ": no audio found for '" << m.artist << " - " << m.title << "'"
+                << (o.audio_dirs.empty() ? " (no --audio-dir given)" : "") << "\n";
+            ++res.unmatched_rows;
+            continue;
+        }
+        if (auto path = fetch_row(m, fetch_root, o, res, err)) inputs.items.push_back({*path, m.meta, true});
+    }
+}
+
+// The analysis workers and what they share: they take items in turn, analyze those new to the
+// catalog and commit one transaction per track; the catalog connection is used under one lock,
+// the result's counts under another.
+class Workers {
+public:
+    Workers(store::Catalog& cat, const IngestOptions& o, const std::vector<Item>& items, IngestResult& res, std::ostream& err)
+        : m_cat(cat), m_o(o), m_items(items), m_res(res), m_progress(err, o.progress, res.inputs), m_order(items.size()) {
+        for (size_t i = 0; i < m_order.size(); ++i) m_order[i] = i;
+    }
+
+    // Runs the pool over every item, then the items deferred as another's content; sets the
+    // result's counts and times and returns the exit code of the first failure (0: none).
+    int run() {
+        const int jobs = m_o.jobs > 0 ? m_o.jobs : std::max(1, int(std::thread::hardware_concurrency()));
+        std::vector<std::thread> pool;
+        for (int t = 1; t < jobs && size_t(t) < m_items.size(); ++t) pool.emplace_back([this] { work(); });
+        work();
+        for (auto& t : pool) t.join();
+        if (!m_deferred.empty() && !m_stopped) {
+            m_order = m_deferred;
+            m_deferred.clear();
+            m_second_pass = true;
+            m_next = 0;
+            work();  // now known: metadata is merged, nothing is analyzed again
+        }
+        m_progress.finish();
+        m_res.analysis_s = double(m_analysis_us.load()) / 1e6;
+        m_res.store_s = double(m_store_us.load()) / 1e6;
+        return m_first_failure;
+    }
+
+private:
+    // One worker: items until none is left; a catalog failure ends the run for all.
+    void work() {
+        for (size_t oi; (oi = m_next.fetch_add(1)) < m_order.size();) {
+            const size_t i = m_order[oi];
+            const Item& it = m_items[i];
             try {
-                auto ts = Clock::now();
-                std::error_code ec;
-                if (!fs::exists(it.path, ec)) throw Error(ErrorKind::io, it.path + ": no such file");
-                if (fs::is_directory(it.path, ec)) throw Error(ErrorKind::io, it.path + ": is a directory with no audio files");
-                const std::string hash = store::hash_file(it.path);
-                store::TrackMeta meta = it.meta;
-                // A row's own title makes its names authoritative; names from tags or the file
-                // name only fill what the catalog lacks.
-                meta.names_authoritative = it.meta.names_authoritative && !it.meta.title.empty();
-                merge_into(meta, read_tags(it.path));
-                merge_into(meta, meta_from_name(it.path));
-                std::optional<store::TrackRow> known;
-                {
-                    std::lock_guard<std::mutex> lock(db_mu);
-                    // The same content under two names in one run: the second waits for the
-                    // first (it is handled after the workers finish, as a known track).
-                    if (!second_pass) {
-                        auto [pos, fresh] = claimed.emplace(hash, i);
-                        if (!fresh && pos->second != i) {
-                            deferred.push_back(i);
-                            continue;
-                        }
-                    }
-                    known = cat.find_by_hash(hash);
-                }
-                store_us += int64_t(since(ts) * 1e6);
-                const bool redo = known && o.reanalyze && known->analysis_version < dna::k_analysis_version;
-                if (known && !redo) {
-                    auto tm = Clock::now();
-                    {
-                        std::lock_guard<std::mutex> lock(db_mu);
-                        cat.merge_metadata(known->id, meta);
-                    }
-                    store_us += int64_t(since(tm) * 1e6);
-                    std::lock_guard<std::mutex> lock(res_mu);
-                    ++res.known;
-                    if (known->analysis_version < dna::k_analysis_version) ++res.stale;
-                } else {
-                    auto ta = Clock::now();
-                    analysis::AnalyzeOptions ao = o.analyze;
-                    ao.prefetch = o.jobs == 1;  // with several workers the cores are busy already
-                    dna::Dna d = analysis::analyze_file(it.path, ao);
-                    analysis_us += int64_t(since(ta) * 1e6);
-                    for (const auto& w : d.warnings) progress.message("hitdna ingest: warning: " + it.path + ": " + w);
-                    auto tw = Clock::now();
-                    {
-                        std::lock_guard<std::mutex> lock(db_mu);
-                        cat.put_track(hash, fs::absolute(it.path).lexically_normal().string(), meta, d);
-                    }
-                    store_us += int64_t(since(tw) * 1e6);
-                    std::lock_guard<std::mutex> lock(res_mu);
-                    ++(redo ? res.reanalyzed : res.added);
-                }
+                if (!process(i)) continue;  // deferred: counted in the second pass
             } catch (const Error& e) {
                 if (e.kind() == ErrorKind::db) {
                     // A catalog failure (disk full, read-only) stops the run: later tracks would fail too.
                     report(std::string(e.what()) + " (while storing " + it.path + "; stopping, everything committed before is kept)", exit_code_for(e.kind()));
-                    next = order.size();
-                    stopped = true;
+                    m_next = m_order.size();
+                    m_stopped = true;
                 } else {
                     report(e.what(), exit_code_for(e.kind()));
                 }
             } catch (const std::exception& e) {
                 report(it.path + ": internal error: " + e.what(), 70);
             }
-            progress.step(it.path);
+            m_progress.step(it.path);
         }
-    };
-    const int jobs = o.jobs > 0 ? o.jobs : std::max(1, int(std::thread::hardware_concurrency()));
-    std::vector<std::thread> pool;
-    for (int t = 1; t < jobs && size_t(t) < items.size(); ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-    if (!deferred.empty() && !stopped) {
-        order = deferred;
-        deferred.clear();
-        second_pass = true;
-        next = 0;
-        worker();  // now known: metadata is merged, nothing is analyzed again
     }
-    progress.finish();
-    res.analysis_s = double(analysis_us.load()) / 1e6;
-    res.store_s = double(store_us.load()) / 1e6;
 
-    // ---- indexes ----
-    if (o.update_index && (res.added || res.reanalyzed)) {
-        auto ti = Clock::now();
-        store::VectorIndexes idx(cat);
-        for (auto sp : dna::k_spaces) {
-            try {
-                idx.update(sp);
-            } catch (const Error& e) {
-                // The catalog holds everything; searches fall back to exact scans until a rebuild.
-                err << "hitdna ingest: warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";
+    // Item i merged into its known track or analyzed and stored; false when it was deferred
+    // because another item claimed the same content. Throws Error on failure.
+    bool process(size_t i) {
+        const Item& it = m_items[i];
+        auto ts = Clock::now();
+        std::error_code ec;
+        if (!fs::exists(it.path, ec)) throw Error(ErrorKind::io, it.path + ": no such file");
+        if (fs::is_directory(it.path, ec)) throw Error(ErrorKind::io, it.path + ": is a directory with no audio files");
+        const std::string hash = store::hash_file(it.path);
+        store::TrackMeta meta = it.meta;
+        // A row's own title makes its names authoritative; names from tags or the file
+        // name only fill what the catalog lacks.
+        meta.names_authoritative = it.meta.names_authoritative && !it.meta.title.empty();
+        merge_into(meta, read_tags(it.path));
+        merge_into(meta, meta_from_name(it.path));
+        std::optional<store::TrackRow> known;
+        {
+            std::lock_guard<std::mutex> lock(m_db_mu);
+            // The same content under two names in one run: the second waits for the
+            // first (it is handled after the workers finish, as a known track).
+            if (!m_second_pass) {
+                auto [pos, fresh] = m_claimed.emplace(hash, i);
+                if (!fresh && pos->second != i) {
+                    m_deferred.push_back(i);
+                    return false;
+                }
             }
+            known = m_cat.find_by_hash(hash);
         }
-        res.index_s = since(ti);
+        m_store_us += int64_t(since(ts) * 1e6);
+        const bool redo = known && m_o.reanalyze && known->analysis_version < dna::k_analysis_version;
+        if (known && !redo) merge_known(*known, meta);
+        else analyze_and_store(it.path, hash, meta, redo);
+        return true;
     }
+
+    // A known track gets the item's metadata; counted as known (and stale on an older analyzer).
+    void merge_known(const store::TrackRow& known, const store::TrackMeta& meta) {
+        auto tm = Clock::now();
+        {
+            std::lock_guard<std::mutex> lock(m_db_mu);
+            m_cat.merge_metadata(known.id, meta);
+        }
+        m_store_us += int64_t(since(tm) * 1e6);
+        std::lock_guard<std::mutex> lock(m_res_mu);
+        ++m_res.known;
+        if (known.analysis_version < dna::k_analysis_version) ++m_res.stale;
+    }
+
+    // The file analyzed (its warnings printed) and stored; counted as added or reanalyzed.
+    void analyze_and_store(const std::string& path, const std::string& hash, const store::TrackMeta& meta, bool redo) {
+        auto ta = Clock::now();
+        analysis::AnalyzeOptions ao = m_o.analyze;
+        ao.prefetch = m_o.jobs == 1;  // with several workers the cores are busy already
+        dna::Dna d = analysis::analyze_file(path, ao);
+        m_analysis_us += int64_t(since(ta) * 1e6);
+        for (const auto& w : d.warnings) m_progress.message("hitdna ingest: warning: " + path + ": " + w);
+        auto tw = Clock::now();
+        {
+            std::lock_guard<std::mutex> lock(m_db_mu);
+            m_cat.put_track(hash, fs::absolute(path).lexically_normal().string(), meta, d);
+        }
+        m_store_us += int64_t(since(tw) * 1e6);
+        std::lock_guard<std::mutex> lock(m_res_mu);
+        ++(redo ? m_res.reanalyzed : m_res.added);
+    }
+
+    // A failed item: its message printed, counted, and its exit code kept when it is the first.
+    void report(const std::string& msg, int code) {
+        m_progress.message("hitdna ingest: " + msg);
+        std::lock_guard<std::mutex> lock(m_res_mu);
+        ++m_res.failed;
+        if (!m_first_failure) m_first_failure = code;
+    }
+
+    store::Catalog& m_cat;
+    const IngestOptions& m_o;
+    const std::vector<Item>& m_items;
+    IngestResult& m_res;
+    std::mutex m_db_mu;                       // the catalog connection is used by one thread at a time
+    std::map<std::string, size_t> m_claimed;  // content hash -> the item analyzing it (under m_db_mu)
+    std::vector<size_t> m_deferred;           // items whose content another item had claimed
+    bool m_second_pass = false;
+    std::atomic<bool> m_stopped{false};       // a catalog failure ends the run
+    std::atomic<size_t> m_next{0};
+    std::atomic<int64_t> m_analysis_us{0}, m_store_us{0};
+    Progress m_progress;
+    std::mutex m_res_mu;
+    std::vector<size_t> m_order;              // the items to take, by index
+    int m_first_failure = 0;                  // under m_res_mu
+};
+
+// The vector indexes brought up to date; a space that fails is left to exact scans with a
+// warning. Returns the seconds it took.
+double update_indexes(store::Catalog& cat, std::ostream& err) {
+    auto ti = Clock::now();
+    store::VectorIndexes idx(cat);
+    for (auto sp : dna::k_spaces) {
+        try {
+            idx.update(sp);
+        } catch (const Error& e) {
+            // The catalog holds everything; searches fall back to exact scans until a rebuild.
+            err << "hitdna ingest: warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";
+        }
+    }
+    return since(ti);
+}
+
+}  // namespace
+
+IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istream& in, std::ostream& err) {
+    const auto t0 = Clock::now();
+    IngestResult res;
+    if (o.source != "user" && o.source != "chart" && o.source != "generated")
+        throw Error(ErrorKind::usage, "--source must be user, chart or generated");
+    const store::TrackMeta plain = plain_meta(o);
+    Inputs inputs;
+    collect_inputs(o, plain, in, inputs.items);
+    if (!o.charts.empty()) resolve_chart_rows(o, plain, inputs, res, err);
+    if (!inputs.missing.empty()) fetch_missing(cat, o, inputs, res, err);
+    res.inputs = int(inputs.items.size());
+    // Analyze in parallel, commit one transaction per track.
+    const int first_failure = Workers(cat, o, inputs.items, res, err).run();
+    if (o.update_index && (res.added || res.reanalyzed)) res.index_s = update_indexes(cat, err);
     res.seconds = since(t0);
     if (first_failure) res.exit_code = first_failure;
     else if (res.bad_rows || res.unmatched_rows) res.exit_code = 1;

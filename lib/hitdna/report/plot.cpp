@@ -214,8 +214,14 @@ std::string xml_escape(const std::string& raw) {
     return o;
 }
 
-std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& o) {
-    if (inputs.empty()) throw Error(ErrorKind::usage, "nothing to plot");
+namespace {
+
+// The colour of input i.
+const char* color(size_t i) { return k_colors[i % std::size(k_colors)]; }
+
+// The shapes to draw, one per input; throws Error(usage) for an input with neither DNA nor a
+// target, or nothing to plot in time.
+std::vector<Shape> shapes_of(const std::vector<PlotInput>& inputs) {
     std::vector<Shape> shapes;
     for (const auto& in : inputs) {
         if (!in.dna.is_null()) shapes.push_back(from_dna(in.name, in.dna));
@@ -223,13 +229,12 @@ std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& 
         else throw Error(ErrorKind::usage, in.name + ": neither a Hit DNA nor a target");
         if (!(shapes.back().duration > 0)) throw Error(ErrorKind::usage, in.name + ": no duration to plot");
     }
-    const double W = std::max(480, o.width_px), left = 78, right = 24, pw = W - left - right;
-    double tmax = 0;
-    for (const auto& s : shapes) tmax = std::max(tmax, s.duration);
-    // x of a time in a shape: seconds on a shared axis, or its share of the song.
-    auto X = [&](const Shape& s, double t) { return left + pw * std::clamp(o.normalized ? t / s.duration : t / tmax, 0.0, 1.0); };
-    auto color = [](size_t i) { return k_colors[i % std::size(k_colors)]; };
+    return shapes;
+}
 
+// The value panels, top to bottom, each with a y range and tick step fitted to the data
+// (tension and width keep 0..1).
+std::vector<Panel> scaled_panels(const std::vector<Shape>& shapes) {
     std::vector<Panel> panels = {
         {"energy", "energy arc (LU re integrated)", &Shape::energy, -12, 6, false, 3},
         {"tension", "tension (0..1, heuristic)", &Shape::tension, 0, 1, true, 0.25},
@@ -257,161 +262,251 @@ std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& 
         p.lo = std::floor(lo / p.step) * p.step;
         p.hi = std::ceil(hi / p.step) * p.step;
     }
+    return panels;
+}
 
-    const double row_h = 22, sections_h = row_h * double(shapes.size()) + 14, panel_h = 112, gap = 34;
+// Where everything goes on the page, in px.
+struct Layout {
+    bool normalized = false;
+    double width = 0, left = 78, right = 24, pw = 0;  // of the page; its margins; of the plots
+    double tmax = 0;                              // the longest input, s
+    double row_h = 22, sections_h = 0, panel_h = 112, gap = 34;
+    std::vector<std::tuple<double, double, std::string>> legend;  // x, y and text of each input's entry
+    double top = 0, height = 0;                   // of the first panel; of the page
+
+    // x of a time in a shape: seconds on a shared axis, or its share of the song.
+    double x(const Shape& s, double t) const { return left + pw * std::clamp(normalized ? t / s.duration : t / tmax, 0.0, 1.0); }
+};
+
+// The page's layout for these shapes and panel_count value panels under the sections.
+Layout page_layout(const std::vector<Shape>& shapes, size_t panel_count, const PlotOptions& o) {
+    Layout page;
+    page.normalized = o.normalized;
+    page.width = std::max(480, o.width_px);
+    page.pw = page.width - page.left - page.right;
+    for (const auto& s : shapes) page.tmax = std::max(page.tmax, s.duration);
+    page.sections_h = page.row_h * double(shapes.size()) + 14;
     // Legend entries, wrapped to more rows before the x-mode note; extra rows push the panels down.
-    std::vector<std::tuple<double, double, std::string>> legend;
-    double leg_x = left, leg_y = 44;
+    double leg_x = page.left, leg_y = 44;
     for (const auto& sh : shapes) {
         const std::string text = sh.name + (sh.target ? " (target)" : "") + " \xe2\x80\x94 " + mmss(sh.duration);
         const double w = 40 + 6.2 * double(text.size());
-        if (leg_x > left && leg_x + w > W - right - 170) leg_x = left, leg_y += 16;
-        legend.emplace_back(leg_x, leg_y, text);
+        if (leg_x > page.left && leg_x + w > page.width - page.right - 170) leg_x = page.left, leg_y += 16;
+        page.legend.emplace_back(leg_x, leg_y, text);
         leg_x += w;
     }
-    const double top = 70 + (leg_y - 44);
-    const double height = top + sections_h + gap + double(panels.size()) * (panel_h + gap) + 30;
-    std::ostringstream svg;
-    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << fmt(W, 0) << "\" height=\"" << fmt(height, 0) << "\" viewBox=\"0 0 " << fmt(W, 0) << " "
-        << fmt(height, 0) << "\" font-family=\"DejaVu Sans, Liberation Sans, Arial, sans-serif\" font-size=\"11\">\n";
+    page.top = 70 + (leg_y - 44);
+    page.height = page.top + page.sections_h + page.gap + double(panel_count) * (page.panel_h + page.gap) + 30;
+    return page;
+}
+
+// The <svg> element's opening, the title (given, or the inputs' names) and the background.
+void write_head(std::ostream& svg, const std::vector<Shape>& shapes, const Layout& page, const PlotOptions& o) {
+    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << fmt(page.width, 0) << "\" height=\"" << fmt(page.height, 0) << "\" viewBox=\"0 0 " << fmt(page.width, 0) << " "
+        << fmt(page.height, 0) << "\" font-family=\"DejaVu Sans, Liberation Sans, Arial, sans-serif\" font-size=\"11\">\n";
     std::string title = o.title;
     if (title.empty())
         for (size_t i = 0; i < shapes.size(); ++i) title += (i ? " vs " : "") + shapes[i].name;
     svg << "<title>" << xml_escape(title) << "</title>\n";
-    svg << "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" << fmt(W, 0) << "\" height=\"" << fmt(height, 0) << "\" fill=\"#ffffff\"/>\n";
-    svg << "<text class=\"title\" x=\"" << left << "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">" << xml_escape(title) << "</text>\n";
-    // Legend.
+    svg << "<rect class=\"background\" x=\"0\" y=\"0\" width=\"" << fmt(page.width, 0) << "\" height=\"" << fmt(page.height, 0) << "\" fill=\"#ffffff\"/>\n";
+    svg << "<text class=\"title\" x=\"" << page.left << "\" y=\"24\" font-size=\"15\" font-weight=\"bold\">" << xml_escape(title) << "</text>\n";
+}
+
+// One swatch and name per input (dashed for targets), and what the x axis means.
+void write_legend(std::ostream& svg, const std::vector<Shape>& shapes, const Layout& page) {
     svg << "<g id=\"legend\">\n";
     for (size_t i = 0; i < shapes.size(); ++i) {
-        const auto& [lx, ly, text] = legend[i];
+        const auto& [lx, ly, text] = page.legend[i];
         svg << "<line class=\"legend-swatch\" x1=\"" << fmt(lx) << "\" y1=\"" << fmt(ly) << "\" x2=\"" << fmt(lx + 22) << "\" y2=\"" << fmt(ly)
             << "\" stroke=\"" << color(i) << "\" stroke-width=\"3\"" << (shapes[i].target ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
         svg << "<text class=\"legend-text\" x=\"" << fmt(lx + 28) << "\" y=\"" << fmt(ly + 4) << "\">" << xml_escape(text) << "</text>\n";
     }
-    svg << "<text class=\"x-mode\" x=\"" << fmt(W - right) << "\" y=\"48\" text-anchor=\"end\" fill=\"#555\">"
-        << (o.normalized ? "x: position in each song (%)" : "x: time (m:ss)") << "</text>\n</g>\n";
-    // Vertical grid (time ticks) behind everything.
-    const double plot_top = top, plot_bottom = height - 30;
+    svg << "<text class=\"x-mode\" x=\"" << fmt(page.width - page.right) << "\" y=\"48\" text-anchor=\"end\" fill=\"#555\">"
+        << (page.normalized ? "x: position in each song (%)" : "x: time (m:ss)") << "</text>\n</g>\n";
+}
+
+// The time ticks (x, label): every 10 % of the song, or a round step giving at most 12 ticks.
+std::vector<std::pair<double, std::string>> time_ticks(const Layout& page) {
     std::vector<std::pair<double, std::string>> xticks;
-    if (o.normalized) {
-        for (int p = 0; p <= 100; p += 10) xticks.push_back({left + pw * p / 100.0, std::to_string(p) + " %"});
+    if (page.normalized) {
+        for (int p = 0; p <= 100; p += 10) xticks.push_back({page.left + page.pw * p / 100.0, std::to_string(p) + " %"});
     } else {
-        double step = 5;
-        step = 1800;
+        double step = 1800;
         for (double s : {5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0})
-            if (tmax / s <= 12) {
+            if (page.tmax / s <= 12) {
                 step = s;
                 break;
             }
-        for (double t = 0; t <= tmax + 1e-9; t += step) xticks.push_back({left + pw * t / tmax, mmss(t)});
+        for (double t = 0; t <= page.tmax + 1e-9; t += step) xticks.push_back({page.left + page.pw * t / page.tmax, mmss(t)});
     }
+    return xticks;
+}
+
+// The vertical grid lines of the time ticks, behind everything.
+void write_time_grid(std::ostream& svg, const std::vector<std::pair<double, std::string>>& xticks, const Layout& page) {
+    const double plot_top = page.top, plot_bottom = page.height - 30;
     svg << "<g id=\"time-grid\" stroke=\"#eeeeee\">\n";
     for (const auto& [x, label] : xticks) svg << "<line class=\"tick-x\" x1=\"" << fmt(x) << "\" y1=\"" << fmt(plot_top) << "\" x2=\"" << fmt(x) << "\" y2=\"" << fmt(plot_bottom) << "\"/>\n";
     svg << "</g>\n";
+}
 
-    // Sections: one row per input.
-    double y = top;
-    svg << "<g id=\"panel-sections\">\n<text class=\"axis-label\" x=\"" << left << "\" y=\"" << fmt(y - 6) << "\" fill=\"#333\">sections (role, repeat label); "
+// One input's row of the sections panel, at ry: its sections, first hook, builds and drops.
+void write_section_row(std::ostream& svg, const Shape& s, size_t i, double ry, const Layout& page) {
+    const double row_h = page.row_h;
+    for (const auto& sec : s.sections) {
+        const double x0 = page.x(s, sec.start), x1 = page.x(s, sec.end);
+        const bool hook = sec.role == "hook";
+        svg << "<rect class=\"section\" data-role=\"" << xml_escape(sec.role) << "\" data-input=\"" << i << "\" x=\"" << fmt(x0) << "\" y=\"" << fmt(ry)
+            << "\" width=\"" << fmt(std::max(0.5, x1 - x0)) << "\" height=\"" << fmt(row_h - 4) << "\" fill=\"" << role_fill(sec.role) << "\" stroke=\""
+            << (hook ? color(i) : "#ffffff") << "\" stroke-width=\"" << (hook ? 2 : 1) << "\"><title>" << xml_escape(sec.role + " " + sec.label + " " + mmss(sec.start) + "-" + mmss(sec.end))
+            << "</title></rect>\n";
+        const std::string text = x1 - x0 > 46 ? sec.label + " " + sec.role : x1 - x0 > 12 ? sec.label : "";
+        if (!text.empty())
+            svg << "<text class=\"section-label\" x=\"" << fmt(x0 + 3) << "\" y=\"" << fmt(ry + row_h - 9) << "\" font-size=\"10\">" << xml_escape(text) << "</text>\n";
+    }
+    if (s.first_hook) {
+        const double hx = page.x(s, *s.first_hook);
+        svg << "<path class=\"hook-marker\" data-input=\"" << i << "\" d=\"M" << fmt(hx) << " " << fmt(ry - 2) << " v" << fmt(row_h) << " M" << fmt(hx) << " " << fmt(ry - 2)
+            << " l8 3 l-8 3 z\" stroke=\"" << color(i) << "\" fill=\"" << color(i) << "\"/>\n";
+    }
+    for (double t : s.builds)
+        svg << "<path class=\"build\" data-input=\"" << i << "\" d=\"M" << fmt(page.x(s, t) - 5) << " " << fmt(ry + row_h - 5) << " l5 -9 l5 9 z\" fill=\"#2e7d32\"/>\n";
+    for (double t : s.drops)
+        svg << "<path class=\"drop\" data-input=\"" << i << "\" d=\"M" << fmt(page.x(s, t) - 5) << " " << fmt(ry + 1) << " l10 0 l-5 9 z\" fill=\"#c62828\"/>\n";
+    if (s.sections.empty())
+        svg << "<text class=\"no-data\" x=\"" << fmt(page.left + 4) << "\" y=\"" << fmt(ry + 13) << "\" fill=\"#888\">no sections</text>\n";
+}
+
+// The sections panel with its top at y: one row per input.
+void write_sections_panel(std::ostream& svg, const std::vector<Shape>& shapes, const Layout& page, double y) {
+    svg << "<g id=\"panel-sections\">\n<text class=\"axis-label\" x=\"" << page.left << "\" y=\"" << fmt(y - 6) << "\" fill=\"#333\">sections (role, repeat label); "
         << "hook outlined, \xe2\x96\xb2 build, \xe2\x96\xbc drop, \xe2\x9a\x91 first hook</text>\n";
+    for (size_t i = 0; i < shapes.size(); ++i) write_section_row(svg, shapes[i], i, y + double(i) * page.row_h, page);
+    svg << "</g>\n";
+}
+
+// A value panel placed on the page: y of a value on its scale.
+struct PanelBox {
+    const Panel& p;
+    double py0, py1, panel_h;  // top, bottom, height
+
+    double y(double v) const { return py1 - panel_h * std::clamp((v - p.lo) / std::max(1e-9, p.hi - p.lo), 0.0, 1.0); }
+};
+
+// The frame, the panel's label and its y ticks with their grid lines.
+void write_panel_frame(std::ostream& svg, const PanelBox& box, const Layout& page) {
+    const Panel& p = box.p;
+    const double left = page.left, pw = page.pw;
+    svg << "<rect class=\"panel-frame\" x=\"" << fmt(left) << "\" y=\"" << fmt(box.py0) << "\" width=\"" << fmt(pw) << "\" height=\"" << fmt(box.panel_h)
+        << "\" fill=\"none\" stroke=\"#bbbbbb\"/>\n";
+    svg << "<text class=\"axis-label\" x=\"" << left << "\" y=\"" << fmt(box.py0 - 6) << "\" fill=\"#333\">" << xml_escape(p.label) << "</text>\n";
+    const double step = p.step;
+    const int decimals = std::fabs(step - std::round(step)) < 1e-9 ? 0 : std::fabs(step * 10 - std::round(step * 10)) < 1e-9 ? 1 : 2;
+    for (int n = 0; p.lo + n * step <= p.hi + 1e-9; ++n) {
+        const double v = p.lo + n * step;
+        svg << "<line class=\"tick-y\" x1=\"" << fmt(left - 4) << "\" y1=\"" << fmt(box.y(v)) << "\" x2=\"" << fmt(left + pw) << "\" y2=\"" << fmt(box.y(v))
+            << "\" stroke=\"#f0f0f0\"/>\n";
+        svg << "<text class=\"tick-label\" x=\"" << fmt(left - 7) << "\" y=\"" << fmt(box.y(v) + 4) << "\" text-anchor=\"end\" fill=\"#555\">"
+            << fmt(v, decimals) << "</text>\n";
+    }
+}
+
+// One input's series in a panel: polylines, or a dot for a lone point; returns whether
+// anything was drawn.
+bool write_series(std::ostream& svg, const PanelBox& box, const Shape& s, size_t i, const Layout& page) {
+    const Points& pts = s.*(box.p.series);
+    // Silence (below -60 LUFS) breaks the loudness line instead of being bridged.
+    std::vector<std::string> segments(1);
+    std::vector<size_t> counts(1, 0);
+    for (const auto& [t, v] : pts) {
+        if (box.p.id == "loudness" && v < -60) {
+            if (counts.back() > 0) segments.emplace_back(), counts.push_back(0);
+            continue;
+        }
+        segments.back() += fmt(page.x(s, t)) + "," + fmt(box.y(v)) + " ";
+        ++counts.back();
+    }
+    bool drawn = false;
+    for (size_t g = 0; g < segments.size(); ++g) {
+        if (counts[g] == 0) continue;
+        drawn = true;
+        if (counts[g] == 1) {
+            std::istringstream one(segments[g]);
+            std::string xy;
+            one >> xy;
+            const auto comma = xy.find(',');
+            svg << "<circle class=\"series-point\" data-input=\"" << i << "\" cx=\"" << xy.substr(0, comma) << "\" cy=\"" << xy.substr(comma + 1)
+                << "\" r=\"2.5\" fill=\"" << color(i) << "\"/>\n";
+            continue;
+        }
+        svg << "<polyline class=\"series\" data-input=\"" << i << "\" points=\"" << segments[g] << "\" fill=\"none\" stroke=\"" << color(i)
+            << "\" stroke-width=\"1.6\" stroke-linejoin=\"round\"" << (s.target ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
+    }
+    return drawn;
+}
+
+// One input's marks over its series: the integrated loudness line; releases and catharsis on tension.
+void write_series_marks(std::ostream& svg, const PanelBox& box, const Shape& s, size_t i, const Layout& page) {
+    if (box.p.id == "loudness" && s.integrated)
+        svg << "<line class=\"integrated\" data-input=\"" << i << "\" x1=\"" << fmt(page.x(s, 0)) << "\" y1=\"" << fmt(box.y(*s.integrated)) << "\" x2=\""
+            << fmt(page.x(s, s.duration)) << "\" y2=\"" << fmt(box.y(*s.integrated)) << "\" stroke=\"" << color(i) << "\" stroke-dasharray=\"2 3\"><title>integrated "
+            << fmt(*s.integrated) << " LUFS</title></line>\n";
+    if (box.p.id == "tension") {
+        for (const auto& [t, v] : s.releases)
+            svg << "<circle class=\"release\" data-input=\"" << i << "\" cx=\"" << fmt(page.x(s, t)) << "\" cy=\"" << fmt(box.y(v)) << "\" r=\"3.5\" fill=\"#ffffff\" stroke=\""
+                << color(i) << "\" stroke-width=\"1.5\"><title>release " << mmss(t) << "</title></circle>\n";
+        for (const auto& [t, v] : s.catharsis)
+            svg << "<path class=\"catharsis\" data-input=\"" << i << "\" d=\"M" << fmt(page.x(s, t)) << " " << fmt(box.y(v) - 6) << " l5 6 l-5 6 l-5 -6 z\" fill=\"" << color(i)
+                << "\"><title>catharsis " << mmss(t) << "</title></path>\n";
+    }
+}
+
+// A value panel with its top at y: frame and ticks, then every input's series and marks
+// ("no data" when none has a point).
+void write_value_panel(std::ostream& svg, const Panel& p, const std::vector<Shape>& shapes, const Layout& page, double y) {
+    const PanelBox box{p, y, y + page.panel_h, page.panel_h};
+    svg << "<g id=\"panel-" << p.id << "\">\n";
+    write_panel_frame(svg, box, page);
+    bool drawn = false;
     for (size_t i = 0; i < shapes.size(); ++i) {
         const Shape& s = shapes[i];
-        const double ry = y + double(i) * row_h;
-        for (const auto& sec : s.sections) {
-            const double x0 = X(s, sec.start), x1 = X(s, sec.end);
-            const bool hook = sec.role == "hook";
-            svg << "<rect class=\"section\" data-role=\"" << xml_escape(sec.role) << "\" data-input=\"" << i << "\" x=\"" << fmt(x0) << "\" y=\"" << fmt(ry)
-                << "\" width=\"" << fmt(std::max(0.5, x1 - x0)) << "\" height=\"" << fmt(row_h - 4) << "\" fill=\"" << role_fill(sec.role) << "\" stroke=\""
-                << (hook ? color(i) : "#ffffff") << "\" stroke-width=\"" << (hook ? 2 : 1) << "\"><title>" << xml_escape(sec.role + " " + sec.label + " " + mmss(sec.start) + "-" + mmss(sec.end))
-                << "</title></rect>\n";
-            const std::string text = x1 - x0 > 46 ? sec.label + " " + sec.role : x1 - x0 > 12 ? sec.label : "";
-            if (!text.empty())
-                svg << "<text class=\"section-label\" x=\"" << fmt(x0 + 3) << "\" y=\"" << fmt(ry + row_h - 9) << "\" font-size=\"10\">" << xml_escape(text) << "</text>\n";
-        }
-        if (s.first_hook) {
-            const double hx = X(s, *s.first_hook);
-            svg << "<path class=\"hook-marker\" data-input=\"" << i << "\" d=\"M" << fmt(hx) << " " << fmt(ry - 2) << " v" << fmt(row_h) << " M" << fmt(hx) << " " << fmt(ry - 2)
-                << " l8 3 l-8 3 z\" stroke=\"" << color(i) << "\" fill=\"" << color(i) << "\"/>\n";
-        }
-        for (double t : s.builds)
-            svg << "<path class=\"build\" data-input=\"" << i << "\" d=\"M" << fmt(X(s, t) - 5) << " " << fmt(ry + row_h - 5) << " l5 -9 l5 9 z\" fill=\"#2e7d32\"/>\n";
-        for (double t : s.drops)
-            svg << "<path class=\"drop\" data-input=\"" << i << "\" d=\"M" << fmt(X(s, t) - 5) << " " << fmt(ry + 1) << " l10 0 l-5 9 z\" fill=\"#c62828\"/>\n";
-        if (s.sections.empty())
-            svg << "<text class=\"no-data\" x=\"" << fmt(left + 4) << "\" y=\"" << fmt(ry + 13) << "\" fill=\"#888\">no sections</text>\n";
+        if ((s.*(p.series)).empty()) continue;
+        if (write_series(svg, box, s, i, page)) drawn = true;
+        write_series_marks(svg, box, s, i, page);
     }
+    if (!drawn)
+        svg << "<text class=\"no-data\" x=\"" << fmt(page.left + page.pw / 2) << "\" y=\"" << fmt(box.py0 + page.panel_h / 2) << "\" text-anchor=\"middle\" fill=\"#999\">no data</text>\n";
     svg << "</g>\n";
-    y += sections_h + gap;
+}
 
-    for (const auto& p : panels) {
-        const double py0 = y, py1 = y + panel_h;
-        auto Y = [&](double v) { return py1 - panel_h * std::clamp((v - p.lo) / std::max(1e-9, p.hi - p.lo), 0.0, 1.0); };
-        svg << "<g id=\"panel-" << p.id << "\">\n";
-        svg << "<rect class=\"panel-frame\" x=\"" << fmt(left) << "\" y=\"" << fmt(py0) << "\" width=\"" << fmt(pw) << "\" height=\"" << fmt(panel_h)
-            << "\" fill=\"none\" stroke=\"#bbbbbb\"/>\n";
-        svg << "<text class=\"axis-label\" x=\"" << left << "\" y=\"" << fmt(py0 - 6) << "\" fill=\"#333\">" << xml_escape(p.label) << "</text>\n";
-        const double step = p.step;
-        const int decimals = std::fabs(step - std::round(step)) < 1e-9 ? 0 : std::fabs(step * 10 - std::round(step * 10)) < 1e-9 ? 1 : 2;
-        for (int n = 0; p.lo + n * step <= p.hi + 1e-9; ++n) {
-            const double v = p.lo + n * step;
-            svg << "<line class=\"tick-y\" x1=\"" << fmt(left - 4) << "\" y1=\"" << fmt(Y(v)) << "\" x2=\"" << fmt(left + pw) << "\" y2=\"" << fmt(Y(v))
-                << "\" stroke=\"#f0f0f0\"/>\n";
-            svg << "<text class=\"tick-label\" x=\"" << fmt(left - 7) << "\" y=\"" << fmt(Y(v) + 4) << "\" text-anchor=\"end\" fill=\"#555\">"
-                << fmt(v, decimals) << "</text>\n";
-        }
-        bool drawn = false;
-        for (size_t i = 0; i < shapes.size(); ++i) {
-            const Shape& s = shapes[i];
-            const Points& pts = s.*(p.series);
-            if (pts.empty()) continue;
-            // Silence (below -60 LUFS) breaks the loudness line instead of being bridged.
-            std::vector<std::string> segments(1);
-            std::vector<size_t> counts(1, 0);
-            for (const auto& [t, v] : pts) {
-                if (p.id == "loudness" && v < -60) {
-                    if (counts.back() > 0) segments.emplace_back(), counts.push_back(0);
-                    continue;
-                }
-                segments.back() += fmt(X(s, t)) + "," + fmt(Y(v)) + " ";
-                ++counts.back();
-            }
-            for (size_t g = 0; g < segments.size(); ++g) {
-                if (counts[g] == 0) continue;
-                drawn = true;
-                if (counts[g] == 1) {
-                    std::istringstream one(segments[g]);
-                    std::string xy;
-                    one >> xy;
-                    const auto comma = xy.find(',');
-                    svg << "<circle class=\"series-point\" data-input=\"" << i << "\" cx=\"" << xy.substr(0, comma) << "\" cy=\"" << xy.substr(comma + 1)
-                        << "\" r=\"2.5\" fill=\"" << color(i) << "\"/>\n";
-                    continue;
-                }
-                svg << "<polyline class=\"series\" data-input=\"" << i << "\" points=\"" << segments[g] << "\" fill=\"none\" stroke=\"" << color(i)
-                    << "\" stroke-width=\"1.6\" stroke-linejoin=\"round\"" << (s.target ? " stroke-dasharray=\"6 3\"" : "") << "/>\n";
-            }
-            if (p.id == "loudness" && s.integrated)
-                svg << "<line class=\"integrated\" data-input=\"" << i << "\" x1=\"" << fmt(X(s, 0)) << "\" y1=\"" << fmt(Y(*s.integrated)) << "\" x2=\""
-                    << fmt(X(s, s.duration)) << "\" y2=\"" << fmt(Y(*s.integrated)) << "\" stroke=\"" << color(i) << "\" stroke-dasharray=\"2 3\"><title>integrated "
-                    << fmt(*s.integrated) << " LUFS</title></line>\n";
-            if (p.id == "tension") {
-                for (const auto& [t, v] : s.releases)
-                    svg << "<circle class=\"release\" data-input=\"" << i << "\" cx=\"" << fmt(X(s, t)) << "\" cy=\"" << fmt(Y(v)) << "\" r=\"3.5\" fill=\"#ffffff\" stroke=\""
-                        << color(i) << "\" stroke-width=\"1.5\"><title>release " << mmss(t) << "</title></circle>\n";
-                for (const auto& [t, v] : s.catharsis)
-                    svg << "<path class=\"catharsis\" data-input=\"" << i << "\" d=\"M" << fmt(X(s, t)) << " " << fmt(Y(v) - 6) << " l5 6 l-5 6 l-5 -6 z\" fill=\"" << color(i)
-                        << "\"><title>catharsis " << mmss(t) << "</title></path>\n";
-            }
-        }
-        if (!drawn)
-            svg << "<text class=\"no-data\" x=\"" << fmt(left + pw / 2) << "\" y=\"" << fmt(py0 + panel_h / 2) << "\" text-anchor=\"middle\" fill=\"#999\">no data</text>\n";
-        svg << "</g>\n";
-        y += panel_h + gap;
-    }
-    // Time axis labels under the last panel.
+// The time axis labels at ly, under the last panel.
+void write_time_axis(std::ostream& svg, const std::vector<std::pair<double, std::string>>& xticks, double ly) {
     svg << "<g id=\"time-axis\" fill=\"#555\">\n";
-    const double ly = y - gap + 16;
     for (const auto& [x, label] : xticks) svg << "<text class=\"tick-label-x\" x=\"" << fmt(x) << "\" y=\"" << fmt(ly) << "\" text-anchor=\"middle\">" << label << "</text>\n";
-    svg << "</g>\n</svg>\n";
+    svg << "</g>\n";
+}
+
+}  // namespace
+
+std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& o) {
+    if (inputs.empty()) throw Error(ErrorKind::usage, "nothing to plot");
+    const std::vector<Shape> shapes = shapes_of(inputs);
+    const std::vector<Panel> panels = scaled_panels(shapes);
+    const Layout page = page_layout(shapes, panels.size(), o);
+    std::ostringstream svg;
+    write_head(svg, shapes, page, o);
+    write_legend(svg, shapes, page);
+    const auto xticks = time_ticks(page);
+    write_time_grid(svg, xticks, page);
+    double y = page.top;
+    write_sections_panel(svg, shapes, page, y);
+    y += page.sections_h + page.gap;
+    for (const auto& p : panels) {
+        write_value_panel(svg, p, shapes, page, y);
+        y += page.panel_h + page.gap;
+    }
+    write_time_axis(svg, xticks, y - page.gap + 16);
+    svg << "</svg>\n";
     return svg.str();
 }
 
