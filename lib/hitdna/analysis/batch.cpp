@@ -5,16 +5,21 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/json.hpp"
 
 namespace hitdna::analysis {
 
-BatchResult run_batch(const BatchOptions& opt, std::istream& in, std::ostream& out, std::ostream& err) {
+namespace {
+
+// The paths to analyze: "-" expands to the lines of `in` (CR stripped, blank lines skipped).
+std::vector<std::string> expand_paths(const std::vector<std::string>& args, std::istream& in) {
     std::vector<std::string> paths;
-    for (const auto& p : opt.paths) {
+    for (const auto& p : args) {
         if (p == "-") {
             std::string line;
             while (std::getline(in, line)) {
@@ -25,11 +30,41 @@ BatchResult run_batch(const BatchOptions& opt, std::istream& in, std::ostream& o
             paths.push_back(p);
         }
     }
-    struct Slot {
-        bool done = false;
-        std::string text;
-        std::optional<Error> error;
-    };
+    return paths;
+}
+
+// One file's outcome: its record as printed, or the error.
+struct Slot {
+    bool done = false;
+    std::string text;
+    std::optional<Error> error;
+};
+
+// Analyzes one file and formats its record; never throws.
+Slot analyze_one(const std::string& path, const BatchOptions& opt) {
+    Slot s;
+    try {
+        dna::Dna d = analyze_file(path, opt.analyze);
+        switch (opt.format) {
+            case OutputFormat::json: s.text = dna::to_json_string(d, opt.vectors, 2) + "\n"; break;
+            case OutputFormat::jsonl: s.text = dna::to_json_string(d, opt.vectors, -1) + "\n"; break;
+            case OutputFormat::text: s.text = dna::to_text(d); break;
+        }
+    } catch (const Error& e) {
+        s.error = e;
+    } catch (const std::bad_alloc&) {
+        s.error = Error(ErrorKind::internal, path + ": out of memory");
+    } catch (const std::exception& e) {
+        s.error = Error(ErrorKind::internal, path + ": " + e.what());
+    }
+    s.done = true;
+    return s;
+}
+
+}  // namespace
+
+BatchResult run_batch(const BatchOptions& opt, std::istream& in, std::ostream& out, std::ostream& err) {
+    const std::vector<std::string> paths = expand_paths(opt.paths, in);
     std::vector<Slot> slots(paths.size());
     std::mutex mu;
     std::condition_variable cv;
@@ -38,22 +73,7 @@ BatchResult run_batch(const BatchOptions& opt, std::istream& in, std::ostream& o
         for (;;) {
             size_t i = next.fetch_add(1);
             if (i >= paths.size()) return;
-            Slot s;
-            try {
-                dna::Dna d = analyze_file(paths[i], opt.analyze);
-                switch (opt.format) {
-                    case OutputFormat::json: s.text = dna::to_json_string(d, opt.vectors, 2) + "\n"; break;
-                    case OutputFormat::jsonl: s.text = dna::to_json_string(d, opt.vectors, -1) + "\n"; break;
-                    case OutputFormat::text: s.text = dna::to_text(d); break;
-                }
-            } catch (const Error& e) {
-                s.error = e;
-            } catch (const std::bad_alloc&) {
-                s.error = Error(ErrorKind::internal, paths[i] + ": out of memory");
-            } catch (const std::exception& e) {
-                s.error = Error(ErrorKind::internal, paths[i] + ": " + e.what());
-            }
-            s.done = true;
+            Slot s = analyze_one(paths[i], opt);
             {
                 std::lock_guard<std::mutex> lock(mu);
                 slots[i] = std::move(s);

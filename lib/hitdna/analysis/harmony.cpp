@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 #include <numeric>
+#include <string>
 
 namespace hitdna::analysis {
 
@@ -42,6 +43,93 @@ double pearson(const double* a, const double* b, int n) {
     return (da > 0 && db > 0) ? num / std::sqrt(da * db) : 0;
 }
 
+
+// 24 triads (C..B major, then minor) plus "no chord".
+constexpr int k_n_chord_states = 25;
+using ChordScores = std::array<double, k_n_chord_states>;
+
+// The 24 triad templates as unit vectors over the pitch classes.
+std::array<std::array<double, 12>, 24> triad_templates() {
+    std::array<std::array<double, 12>, 24> templates{};
+    for (int root = 0; root < 12; ++root) {
+        for (int m = 0; m < 2; ++m) {
+            auto& t = templates[size_t(m * 12 + root)];
+            t.fill(0);
+            t[size_t(root)] = 1;
+            t[size_t((root + (m ? 3 : 4)) % 12)] = 1;
+            t[size_t((root + 7) % 12)] = 1;
+            for (auto& v : t) v /= std::sqrt(3.0);
+        }
+    }
+    return templates;
+}
+
+// Emission score of every chord state for each segment [times[s], times[s+1]): the cosine of
+// the segment's sqrt-chroma with each triad; "no chord" scores 1 on near-silence, else 0.55.
+std::vector<ChordScores> chord_emissions(const std::vector<float>& chroma, double fps, const std::vector<double>& times) {
+    const size_t nseg = times.size() - 1, nframes = chroma.size() / 12;
+    const auto templates = triad_templates();
+    std::vector<ChordScores> emit(nseg);
+    double max_energy = 0;
+    std::vector<double> energy(nseg, 0);
+    std::vector<std::array<double, 12>> seg(nseg);
+    for (size_t s = 0; s < nseg; ++s) {
+        size_t f0 = size_t(std::max(0.0, std::floor(times[s] * fps))), f1 = size_t(std::max(0.0, std::ceil(times[s + 1] * fps)));
+        f1 = std::min(f1, nframes);
+        seg[s].fill(0);
+        for (size_t f = f0; f < f1; ++f)
+            for (int k = 0; k < 12; ++k) seg[s][size_t(k)] += std::sqrt(chroma[f * 12 + size_t(k)]);
+        for (double v : seg[s]) energy[s] += v;
+        max_energy = std::max(max_energy, energy[s] / double(std::max<size_t>(1, f1 - f0)));
+        energy[s] /= double(std::max<size_t>(1, f1 - f0));
+    }
+    for (size_t s = 0; s < nseg; ++s) {
+        double norm = 0;
+        for (double v : seg[s]) norm += v * v;
+        norm = std::sqrt(norm);
+        for (int c = 0; c < 24; ++c) {
+            double dot = 0;
+            for (int k = 0; k < 12; ++k) dot += templates[size_t(c)][size_t(k)] * seg[s][size_t(k)];
+            emit[s][size_t(c)] = norm > 0 ? dot / norm : 0;
+        }
+        // "No chord" wins on near-silence and on flat (noise-like) chroma.
+        emit[s][24] = energy[s] < 0.02 * max_energy ? 1.0 : 0.55;
+    }
+    return emit;
+}
+
+// Viterbi with a constant penalty for changing chord; returns the best state per segment.
+std::vector<int> chord_path(const std::vector<ChordScores>& emit, double switch_penalty) {
+    const size_t nseg = emit.size();
+    std::vector<std::array<int, k_n_chord_states>> back(nseg);
+    ChordScores score{};
+    for (int c = 0; c < k_n_chord_states; ++c) score[size_t(c)] = emit[0][size_t(c)];
+    for (size_t s = 1; s < nseg; ++s) {
+        int best_prev = int(std::max_element(score.begin(), score.end()) - score.begin());
+        ChordScores next{};
+        for (int c = 0; c < k_n_chord_states; ++c) {
+            double stay = score[size_t(c)], sw = score[size_t(best_prev)] - switch_penalty;
+            if (stay >= sw) {
+                next[size_t(c)] = stay + emit[s][size_t(c)];
+                back[s][size_t(c)] = c;
+            } else {
+                next[size_t(c)] = sw + emit[s][size_t(c)];
+                back[s][size_t(c)] = best_prev;
+            }
+        }
+        score = next;
+    }
+    std::vector<int> path(nseg);
+    path[nseg - 1] = int(std::max_element(score.begin(), score.end()) - score.begin());
+    for (size_t s = nseg - 1; s > 0; --s) path[s - 1] = back[s][size_t(path[s])];
+    return path;
+}
+
+std::string chord_label(int state) {
+    if (state == 24) return std::string("N");
+    return std::string(k_pitch_names[size_t(state % 12)]) + (state >= 12 ? "m" : "");
+}
+
 }  // namespace
 
 std::array<double, 12> key_profile(int tonic, bool minor) {
@@ -76,74 +164,10 @@ std::vector<dna::Chord> estimate_chords(const std::vector<float>& chroma, double
                                         const std::vector<double>& times, double switch_penalty) {
     std::vector<dna::Chord> out;
     if (times.size() < 2) return out;
-    const size_t nseg = times.size() - 1, nframes = chroma.size() / 12;
-    // 24 triads (C..B major, then minor) plus "no chord".
-    constexpr int n_states = 25;
-    std::array<std::array<double, 12>, 24> templates{};
-    for (int root = 0; root < 12; ++root) {
-        for (int m = 0; m < 2; ++m) {
-            auto& t = templates[size_t(m * 12 + root)];
-            t.fill(0);
-            t[size_t(root)] = 1;
-            t[size_t((root + (m ? 3 : 4)) % 12)] = 1;
-            t[size_t((root + 7) % 12)] = 1;
-            for (auto& v : t) v /= std::sqrt(3.0);
-        }
-    }
-    std::vector<std::array<double, n_states>> emit(nseg);
-    double max_energy = 0;
-    std::vector<double> energy(nseg, 0);
-    std::vector<std::array<double, 12>> seg(nseg);
-    for (size_t s = 0; s < nseg; ++s) {
-        size_t f0 = size_t(std::max(0.0, std::floor(times[s] * fps))), f1 = size_t(std::max(0.0, std::ceil(times[s + 1] * fps)));
-        f1 = std::min(f1, nframes);
-        seg[s].fill(0);
-        for (size_t f = f0; f < f1; ++f)
-            for (int k = 0; k < 12; ++k) seg[s][size_t(k)] += std::sqrt(chroma[f * 12 + size_t(k)]);
-        for (double v : seg[s]) energy[s] += v;
-        max_energy = std::max(max_energy, energy[s] / double(std::max<size_t>(1, f1 - f0)));
-        energy[s] /= double(std::max<size_t>(1, f1 - f0));
-    }
-    for (size_t s = 0; s < nseg; ++s) {
-        double norm = 0;
-        for (double v : seg[s]) norm += v * v;
-        norm = std::sqrt(norm);
-        for (int c = 0; c < 24; ++c) {
-            double dot = 0;
-            for (int k = 0; k < 12; ++k) dot += templates[size_t(c)][size_t(k)] * seg[s][size_t(k)];
-            emit[s][size_t(c)] = norm > 0 ? dot / norm : 0;
-        }
-        // "No chord" wins on near-silence and on flat (noise-like) chroma.
-        emit[s][24] = energy[s] < 0.02 * max_energy ? 1.0 : 0.55;
-    }
-    // Viterbi with a constant penalty for changing chord.
-    std::vector<std::array<int, n_states>> back(nseg);
-    std::array<double, n_states> score{};
-    for (int c = 0; c < n_states; ++c) score[size_t(c)] = emit[0][size_t(c)];
-    for (size_t s = 1; s < nseg; ++s) {
-        int best_prev = int(std::max_element(score.begin(), score.end()) - score.begin());
-        std::array<double, n_states> next{};
-        for (int c = 0; c < n_states; ++c) {
-            double stay = score[size_t(c)], sw = score[size_t(best_prev)] - switch_penalty;
-            if (stay >= sw) {
-                next[size_t(c)] = stay + emit[s][size_t(c)];
-                back[s][size_t(c)] = c;
-            } else {
-                next[size_t(c)] = sw + emit[s][size_t(c)];
-                back[s][size_t(c)] = best_prev;
-            }
-        }
-        score = next;
-    }
-    std::vector<int> path(nseg);
-    path[nseg - 1] = int(std::max_element(score.begin(), score.end()) - score.begin());
-    for (size_t s = nseg - 1; s > 0; --s) path[s - 1] = back[s][size_t(path[s])];
-    auto label = [](int c) {
-        if (c == 24) return std::string("N");
-        return std::string(k_pitch_names[size_t(c % 12)]) + (c >= 12 ? "m" : "");
-    };
-    for (size_t s = 0; s < nseg; ++s) {
-        std::string l = label(path[s]);
+    const std::vector<int> path = chord_path(chord_emissions(chroma, fps, times), switch_penalty);
+    // Consecutive segments with one chord make one chord span.
+    for (size_t s = 0; s < path.size(); ++s) {
+        std::string l = chord_label(path[s]);
         if (!out.empty() && out.back().label == l) {
             out.back().end_s = times[s + 1];
         } else {

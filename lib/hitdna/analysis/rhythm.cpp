@@ -186,6 +186,184 @@ std::vector<double> local_periods(const std::vector<double>& od, double fps, dou
     return smooth;
 }
 
+
+// The onset envelope prepared for the tempo work.
+struct Envelope {
+    std::vector<double> od;  // detrended (0.5 s moving average subtracted), positive part
+    std::vector<double> oz;  // od minus its mean
+    double mean = 0;         // mean of od
+};
+
+Envelope detrended_envelope(const std::vector<float>& onset_f, double fps) {
+    Envelope env;
+    std::vector<double> o(onset_f.begin(), onset_f.end());
+    // Detrend: subtract a 0.5 s moving average, keep the positive part.
+    auto avg = moving_average(o, int(std::round(0.25 * fps)));
+    env.od.resize(o.size());
+    for (size_t i = 0; i < o.size(); ++i) env.od[i] = std::max(0.0, o[i] - avg[i]);
+    env.mean = std::accumulate(env.od.begin(), env.od.end(), 0.0) / double(env.od.size());
+    env.oz.resize(env.od.size());
+    for (size_t i = 0; i < env.od.size(); ++i) env.oz[i] = env.od[i] - env.mean;
+    return env;
+}
+
+// Onset peaks (frame indices): local maxima within +-50 ms above the song's mean by half a
+// standard deviation, at least 50 ms apart.
+std::vector<int> pick_onset_peaks(const Envelope& env, double fps) {
+    const auto& od = env.od;
+    std::vector<int> peaks;
+    double sd = 0;
+    for (double v : env.oz) sd += v * v;
+    sd = std::sqrt(sd / double(env.oz.size()));
+    const int w = std::max(1, int(std::round(0.05 * fps)));
+    for (size_t i = 1; i + 1 < od.size(); ++i) {
+        // Relative to the song, and at least 0.5 dB of mean flux: steady tones have none.
+        if (od[i] < env.mean + 0.5 * sd || od[i] < 0.5) continue;
+        bool peak = true;
+        for (int k = -w; k <= w && peak; ++k) {
+            long j = long(i) + k;
+            if (j >= 0 && j < long(od.size()) && k != 0 && od[size_t(j)] > od[i]) peak = false;
+        }
+        if (peak && (peaks.empty() || double(long(i) - peaks.back()) > 0.05 * fps))
+            peaks.push_back(int(i));
+    }
+    return peaks;
+}
+
+struct TempoPeak {
+    double bpm, sal, score;  // score: salience x tempo prior
+};
+
+// Tempo salience on a log-spaced grid (ACF at the beat lag plus its multiples); returns its
+// local maxima, refined, best score first.
+std::vector<TempoPeak> tempo_candidates(const std::vector<double>& acf, double fps, const TempoParams& p) {
+    std::vector<double> grid, sal;
+    for (double bpm = p.min_bpm; bpm <= p.max_bpm; bpm *= 1.005) {
+        const double lag = 60.0 * fps / bpm;
+        double s = interp(acf, lag) + 0.5 * interp(acf, 2 * lag) + 0.25 * interp(acf, 4 * lag);
+        grid.push_back(bpm);
+        sal.push_back(std::max(0.0, s));
+    }
+    auto prior = [&](double bpm) {
+        double z = std::log2(bpm / p.prior_centre_bpm) / p.prior_octaves;
+        return std::exp(-0.5 * z * z);
+    };
+    // Candidates: local maxima of salience.
+    std::vector<TempoPeak> cands;
+    for (size_t i = 1; i + 1 < grid.size(); ++i)
+        if (sal[i] > 0 && sal[i] >= sal[i - 1] && sal[i] >= sal[i + 1]) {
+            // Parabolic refinement on the log grid.
+            double a = sal[i - 1], b = sal[i], c = sal[i + 1];
+            double den = a - 2 * b + c, d = std::abs(den) > 1e-12 ? 0.5 * (a - c) / den : 0;
+            double bpm = grid[i] * std::pow(1.005, std::clamp(d, -0.5, 0.5));
+            cands.push_back({bpm, b, b * prior(bpm)});
+        }
+    std::sort(cands.begin(), cands.end(), [](const TempoPeak& x, const TempoPeak& y) { return x.score > y.score; });
+    return cands;
+}
+
+// The beat period (frames) at each of n frames, interpolated from local periods every `step`
+// frames.
+std::vector<double> frame_periods(const std::vector<double>& local, size_t step, size_t n) {
+    std::vector<double> frame_period(n);
+    for (size_t t = 0; t < n; ++t) {
+        const double x = double(t) / double(step);
+        const size_t i = std::min(local.size() - 1, size_t(x));
+        const double f = std::min(1.0, x - double(i));
+        frame_period[t] = i + 1 < local.size() ? local[i] * (1 - f) + local[i + 1] * f : local[i];
+    }
+    return frame_period;
+}
+
+// Tempo curve every 2 s from the local periods (every `step` frames); stability from its spread.
+void fill_tempo_curve(RhythmResult& r, const std::vector<double>& local, size_t step, double fps) {
+    std::vector<double> local_bpm;
+    for (size_t i = 0; i < local.size(); ++i) {
+        const double lb = 60.0 * fps / local[i];
+        local_bpm.push_back(lb);
+        if (i % 2 == 0) r.tempo_curve.push_back({std::round(double(i * step) / fps * 100) / 100, std::round(lb * 10) / 10});
+    }
+    const double median_bpm = median(local_bpm);
+    std::vector<double> dev;
+    for (double v : local_bpm) dev.push_back(std::abs(v / median_bpm - 1));
+    std::sort(dev.begin(), dev.end());
+    // 1 when three quarters of the song sit at the median tempo, 0 when a quarter or more
+    // is 5 % or further away.
+    r.stability = dev.empty() ? 0.0 : std::clamp(1.0 - dev[dev.size() * 3 / 4] / 0.05, 0.0, 1.0);
+}
+
+// BPM: the global estimate, refined by the regression of beat time on beat index over
+// all beats (sub-frame precision) when that agrees within 4 %; with a changing tempo the
+// regression gives the average beat rate, and the global (predominant) tempo stays.
+double refined_bpm(const std::vector<double>& beats_s, double chosen_bpm, const TempoParams& p) {
+    double bpm = chosen_bpm;
+    if (beats_s.size() >= 8) {
+        double spb = beat_period_regression(beats_s, 0, beats_s.size());
+        if (spb > 0 && std::abs(60.0 / spb / chosen_bpm - 1) < 0.04 && 60.0 / spb >= p.min_bpm && 60.0 / spb <= p.max_bpm) bpm = 60.0 / spb;
+    }
+    return bpm;
+}
+
+// Syncopation from the onset strength at the 16th positions of each beat, and the swing
+// ratio from where within the beat the strongest off-beat onset sits.
+void fill_syncopation_swing(RhythmResult& r, const std::vector<double>& od, const std::vector<double>& beat_frames) {
+    double pos[4] = {0, 0, 0, 0};
+    std::vector<double> offbeat_pos;
+    for (size_t i = 0; i + 1 < beat_frames.size(); ++i) {
+        const double b0 = beat_frames[i], b1 = beat_frames[i + 1], len = b1 - b0;
+        for (int k = 0; k < 4; ++k) pos[k] += onset_at(od, b0 + len * k / 4.0);
+        // Where within the beat the strongest off-beat onset sits (swing).
+        double best = 0, best_t = -1;
+        for (double f = 0.4; f <= 0.8; f += 0.5 / len) {
+            double v = onset_at(od, b0 + len * f);
+            if (v > best) {
+                best = v;
+                best_t = f;
+            }
+        }
+        if (best_t > 0 && best > 0.3 * onset_at(od, b0)) offbeat_pos.push_back(best_t);
+    }
+    const double sum = pos[0] + pos[1] + pos[2] + pos[3];
+    if (sum > 0) {
+        const double w[4] = {0.0, 0.75, 0.5, 0.75};  // 1 - metric weight
+        double s = 0;
+        for (int k = 0; k < 4; ++k) s += w[k] * pos[k];
+        r.syncopation = std::clamp(s / sum / 0.5, 0.0, 1.0);
+    }
+    if (offbeat_pos.size() > beat_frames.size() / 4) {
+        double m = median(offbeat_pos);
+        r.swing_ratio = std::clamp(m / (1 - m), 1.0, 3.0);
+    }
+}
+
+// Inter-onset-interval entropy in beat units (period in frames), 0..1: irregular rhythms
+// spread wider.
+double ioi_entropy(const std::vector<int>& onset_peaks, double period) {
+    std::vector<double> hist(16, 0.0);
+    for (size_t i = 1; i < onset_peaks.size(); ++i) {
+        double ioi = (onset_peaks[i] - onset_peaks[i - 1]) / period;
+        int bin = int(std::lround(ioi * 4));
+        if (bin >= 1 && bin <= 16) hist[size_t(bin - 1)] += 1;
+    }
+    double hs = std::accumulate(hist.begin(), hist.end(), 0.0), ent = 0;
+    for (double h : hist)
+        if (h > 0) ent -= h / hs * std::log(h / hs);
+    return hs > 0 ? ent / std::log(16.0) : 0;
+}
+
+// Rhythm descriptors on the beat grid: syncopation, swing, complexity and groove.
+void fill_beat_descriptors(RhythmResult& r, const std::vector<double>& od, const std::vector<double>& beat_frames, double period,
+                           double chosen_bpm) {
+    fill_syncopation_swing(r, od, beat_frames);
+    const double entropy = ioi_entropy(r.onset_peaks, period);
+    const double density = std::clamp(r.onset_rate_per_s / (4 * chosen_bpm / 60.0), 0.0, 1.0);
+    r.rhythmic_complexity = std::clamp(0.5 * r.syncopation + 0.3 * entropy + 0.2 * density, 0.0, 1.0);
+    // Groove: clear pulse, moderate syncopation (inverted U), a danceable tempo.
+    const double sync_u = 4 * r.syncopation * (1 - r.syncopation);
+    const double tempo_fit = std::exp(-0.5 * std::pow(std::log2(chosen_bpm / 115.0) / 0.4, 2));
+    r.groove = std::clamp(std::cbrt(std::clamp(r.pulse_clarity * 2.5, 0.0, 1.0) * (0.3 + 0.7 * sync_u) * (0.3 + 0.7 * tempo_fit)), 0.0, 1.0);
+}
+
 }  // namespace
 
 std::vector<double> autocorrelation(const std::vector<double>& x, int max_lag) {
@@ -205,87 +383,36 @@ std::vector<double> autocorrelation(const std::vector<double>& x, int max_lag) {
 RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool silent, const TempoParams& p) {
     RhythmResult r;
     const double duration = double(onset_f.size()) / fps;
+    char buf[96];
     if (silent) {
         r.null_reason = "silence: no audible signal";
         return r;
     }
     if (duration < 4.0) {
-        char buf[96];
         std::snprintf(buf, sizeof buf, "too short for tempo: %.2f s (needs at least 4 s)", duration);
         r.null_reason = buf;
         return r;
     }
-    std::vector<double> o(onset_f.begin(), onset_f.end());
-    // Detrend: subtract a 0.5 s moving average, keep the positive part.
-    auto avg = moving_average(o, int(std::round(0.25 * fps)));
-    std::vector<double> od(o.size());
-    for (size_t i = 0; i < o.size(); ++i) od[i] = std::max(0.0, o[i] - avg[i]);
-    double mean = std::accumulate(od.begin(), od.end(), 0.0) / double(od.size());
-    std::vector<double> oz(od.size());
-    for (size_t i = 0; i < od.size(); ++i) oz[i] = od[i] - mean;
-
-    // Onset peaks: local maxima above the local mean by a margin.
-    {
-        double sd = 0;
-        for (double v : oz) sd += v * v;
-        sd = std::sqrt(sd / double(oz.size()));
-        const int w = std::max(1, int(std::round(0.05 * fps)));
-        for (size_t i = 1; i + 1 < od.size(); ++i) {
-            // Relative to the song, and at least 0.5 dB of mean flux: steady tones have none.
-            if (od[i] < mean + 0.5 * sd || od[i] < 0.5) continue;
-            bool peak = true;
-            for (int k = -w; k <= w && peak; ++k) {
-                long j = long(i) + k;
-                if (j >= 0 && j < long(od.size()) && k != 0 && od[size_t(j)] > od[i]) peak = false;
-            }
-            if (peak && (r.onset_peaks.empty() || double(long(i) - r.onset_peaks.back()) > 0.05 * fps))
-                r.onset_peaks.push_back(int(i));
-        }
-        r.onset_rate_per_s = double(r.onset_peaks.size()) / duration;
-    }
+    const Envelope env = detrended_envelope(onset_f, fps);
+    r.onset_peaks = pick_onset_peaks(env, fps);
+    r.onset_rate_per_s = double(r.onset_peaks.size()) / duration;
 
     const int max_lag = int(std::ceil(60.0 * fps / p.min_bpm * 4)) + 2;
-    auto acf = autocorrelation(oz, max_lag);
+    auto acf = autocorrelation(env.oz, max_lag);
     if (acf[0] <= 1e-12) {
         r.null_reason = "no onsets: the signal has no rhythmic events";
         return r;
     }
     for (auto& v : acf) v /= acf[0];
-
-    // Tempo salience on a log-spaced grid: ACF at the beat lag plus its multiples.
-    std::vector<double> grid, sal;
-    for (double bpm = p.min_bpm; bpm <= p.max_bpm; bpm *= 1.005) {
-        const double lag = 60.0 * fps / bpm;
-        double s = interp(acf, lag) + 0.5 * interp(acf, 2 * lag) + 0.25 * interp(acf, 4 * lag);
-        grid.push_back(bpm);
-        sal.push_back(std::max(0.0, s));
-    }
-    auto prior = [&](double bpm) {
-        double z = std::log2(bpm / p.prior_centre_bpm) / p.prior_octaves;
-        return std::exp(-0.5 * z * z);
-    };
-    // Candidates: local maxima of salience.
-    struct Cand { double bpm, sal, score; };
-    std::vector<Cand> cands;
-    for (size_t i = 1; i + 1 < grid.size(); ++i)
-        if (sal[i] > 0 && sal[i] >= sal[i - 1] && sal[i] >= sal[i + 1]) {
-            // Parabolic refinement on the log grid.
-            double a = sal[i - 1], b = sal[i], c = sal[i + 1];
-            double den = a - 2 * b + c, d = std::abs(den) > 1e-12 ? 0.5 * (a - c) / den : 0;
-            double bpm = grid[i] * std::pow(1.005, std::clamp(d, -0.5, 0.5));
-            cands.push_back({bpm, b, b * prior(bpm)});
-        }
+    const std::vector<TempoPeak> cands = tempo_candidates(acf, fps, p);
     if (cands.empty()) {
-        char buf[96];
         std::snprintf(buf, sizeof buf, "no steady beat: no periodicity between %.0f and %.0f BPM", p.min_bpm, p.max_bpm);
         r.null_reason = buf;
         return r;
     }
-    std::sort(cands.begin(), cands.end(), [](const Cand& x, const Cand& y) { return x.score > y.score; });
     const double beat_lag0 = 60.0 * fps / cands[0].bpm;
     r.pulse_clarity = std::clamp(interp(acf, beat_lag0), 0.0, 1.0);
     if (r.pulse_clarity < p.min_pulse_clarity) {
-        char buf[96];
         std::snprintf(buf, sizeof buf, "no steady beat: pulse clarity %.3f below %.2f", r.pulse_clarity, p.min_pulse_clarity);
         r.null_reason = buf;
         return r;
@@ -298,91 +425,13 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
     const double period = 60.0 * fps / chosen;
     // Local tempo every second, interpolated to every frame for the beat tracker.
     const size_t step = size_t(std::max(1.0, std::round(fps)));
-    const auto local = local_periods(od, fps, period, step);
-    std::vector<double> frame_period(od.size());
-    for (size_t t = 0; t < od.size(); ++t) {
-        const double x = double(t) / double(step);
-        const size_t i = std::min(local.size() - 1, size_t(x));
-        const double f = std::min(1.0, x - double(i));
-        frame_period[t] = i + 1 < local.size() ? local[i] * (1 - f) + local[i + 1] * f : local[i];
-    }
-    auto beat_frames = track_beats(od, frame_period, p.tightness);
+    const auto local = local_periods(env.od, fps, period, step);
+    auto beat_frames = track_beats(env.od, frame_periods(local, step, env.od.size()), p.tightness);
     r.confidence = std::clamp(r.pulse_clarity * 2.0, 0.0, 1.0) * (r.candidates.empty() ? 0 : r.candidates[0].weight);
     for (double b : beat_frames) r.beats_s.push_back(b / fps);
-
-    // Tempo curve every 2 s from the local tempo; stability from its spread.
-    std::vector<double> local_bpm;
-    for (size_t i = 0; i < local.size(); ++i) {
-        const double lb = 60.0 * fps / local[i];
-        local_bpm.push_back(lb);
-        if (i % 2 == 0) r.tempo_curve.push_back({std::round(double(i * step) / fps * 100) / 100, std::round(lb * 10) / 10});
-    }
-    const double median_bpm = median(local_bpm);
-    {
-        std::vector<double> dev;
-        for (double v : local_bpm) dev.push_back(std::abs(v / median_bpm - 1));
-        std::sort(dev.begin(), dev.end());
-        // 1 when three quarters of the song sit at the median tempo, 0 when a quarter or more
-        // is 5 % or further away.
-        r.stability = dev.empty() ? 0.0 : std::clamp(1.0 - dev[dev.size() * 3 / 4] / 0.05, 0.0, 1.0);
-    }
-    // BPM: the global estimate, refined by the regression of beat time on beat index over
-    // all beats (sub-frame precision) when that agrees within 4 %; with a changing tempo the
-    // regression gives the average beat rate, and the global (predominant) tempo stays.
-    double bpm = chosen;
-    if (r.beats_s.size() >= 8) {
-        double spb = beat_period_regression(r.beats_s, 0, r.beats_s.size());
-        if (spb > 0 && std::abs(60.0 / spb / chosen - 1) < 0.04 && 60.0 / spb >= p.min_bpm && 60.0 / spb <= p.max_bpm) bpm = 60.0 / spb;
-    }
-    r.bpm = std::round(bpm * 100) / 100;
-
-    // Rhythm descriptors on the beat grid: onset strength at 16th positions.
-    if (beat_frames.size() >= 8) {
-        double pos[4] = {0, 0, 0, 0};
-        std::vector<double> offbeat_pos;
-        for (size_t i = 0; i + 1 < beat_frames.size(); ++i) {
-            const double b0 = beat_frames[i], b1 = beat_frames[i + 1], len = b1 - b0;
-            for (int k = 0; k < 4; ++k) pos[k] += onset_at(od, b0 + len * k / 4.0);
-            // Where within the beat the strongest off-beat onset sits (swing).
-            double best = 0, best_t = -1;
-            for (double f = 0.4; f <= 0.8; f += 0.5 / len) {
-                double v = onset_at(od, b0 + len * f);
-                if (v > best) {
-                    best = v;
-                    best_t = f;
-                }
-            }
-            if (best_t > 0 && best > 0.3 * onset_at(od, b0)) offbeat_pos.push_back(best_t);
-        }
-        const double sum = pos[0] + pos[1] + pos[2] + pos[3];
-        if (sum > 0) {
-            const double w[4] = {0.0, 0.75, 0.5, 0.75};  // 1 - metric weight
-            double s = 0;
-            for (int k = 0; k < 4; ++k) s += w[k] * pos[k];
-            r.syncopation = std::clamp(s / sum / 0.5, 0.0, 1.0);
-        }
-        if (offbeat_pos.size() > beat_frames.size() / 4) {
-            double m = median(offbeat_pos);
-            r.swing_ratio = std::clamp(m / (1 - m), 1.0, 3.0);
-        }
-        // Inter-onset-interval entropy in beat units: irregular rhythms spread wider.
-        std::vector<double> hist(16, 0.0);
-        for (size_t i = 1; i < r.onset_peaks.size(); ++i) {
-            double ioi = (r.onset_peaks[i] - r.onset_peaks[i - 1]) / period;
-            int bin = int(std::lround(ioi * 4));
-            if (bin >= 1 && bin <= 16) hist[size_t(bin - 1)] += 1;
-        }
-        double hs = std::accumulate(hist.begin(), hist.end(), 0.0), ent = 0;
-        for (double h : hist)
-            if (h > 0) ent -= h / hs * std::log(h / hs);
-        const double entropy = hs > 0 ? ent / std::log(16.0) : 0;
-        const double density = std::clamp(r.onset_rate_per_s / (4 * chosen / 60.0), 0.0, 1.0);
-        r.rhythmic_complexity = std::clamp(0.5 * r.syncopation + 0.3 * entropy + 0.2 * density, 0.0, 1.0);
-        // Groove: clear pulse, moderate syncopation (inverted U), a danceable tempo.
-        const double sync_u = 4 * r.syncopation * (1 - r.syncopation);
-        const double tempo_fit = std::exp(-0.5 * std::pow(std::log2(chosen / 115.0) / 0.4, 2));
-        r.groove = std::clamp(std::cbrt(std::clamp(r.pulse_clarity * 2.5, 0.0, 1.0) * (0.3 + 0.7 * sync_u) * (0.3 + 0.7 * tempo_fit)), 0.0, 1.0);
-    }
+    fill_tempo_curve(r, local, step, fps);
+    r.bpm = std::round(refined_bpm(r.beats_s, chosen, p) * 100) / 100;
+    if (beat_frames.size() >= 8) fill_beat_descriptors(r, env.od, beat_frames, period, chosen);
     return r;
 }
 

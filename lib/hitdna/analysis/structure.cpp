@@ -4,6 +4,9 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace hitdna::analysis {
 namespace {
@@ -30,16 +33,12 @@ double mean_range(const std::vector<float>& v, double t0, double t1, double hop)
     return s / double(i1 - i0);
 }
 
-}  // namespace
+constexpr int k_embed = 4;  // units per embedded row: a bar of beats
 
-Segmentation segment(const StructureInput& in, const StructureParams& p) {
-    Segmentation out;
-    const int n = int(in.unit_times.size()) - 1;
+// Time-delay embedding of the unit features over k_embed units: n rows of dim * k_embed
+// values, each row normalized.
+std::vector<float> embed_units(const StructureInput& in, int n) {
     const int d = in.dim;
-    if (n <= 0) return out;
-    const double mean_unit = in.duration_s / n;
-    // Time-delay embedding over 4 units (a bar of beats), rows normalized.
-    constexpr int k_embed = 4;
     const int de = d * k_embed;
     std::vector<float> emb(size_t(n) * size_t(de), 0.0f);
     for (int u = 0; u < n; ++u) {
@@ -52,17 +51,33 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         if (nn > 0)
             for (int i = 0; i < de; ++i) row[i] = float(row[i] / nn);
     }
-    const int K = int(std::clamp(std::round(p.kernel_s / std::max(mean_unit, 1e-3)), 2.0, 64.0));
-    // Banded self-similarity: only |i - j| < 2K is ever needed.
-    std::vector<float> band(size_t(n) * size_t(2 * K), 0.0f);
-    for (int i = 0; i < n; ++i)
-        for (int j = i; j < std::min(n, i + 2 * K); ++j)
-            band[size_t(i) * size_t(2 * K) + size_t(j - i)] = float(dot(emb.data() + size_t(i) * size_t(de), emb.data() + size_t(j) * size_t(de), de));
-    auto sim = [&](int i, int j) -> double {
+    return emb;
+}
+
+// Self-similarity (dot products) of n embedded rows, kept only where a checkerboard kernel of
+// half-width K reaches: |i - j| < 2K.
+class BandedSimilarity {
+public:
+    BandedSimilarity(const std::vector<float>& emb, int n, int row_len, int K) : m_n(n), m_width(2 * K) {
+        m_band.assign(size_t(n) * size_t(m_width), 0.0f);
+        for (int i = 0; i < n; ++i)
+            for (int j = i; j < std::min(n, i + m_width); ++j)
+                m_band[size_t(i) * size_t(m_width) + size_t(j - i)] = float(dot(emb.data() + size_t(i) * size_t(row_len), emb.data() + size_t(j) * size_t(row_len), row_len));
+    }
+    // Similarity of units i and j, 0 outside the band.
+    double at(int i, int j) const {
         if (i > j) std::swap(i, j);
-        if (i < 0 || j >= n || j - i >= 2 * K) return 0;
-        return band[size_t(i) * size_t(2 * K) + size_t(j - i)];
-    };
+        if (i < 0 || j >= m_n || j - i >= m_width) return 0;
+        return m_band[size_t(i) * size_t(m_width) + size_t(j - i)];
+    }
+
+private:
+    int m_n, m_width;
+    std::vector<float> m_band;
+};
+
+// Foote checkerboard novelty (Gaussian-tapered kernel of half-width K) per unit, >= 0.
+std::vector<double> checkerboard_novelty(const BandedSimilarity& sim, int n, int K) {
     std::vector<double> nov(size_t(n), 0.0);
     const double sigma = 0.5 * K;
     for (int u = 0; u < n; ++u) {
@@ -73,10 +88,19 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
                 if (i < 0 || j < 0 || i >= n || j >= n) continue;
                 double g = std::exp(-((a + 0.5) * (a + 0.5) + (b + 0.5) * (b + 0.5)) / (2 * sigma * sigma));
                 double sign = ((a < 0) == (b < 0)) ? 1.0 : -1.0;
-                acc += sign * g * sim(i, j);
+                acc += sign * g * sim.at(i, j);
             }
         nov[size_t(u)] = std::max(0.0, acc);
     }
+    return nov;
+}
+
+// Novelty per unit boundary, 0..1: 3/4 the checkerboard novelty on the embedded features
+// (relative to its maximum), 1/4 the loudness change.
+std::vector<double> unit_novelty(const StructureInput& in, int n, int K) {
+    const std::vector<float> emb = embed_units(in, n);
+    const BandedSimilarity sim(emb, n, in.dim * k_embed, K);
+    std::vector<double> nov = checkerboard_novelty(sim, n, K);
     // Loudness change across the unit boundary (4 s either side), in LU / 6, capped at 1.
     std::vector<double> lnov(size_t(n), 0.0);
     for (int u = 0; u < n; ++u) {
@@ -86,11 +110,13 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
     }
     double mx = *std::max_element(nov.begin(), nov.end());
     for (int u = 0; u < n; ++u) nov[size_t(u)] = (mx > 0 ? nov[size_t(u)] / mx : 0) * 0.75 + 0.25 * lnov[size_t(u)];
-    out.novelty = nov;
+    return nov;
+}
 
-    // Peak picking: highest first, keeping a minimum gap, up to duration / mean_section_s.
-    const int gap = int(std::clamp(std::round(p.min_section_s / std::max(mean_unit, 1e-3)), 1.0, 1e6));
-    const int max_sections = std::max(1, int(in.duration_s / p.mean_section_s));
+// Peak picking: highest first, keeping a minimum gap (units), up to max_sections - 1
+// boundaries; returns them in time order.
+std::vector<int> pick_novelty_peaks(const std::vector<double>& nov, int gap, int max_sections) {
+    const int n = int(nov.size());
     std::vector<int> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int a, int b) { return nov[size_t(a)] > nov[size_t(b)]; });
@@ -111,9 +137,14 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         if (far) picked.push_back(u);
     }
     std::sort(picked.begin(), picked.end());
-    // Homogeneous passages (one texture for minutes) have weak novelty everywhere: split any
-    // section longer than max_section_s at its strongest local novelty peak.
-    const int max_len = std::max(2 * gap + 1, int(std::clamp(std::round(p.max_section_s / std::max(mean_unit, 1e-3)), 1.0, 1e6)));
+    return picked;
+}
+
+// Homogeneous passages (one texture for minutes) have weak novelty everywhere: splits any
+// section longer than max_len units at its strongest local novelty peak (at least `gap` units
+// from its ends), until none is; `picked` stays in time order.
+void split_long_sections(std::vector<int>& picked, const std::vector<double>& nov, int gap, int max_len) {
+    const int n = int(nov.size());
     for (bool changed = true; changed;) {
         changed = false;
         std::vector<int> b = {0};
@@ -132,11 +163,26 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         }
         std::sort(picked.begin(), picked.end());
     }
+}
+
+// Section boundaries in units, from 0 to n = nov.size().
+std::vector<int> section_bounds(const std::vector<double>& nov, double duration_s, double mean_unit_s, const StructureParams& p) {
+    const int n = int(nov.size());
+    const int gap = int(std::clamp(std::round(p.min_section_s / std::max(mean_unit_s, 1e-3)), 1.0, 1e6));
+    const int max_sections = std::max(1, int(duration_s / p.mean_section_s));
+    std::vector<int> picked = pick_novelty_peaks(nov, gap, max_sections);
+    const int max_len = std::max(2 * gap + 1, int(std::clamp(std::round(p.max_section_s / std::max(mean_unit_s, 1e-3)), 1.0, 1e6)));
+    split_long_sections(picked, nov, gap, max_len);
     std::vector<int> bounds = {0};
     bounds.insert(bounds.end(), picked.begin(), picked.end());
     bounds.push_back(n);
+    return bounds;
+}
 
-    // Section means of the (non-embedded) features, for labels.
+// Appends one section per pair of bounds to out.sections, with the normalized mean of its
+// (non-embedded) unit features, for labels, to out.section_means.
+void make_sections(const StructureInput& in, const std::vector<double>& nov, const std::vector<int>& bounds, Segmentation& out) {
+    const int d = in.dim;
     for (size_t s = 0; s + 1 < bounds.size(); ++s) {
         dna::Section sec;
         sec.start_s = in.unit_times[size_t(bounds[s])];
@@ -152,23 +198,39 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         out.section_means.push_back(mean);
         out.sections.push_back(sec);
     }
-    // Labels: each section joins the most similar earlier label above the threshold. The
-    // threshold adapts to the song: in a homogeneous song (every section alike) only the
-    // closest quarter of section pairs may share a label.
-    double threshold = p.label_similarity;
-    {
-        std::vector<double> sims;
-        for (size_t i = 0; i < out.section_means.size(); ++i)
-            for (size_t j = i + 1; j < out.section_means.size(); ++j) {
-                double c = 0;
-                for (int k = 0; k < d; ++k) c += out.section_means[i][size_t(k)] * out.section_means[j][size_t(k)];
-                sims.push_back(c);
-            }
-        if (sims.size() >= 6) {
-            std::sort(sims.begin(), sims.end());
-            threshold = std::max(threshold, sims[sims.size() * 3 / 4]);
+}
+
+// The similarity above which sections share a label. It adapts to the song: in a homogeneous
+// song (every section alike) only the closest quarter of section pairs may share a label.
+double label_threshold(const std::vector<std::vector<double>>& section_means, int d, double label_similarity) {
+    double threshold = label_similarity;
+    std::vector<double> sims;
+    for (size_t i = 0; i < section_means.size(); ++i)
+        for (size_t j = i + 1; j < section_means.size(); ++j) {
+            double c = 0;
+            for (int k = 0; k < d; ++k) c += section_means[i][size_t(k)] * section_means[j][size_t(k)];
+            sims.push_back(c);
         }
+    if (sims.size() >= 6) {
+        std::sort(sims.begin(), sims.end());
+        threshold = std::max(threshold, sims[sims.size() * 3 / 4]);
     }
+    return threshold;
+}
+
+// The name of label number `index`: A..Z, then AA, AB, ...
+std::string label_name(int index) {
+    std::string label;
+    for (int b = index;; b = b / 26 - 1) {
+        label.insert(label.begin(), char('A' + b % 26));
+        if (b < 26) break;
+    }
+    return label;
+}
+
+// Labels: each section joins the most similar earlier label above `threshold` (whose mean
+// it then joins too), or starts a new one.
+void label_sections(Segmentation& out, int d, double threshold) {
     std::vector<std::vector<double>> label_means;
     std::vector<int> label_count;
     for (size_t s = 0; s < out.sections.size(); ++s) {
@@ -192,18 +254,17 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
             normalize(m);
             ++label_count[size_t(best)];
         }
-        std::string label;
-        for (int b = best;; b = b / 26 - 1) {
-            label.insert(label.begin(), char('A' + b % 26));
-            if (b < 26) break;
-        }
-        out.sections[s].label = label;
+        out.sections[s].label = label_name(best);
     }
-    // Adjacent sections that got the same label are one section, unless that would make it
-    // longer than max_section_s (then they are a repeated phrase: A A).
+}
+
+// Adjacent sections that got the same label are one section, unless that would make it
+// longer than max_section_s (then they are a repeated phrase: A A).
+void merge_repeated_neighbours(Segmentation& out, const StructureInput& in, double max_section_s) {
+    const int d = in.dim;
     for (size_t s = 1; s < out.sections.size();) {
         if (out.sections[s].label != out.sections[s - 1].label ||
-            out.sections[s].end_s - out.sections[s - 1].start_s > p.max_section_s) {
+            out.sections[s].end_s - out.sections[s - 1].start_s > max_section_s) {
             ++s;
             continue;
         }
@@ -219,6 +280,21 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
         out.sections.erase(out.sections.begin() + long(s));
         out.section_means.erase(out.section_means.begin() + long(s));
     }
+}
+
+}  // namespace
+
+Segmentation segment(const StructureInput& in, const StructureParams& p) {
+    Segmentation out;
+    const int n = int(in.unit_times.size()) - 1;
+    if (n <= 0) return out;
+    const double mean_unit = in.duration_s / n;
+    const int K = int(std::clamp(std::round(p.kernel_s / std::max(mean_unit, 1e-3)), 2.0, 64.0));
+    out.novelty = unit_novelty(in, n, K);
+    const std::vector<int> bounds = section_bounds(out.novelty, in.duration_s, mean_unit, p);
+    make_sections(in, out.novelty, bounds, out);
+    label_sections(out, in.dim, label_threshold(out.section_means, in.dim, p.label_similarity));
+    merge_repeated_neighbours(out, in, p.max_section_s);
     return out;
 }
 

@@ -34,20 +34,22 @@ json events(const std::vector<Event>& ev) {
 
 json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-}  // namespace
 
-std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
-    json j;
-    j["file"] = d.file;
-    j["duration_s"] = d.duration_s;
-    j["sample_rate"] = d.sample_rate;
-    j["channels"] = d.channels;
-    j["decoder"] = d.decoder;
-    j["analysis_version"] = d.analysis_version;
-    j["flags"] = d.flags;
-    j["warnings"] = d.warnings;
+json harmony_json(const AudioLayer& a) {
+    json harm;
+    harm["key"] = a.key.empty() ? json(nullptr) : json(a.key);
+    harm["mode"] = a.mode.empty() ? json(nullptr) : json(a.mode);
+    harm["key_strength"] = a.key_strength;
+    harm["tuning_cents"] = a.tuning_cents;
+    json chords = json::array();
+    for (const auto& c : a.chords) chords.push_back({{"start_s", c.start_s}, {"end_s", c.end_s}, {"chord", c.label}});
+    harm["chords"] = chords;
+    harm["chord_changes_per_min"] = a.chord_changes_per_min;
+    harm["distinct_chords"] = a.distinct_chords;
+    return harm;
+}
 
-    const auto& a = d.audio;
+json audio_json(const AudioLayer& a) {
     json au;
     au["bpm"] = opt(a.bpm);
     if (!a.bpm) au["bpm_null_reason"] = a.bpm_null_reason;
@@ -71,40 +73,33 @@ std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
     au["spectrum_bands"] = json::array();
     for (const char* band : dsp::k_band_names) au["spectrum_bands"].push_back(band);
     au["spectrum_db"] = spec;
-    json harm;
-    harm["key"] = a.key.empty() ? json(nullptr) : json(a.key);
-    harm["mode"] = a.mode.empty() ? json(nullptr) : json(a.mode);
-    harm["key_strength"] = a.key_strength;
-    harm["tuning_cents"] = a.tuning_cents;
-    json chords = json::array();
-    for (const auto& c : a.chords) chords.push_back({{"start_s", c.start_s}, {"end_s", c.end_s}, {"chord", c.label}});
-    harm["chords"] = chords;
-    harm["chord_changes_per_min"] = a.chord_changes_per_min;
-    harm["distinct_chords"] = a.distinct_chords;
-    au["harmony"] = harm;
+    au["harmony"] = harmony_json(a);
     au["rhythm"] = {{"rhythmic_complexity", a.rhythmic_complexity}, {"syncopation", a.syncopation},
                     {"onset_rate_per_s", a.onset_rate_per_s}, {"groove", a.groove},
                     {"pulse_clarity", a.pulse_clarity}, {"swing_ratio", a.swing_ratio}};
     au["timbre"] = {{"mfcc_mean", a.mfcc_mean}, {"mfcc_std", a.mfcc_std}, {"spectral_centroid_hz", a.spectral_centroid_hz}};
-    j["audio"] = au;
+    return au;
+}
 
-    const auto& s = d.structure;
+json structure_json(const StructureLayer& s) {
     json secs = json::array();
     for (const auto& x : s.sections)
         secs.push_back({{"start_s", x.start_s}, {"end_s", x.end_s}, {"label", x.label}, {"role", x.role},
                         {"energy_lufs", x.energy_lufs}, {"length_ratio", x.length_ratio}, {"novelty", x.novelty}});
-    j["structure"] = {{"sections", secs}, {"first_hook_s", opt(s.first_hook_s)}, {"hook_repeats", s.hook_repeats},
-                      {"hook_share", s.hook_share}, {"builds", events(s.builds)}, {"drops", events(s.drops)},
-                      {"repetition", s.repetition}, {"repeats_per_min", s.repeats_per_min},
-                      {"surprise", s.surprise}, {"earworm", s.earworm}};
+    return {{"sections", secs}, {"first_hook_s", opt(s.first_hook_s)}, {"hook_repeats", s.hook_repeats},
+            {"hook_share", s.hook_share}, {"builds", events(s.builds)}, {"drops", events(s.drops)},
+            {"repetition", s.repetition}, {"repeats_per_min", s.repeats_per_min},
+            {"surprise", s.surprise}, {"earworm", s.earworm}};
+}
 
-    const auto& e = d.emotion;
-    j["emotion"] = {{"tension", floats(e.tension, 0.001)}, {"releases", events(e.releases)}, {"valence", e.valence},
-                    {"intensity", floats(e.intensity, 0.001)}, {"mean_intensity", e.mean_intensity},
-                    {"anticipation", e.anticipation}, {"catharsis", events(e.catharsis)}};
+json emotion_json(const EmotionLayer& e) {
+    return {{"tension", floats(e.tension, 0.001)}, {"releases", events(e.releases)}, {"valence", e.valence},
+            {"intensity", floats(e.intensity, 0.001)}, {"mean_intensity", e.mean_intensity},
+            {"anticipation", e.anticipation}, {"catharsis", events(e.catharsis)}};
+}
 
-    const auto& p = d.production;
-    j["production"] = {
+json production_json(const ProductionLayer& p) {
+    return {
         {"sub_presence", p.sub_presence}, {"sub_db", p.sub_db}, {"bass_808_sustain_s", p.bass_808_sustain_s},
         {"low_distortion", p.low_distortion}, {"low_end_db", p.low_end_db}, {"sparkle", p.sparkle},
         {"sparkle_db", p.sparkle_db}, {"reverb_proxy", p.reverb_proxy}, {"pitch_quantization", opt(p.pitch_quantization)},
@@ -112,14 +107,34 @@ std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
         {"low_width", p.low_width}, {"correlation", p.correlation}, {"integrated_lufs", p.integrated_lufs},
         {"loudness_range_lu", p.loudness_range_lu}, {"sample_peak_dbfs", p.sample_peak_dbfs}, {"crest_db", p.crest_db},
         {"plr_db", p.plr_db}, {"compression", p.compression}};
+}
+
+json vectors_json(const Vectors& v) {
+    json sv = json::array();
+    for (const auto& x : v.sections) sv.push_back(floats(x, 0.0001));
+    return {{"audio", floats(v.audio, 0.0001)}, {"structure", floats(v.structure, 0.0001)},
+            {"emotion", floats(v.emotion, 0.0001)}, {"production", floats(v.production, 0.0001)},
+            {"sections", sv}};
+}
+
+}  // namespace
+
+std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
+    json j;
+    j["file"] = d.file;
+    j["duration_s"] = d.duration_s;
+    j["sample_rate"] = d.sample_rate;
+    j["channels"] = d.channels;
+    j["decoder"] = d.decoder;
+    j["analysis_version"] = d.analysis_version;
+    j["flags"] = d.flags;
+    j["warnings"] = d.warnings;
+    j["audio"] = audio_json(d.audio);
+    j["structure"] = structure_json(d.structure);
+    j["emotion"] = emotion_json(d.emotion);
+    j["production"] = production_json(d.production);
     j["descriptors"] = d.descriptors;
-    if (with_vectors) {
-        json sv = json::array();
-        for (const auto& x : d.vectors.sections) sv.push_back(floats(x, 0.0001));
-        j["vectors"] = {{"audio", floats(d.vectors.audio, 0.0001)}, {"structure", floats(d.vectors.structure, 0.0001)},
-                        {"emotion", floats(d.vectors.emotion, 0.0001)}, {"production", floats(d.vectors.production, 0.0001)},
-                        {"sections", sv}};
-    }
+    if (with_vectors) j["vectors"] = vectors_json(d.vectors);
     return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);  // a non-UTF-8 file name must not abort
 }
 

@@ -135,6 +135,153 @@ double curve_sd(const std::vector<float>& v) {
     return std::sqrt(s2 / double(v.size()));
 }
 
+
+// The eighths of the song: mean of a per-hop curve over [dur * k / 8, dur * (k + 1) / 8).
+double eighth_mean(const std::vector<float>& v, double hop, double dur, int k) {
+    return curve_mean(v, hop, dur * k / 8, dur * (k + 1) / 8);
+}
+
+// The vectors of each space, dimension by dimension as the tables above describe them.
+std::vector<float> audio_vector(const Dna& d) {
+    const auto& a = d.audio;
+    const auto& p = d.production;
+    const double dur = std::max(d.duration_s, 1e-3);
+    const double hop = a.timeline_hop_s;
+    const int tonic = pitch_index(a.key);
+    double fifths_angle = 0;
+    if (tonic >= 0) {
+        int major_tonic = a.mode == "minor" ? (tonic + 3) % 12 : tonic;
+        fifths_angle = 2 * std::numbers::pi * ((major_tonic * 7) % 12) / 12.0;
+    }
+    const double ks = tonic >= 0 ? clamp01(a.key_strength) : 0;
+    std::vector<float> v = {
+        float(a.bpm ? std::clamp(std::log2(*a.bpm / 120.0), -1.0, 1.0) : 0.0),
+        float(a.bpm_confidence), float(a.tempo_stability),
+        float(std::cos(fifths_angle) * ks), float(std::sin(fifths_angle) * ks),
+        float(tonic < 0 ? 0.0 : (a.mode == "major" ? ks : -ks)),
+        float(clamp01(a.chord_changes_per_min / 60.0)), float(clamp01(a.distinct_chords / 24.0)),
+        float(a.rhythmic_complexity), float(a.syncopation), float(a.pulse_clarity), float(a.groove),
+        float(clamp01((a.swing_ratio - 1) / 2)), float(clamp01(a.onset_rate_per_s / 10)),
+        float(clamp01(a.spectral_centroid_hz / 5000)),
+    };
+    for (int k = 1; k <= 5; ++k) v.push_back(float(a.mfcc_mean[size_t(k)] / 50.0));
+    for (int k = 0; k < 8; ++k) {
+        double m = eighth_mean(a.energy_lufs, hop, dur, k);
+        v.push_back(float(std::clamp((m - p.integrated_lufs) / 10.0, -3.0, 3.0)));
+    }
+    return v;
+}
+
+std::vector<float> structure_vector(const Dna& d) {
+    const auto& s = d.structure;
+    const double dur = std::max(d.duration_s, 1e-3);
+    double intro = 0, outro = 0, len = 0;
+    bool bridge = false;
+    for (const auto& sec : s.sections) {
+        len += sec.end_s - sec.start_s;
+        if (sec.role == "intro") intro += sec.end_s - sec.start_s;
+        if (sec.role == "outro") outro += sec.end_s - sec.start_s;
+        bridge |= sec.role == "bridge";
+    }
+    const double n = double(s.sections.size());
+    return {
+        float(clamp01(n / 20)), float(clamp01(n > 0 ? len / n / 60 : 0)),
+        float(s.first_hook_s ? clamp01(*s.first_hook_s / dur) : 1.0), float(s.first_hook_s ? clamp01(*s.first_hook_s / 120) : 1.0),
+        float(clamp01(s.hook_repeats / 8.0)), float(s.hook_share),
+        float(clamp01(double(s.builds.size()) / (dur / 60) / 2)), float(clamp01(double(s.drops.size()) / (dur / 60) / 2)),
+        float(s.repetition), float(clamp01(s.repeats_per_min / 4)), float(s.surprise), float(s.earworm),
+        float(clamp01(intro / dur)), float(clamp01(outro / dur)), bridge ? 1.0f : 0.0f, float(clamp01(dur / 300)),
+    };
+}
+
+std::vector<float> emotion_vector(const Dna& d) {
+    const auto& e = d.emotion;
+    const double dur = std::max(d.duration_s, 1e-3);
+    const double hop = d.audio.timeline_hop_s;
+    double tm = curve_mean(e.tension, hop, 0, dur);
+    std::vector<float> v = {
+        float(e.valence), float(tm), float(clamp01(curve_sd(e.tension) * 4)), float(e.mean_intensity),
+        float(clamp01(curve_sd(e.intensity) * 4)), float(e.anticipation),
+        float(clamp01(double(e.releases.size()) / (dur / 60) / 4)), float(clamp01(double(e.catharsis.size()) / (dur / 60) / 2)),
+    };
+    for (int k = 0; k < 8; ++k) v.push_back(float(eighth_mean(e.tension, hop, dur, k)));
+    return v;
+}
+
+std::vector<float> production_vector(const ProductionLayer& p) {
+    return {
+        float(clamp01(p.sub_presence * 4)), float(clamp01((p.low_end_db + 20) / 20)), float(clamp01(p.bass_808_sustain_s / 2)),
+        float(p.low_distortion), float(clamp01(p.sparkle * 10)), float(p.reverb_proxy),
+        float(p.pitch_quantization.value_or(0.5)), float(p.melody_coverage), float(clamp01(p.mean_width * 2)),
+        float(clamp01(curve_sd(p.width) * 8)), float(clamp01(p.low_width * 4)), float(p.correlation),
+        float(clamp01((p.integrated_lufs + 30) / 25)), float(clamp01(p.loudness_range_lu / 20)),
+        float(clamp01(p.crest_db / 30)), float(clamp01(p.plr_db / 25)),
+    };
+}
+
+// Mean of the tempo curve within the section; the song's tempo when no point falls in it,
+// 0 without a beat.
+double section_bpm(const Section& sec, const AudioLayer& a) {
+    double bpm = 0;
+    int nb = 0;
+    for (const auto& tc : a.tempo_curve)
+        if (tc[0] >= sec.start_s && tc[0] < sec.end_s) bpm += tc[1], ++nb;
+    if (nb) bpm /= nb;
+    else if (a.bpm) bpm = *a.bpm;
+    return bpm;
+}
+
+// Appends the section's brightness spread, mean MFCCs 1..12 and spectral shape to sv.
+void append_section_timbre(std::vector<float>& sv, const Section& sec, const VectorContext& ctx) {
+    const size_t nf = ctx.mfcc.size() / 13;
+    const size_t f0 = std::min(nf, size_t(std::max(0.0, sec.start_s * ctx.fps)));
+    const size_t f1 = std::max(f0, std::min(nf, size_t(sec.end_s * ctx.fps)));
+    double m[13] = {0}, m1sq = 0, band[7] = {0};
+    for (size_t f = f0; f < f1; ++f) {
+        for (int k = 0; k < 13; ++k) m[k] += ctx.mfcc[f * 13 + size_t(k)];
+        m1sq += double(ctx.mfcc[f * 13 + 1]) * ctx.mfcc[f * 13 + 1];
+        for (int k = 0; k < 7; ++k) band[k] += ctx.bands[f * 7 + size_t(k)];
+    }
+    const double n = std::max<double>(1, double(f1 - f0));
+    for (auto& x : m) x /= n;
+    sv.push_back(float(std::sqrt(std::max(0.0, m1sq / n - m[1] * m[1])) / 50));
+    for (int k = 1; k <= 12; ++k) sv.push_back(float(m[k] / 50));
+    double bdb[7], bmean = 0;
+    for (int k = 0; k < 7; ++k) bmean += (bdb[k] = 10 * std::log10(band[k] / n + 1e-12)) / 7;
+    for (int k = 0; k < 7; ++k) sv.push_back(float(std::clamp((bdb[k] - bmean) / 20, -2.0, 2.0)));
+}
+
+// Appends the section's pitch-class profile (sqrt of chroma power, unit length) to sv.
+void append_section_chroma(std::vector<float>& sv, const Section& sec, const VectorContext& ctx) {
+    const size_t nc = ctx.chroma.size() / 12;
+    double c[12] = {0};
+    for (size_t f = size_t(sec.start_s * ctx.chroma_fps); f < std::min(nc, size_t(sec.end_s * ctx.chroma_fps)); ++f)
+        for (int k = 0; k < 12; ++k) c[k] += std::sqrt(ctx.chroma[f * 12 + size_t(k)]);
+    double norm = 0;
+    for (double x : c) norm += x * x;
+    norm = std::sqrt(norm);
+    for (int k = 0; k < 12; ++k) sv.push_back(norm > 0 ? float(c[k] / norm) : 0.0f);
+}
+
+// The section-space vector of one section (or of the whole song as one section).
+std::vector<float> section_vector(const Section& sec, const Dna& d, const VectorContext& ctx) {
+    const auto& p = d.production;
+    const double bpm = section_bpm(sec, d.audio);
+    std::vector<float> sv = {
+        float(bpm > 0 ? std::clamp(std::log2(bpm / 120.0), -1.0, 1.0) : 0.0),
+        float(clamp01((sec.energy_lufs + 30) / 25)),
+        float(clamp01(curve_mean(p.width, d.audio.timeline_hop_s, sec.start_s, sec.end_s) * 2)),
+    };
+    append_section_timbre(sv, sec, ctx);
+    append_section_chroma(sv, sec, ctx);
+    return sv;
+}
+
+// Rounds to 4 decimals (what the JSON prints); non-finite values become 0.
+void tidy(std::vector<float>& x) {
+    for (auto& f : x) f = std::isfinite(f) ? std::round(f * 10000.0f) / 10000.0f : 0.0f;
+}
+
 }  // namespace
 
 const std::vector<Dimension>& dimensions(Space space) {
@@ -170,126 +317,18 @@ std::optional<Space> parse_space(std::string_view name) {
 
 Vectors make_vectors(const Dna& d, const VectorContext& ctx) {
     Vectors v;
-    const auto& a = d.audio;
-    const auto& s = d.structure;
-    const auto& e = d.emotion;
-    const auto& p = d.production;
-    const double dur = std::max(d.duration_s, 1e-3);
-    const double hop = a.timeline_hop_s;
-    const int tonic = pitch_index(a.key);
-
-    // audio
+    v.audio = audio_vector(d);
+    v.structure = structure_vector(d);
+    v.emotion = emotion_vector(d);
+    v.production = production_vector(d.production);
+    for (const auto& sec : d.structure.sections) v.sections.push_back(section_vector(sec, d, ctx));
     {
-        double fifths_angle = 0;
-        if (tonic >= 0) {
-            int major_tonic = a.mode == "minor" ? (tonic + 3) % 12 : tonic;
-            fifths_angle = 2 * std::numbers::pi * ((major_tonic * 7) % 12) / 12.0;
-        }
-        const double ks = tonic >= 0 ? clamp01(a.key_strength) : 0;
-        v.audio = {
-            float(a.bpm ? std::clamp(std::log2(*a.bpm / 120.0), -1.0, 1.0) : 0.0),
-            float(a.bpm_confidence), float(a.tempo_stability),
-            float(std::cos(fifths_angle) * ks), float(std::sin(fifths_angle) * ks),
-            float(tonic < 0 ? 0.0 : (a.mode == "major" ? ks : -ks)),
-            float(clamp01(a.chord_changes_per_min / 60.0)), float(clamp01(a.distinct_chords / 24.0)),
-            float(a.rhythmic_complexity), float(a.syncopation), float(a.pulse_clarity), float(a.groove),
-            float(clamp01((a.swing_ratio - 1) / 2)), float(clamp01(a.onset_rate_per_s / 10)),
-            float(clamp01(a.spectral_centroid_hz / 5000)),
-        };
-        for (int k = 1; k <= 5; ++k) v.audio.push_back(float(a.mfcc_mean[size_t(k)] / 50.0));
-        for (int k = 0; k < 8; ++k) {
-            double m = curve_mean(a.energy_lufs, hop, dur * k / 8, dur * (k + 1) / 8);
-            v.audio.push_back(float(std::clamp((m - p.integrated_lufs) / 10.0, -3.0, 3.0)));
-        }
-    }
-    // structure
-    {
-        double intro = 0, outro = 0, len = 0;
-        bool bridge = false;
-        for (const auto& sec : s.sections) {
-            len += sec.end_s - sec.start_s;
-            if (sec.role == "intro") intro += sec.end_s - sec.start_s;
-            if (sec.role == "outro") outro += sec.end_s - sec.start_s;
-            bridge |= sec.role == "bridge";
-        }
-        const double n = double(s.sections.size());
-        v.structure = {
-            float(clamp01(n / 20)), float(clamp01(n > 0 ? len / n / 60 : 0)),
-            float(s.first_hook_s ? clamp01(*s.first_hook_s / dur) : 1.0), float(s.first_hook_s ? clamp01(*s.first_hook_s / 120) : 1.0),
-            float(clamp01(s.hook_repeats / 8.0)), float(s.hook_share),
-            float(clamp01(double(s.builds.size()) / (dur / 60) / 2)), float(clamp01(double(s.drops.size()) / (dur / 60) / 2)),
-            float(s.repetition), float(clamp01(s.repeats_per_min / 4)), float(s.surprise), float(s.earworm),
-            float(clamp01(intro / dur)), float(clamp01(outro / dur)), bridge ? 1.0f : 0.0f, float(clamp01(dur / 300)),
-        };
-    }
-    // emotion
-    {
-        double tm = curve_mean(e.tension, hop, 0, dur);
-        v.emotion = {
-            float(e.valence), float(tm), float(clamp01(curve_sd(e.tension) * 4)), float(e.mean_intensity),
-            float(clamp01(curve_sd(e.intensity) * 4)), float(e.anticipation),
-            float(clamp01(double(e.releases.size()) / (dur / 60) / 4)), float(clamp01(double(e.catharsis.size()) / (dur / 60) / 2)),
-        };
-        for (int k = 0; k < 8; ++k) v.emotion.push_back(float(curve_mean(e.tension, hop, dur * k / 8, dur * (k + 1) / 8)));
-    }
-    // production
-    v.production = {
-        float(clamp01(p.sub_presence * 4)), float(clamp01((p.low_end_db + 20) / 20)), float(clamp01(p.bass_808_sustain_s / 2)),
-        float(p.low_distortion), float(clamp01(p.sparkle * 10)), float(p.reverb_proxy),
-        float(p.pitch_quantization.value_or(0.5)), float(p.melody_coverage), float(clamp01(p.mean_width * 2)),
-        float(clamp01(curve_sd(p.width) * 8)), float(clamp01(p.low_width * 4)), float(p.correlation),
-        float(clamp01((p.integrated_lufs + 30) / 25)), float(clamp01(p.loudness_range_lu / 20)),
-        float(clamp01(p.crest_db / 30)), float(clamp01(p.plr_db / 25)),
-    };
-    // sections
-    const size_t nc = ctx.chroma.size() / 12;
-    const size_t nf = ctx.mfcc.size() / 13;
-    auto section_vector = [&](const Section& sec) {
-        double bpm = 0;
-        int nb = 0;
-        for (const auto& tc : a.tempo_curve)
-            if (tc[0] >= sec.start_s && tc[0] < sec.end_s) bpm += tc[1], ++nb;
-        if (nb) bpm /= nb;
-        else if (a.bpm) bpm = *a.bpm;
-        std::vector<float> sv = {
-            float(bpm > 0 ? std::clamp(std::log2(bpm / 120.0), -1.0, 1.0) : 0.0),
-            float(clamp01((sec.energy_lufs + 30) / 25)),
-            float(clamp01(curve_mean(p.width, hop, sec.start_s, sec.end_s) * 2)),
-        };
-        const size_t f0 = std::min(nf, size_t(std::max(0.0, sec.start_s * ctx.fps)));
-        const size_t f1 = std::max(f0, std::min(nf, size_t(sec.end_s * ctx.fps)));
-        double m[13] = {0}, m1sq = 0, band[7] = {0};
-        for (size_t f = f0; f < f1; ++f) {
-            for (int k = 0; k < 13; ++k) m[k] += ctx.mfcc[f * 13 + size_t(k)];
-            m1sq += double(ctx.mfcc[f * 13 + 1]) * ctx.mfcc[f * 13 + 1];
-            for (int k = 0; k < 7; ++k) band[k] += ctx.bands[f * 7 + size_t(k)];
-        }
-        const double n = std::max<double>(1, double(f1 - f0));
-        for (auto& x : m) x /= n;
-        sv.push_back(float(std::sqrt(std::max(0.0, m1sq / n - m[1] * m[1])) / 50));
-        for (int k = 1; k <= 12; ++k) sv.push_back(float(m[k] / 50));
-        double bdb[7], bmean = 0;
-        for (int k = 0; k < 7; ++k) bmean += (bdb[k] = 10 * std::log10(band[k] / n + 1e-12)) / 7;
-        for (int k = 0; k < 7; ++k) sv.push_back(float(std::clamp((bdb[k] - bmean) / 20, -2.0, 2.0)));
-        double c[12] = {0};
-        for (size_t f = size_t(sec.start_s * ctx.chroma_fps); f < std::min(nc, size_t(sec.end_s * ctx.chroma_fps)); ++f)
-            for (int k = 0; k < 12; ++k) c[k] += std::sqrt(ctx.chroma[f * 12 + size_t(k)]);
-        double norm = 0;
-        for (double x : c) norm += x * x;
-        norm = std::sqrt(norm);
-        for (int k = 0; k < 12; ++k) sv.push_back(norm > 0 ? float(c[k] / norm) : 0.0f);
-        return sv;
-    };
-    for (const auto& sec : s.sections) v.sections.push_back(section_vector(sec));
-    {
+        // The whole song as one section.
         Section all;
         all.end_s = d.duration_s;
-        all.energy_lufs = p.integrated_lufs;
-        v.whole = section_vector(all);
+        all.energy_lufs = d.production.integrated_lufs;
+        v.whole = section_vector(all, d, ctx);
     }
-    auto tidy = [](std::vector<float>& x) {
-        for (auto& f : x) f = std::isfinite(f) ? std::round(f * 10000.0f) / 10000.0f : 0.0f;
-    };
     tidy(v.audio);
     tidy(v.structure);
     tidy(v.emotion);
