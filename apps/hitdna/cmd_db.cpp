@@ -9,9 +9,30 @@
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/dna.hpp"
-#include "hitdna/store/vector_index.hpp"
+#include "hitdna/store/summary.hpp"
 
 namespace hitdna::cli {
+
+namespace {
+
+void print_summary(const store::CatalogSummary& sum) {
+    const auto& s = sum.stats;
+    std::printf("catalog      %s (schema %d, generation %lld)\n", sum.path.c_str(), s.schema_version, (long long)s.generation);
+    std::printf("tracks       %lld  (", (long long)s.tracks);
+    bool first = true;
+    for (auto& [v, n] : s.by_source) std::printf("%s%s %lld", first ? "" : ", ", v.c_str(), (long long)n), first = false;
+    std::printf(")\nsections     %lld\nchart rows   %lld\n", (long long)s.sections, (long long)s.chart_entries);
+    std::printf("analysis     analyzer version %d;", sum.analyzer_version);
+    for (auto& [v, n] : s.by_analysis_version) std::printf(" v%d: %lld", v, (long long)n);
+    std::printf("; %lld need --reanalyze\n", (long long)sum.stale_tracks);
+    std::printf("size         catalog %.1f MB + WAL %.1f MB + indexes %.1f MB = %.1f kB per track\n", s.file_bytes / 1e6, s.wal_bytes / 1e6,
+                sum.index_bytes / 1e6, s.tracks ? (s.file_bytes + s.wal_bytes + sum.index_bytes) / 1e3 / double(s.tracks) : 0.0);
+    for (const auto& e : sum.indexes)
+        std::printf("index %-10s %2d dims  %lld vectors  index: %s, %lld not covered (searched exactly)\n", dna::to_string(e.space), int(e.dimensions),
+                    (long long)e.catalog_vectors, e.index.c_str(), (long long)e.vectors_not_in_index);
+}
+
+}  // namespace
 
 Runner register_db(CLI::App& app) {
     struct State {
@@ -66,66 +87,12 @@ Runner register_db(CLI::App& app) {
             }
             return problems.empty() ? 0 : 1;
         }
-        auto s = cat.catalog_stats();
-        store::VectorIndexes idx(cat);
-        nlohmann::ordered_json j;
-        j["db"] = path;
-        j["schema_version"] = s.schema_version;
-        j["analyzer_version"] = dna::k_analysis_version;
-        j["generation"] = s.generation;
-        j["tracks"] = s.tracks;
-        j["sections"] = s.sections;
-        j["vectors"] = s.vectors;
-        j["chart_entries"] = s.chart_entries;
-        nlohmann::ordered_json av = nlohmann::ordered_json::object(), src = nlohmann::ordered_json::object();
-        int64_t stale_tracks = 0;
-        for (auto& [v, n] : s.by_analysis_version) {
-            av[std::to_string(v)] = n;
-            if (v < dna::k_analysis_version) stale_tracks += n;
-        }
-        for (auto& [v, n] : s.by_source) src[v] = n;
-        j["tracks_by_analysis_version"] = av;
-        j["tracks_needing_reanalysis"] = stale_tracks;
-        j["tracks_by_source"] = src;
-        j["catalog_bytes"] = s.file_bytes;
-        j["wal_bytes"] = s.wal_bytes;
-        int64_t index_bytes = 0;
-        nlohmann::ordered_json ix = nlohmann::ordered_json::array();
-        for (auto sp : dna::k_spaces) {
-            auto is = idx.status(sp, false);
-            nlohmann::ordered_json e;
-            e["space"] = dna::to_string(sp);
-            e["dimensions"] = dna::dimensions(sp).size();
-            e["catalog_vectors"] = is.catalog_vectors;
-            e["index"] = is.valid ? "ok" : (is.catalog_vectors == 0 ? "empty" : is.problem);
-            e["index_vectors"] = is.valid ? is.manifest.count : 0;
-            e["index_generation"] = is.valid ? is.manifest.generation : 0;
-            e["vectors_not_in_index"] = is.newer_vectors;
-            e["index_bytes"] = is.valid ? is.manifest.bytes : 0;
-            index_bytes += is.valid ? is.manifest.bytes : 0;
-            ix.push_back(e);
-        }
-        j["indexes"] = ix;
-        j["index_bytes"] = index_bytes;
-        j["bytes_per_track"] = s.tracks ? (s.file_bytes + s.wal_bytes + index_bytes) / s.tracks : 0;
+        auto sum = store::summarize(cat);
         if (st->json) {
-            std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            std::cout << store::to_json(sum).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
             return 0;
         }
-        std::printf("catalog      %s (schema %d, generation %lld)\n", path.c_str(), s.schema_version, (long long)s.generation);
-        std::printf("tracks       %lld  (", (long long)s.tracks);
-        bool first = true;
-        for (auto& [v, n] : s.by_source) std::printf("%s%s %lld", first ? "" : ", ", v.c_str(), (long long)n), first = false;
-        std::printf(")\nsections     %lld\nchart rows   %lld\n", (long long)s.sections, (long long)s.chart_entries);
-        std::printf("analysis     analyzer version %d;", dna::k_analysis_version);
-        for (auto& [v, n] : s.by_analysis_version) std::printf(" v%d: %lld", v, (long long)n);
-        std::printf("; %lld need --reanalyze\n", (long long)stale_tracks);
-        std::printf("size         catalog %.1f MB + WAL %.1f MB + indexes %.1f MB = %.1f kB per track\n", s.file_bytes / 1e6, s.wal_bytes / 1e6,
-                    index_bytes / 1e6, s.tracks ? (s.file_bytes + s.wal_bytes + index_bytes) / 1e3 / double(s.tracks) : 0.0);
-        for (auto& e : ix)
-            std::printf("index %-10s %2d dims  %lld vectors  index: %s, %lld not covered (searched exactly)\n", e["space"].get<std::string>().c_str(),
-                        e["dimensions"].get<int>(), (long long)e["catalog_vectors"].get<int64_t>(), e["index"].get<std::string>().c_str(),
-                        (long long)e["vectors_not_in_index"].get<int64_t>());
+        print_summary(sum);
         return 0;
     };
 }

@@ -12,7 +12,6 @@
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/engagement.hpp"
-#include "hitdna/store/vector_index.hpp"
 
 namespace hitdna::cli {
 
@@ -76,48 +75,25 @@ Runner register_feedback(CLI::App& app) {
             events.push_back(e);
         }
         store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_write);
-        auto r = learn::apply_events(cat, events, {});
-        if (r.tracks_added > 0) {
-            // Tracks added here are indexed like any ingested track.
-            store::VectorIndexes idx(cat);
-            for (auto sp : dna::k_spaces) {
-                try {
-                    idx.update(sp);
-                } catch (const Error& e) {
-                    std::cerr << "hitdna feedback: warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";
-                }
-            }
-        }
-        for (auto& p : r.problems) problems.push_back(p);
-        std::stable_sort(problems.begin(), problems.end(), [](const learn::Problem& a, const learn::Problem& b) { return a.line < b.line; });
+        auto rep = learn::record_feedback(cat, events, std::move(problems), {}, std::cerr);
+        const auto& r = rep.result;
         const std::string where = st->events.empty() ? std::string("feedback") : (st->events == "-" ? "stdin" : st->events);
-        for (const auto& p : problems) {
+        for (const auto& p : rep.problems) {
             if (p.line > 0) std::cerr << "hitdna feedback: " << where << ":" << p.line << ": " << p.message << " (event skipped)\n";
             else std::cerr << "hitdna feedback: " << p.message << "\n";
         }
         char line[300];
         std::snprintf(line, sizeof line, "hitdna feedback: %lld events applied, %lld already applied (same id), %zu rejected; %zu tracks updated, %lld added; %.2f s",
-                      (long long)r.applied, (long long)r.duplicates, problems.size(), r.tracks.size(), (long long)r.tracks_added, r.seconds);
+                      (long long)r.applied, (long long)r.duplicates, rep.problems.size(), r.tracks.size(), (long long)r.tracks_added, r.seconds);
         std::cerr << line << "\n";
-        nlohmann::json j;
-        j["applied"] = r.applied;
-        j["duplicates"] = r.duplicates;
-        j["rejected"] = problems.size();
-        j["tracks_added"] = r.tracks_added;
-        nlohmann::json tracks = nlohmann::json::array();
-        for (int64_t id : r.tracks) {
-            if (tracks.size() >= 1000) break;
-            auto te = learn::engagement_of(cat, id);
-            if (!te) continue;
-            tracks.push_back({{"track_id", id}, {"plays", te->totals.plays}, {"events", te->totals.events},
-                              {"score", std::round(te->engagement.score * 1000) / 1000}, {"promoted", te->engagement.promoted}});
-            if (!st->json && r.tracks.size() <= 20)
-                std::printf("track %lld: engagement %.3f (%lld plays, %lld events)%s\n", (long long)id, te->engagement.score, (long long)te->totals.plays,
-                            (long long)te->totals.events, te->engagement.promoted ? ", promoted" : "");
+        if (st->json) {
+            std::cout << learn::to_json(rep).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        } else if (r.tracks.size() <= 20) {
+            for (const auto& te : rep.tracks)
+                std::printf("track %lld: engagement %.3f (%lld plays, %lld events)%s\n", (long long)te.track_id, te.engagement.score, (long long)te.totals.plays,
+                            (long long)te.totals.events, te.engagement.promoted ? ", promoted" : "");
         }
-        j["tracks"] = tracks;
-        if (st->json) std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-        return problems.empty() ? 0 : 1;
+        return rep.problems.empty() ? 0 : 1;
     };
 }
 

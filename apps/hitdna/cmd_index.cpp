@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
-#include "hitdna/store/vector_index.hpp"
+#include "hitdna/store/summary.hpp"
 
 namespace hitdna::cli {
 
@@ -59,7 +59,8 @@ Runner register_index(CLI::App& app) {
                     std::printf("%-10s rebuilt: %lld vectors, %lld bytes, generation %lld, ef %d (recall@10 %.3f), %.2f s\n", dna::to_string(sp),
                                 (long long)m.count, (long long)m.bytes, (long long)m.generation, m.ef_search, m.tuned_recall, m.build_s);
             } else {
-                auto s = idx.status(sp, true);
+                auto c = store::check_index(idx, cat, sp);
+                const auto& s = c.status;
                 j["valid"] = s.valid;
                 j["catalog_vectors"] = s.catalog_vectors;
                 std::string state;
@@ -68,30 +69,16 @@ Runner register_index(CLI::App& app) {
                     if (s.catalog_vectors > 0) rc = 1;
                     j["problem"] = s.problem;
                 } else {
-                    // Stored vectors must find themselves through the index.
-                    store::SpaceSearcher se(idx, sp, nullptr);
-                    int tried = 0, self = 0;
-                    const int64_t stride = std::max<int64_t>(1, s.catalog_vectors / 100);
-                    int64_t n = 0;
-                    std::vector<store::StoredVector> sample;
-                    cat.for_each_vector(sp, 0, {}, [&](store::StoredVector&& v) {
-                        if (n++ % stride == 0 && sample.size() < 100) sample.push_back(std::move(v));
-                    });
-                    for (auto& v : sample) {
-                        auto hits = se.search(v.data, 1);
-                        ++tried;
-                        self += !hits.empty() && (hits[0].vector_id == v.id || hits[0].dist2 <= 1e-9f);
-                    }
                     j["index_vectors"] = s.manifest.count;
                     j["generation"] = s.manifest.generation;
                     j["newer_vectors"] = s.newer_vectors;
-                    j["self_found"] = self;
-                    j["self_tried"] = tried;
+                    j["self_found"] = c.self_found;
+                    j["self_tried"] = c.self_tried;
                     char b[200];
                     std::snprintf(b, sizeof b, "ok: %lld vectors, generation %lld, %lld newer rows searched exactly; %d/%d stored vectors find themselves",
-                                  (long long)s.manifest.count, (long long)s.manifest.generation, (long long)s.newer_vectors, self, tried);
+                                  (long long)s.manifest.count, (long long)s.manifest.generation, (long long)s.newer_vectors, c.self_found, c.self_tried);
                     state = b;
-                    if (self < tried) rc = 1;
+                    if (!c.ok) rc = 1;
                 }
                 if (!st->json) std::printf("%-10s %s\n", dna::to_string(sp), state.c_str());
             }

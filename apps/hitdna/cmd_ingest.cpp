@@ -72,23 +72,7 @@ Runner register_ingest(CLI::App& app) {
         std::cerr << "\n";
         if (r.stale) std::cerr << "hitdna ingest: " << r.stale << " known tracks were analyzed by an older analyzer; --reanalyze redoes them\n";
         if (st->json_summary) {
-            nlohmann::ordered_json j;
-            j["db"] = path;
-            j["inputs"] = r.inputs;
-            j["added"] = r.added;
-            j["reanalyzed"] = r.reanalyzed;
-            j["known"] = r.known;
-            j["stale"] = r.stale;
-            j["failed"] = r.failed;
-            j["bad_rows"] = r.bad_rows;
-            j["unmatched_rows"] = r.unmatched_rows;
-            j["fetched"] = r.fetched;
-            j["seconds"] = r.seconds;
-            j["analysis_s"] = r.analysis_s;
-            j["store_s"] = r.store_s;
-            j["index_s"] = r.index_s;
-            j["exit_code"] = r.exit_code;
-            std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            std::cout << ingest::to_json(r, path).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         }
         return r.exit_code;
     };

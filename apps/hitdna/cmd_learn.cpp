@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/model.hpp"
 
@@ -118,8 +117,7 @@ Runner register_score(CLI::App& app) {
         int rc = 0;
         for (const auto& f : st->files) {
             try {
-                auto d = analysis::analyze_file(f);
-                auto p = learn::predict(*m, learn::features_of(d.vectors));
+                auto p = learn::predict_file(*m, f);
                 if (!p.hit_score) {
                     std::cerr << "hitdna score: " << f << ": not enough data for a calibrated hit score yet (model v" << m->version
                               << " has fewer than 5 promoted or 5 unpromoted tracks)\n";

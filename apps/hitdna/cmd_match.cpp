@@ -15,8 +15,6 @@ namespace hitdna::cli {
 
 namespace {
 
-double r4(double x) { return std::round(x * 10000.0) / 10000.0; }
-
 std::map<dna::Space, double> parse_weights(const std::string& s) {
     std::map<dna::Space, double> w;
     std::stringstream ss(s);
@@ -37,22 +35,48 @@ std::map<dna::Space, double> parse_weights(const std::string& s) {
     return w;
 }
 
+std::vector<dna::Space> parse_spaces(const std::string& list) {
+    std::vector<dna::Space> out;
+    std::stringstream ss(list);
+    std::string s;
+    while (std::getline(ss, s, ',')) {
+        auto sp = dna::parse_space(s);
+        if (!sp) throw Error(ErrorKind::usage, "--space: unknown space '" + s + "' (audio, structure, emotion, production, sections, all)");
+        out.push_back(*sp);
+    }
+    return out;
+}
+
+// The table on a terminal: rank, score, name, best section and per-space scores.
+void print_table(const match::MatchReport& rep) {
+    for (const auto& s : rep.resolved) std::cerr << "query " << s << "\n";
+    std::printf("%4s  %5s  %-44s  %s\n", "rank", "score", "artist - title", "best section / per-space scores");
+    for (const auto& r : rep.results) {
+        std::string name = (r.track.artist.empty() ? "" : r.track.artist + " - ") + r.track.title;
+        if (name.size() > 44) name = name.substr(0, 41) + "...";
+        std::string detail;
+        if (r.section) {
+            char b[96];
+            std::snprintf(b, sizeof b, "%s %d:%02d-%d:%02d  ", r.section->role.c_str(), int(r.section->start_s) / 60, int(r.section->start_s) % 60,
+                          int(r.section->end_s) / 60, int(r.section->end_s) % 60);
+            detail += b;
+        }
+        for (auto& [s, v] : r.space_scores) {
+            char b[48];
+            std::snprintf(b, sizeof b, "%s %.2f ", dna::to_string(s), v);
+            detail += b;
+        }
+        if (r.text_score) {
+            char b[32];
+            std::snprintf(b, sizeof b, "text %.2f", *r.text_score);
+            detail += b;
+        }
+        std::printf("%4d  %5.3f  %-44s  %s\n", r.rank, r.score, name.c_str(), detail.c_str());
+    }
+    if (rep.results.empty()) std::printf("(no matches)\n");
+}
+
 }  // namespace
-
-void add_backend_options(CLI::App& app, match::MatchOptions& o, std::string& qdrant_url) {
-    app.add_option("--backend", o.backend, "embedded (default: the catalog's HNSW indexes) or qdrant (a collection made by 'hitdna sync qdrant')")
-        ->check(CLI::IsMember({"embedded", "qdrant"}));
-    app.add_option("--qdrant-url", qdrant_url, "Qdrant REST endpoint (default: $QDRANT_URL, else http://localhost:6333; key from $QDRANT_API_KEY)");
-    app.add_option("--collection", o.collection, "Qdrant collection (default: $QDRANT_COLLECTION, else hitdna)");
-    app.add_flag("--exact", o.exact, "With --backend qdrant: exact search in Qdrant (params.exact) instead of its HNSW index");
-}
-
-std::unique_ptr<store::Catalog> open_catalog_for(const match::MatchOptions& o, const std::string& db_flag) {
-    const std::string path = store::resolve_db_path(db_flag);
-    // --like against Qdrant needs no local catalog: the payload describes the results.
-    if (o.backend == "qdrant" && !o.like_file.empty() && ::access(path.c_str(), F_OK) != 0) return nullptr;
-    return std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
-}
 
 Runner register_match(CLI::App& app) {
     struct State {
@@ -83,83 +107,18 @@ Runner register_match(CLI::App& app) {
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
         auto& o = st->o;
-        if (st->space != "all") {
-            std::stringstream ss(st->space);
-            std::string s;
-            while (std::getline(ss, s, ',')) {
-                auto sp = dna::parse_space(s);
-                if (!sp) throw Error(ErrorKind::usage, "--space: unknown space '" + s + "' (audio, structure, emotion, production, sections, all)");
-                o.spaces.push_back(*sp);
-            }
-        }
+        if (st->space != "all") o.spaces = parse_spaces(st->space);
         if (!st->weights.empty()) o.weights = parse_weights(st->weights);
         o.boost_learned = st->boost == "learned";
         o.qdrant = qdrant::config_from_env(st->qdrant_url);
-        auto cat = open_catalog_for(o, st->db);
-        auto rep = match::run_match(cat.get(), o, std::cerr);
+        auto rep = match::run(o, st->db, std::cerr);
         const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "jsonl") : st->format;
-        auto to_json = [&](const match::MatchResult& r) {
-            nlohmann::ordered_json j;
-            j["rank"] = r.rank;
-            j["track_id"] = r.track.id;
-            j["title"] = r.track.title;
-            j["artist"] = r.track.artist;
-            j["score"] = r4(r.score);
-            nlohmann::ordered_json sc = nlohmann::ordered_json::object();
-            for (auto& [s, v] : r.space_scores) sc[dna::to_string(s)] = r4(v);
-            j["scores"] = sc;
-            if (r.text_score) j["text_score"] = r4(*r.text_score);
-            if (r.hit_score) j["hit_score"] = r4(*r.hit_score);
-            if (r.section) {
-                j["section"] = {{"index", r.section->index}, {"start_s", r.section->start_s}, {"end_s", r.section->end_s},
-                                {"label", r.section->label}, {"role", r.section->role}};
-            }
-            if (r.query_section) j["query_section"] = {{"start_s", r.query_section->start_s}, {"end_s", r.query_section->end_s}};
-            j["path"] = r.track.path;
-            j["source"] = r.track.source;
-            if (r.track.year) j["year"] = *r.track.year;
-            j["genres"] = r.track.genres;
-            if (r.track.peak_rank) j["peak_rank"] = *r.track.peak_rank;
-            return j;
-        };
         if (fmt == "jsonl") {
-            for (const auto& r : rep.results) std::cout << to_json(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            for (const auto& r : rep.results) std::cout << match::to_json(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         } else if (fmt == "json") {
-            nlohmann::ordered_json j;
-            j["query"] = rep.query_kind;
-            j["resolved"] = rep.resolved;
-            nlohmann::ordered_json w = nlohmann::ordered_json::object();
-            for (auto& [s, v] : rep.weights) w[dna::to_string(s)] = v;
-            j["weights"] = w;
-            j["results"] = nlohmann::ordered_json::array();
-            for (const auto& r : rep.results) j["results"].push_back(to_json(r));
-            std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            std::cout << match::to_json(rep).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         } else {
-            for (const auto& s : rep.resolved) std::cerr << "query " << s << "\n";
-            std::printf("%4s  %5s  %-44s  %s\n", "rank", "score", "artist - title", "best section / per-space scores");
-            for (const auto& r : rep.results) {
-                std::string name = (r.track.artist.empty() ? "" : r.track.artist + " - ") + r.track.title;
-                if (name.size() > 44) name = name.substr(0, 41) + "...";
-                std::string detail;
-                if (r.section) {
-                    char b[96];
-                    std::snprintf(b, sizeof b, "%s %d:%02d-%d:%02d  ", r.section->role.c_str(), int(r.section->start_s) / 60, int(r.section->start_s) % 60,
-                                  int(r.section->end_s) / 60, int(r.section->end_s) % 60);
-                    detail += b;
-                }
-                for (auto& [s, v] : r.space_scores) {
-                    char b[48];
-                    std::snprintf(b, sizeof b, "%s %.2f ", dna::to_string(s), v);
-                    detail += b;
-                }
-                if (r.text_score) {
-                    char b[32];
-                    std::snprintf(b, sizeof b, "text %.2f", *r.text_score);
-                    detail += b;
-                }
-                std::printf("%4d  %5.3f  %-44s  %s\n", r.rank, r.score, name.c_str(), detail.c_str());
-            }
-            if (rep.results.empty()) std::printf("(no matches)\n");
+            print_table(rep);
         }
         return 0;
     };

@@ -2,19 +2,9 @@
 #include <memory>
 
 #include "commands.hpp"
-#include "hitdna/core/files.hpp"
 #include "hitdna/report/inputs.hpp"
 
 namespace hitdna::cli {
-
-void write_output(const std::string& path, const std::string& content) {
-    if (path == "-") {
-        std::cout << content;
-        return;
-    }
-    core::write_file_atomically(path, content);
-    std::cerr << "hitdna: wrote " << path << "\n";
-}
 
 Runner register_plot(CLI::App& app) {
     struct State {

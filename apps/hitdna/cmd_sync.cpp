@@ -67,28 +67,7 @@ Runner register_sync(CLI::App& app) {
         o.warn = &std::cerr;
         auto rep = qdrant::run_sync(cat, client, o);
         if (st->format == "json") {
-            nlohmann::ordered_json j;
-            j["url"] = rep.url;
-            j["collection"] = rep.tracks_collection;
-            j["sections_collection"] = rep.sections_collection;
-            j["dry_run"] = rep.dry_run;
-            j["created"] = rep.created;
-            j["full"] = rep.full;
-            j["resumed"] = rep.resumed;
-            j["changes"] = rep.changes;
-            j["tracks_upserted"] = rep.tracks_upserted;
-            j["sections_upserted"] = rep.sections_upserted;
-            j["tracks_deleted"] = rep.tracks_deleted;
-            j["already_landed"] = rep.already_landed;
-            j["stale_deleted"] = rep.stale_deleted;
-            j["requests"] = rep.requests;
-            j["retries"] = rep.retries;
-            j["bytes_sent"] = rep.bytes_sent;
-            j["generation"] = rep.generation;
-            j["stats_tracks"] = rep.stats_vectors;
-            j["seconds"] = std::round(rep.seconds * 1000) / 1000;
-            j["tracks_per_second"] = rep.seconds > 0 ? std::round(double(rep.tracks_upserted) / rep.seconds) : 0.0;
-            std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            std::cout << qdrant::to_json(rep).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
             return 0;
         }
         if (rep.changes == 0 && !rep.created && rep.stale_deleted == 0) {

@@ -10,16 +10,11 @@
 namespace hitdna::match {
 struct MatchOptions;
 }
-namespace hitdna::store {
-class Catalog;
-}
 
 namespace hitdna::cli {
 
 // --backend, --qdrant-url, --collection, --exact (match and enrich).
 void add_backend_options(CLI::App& app, match::MatchOptions& options, std::string& qdrant_url);
-// The catalog for a query: may be null for --like with --backend qdrant when there is none.
-std::unique_ptr<store::Catalog> open_catalog_for(const match::MatchOptions& options, const std::string& db_flag);
 
 // Each subcommand registers its flags and returns the function that runs it (exit code).
 using Runner = std::function<int()>;

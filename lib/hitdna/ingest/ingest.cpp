@@ -447,15 +447,7 @@ private:
 // warning. Returns the seconds it took.
 double update_indexes(store::Catalog& cat, std::ostream& err) {
     auto ti = Clock::now();
-    store::VectorIndexes idx(cat);
-    for (auto sp : dna::k_spaces) {
-        try {
-            idx.update(sp);
-        } catch (const Error& e) {
-            // The catalog holds everything; searches fall back to exact scans until a rebuild.
-            err << "hitdna ingest: warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";
-        }
-    }
+    store::VectorIndexes(cat).update_all(err, "hitdna ingest");
     return since(ti);
 }
 
@@ -479,6 +471,26 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
     if (first_failure) res.exit_code = first_failure;
     else if (res.bad_rows || res.unmatched_rows) res.exit_code = 1;
     return res;
+}
+
+nlohmann::ordered_json to_json(const IngestResult& r, const std::string& db_path) {
+    nlohmann::ordered_json j;
+    j["db"] = db_path;
+    j["inputs"] = r.inputs;
+    j["added"] = r.added;
+    j["reanalyzed"] = r.reanalyzed;
+    j["known"] = r.known;
+    j["stale"] = r.stale;
+    j["failed"] = r.failed;
+    j["bad_rows"] = r.bad_rows;
+    j["unmatched_rows"] = r.unmatched_rows;
+    j["fetched"] = r.fetched;
+    j["seconds"] = r.seconds;
+    j["analysis_s"] = r.analysis_s;
+    j["store_s"] = r.store_s;
+    j["index_s"] = r.index_s;
+    j["exit_code"] = r.exit_code;
+    return j;
 }
 
 }  // namespace hitdna::ingest

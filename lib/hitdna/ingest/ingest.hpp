@@ -3,6 +3,7 @@
 // tracks with metadata, sections and vectors committed to the catalog one transaction per
 // track; the vector indexes brought up to date at the end.
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,8 @@ std::vector<std::string> expand_fetch_command(const std::string& tmpl, const std
                                               const std::string& uri, const std::string& rank, const std::string& out_dir);
 
 IngestResult run_ingest(store::Catalog& catalog, const IngestOptions& options, std::istream& in, std::ostream& err);
+
+// A result as `hitdna ingest --json` prints it (db: the catalog's path).
+nlohmann::ordered_json to_json(const IngestResult& result, const std::string& db_path);
 
 }  // namespace hitdna::ingest

@@ -13,6 +13,7 @@
 #include "hitdna/core/text.hpp"
 #include "hitdna/store/hash.hpp"
 #include "hitdna/store/generations.hpp"
+#include "hitdna/store/vector_index.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -213,9 +214,40 @@ std::optional<TrackEngagement> engagement_of(store::Catalog& cat, int64_t track_
     auto totals = store::engagement_totals(cat, track_id);
     if (!totals) return std::nullopt;
     TrackEngagement te;
+    te.track_id = track_id;
     te.totals = *totals;
     te.engagement = score(te.totals);
     return te;
+}
+
+FeedbackReport record_feedback(store::Catalog& cat, const std::vector<Event>& events, std::vector<Problem> problems,
+                               const analysis::AnalyzeOptions& analyze, std::ostream& log) {
+    FeedbackReport rep;
+    rep.result = apply_events(cat, events, analyze);
+    // Tracks added here are indexed like any ingested track.
+    if (rep.result.tracks_added > 0) store::VectorIndexes(cat).update_all(log, "hitdna feedback");
+    for (auto& p : rep.result.problems) problems.push_back(p);
+    std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) { return a.line < b.line; });
+    rep.problems = std::move(problems);
+    for (int64_t id : rep.result.tracks) {
+        if (rep.tracks.size() >= 1000) break;
+        if (auto te = engagement_of(cat, id)) rep.tracks.push_back(*te);
+    }
+    return rep;
+}
+
+json to_json(const FeedbackReport& rep) {
+    json j;
+    j["applied"] = rep.result.applied;
+    j["duplicates"] = rep.result.duplicates;
+    j["rejected"] = rep.problems.size();
+    j["tracks_added"] = rep.result.tracks_added;
+    json tracks = json::array();
+    for (const auto& te : rep.tracks)
+        tracks.push_back({{"track_id", te.track_id}, {"plays", te.totals.plays}, {"events", te.totals.events},
+                          {"score", std::round(te.engagement.score * 1000) / 1000}, {"promoted", te.engagement.promoted}});
+    j["tracks"] = tracks;
+    return j;
 }
 
 }  // namespace hitdna::learn

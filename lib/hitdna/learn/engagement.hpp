@@ -4,6 +4,7 @@
 // score; promotion of well-supported, well-liked tracks into the hits the system learns from.
 #include <cstdint>
 #include <iosfwd>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -65,9 +66,25 @@ struct ApplyResult {
 ApplyResult apply_events(store::Catalog& catalog, const std::vector<Event>& events, const analysis::AnalyzeOptions& analyze);
 
 struct TrackEngagement {
+    int64_t track_id = 0;
     Totals totals;
     Engagement engagement;
 };
 std::optional<TrackEngagement> engagement_of(store::Catalog& catalog, int64_t track_id);
+
+struct FeedbackReport {
+    ApplyResult result;
+    std::vector<Problem> problems;        // parse problems and rejected events, by line
+    std::vector<TrackEngagement> tracks;  // the changed tracks' engagement (the first 1000)
+};
+
+// `hitdna feedback`: applies events, brings the vector indexes up to date for tracks it added
+// (warnings on `log`), and gathers every problem (with those of parsing) and the engagement of
+// the tracks that changed. Throws Error(db).
+FeedbackReport record_feedback(store::Catalog& catalog, const std::vector<Event>& events, std::vector<Problem> parse_problems,
+                               const analysis::AnalyzeOptions& analyze, std::ostream& log);
+
+// The report as `hitdna feedback --json` prints it (scores rounded to 0.001).
+nlohmann::json to_json(const FeedbackReport& report);
 
 }  // namespace hitdna::learn

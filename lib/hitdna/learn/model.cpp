@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/vectors.hpp"
@@ -49,24 +50,30 @@ std::vector<float> features_of_track(store::Catalog& cat, int64_t id) {
     return f;
 }
 
-Model fit(store::Catalog& cat) {
-    // Data: every track with plays, read in one snapshot.
+namespace {
+
+// Every track with plays: its raw feature row, engagement score, weight and promotion.
+struct TrainingData {
     std::vector<std::vector<float>> rows;
     std::vector<double> ys, ws;
     std::vector<char> promoted;
-    store::Catalog::ReadSnapshot snapshot(cat);
+};
+
+TrainingData read_training_data(store::Catalog& cat) {
+    TrainingData d;
     for (const auto& t : store::engaged_tracks(cat)) {
         auto f = features_of_track(cat, t.track_id);
         if (f.empty()) continue;
-        rows.push_back(std::move(f));
-        ws.push_back(double(t.plays) / (double(t.plays) + 50.0));
-        ys.push_back(t.score);
-        promoted.push_back(t.promoted);
+        d.rows.push_back(std::move(f));
+        d.ws.push_back(double(t.plays) / (double(t.plays) + 50.0));
+        d.ys.push_back(t.score);
+        d.promoted.push_back(t.promoted);
     }
-    if (int64_t(rows.size()) < k_min_tracks)
-        throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(rows.size()) + " tracks with plays, " +
-                                          std::to_string(k_min_tracks) + " needed (hitdna feedback adds them)");
-    Model m;
+    return d;
+}
+
+// The model's features: names, meanings and the catalog's standardization.
+void describe_features(store::Catalog& cat, Model& m) {
     std::vector<std::string> names, descs;
     for (auto sp : dna::k_track_spaces) {
         for (const auto& d : dna::dimensions(sp)) {
@@ -81,26 +88,44 @@ Model fit(store::Catalog& cat) {
             m.features.push_back(f);
         }
     }
-    const long n = long(rows.size()), p = long(m.features.size());
-    for (long j = 0; j < p; ++j) m.features[size_t(j)].name = names[size_t(j)], m.features[size_t(j)].description = descs[size_t(j)];
-    Eigen::MatrixXd X(n, p);
-    Eigen::VectorXd y(n), w(n);
+    for (size_t j = 0; j < m.features.size(); ++j) m.features[j].name = names[j], m.features[j].description = descs[j];
+}
+
+// The standardized design, centred on the weighted means.
+struct Design {
+    long n = 0, p = 0;
+    Eigen::MatrixXd X, Xc;
+    Eigen::VectorXd y, w, yc;
+    Eigen::RowVectorXd xbar;
+    double ybar = 0;
+};
+
+Design make_design(const TrainingData& d, const Model& m) {
+    Design g;
+    g.n = long(d.rows.size()), g.p = long(m.features.size());
+    const long n = g.n, p = g.p;
+    g.X.resize(n, p);
+    g.y.resize(n), g.w.resize(n);
     for (long i = 0; i < n; ++i) {
-        for (long j = 0; j < p; ++j) X(i, j) = (rows[size_t(i)][size_t(j)] - m.features[size_t(j)].mean) / m.features[size_t(j)].sd;
-        y(i) = ys[size_t(i)];
-        w(i) = ws[size_t(i)];
+        for (long j = 0; j < p; ++j) g.X(i, j) = (d.rows[size_t(i)][size_t(j)] - m.features[size_t(j)].mean) / m.features[size_t(j)].sd;
+        g.y(i) = d.ys[size_t(i)];
+        g.w(i) = d.ws[size_t(i)];
     }
-    w *= double(n) / w.sum();  // weights average 1, so residual degrees of freedom are n - df
-    const double ybar = (w.array() * y.array()).sum() / w.sum();
-    Eigen::VectorXd yc = y.array() - ybar;
-    Eigen::RowVectorXd xbar = (X.array().colwise() * w.array()).colwise().sum() / w.sum();
-    Eigen::MatrixXd Xc = X.rowwise() - xbar;
-    // Penalty by 5-fold cross-validation (weighted squared error).
+    g.w *= double(n) / g.w.sum();  // weights average 1, so residual degrees of freedom are n - df
+    g.ybar = (g.w.array() * g.y.array()).sum() / g.w.sum();
+    g.yc = g.y.array() - g.ybar;
+    g.xbar = (g.X.array().colwise() * g.w.array()).colwise().sum() / g.w.sum();
+    g.Xc = g.X.rowwise() - g.xbar;
+    return g;
+}
+
+// The penalty by 5-fold cross-validation (weighted squared error): (lambda, its error).
+std::pair<double, double> choose_lambda(const Design& g) {
+    const long n = g.n, p = g.p;
     std::vector<long> fold(static_cast<size_t>(n));
     for (long i = 0; i < n; ++i) fold[size_t(i)] = i % 5;
     std::shuffle(fold.begin(), fold.end(), std::mt19937(11));
     double best_lambda = 1, best_err = 1e300;
-    const double tss = (w.array() * yc.array().square()).sum();
     for (double lambda : {0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0}) {
         double err = 0;
         for (int k = 0; k < 5; ++k) {
@@ -108,73 +133,104 @@ Model fit(store::Catalog& cat) {
             for (long i = 0; i < n; ++i) (fold[size_t(i)] == k ? te : tr).push_back(i);
             Eigen::MatrixXd Xt(long(tr.size()), p);
             Eigen::VectorXd yt(long(tr.size())), wt(long(tr.size()));
-            for (size_t r = 0; r < tr.size(); ++r) Xt.row(long(r)) = Xc.row(tr[r]), yt(long(r)) = yc(tr[r]), wt(long(r)) = w(tr[r]);
+            for (size_t r = 0; r < tr.size(); ++r) Xt.row(long(r)) = g.Xc.row(tr[r]), yt(long(r)) = g.yc(tr[r]), wt(long(r)) = g.w(tr[r]);
             Eigen::VectorXd b = ridge(Xt, yt, wt, lambda);
-            for (long i : te) err += w(i) * std::pow(yc(i) - Xc.row(i).dot(b), 2);
+            for (long i : te) err += g.w(i) * std::pow(g.yc(i) - g.Xc.row(i).dot(b), 2);
         }
         if (err < best_err) best_err = err, best_lambda = lambda;
     }
-    m.lambda = best_lambda;
-    m.cv_r2 = tss > 0 ? 1 - best_err / tss : 0;
-    Eigen::VectorXd beta = ridge(Xc, yc, w, best_lambda);
-    m.intercept = ybar - xbar.dot(beta);
-    // Standard errors: sandwich of the ridge estimator with the residual variance.
-    {
-        const Eigen::MatrixXd Xw = Xc.array().colwise() * w.array();
-        Eigen::MatrixXd G = Xc.transpose() * Xw;
-        Eigen::MatrixXd A = G;
-        A.diagonal().array() += best_lambda;
-        Eigen::MatrixXd Ainv = A.inverse();
-        const double df = (Ainv * G).trace();
-        Eigen::VectorXd res = yc - Xc * beta;
-        const double sigma2 = (w.array() * res.array().square()).sum() / std::max(1.0, double(n) - df);
-        Eigen::MatrixXd cov = sigma2 * Ainv * G * Ainv;
-        for (long j = 0; j < p; ++j) {
-            m.features[size_t(j)].weight = beta(j);
-            m.features[size_t(j)].se = std::sqrt(std::max(0.0, cov(j, j)));
-        }
+    return {best_lambda, best_err};
+}
+
+// Weights and their standard errors (sandwich of the ridge estimator with the residual
+// variance); returns beta.
+Eigen::VectorXd fit_weights(const Design& g, double lambda, Model& m) {
+    Eigen::VectorXd beta = ridge(g.Xc, g.yc, g.w, lambda);
+    m.intercept = g.ybar - g.xbar.dot(beta);
+    const Eigen::MatrixXd Xw = g.Xc.array().colwise() * g.w.array();
+    Eigen::MatrixXd G = g.Xc.transpose() * Xw;
+    Eigen::MatrixXd A = G;
+    A.diagonal().array() += lambda;
+    Eigen::MatrixXd Ainv = A.inverse();
+    const double df = (Ainv * G).trace();
+    Eigen::VectorXd res = g.yc - g.Xc * beta;
+    const double sigma2 = (g.w.array() * res.array().square()).sum() / std::max(1.0, double(g.n) - df);
+    Eigen::MatrixXd cov = sigma2 * Ainv * G * Ainv;
+    for (long j = 0; j < g.p; ++j) {
+        m.features[size_t(j)].weight = beta(j);
+        m.features[size_t(j)].se = std::sqrt(std::max(0.0, cov(j, j)));
     }
-    // Where successful tracks lie on each dimension (deciles, raw units).
+    return beta;
+}
+
+// Where successful (promoted) tracks lie on each dimension: deciles in raw units.
+void success_quantiles(const TrainingData& d, const std::vector<long>& ok, Model& m) {
+    for (size_t j = 0; j < m.features.size() && !ok.empty(); ++j) {
+        std::vector<double> v;
+        for (long i : ok) v.push_back(d.rows[size_t(i)][j]);
+        std::sort(v.begin(), v.end());
+        for (int q = 0; q <= 10; ++q) m.features[j].success_quantiles.push_back(v[size_t(std::lround(q / 10.0 * double(v.size() - 1)))]);
+    }
+}
+
+// Platt scaling: P(engagement >= promotion score) from the prediction (Newton's method), with
+// Platt's smoothed targets that keep the fit finite when the classes separate.
+void calibrate(const Eigen::VectorXd& pred, const std::vector<char>& promoted, size_t n_pos_tracks, Model& m) {
+    const long n = long(pred.size());
+    const double n_pos = double(n_pos_tracks), n_neg = double(n) - n_pos;
+    const double t_pos = (n_pos + 1) / (n_pos + 2), t_neg = 1 / (n_neg + 2);
+    double a = 10, b = -10 * k_promote_score;
+    for (int it = 0; it < 50; ++it) {
+        double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
+        for (long i = 0; i < n; ++i) {
+            const double t = promoted[size_t(i)] ? t_pos : t_neg, s = sigmoid(a * pred(i) + b);
+            ga += (s - t) * pred(i), gb += s - t;
+            const double v = std::max(1e-9, s * (1 - s));
+            haa += v * pred(i) * pred(i), hab += v * pred(i), hbb += v;
+        }
+        haa += 1e-6, hbb += 1e-6;
+        const double det = haa * hbb - hab * hab;
+        if (std::abs(det) < 1e-12) break;
+        const double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+        a -= da, b -= db;
+        if (std::abs(da) + std::abs(db) < 1e-9) break;
+    }
+    m.platt_a = a, m.platt_b = b, m.calibrated = true;
+}
+
+bool finite_model(const Model& m) {
+    auto finite = [](double x) { return std::isfinite(x); };
+    bool ok = finite(m.intercept) && finite(m.platt_a) && finite(m.platt_b) && finite(m.cv_r2);
+    for (const auto& f : m.features) ok = ok && finite(f.weight) && finite(f.se);
+    return ok;
+}
+
+}  // namespace
+
+Model fit(store::Catalog& cat) {
+    store::Catalog::ReadSnapshot snapshot(cat);  // every read below sees one state of the catalog
+    const TrainingData data = read_training_data(cat);
+    if (int64_t(data.rows.size()) < k_min_tracks)
+        throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(data.rows.size()) + " tracks with plays, " +
+                                          std::to_string(k_min_tracks) + " needed (hitdna feedback adds them)");
+    Model m;
+    describe_features(cat, m);
+    const Design g = make_design(data, m);
+    const double tss = (g.w.array() * g.yc.array().square()).sum();
+    const auto [lambda, cv_err] = choose_lambda(g);
+    m.lambda = lambda;
+    m.cv_r2 = tss > 0 ? 1 - cv_err / tss : 0;
+    const Eigen::VectorXd beta = fit_weights(g, lambda, m);
     // Successful = promoted (engagement >= 0.6 with >= 100 plays).
     std::vector<long> ok;
-    for (long i = 0; i < n; ++i)
-        if (promoted[size_t(i)]) ok.push_back(i);
-    m.n_tracks = n;
+    for (long i = 0; i < g.n; ++i)
+        if (data.promoted[size_t(i)]) ok.push_back(i);
+    m.n_tracks = g.n;
     m.n_successful = int64_t(ok.size());
-    for (long j = 0; j < p && !ok.empty(); ++j) {
-        std::vector<double> v;
-        for (long i : ok) v.push_back(rows[size_t(i)][size_t(j)]);
-        std::sort(v.begin(), v.end());
-        for (int q = 0; q <= 10; ++q) m.features[size_t(j)].success_quantiles.push_back(v[size_t(std::lround(q / 10.0 * double(v.size() - 1)))]);
-    }
-    // Platt scaling: P(engagement >= promotion score) from the prediction (Newton's method).
-    Eigen::VectorXd pred = (X * beta).array() + m.intercept;
-    if (ok.size() >= 5 && size_t(n) - ok.size() >= 5) {
-        // Platt's smoothed targets keep the fit finite when the classes separate.
-        const double n_pos = double(ok.size()), n_neg = double(n) - n_pos;
-        const double t_pos = (n_pos + 1) / (n_pos + 2), t_neg = 1 / (n_neg + 2);
-        double a = 10, b = -10 * k_promote_score;
-        for (int it = 0; it < 50; ++it) {
-            double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
-            for (long i = 0; i < n; ++i) {
-                const double t = promoted[size_t(i)] ? t_pos : t_neg, s = sigmoid(a * pred(i) + b);
-                ga += (s - t) * pred(i), gb += s - t;
-                const double v = std::max(1e-9, s * (1 - s));
-                haa += v * pred(i) * pred(i), hab += v * pred(i), hbb += v;
-            }
-            haa += 1e-6, hbb += 1e-6;
-            const double det = haa * hbb - hab * hab;
-            if (std::abs(det) < 1e-12) break;
-            const double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
-            a -= da, b -= db;
-            if (std::abs(da) + std::abs(db) < 1e-9) break;
-        }
-        m.platt_a = a, m.platt_b = b, m.calibrated = true;
-    }
-    auto finite = [](double x) { return std::isfinite(x); };
-    bool ok_model = finite(m.intercept) && finite(m.platt_a) && finite(m.platt_b) && finite(m.cv_r2);
-    for (const auto& f : m.features) ok_model = ok_model && finite(f.weight) && finite(f.se);
-    if (!ok_model) throw Error(ErrorKind::internal, "the fitted model is not finite; nothing was stored");
+    success_quantiles(data, ok, m);
+    const Eigen::VectorXd pred = (g.X * beta).array() + m.intercept;
+    if (ok.size() >= 5 && size_t(g.n) - ok.size() >= 5) calibrate(pred, data.promoted, ok.size(), m);
+    if (!finite_model(m)) throw Error(ErrorKind::internal, "the fitted model is not finite; nothing was stored");
     m.n_events = store::engagement_event_count(cat);
     m.catalog_generation = cat.generation();
     m.fitted_at = core::utc_timestamp();
@@ -255,6 +311,8 @@ Prediction predict(const Model& m, const std::vector<float>& raw) {
     }
     return p;
 }
+
+Prediction predict_file(const Model& m, const std::string& path) { return predict(m, features_of(analysis::analyze_file(path).vectors)); }
 
 double pattern_factor(const Model& m, store::Catalog& cat, int64_t track_id) {
     auto f = features_of_track(cat, track_id);

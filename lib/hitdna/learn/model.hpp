@@ -52,6 +52,9 @@ struct Prediction {
     std::vector<std::string> reasons;  // the strongest contributions, in words
 };
 Prediction predict(const Model& m, const std::vector<float>& raw);
+// The prediction for an audio file (hitdna score): analyzed, then predicted. Throws
+// Error(io|decode) naming the file.
+Prediction predict_file(const Model& m, const std::string& path);
 
 // How learned patterns re-weight catalog tracks: 0.5 + hit score (0.5..1.5), used by
 // `enrich` when it aggregates hits and by `match --boost learned` (score x (0.75 + 0.25 x hit

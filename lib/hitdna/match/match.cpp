@@ -1,5 +1,7 @@
 #include "hitdna/match/match.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -275,52 +277,44 @@ std::map<Space, double> default_weights(const std::string& kind) {
     return {{Space::audio, 1.0}, {Space::structure, 1.0}, {Space::emotion, 1.0}, {Space::production, 1.0}, {Space::sections, 1.0}};
 }
 
-MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& warn) { return run_match(&cat, o, warn); }
+namespace {
 
-MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostream& warn) {
-    const int kinds = int(!o.like_file.empty()) + int(!o.track.empty()) + int(!o.text.empty());
-    if (kinds != 1) throw Error(ErrorKind::usage, "give exactly one of --like FILE, --track ID|\"Artist - Title\", --text \"...\"");
-    if (o.k == 0) throw Error(ErrorKind::usage, "-k must be at least 1");
-    if (o.backend != "embedded" && o.backend != "qdrant") throw Error(ErrorKind::usage, "--backend '" + o.backend + "': embedded or qdrant");
-    const store::Filter filter = store::parse_filter(o.filters);
-    if (!catalog && (o.backend != "qdrant" || o.like_file.empty()))
-        throw Error(ErrorKind::usage, "this query needs the catalog (only --like with --backend qdrant runs without one)");
-
+Query audio_query(const MatchOptions& o) {
     Query q;
-    if (!o.like_file.empty()) {
-        q.kind = "like";
-        dna::Dna d = analysis::analyze_file(o.like_file, o.analyze);
-        q.track_vecs[Space::audio] = d.vectors.audio;
-        q.track_vecs[Space::structure] = d.vectors.structure;
-        q.track_vecs[Space::emotion] = d.vectors.emotion;
-        q.track_vecs[Space::production] = d.vectors.production;
-        for (size_t i = 0; i < d.vectors.sections.size() && i < d.structure.sections.size(); ++i)
-            q.sections.push_back({QuerySection{d.structure.sections[i].start_s, d.structure.sections[i].end_s}, d.vectors.sections[i]});
-        if (d.structure.sections.size() != 1) q.sections.push_back({QuerySection{0, d.duration_s}, d.vectors.whole});
-        q.resolved.push_back("audio: " + o.like_file);
-    } else if (!o.track.empty()) {
-        q.kind = "track";
-        auto& cat = *catalog;
-        auto tr = resolve_track(cat, o.track, warn);
-        std::map<Space, std::vector<std::vector<float>>> acc;
-        add_catalog_track(cat, tr.id, acc, q);
-        for (auto& [s, xs] : acc) q.track_vecs[s] = xs.front();
-        q.exclude.insert(tr.id);
-        q.resolved.push_back("track: " + tr.artist + " - " + tr.title + " (id " + std::to_string(tr.id) + ")");
-    } else {
-        q = build_text_query(*catalog, o.text, warn);
-    }
+    q.kind = "like";
+    dna::Dna d = analysis::analyze_file(o.like_file, o.analyze);
+    q.track_vecs[Space::audio] = d.vectors.audio;
+    q.track_vecs[Space::structure] = d.vectors.structure;
+    q.track_vecs[Space::emotion] = d.vectors.emotion;
+    q.track_vecs[Space::production] = d.vectors.production;
+    for (size_t i = 0; i < d.vectors.sections.size() && i < d.structure.sections.size(); ++i)
+        q.sections.push_back({QuerySection{d.structure.sections[i].start_s, d.structure.sections[i].end_s}, d.vectors.sections[i]});
+    if (d.structure.sections.size() != 1) q.sections.push_back({QuerySection{0, d.duration_s}, d.vectors.whole});
+    q.resolved.push_back("audio: " + o.like_file);
+    return q;
+}
 
-    MatchReport rep;
-    rep.query_kind = q.kind;
-    rep.resolved = q.resolved;
+Query track_query(store::Catalog& cat, const std::string& ref, std::ostream& warn) {
+    Query q;
+    q.kind = "track";
+    auto tr = resolve_track(cat, ref, warn);
+    std::map<Space, std::vector<std::vector<float>>> acc;
+    add_catalog_track(cat, tr.id, acc, q);
+    for (auto& [s, xs] : acc) q.track_vecs[s] = xs.front();
+    q.exclude.insert(tr.id);
+    q.resolved.push_back("track: " + tr.artist + " - " + tr.title + " (id " + std::to_string(tr.id) + ")");
+    return q;
+}
+
+// The spaces that take part, and their weights (into rep.weights).
+std::vector<Space> plan_spaces(const Query& q, const MatchOptions& o, std::map<Space, double>& weights, MatchReport& rep) {
     std::vector<Space> spaces = o.spaces;
     if (spaces.empty()) spaces.assign(dna::k_spaces.begin(), dna::k_spaces.end());
     // Only the spaces the query has vectors for take part.
     spaces.erase(std::remove_if(spaces.begin(), spaces.end(),
                                 [&](Space s) { return is_track_space(s) ? !q.track_vecs.count(s) : q.sections.empty(); }),
                  spaces.end());
-    auto weights = default_weights(q.kind);
+    weights = default_weights(q.kind);
     for (auto& [s, w] : o.weights) weights[s] = w;
     // A space weighted 0 takes no part (unless it is the only one asked for).
     if (spaces.size() > 1)
@@ -329,94 +323,148 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
         if (weights[s] <= 0) weights[s] = 1;
         rep.weights[s] = weights[s];
     }
-    const bool has_text = !q.fts.empty();
-    if (spaces.empty() && !has_text) return rep;
+    return spaces;
+}
 
-    std::unique_ptr<Backend> backend;
-    if (o.backend == "qdrant" && !spaces.empty()) backend = std::make_unique<QdrantBackend>(catalog, o, filter, warn);
-    else backend = std::make_unique<EmbeddedBackend>(*catalog, filter, warn);
-    std::set<int64_t> candidates;
-    const size_t kc = std::max<size_t>(50, 5 * o.k), ks = std::max<size_t>(100, 20 * o.k);
-    for (Space s : spaces) {
-        if (is_track_space(s)) {
-            for (int64_t id : backend->nearest(s, q.track_vecs[s], kc)) candidates.insert(id);
-        } else {
-            for (const auto& [qs, v] : q.sections)
-                for (int64_t id : backend->nearest(s, v, ks)) candidates.insert(id);
-        }
-    }
-    std::unordered_map<int64_t, double> text_rel;
-    if (has_text) {
-        auto hits = catalog->text_search(q.fts, 500, filter);  // the filter applies inside the text search too
-        double best = 0;
-        for (auto& [id, r] : hits) best = std::min(best, r);
-        for (auto& [id, r] : hits) {
-            text_rel[id] = best < 0 ? std::clamp(r / best, 0.0, 1.0) : 1.0;
-            if (spaces.empty() || text_rel.size() <= kc) candidates.insert(id);
-        }
-    }
-    for (int64_t x : q.exclude) candidates.erase(x);
+// One query run: candidates from every space (and the text index), scored exactly.
+class Ranker {
+public:
+    Ranker(Backend& backend, const Query& q, const std::vector<Space>& spaces, const std::map<Space, double>& weights)
+        : m_backend(backend), m_q(q), m_spaces(spaces), m_weights(weights) {}
 
-    // Exact per-space scores for every candidate.
-    std::map<Space, std::vector<float>> zq;
-    std::vector<std::pair<QuerySection, std::vector<float>>> zsections;
-    for (Space s : spaces) {
-        if (is_track_space(s)) zq[s] = backend->standardize(s, q.track_vecs[s]);
-        else
-            for (const auto& [qs, v] : q.sections) zsections.push_back({qs, backend->standardize(s, v)});
+    // Candidates: the nearest stored vectors of each space, and text hits (relevance 0..1).
+    void collect(store::Catalog* catalog, const store::Filter& filter, size_t k) {
+        const size_t kc = std::max<size_t>(50, 5 * k), ks = std::max<size_t>(100, 20 * k);
+        for (Space s : m_spaces) {
+            if (is_track_space(s)) {
+                for (int64_t id : m_backend.nearest(s, m_q.track_vecs.at(s), kc)) m_candidates.insert(id);
+            } else {
+                for (const auto& [qs, v] : m_q.sections)
+                    for (int64_t id : m_backend.nearest(s, v, ks)) m_candidates.insert(id);
+            }
+        }
+        if (!m_q.fts.empty()) {
+            auto hits = catalog->text_search(m_q.fts, 500, filter);  // the filter applies inside the text search too
+            double best = 0;
+            for (auto& [id, r] : hits) best = std::min(best, r);
+            for (auto& [id, r] : hits) {
+                m_text_rel[id] = best < 0 ? std::clamp(r / best, 0.0, 1.0) : 1.0;
+                if (m_spaces.empty() || m_text_rel.size() <= kc) m_candidates.insert(id);
+            }
+        }
+        for (int64_t x : m_q.exclude) m_candidates.erase(x);
     }
-    backend->prefetch(std::vector<int64_t>(candidates.begin(), candidates.end()), spaces);
-    std::vector<MatchResult> all;
-    for (int64_t id : candidates) {
+
+    // Exact per-space scores for every candidate, combined per track.
+    std::vector<MatchResult> score() {
+        for (Space s : m_spaces) {
+            if (is_track_space(s)) m_zq[s] = m_backend.standardize(s, m_q.track_vecs.at(s));
+            else
+                for (const auto& [qs, v] : m_q.sections) m_zsections.push_back({qs, m_backend.standardize(s, v)});
+        }
+        m_backend.prefetch(std::vector<int64_t>(m_candidates.begin(), m_candidates.end()), m_spaces);
+        std::vector<MatchResult> all;
+        for (int64_t id : m_candidates)
+            if (auto r = score_one(id)) all.push_back(std::move(*r));
+        return all;
+    }
+
+private:
+    std::optional<MatchResult> score_one(int64_t id) {
         MatchResult r;
         r.track.id = id;
         double wsum = 0, acc = 0;
-        for (Space s : spaces) {
-            auto vs = backend->vectors(id, s);
+        for (Space s : m_spaces) {
+            auto vs = m_backend.vectors(id, s);
             if (vs.empty()) continue;
             double sc = 0;
             if (is_track_space(s)) {
-                sc = space_score(dist2(zq[s], vs.front().data), dna::dimensions(s).size());
+                sc = space_score(dist2(m_zq[s], vs.front().data), dna::dimensions(s).size());
             } else {
-                for (const auto& [qs, qv] : zsections)
+                for (const auto& [qs, qv] : m_zsections)
                     for (const auto& v : vs) {
                         double x = space_score(dist2(qv, v.data), dna::dimensions(s).size());
                         if (x > sc) sc = x, r.section = v.section, r.query_section = qs;
                     }
             }
             r.space_scores[s] = sc;
-            acc += weights[s] * sc;
-            wsum += weights[s];
+            acc += m_weights.at(s) * sc;
+            wsum += m_weights.at(s);
         }
         // A text hit the vector backend has no vectors for (not synced yet) is not ranked on text alone.
-        if (!spaces.empty() && wsum == 0) continue;
+        if (!m_spaces.empty() && wsum == 0) return std::nullopt;
         double vec = wsum > 0 ? acc / wsum : 0;
-        if (has_text) {
-            auto it = text_rel.find(id);
-            r.text_score = it == text_rel.end() ? 0.0 : it->second;
+        if (!m_q.fts.empty()) {
+            auto it = m_text_rel.find(id);
+            r.text_score = it == m_text_rel.end() ? 0.0 : it->second;
             r.score = wsum > 0 ? 0.8 * vec + 0.2 * *r.text_score : *r.text_score;
         } else {
             r.score = vec;
         }
-        if (q.kind != "like") r.query_section.reset();
-        all.push_back(std::move(r));
+        if (m_q.kind != "like") r.query_section.reset();
+        return r;
     }
-    if (o.boost_learned && !catalog) {
+
+    Backend& m_backend;
+    const Query& m_q;
+    const std::vector<Space>& m_spaces;
+    const std::map<Space, double>& m_weights;
+    std::set<int64_t> m_candidates;
+    std::unordered_map<int64_t, double> m_text_rel;
+    std::map<Space, std::vector<float>> m_zq;
+    std::vector<std::pair<QuerySection, std::vector<float>>> m_zsections;
+};
+
+// --boost learned: score x (0.75 + 0.25 x hit score), when a calibrated model exists.
+void boost_learned(store::Catalog* catalog, std::vector<MatchResult>& all, std::ostream& warn) {
+    if (!catalog) {
         warn << "hitdna: warning: --boost learned needs the catalog's pattern weights; results are not re-ranked\n";
-    } else if (o.boost_learned) {
-        auto& cat = *catalog;
-        auto model = learn::latest(cat);
-        if (!model) {
-            warn << "hitdna: warning: --boost learned: no pattern weights yet (hitdna learn); results are not re-ranked\n";
-        } else {
-            for (auto& r : all) {
-                auto f = learn::features_of_track(cat, r.track.id);
-                if (f.empty()) continue;
-                r.hit_score = learn::predict(*model, f).hit_score;
-                if (r.hit_score) r.score *= 0.75 + 0.25 * *r.hit_score;
-            }
-        }
+        return;
     }
+    auto model = learn::latest(*catalog);
+    if (!model) {
+        warn << "hitdna: warning: --boost learned: no pattern weights yet (hitdna learn); results are not re-ranked\n";
+        return;
+    }
+    for (auto& r : all) {
+        auto f = learn::features_of_track(*catalog, r.track.id);
+        if (f.empty()) continue;
+        r.hit_score = learn::predict(*model, f).hit_score;
+        if (r.hit_score) r.score *= 0.75 + 0.25 * *r.hit_score;
+    }
+}
+
+void check_options(const MatchOptions& o) {
+    const int kinds = int(!o.like_file.empty()) + int(!o.track.empty()) + int(!o.text.empty());
+    if (kinds != 1) throw Error(ErrorKind::usage, "give exactly one of --like FILE, --track ID|\"Artist - Title\", --text \"...\"");
+    if (o.k == 0) throw Error(ErrorKind::usage, "-k must be at least 1");
+    if (o.backend != "embedded" && o.backend != "qdrant") throw Error(ErrorKind::usage, "--backend '" + o.backend + "': embedded or qdrant");
+}
+
+}  // namespace
+
+MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& warn) { return run_match(&cat, o, warn); }
+
+MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostream& warn) {
+    check_options(o);
+    const store::Filter filter = store::parse_filter(o.filters);
+    if (!catalog && (o.backend != "qdrant" || o.like_file.empty()))
+        throw Error(ErrorKind::usage, "this query needs the catalog (only --like with --backend qdrant runs without one)");
+    const Query q = !o.like_file.empty() ? audio_query(o) : !o.track.empty() ? track_query(*catalog, o.track, warn) : build_text_query(*catalog, o.text, warn);
+    MatchReport rep;
+    rep.query_kind = q.kind;
+    rep.resolved = q.resolved;
+    std::map<Space, double> weights;
+    const std::vector<Space> spaces = plan_spaces(q, o, weights, rep);
+    if (spaces.empty() && q.fts.empty()) return rep;
+
+    std::unique_ptr<Backend> backend;
+    if (o.backend == "qdrant" && !spaces.empty()) backend = std::make_unique<QdrantBackend>(catalog, o, filter, warn);
+    else backend = std::make_unique<EmbeddedBackend>(*catalog, filter, warn);
+    Ranker ranker(*backend, q, spaces, weights);
+    ranker.collect(catalog, filter, o.k);
+    std::vector<MatchResult> all = ranker.score();
+    if (o.boost_learned) boost_learned(catalog, all, warn);
     std::sort(all.begin(), all.end(), [](const MatchResult& a, const MatchResult& b) {
         return a.score != b.score ? a.score > b.score : a.track.id < b.track.id;
     });
@@ -428,6 +476,59 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     }
     rep.results = std::move(all);
     return rep;
+}
+
+std::unique_ptr<store::Catalog> open_catalog(const MatchOptions& o, const std::string& db) {
+    const std::string path = store::resolve_db_path(db);
+    // --like against Qdrant needs no local catalog: the payload describes the results.
+    if (o.backend == "qdrant" && !o.like_file.empty() && ::access(path.c_str(), F_OK) != 0) return nullptr;
+    return std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
+}
+
+MatchReport run(const MatchOptions& o, const std::string& db, std::ostream& warn) {
+    auto cat = open_catalog(o, db);
+    return run_match(cat.get(), o, warn);
+}
+
+namespace {
+double r4(double x) { return std::round(x * 10000.0) / 10000.0; }
+}  // namespace
+
+nlohmann::ordered_json to_json(const MatchResult& r) {
+    nlohmann::ordered_json j;
+    j["rank"] = r.rank;
+    j["track_id"] = r.track.id;
+    j["title"] = r.track.title;
+    j["artist"] = r.track.artist;
+    j["score"] = r4(r.score);
+    nlohmann::ordered_json sc = nlohmann::ordered_json::object();
+    for (auto& [s, v] : r.space_scores) sc[dna::to_string(s)] = r4(v);
+    j["scores"] = sc;
+    if (r.text_score) j["text_score"] = r4(*r.text_score);
+    if (r.hit_score) j["hit_score"] = r4(*r.hit_score);
+    if (r.section) {
+        j["section"] = {{"index", r.section->index}, {"start_s", r.section->start_s}, {"end_s", r.section->end_s},
+                        {"label", r.section->label}, {"role", r.section->role}};
+    }
+    if (r.query_section) j["query_section"] = {{"start_s", r.query_section->start_s}, {"end_s", r.query_section->end_s}};
+    j["path"] = r.track.path;
+    j["source"] = r.track.source;
+    if (r.track.year) j["year"] = *r.track.year;
+    j["genres"] = r.track.genres;
+    if (r.track.peak_rank) j["peak_rank"] = *r.track.peak_rank;
+    return j;
+}
+
+nlohmann::ordered_json to_json(const MatchReport& rep) {
+    nlohmann::ordered_json j;
+    j["query"] = rep.query_kind;
+    j["resolved"] = rep.resolved;
+    nlohmann::ordered_json w = nlohmann::ordered_json::object();
+    for (auto& [s, v] : rep.weights) w[dna::to_string(s)] = v;
+    j["weights"] = w;
+    j["results"] = nlohmann::ordered_json::array();
+    for (const auto& r : rep.results) j["results"].push_back(to_json(r));
+    return j;
 }
 
 }  // namespace hitdna::match

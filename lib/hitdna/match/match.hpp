@@ -9,6 +9,8 @@
 // weighted mean of the per-space scores; with text it is 0.8 x that + 0.2 x text relevance.
 #include <iosfwd>
 #include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,5 +69,16 @@ std::map<dna::Space, double> default_weights(const std::string& kind);
 // --like with the Qdrant backend (results then come from the synced payload alone).
 MatchReport run_match(store::Catalog& catalog, const MatchOptions& options, std::ostream& warn);
 MatchReport run_match(store::Catalog* catalog, const MatchOptions& options, std::ostream& warn);
+
+// The catalog a query needs (db: a path, "" = $HITDNA_DB or the default); null for --like
+// with the Qdrant backend when there is none. Throws Error(db) when it is missing.
+std::unique_ptr<store::Catalog> open_catalog(const MatchOptions& options, const std::string& db);
+// `hitdna match`: run_match on the catalog at `db`.
+MatchReport run(const MatchOptions& options, const std::string& db, std::ostream& warn);
+
+// A result as one line of `hitdna match --format jsonl` (scores rounded to 0.0001).
+nlohmann::ordered_json to_json(const MatchResult& result);
+// The whole answer as `--format json` prints it: query, resolved, weights, results.
+nlohmann::ordered_json to_json(const MatchReport& report);
 
 }  // namespace hitdna::match

@@ -64,6 +64,9 @@ struct SyncReport {
 // QdrantError/Error(network|timeout) from the server, Error(db) from the catalog.
 SyncReport run_sync(store::Catalog& catalog, Client& client, const SyncOptions& options);
 
+// A report as `hitdna sync qdrant --format json` prints it.
+nlohmann::ordered_json to_json(const SyncReport& report);
+
 // Stable point id of a section: a UUID (version 8) from the catalog id, track id and index.
 std::string section_point_id(const std::string& catalog_id, int64_t track_id, int index);
 

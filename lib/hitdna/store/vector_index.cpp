@@ -436,6 +436,17 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     return m;
 }
 
+void VectorIndexes::update_all(std::ostream& warn, const std::string& who) {
+    for (auto sp : dna::k_spaces) {
+        try {
+            update(sp);
+        } catch (const Error& e) {
+            // The catalog holds everything; searches fall back to exact scans until a rebuild.
+            warn << who << ": warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";
+        }
+    }
+}
+
 IndexStatus VectorIndexes::status(Space space, bool check_hash) {
     IndexStatus s;
     s.space = space;

@@ -62,6 +62,9 @@ public:
     // valid index, or when the catalog has more than doubled since the statistics were taken).
     IndexManifest update(dna::Space space, int threads = 0);
     IndexStatus status(dna::Space space, bool check_hash = true);
+    // update() of every space; a space that cannot be updated is reported on `warn` after
+    // `who` ("hitdna ingest") and left to exact search until a rebuild.
+    void update_all(std::ostream& warn, const std::string& who);
     // Indexes smaller than this are rebuilt rather than extended by update() (tests lower it).
     void set_incremental_minimum(int64_t vectors) { m_incremental_min = vectors; }
 
