@@ -16,7 +16,7 @@ test_pkgs=(
   python3 python3-jsonschema
   aubio-tools sox fluidsynth timgm6mb-soundfont
   clang libclang-rt-14-dev
-  chromium
+  chromium universal-ctags
 )
 
 want=("${build_pkgs[@]}")

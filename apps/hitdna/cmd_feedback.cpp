@@ -17,8 +17,8 @@ namespace hitdna::cli {
 
 Runner register_feedback(CLI::App& app) {
     struct State {
-        std::string track, events, db, event_id, at;
-        int64_t plays = 0, likes = 0, shares = 0, skips = 0;
+        learn::Event event;  // from the flags
+        std::string events, db;
         double completion = -1;
         bool json = false;
     };
@@ -31,19 +31,19 @@ Runner register_feedback(CLI::App& app) {
         "line; also an unknown track or an unreadable audio file), 2 usage, 3 the events file cannot be\n"
         "read, 5 database error.\n"
         "See man hitdna-feedback.");
-    app.add_option("track", st->track, "Catalog track id, generation id (gen-...) or audio file");
+    app.add_option("track", st->event.track, "Catalog track id, generation id (gen-...) or audio file");
     app.add_option("--events", st->events, "JSON Lines of events ({\"id\", \"track\", \"plays\", ...}), or - for stdin");
-    app.add_option("--plays", st->plays, "Plays in this event (>= 0)");
+    app.add_option("--plays", st->event.plays, "Plays in this event (>= 0)");
     auto* completion = app.add_option("--completion", st->completion, "Share of each play that was heard, 0..1");
-    app.add_option("--likes", st->likes, "Likes (>= 0)");
-    app.add_option("--shares", st->shares, "Shares (>= 0)");
-    app.add_option("--skips", st->skips, "Skips (>= 0)");
-    app.add_option("--event-id", st->event_id, "Event id; the same id is applied once (default: a new random id)");
-    app.add_option("--at", st->at, "When it happened, ISO 8601 (default now)");
+    app.add_option("--likes", st->event.likes, "Likes (>= 0)");
+    app.add_option("--shares", st->event.shares, "Shares (>= 0)");
+    app.add_option("--skips", st->event.skips, "Skips (>= 0)");
+    app.add_option("--event-id", st->event.id, "Event id; the same id is applied once (default: a new random id)");
+    app.add_option("--at", st->event.at, "When it happened, ISO 8601 (default now)");
     app.add_flag("--json", st->json, "Print the result as JSON on stdout");
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st, completion]() -> int {
-        if (st->track.empty() == st->events.empty()) throw Error(ErrorKind::usage, "give a TRACK with counts, or --events FILE (one of them)");
+        if (st->event.track.empty() == st->events.empty()) throw Error(ErrorKind::usage, "give a TRACK with counts, or --events FILE (one of them)");
         std::vector<learn::Event> events;
         std::vector<learn::Problem> problems;
         if (!st->events.empty()) {
@@ -55,21 +55,13 @@ Runner register_feedback(CLI::App& app) {
                 events = learn::parse_events(in, problems);
             }
         } else {
-            learn::Event e;
-            e.track = st->track;
-            e.plays = st->plays;
-            e.likes = st->likes;
-            e.shares = st->shares;
-            e.skips = st->skips;
+            learn::Event e = st->event;
             if (completion->count() > 0) e.completion = st->completion;
-            e.at = st->at;
-            if (st->event_id.empty()) {
+            if (e.id.empty()) {
                 std::random_device rd;
                 char b[40];
                 std::snprintf(b, sizeof b, "cli-%08x%08x", rd(), rd());
                 e.id = b;
-            } else {
-                e.id = st->event_id;
             }
             if (auto bad = learn::check_event(e); !bad.empty()) throw Error(ErrorKind::usage, bad);
             events.push_back(e);

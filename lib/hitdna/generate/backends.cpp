@@ -4,6 +4,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "hitdna/audio/wav.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/generate/run.hpp"
 #include "hitdna/generate/synth.hpp"
@@ -34,7 +35,7 @@ public:
     }
 
     Take write(const std::string& path, const enrich::Target&) override {
-        write_wav(path, m_rendered);
+        audio::write_wav(path, m_rendered.samples, m_rendered.sample_rate, 2);
         return {m_rendered.integrated_lufs, m_rendered.duration_s, true};
     }
 

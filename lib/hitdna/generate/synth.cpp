@@ -1,7 +1,6 @@
 #include "hitdna/generate/synth.hpp"
 
 #include <ebur128.h>
-#include <sndfile.h>
 
 #include <algorithm>
 #include <cmath>
@@ -516,19 +515,6 @@ Rendered render(const enrich::Target& t, const SynthOptions& o) {
     widen_stereo(b.mix, t, o, frames);
     out.integrated_lufs = master(b.mix, t, o, frames, out);
     return out;
-}
-
-void write_wav(const std::string& path, const Rendered& r) {
-    SF_INFO info{};
-    info.samplerate = r.sample_rate;
-    info.channels = 2;
-    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
-    if (!f) throw Error(ErrorKind::io, path + ": cannot write: " + sf_strerror(nullptr));
-    const sf_count_t frames = sf_count_t(r.samples.size() / 2);
-    const sf_count_t wrote = sf_writef_float(f, r.samples.data(), frames);
-    const int rc = sf_close(f);
-    if (wrote != frames || rc != 0) throw Error(ErrorKind::io, path + ": short write (disk full?)");
 }
 
 }  // namespace hitdna::generate

@@ -30,7 +30,4 @@ struct Rendered {
 
 Rendered render(const enrich::Target& target, const SynthOptions& options = {});
 
-// Writes 16-bit stereo WAV; throws Error(io) naming the file.
-void write_wav(const std::string& path, const Rendered& r);
-
 }  // namespace hitdna::generate
