@@ -1,4 +1,6 @@
-// hitdna: one binary, Unix-style subcommands over the hitdna_core library.
+// hitdna: one binary, Unix-style subcommands over the hitdna libraries (lib/hitdna/*). Each
+// cmd_*.cpp registers its flags into an options struct, calls one library function and formats
+// the result; errors are mapped to exit codes here, once.
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <map>

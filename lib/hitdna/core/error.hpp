@@ -1,5 +1,6 @@
 #pragma once
-// One error family for the whole library (STYLE.md, convention 3).
+// One error family for the whole library: every layer that gives up throws Error with a kind
+// and a message naming the file or track; apps/hitdna/main.cpp maps kinds to exit codes.
 #include <stdexcept>
 #include <string>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Real FFT behind one class; KissFFT stays in the .cpp (STYLE.md, convention 6).
+// Real FFT behind one class; KissFFT stays in the .cpp, so no header of hitdna includes it.
 #include <memory>
 #include <vector>
 

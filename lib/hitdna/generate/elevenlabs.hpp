@@ -1,6 +1,7 @@
 #pragma once
-// A libcurl client for the ElevenLabs Music API, POST /v1/music (../shared/specs/
-// elevenlabs-music.md): a composition plan or a prompt in, audio bytes and the song-id out.
+// A client for the ElevenLabs Music API, POST /v1/music, over core's shared HTTP client
+// (core/http.hpp, the only libcurl user): a composition plan or a prompt in, audio bytes and
+// the song-id out.
 // Retries 429/408/409/5xx with the delay the server asks for (retry-after-ms, Retry-After in
 // seconds or as an HTTP date, x-ratelimit-reset), else exponential backoff 1 s x 2^n with
 // +-10 % jitter, capped at 60 s; a server asking to wait longer than max_backoff_s (60 s) is

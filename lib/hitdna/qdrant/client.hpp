@@ -1,6 +1,7 @@
 #pragma once
-// A libcurl client for the part of Qdrant's REST API that hitdna uses (../shared/specs/
-// qdrant-rest.md): JSON in, the `result` of the success envelope out. The key from
+// A client for the part of Qdrant's REST API that hitdna uses (data/qdrant-openapi-v1.19.0.json),
+// over core's shared HTTP client (core/http.hpp, the only libcurl user): JSON in, the `result`
+// of the success envelope out. The key from
 // QDRANT_API_KEY goes in the `api-key` header and never into a message. 408, 429, 503 (and
 // 502/504 from proxies), refused/reset connections and timeouts are retried with the delay the
 // server asks for (Retry-After, whole seconds or an HTTP date; up to 300 s) or 1 s x 2^n +-10 %
