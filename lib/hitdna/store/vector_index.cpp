@@ -513,6 +513,15 @@ float SpaceSearcher::distance2(const std::vector<float>& a, const std::vector<fl
     return d;
 }
 
+VectorHit SpaceSearcher::hit_of(StoredVector&& v, const std::vector<float>& raw_query) const {
+    VectorHit h;
+    h.vector_id = v.id;
+    h.track_id = v.track_id;
+    h.dist2 = distance2(raw_query, v.data);
+    h.section = std::move(v.section);
+    return h;
+}
+
 std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size_t k, const Filter& filter) {
     std::vector<VectorHit> out;
     if (k == 0 || raw.size() != dna::dimensions(m_space).size()) return out;
@@ -522,12 +531,7 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
     auto exact = [&](int64_t min_generation) {
         cat.for_each_vector(m_space, min_generation, filter, [&](StoredVector&& v) {
             if (v.data.size() != raw.size()) return;
-            VectorHit h;
-            h.vector_id = v.id;
-            h.track_id = v.track_id;
-            h.dist2 = distance2(raw, v.data);
-            h.section = std::move(v.section);
-            hits.push_back(std::move(h));
+            hits.push_back(hit_of(std::move(v), raw));
         });
     };
     bool exact_all = !m_impl->index;
@@ -566,12 +570,7 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
             found.clear();
             for (auto& r : rows) {
                 if (!filter.empty() && !allowed.count(r.track_id)) continue;
-                VectorHit vh;
-                vh.vector_id = r.id;
-                vh.track_id = r.track_id;
-                vh.dist2 = distance2(raw, r.data);
-                vh.section = std::move(r.section);
-                found.push_back(std::move(vh));
+                found.push_back(hit_of(std::move(r), raw));
             }
             if (found.size() >= k || int64_t(want) >= total) break;
             want *= 4;

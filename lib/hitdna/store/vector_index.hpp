@@ -96,6 +96,8 @@ public:
     std::vector<VectorHit> search(const std::vector<float>& raw_query, size_t k, const Filter& filter = {});
 
 private:
+    // A stored vector as a hit at its distance from the query.
+    VectorHit hit_of(StoredVector&& v, const std::vector<float>& raw_query) const;
     struct Impl;
     std::unique_ptr<Impl> m_impl;
     dna::Space m_space;
