@@ -314,6 +314,40 @@ Prediction predict(const Model& m, const std::vector<float>& raw) {
 
 Prediction predict_file(const Model& m, const std::string& path) { return predict(m, features_of(analysis::analyze_file(path).vectors)); }
 
+std::string describe_weights(const Model& m, size_t top) {
+    std::string out;
+    char b[512];
+    std::snprintf(b, sizeof b, "pattern weights v%lld, fitted %s on %lld tracks with engagement (%lld at or above the promotion score; %lld events; "
+                  "catalog generation %lld); penalty %.1f; cross-validated R^2 %.2f\n", (long long)m.version, m.fitted_at.c_str(), (long long)m.n_tracks,
+                  (long long)m.n_successful, (long long)m.n_events, (long long)m.catalog_generation, m.lambda, m.cv_r2);
+    out += b;
+    std::vector<const Feature*> fs;
+    for (const auto& f : m.features) fs.push_back(&f);
+    std::sort(fs.begin(), fs.end(), [](auto* a, auto* c) { return std::abs(a->weight) / (a->se + 1e-9) > std::abs(c->weight) / (c->se + 1e-9); });
+    for (size_t i = 0; i < std::min(top, fs.size()); ++i) {
+        const auto& f = *fs[i];
+        const double z = f.weight / (f.se + 1e-12);
+        const char* sure = std::abs(z) >= 3 ? "clear" : std::abs(z) >= 2 ? "likely" : "uncertain";
+        std::snprintf(b, sizeof b, "  %+.4f ± %.4f per SD  %-32s %s: more %s goes with %s engagement\n", f.weight, f.se, f.name.c_str(), sure,
+                      f.description.c_str(), f.weight >= 0 ? "higher" : "lower");
+        out += b;
+    }
+    return out;
+}
+
+nlohmann::json weights_json(const Model& m) {
+    nlohmann::json j;
+    j["version"] = m.version;
+    j["fitted_at"] = m.fitted_at;
+    j["n_tracks"] = m.n_tracks;
+    j["n_events"] = m.n_events;
+    j["catalog_generation"] = m.catalog_generation;
+    j["cv_r2"] = m.cv_r2;
+    j["lambda"] = m.lambda;
+    for (const auto& f : m.features) j["weights"].push_back({{"dimension", f.name}, {"weight", f.weight}, {"se", f.se}});
+    return j;
+}
+
 double pattern_factor(const Model& m, store::Catalog& cat, int64_t track_id) {
     auto f = features_of_track(cat, track_id);
     if (f.empty()) return 1.0;

@@ -5,6 +5,7 @@
 // 5-fold cross-validation. Stored with a version and the data it was fit on; calibrated into a
 // hit score (0..1) by Platt scaling against "engagement >= the promotion score".
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,13 @@ Prediction predict(const Model& m, const std::vector<float>& raw);
 // The prediction for an audio file (hitdna score): analyzed, then predicted. Throws
 // Error(io|decode) naming the file.
 Prediction predict_file(const Model& m, const std::string& path);
+
+// The model in words (hitdna learn, hitdna weights): a heading line, then the `top` dimensions
+// with the strongest evidence (|weight| / SE), each "weight ± SE per SD, name, clear/likely/
+// uncertain: more X goes with higher/lower engagement".
+std::string describe_weights(const Model& m, size_t top);
+// Every dimension's weight and SE with the model's provenance (hitdna weights --json).
+nlohmann::json weights_json(const Model& m);
 
 // How learned patterns re-weight catalog tracks: 0.5 + hit score (0.5..1.5), used by
 // `enrich` when it aggregates hits and by `match --boost learned` (score x (0.75 + 0.25 x hit

@@ -1,0 +1,62 @@
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/learn/model.hpp"
+
+namespace hitdna::cli {
+
+Runner register_score(CLI::App& app) {
+    struct State {
+        std::vector<std::string> files;
+        std::string db;
+        bool json = false;
+    };
+    auto st = std::make_shared<State>();
+    app.footer("Hit score: the calibrated probability (0..1) that the track reaches the promotion engagement score\n"
+               "(0.6), from the latest pattern weights. Exit status: 0 scored, 1 not enough data yet (no model), 3/4 a\n"
+               "file could not be read/decoded, 5 database error. See man hitdna-score.");
+    app.add_option("files", st->files, "Audio files")->required();
+    app.add_flag("--json", st->json, "One JSON object per file on stdout");
+    app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
+    return [st]() -> int {
+        store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
+        auto m = learn::latest(cat);
+        if (!m) {
+            std::cerr << "hitdna score: not enough data for a hit score yet: no pattern weights (give feedback on at least " << learn::k_min_tracks
+                      << " tracks, then run hitdna learn)\n";
+            return 1;
+        }
+        int rc = 0;
+        for (const auto& f : st->files) {
+            try {
+                auto p = learn::predict_file(*m, f);
+                if (!p.hit_score) {
+                    std::cerr << "hitdna score: " << f << ": not enough data for a calibrated hit score yet (model v" << m->version
+                              << " has fewer than 5 promoted or 5 unpromoted tracks)\n";
+                    if (!rc) rc = 1;
+                    continue;
+                }
+                if (st->json) {
+                    nlohmann::json j = {{"file", f}, {"hit_score", std::round(*p.hit_score * 1000) / 1000},
+                                        {"predicted_engagement", std::round(p.engagement * 1000) / 1000}, {"model_version", m->version}, {"reasons", p.reasons}};
+                    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+                } else {
+                    std::printf("%s: hit score %.2f (probability of promotion, 0..1; predicted engagement %.2f of 1; model v%lld, %lld tracks)\n", f.c_str(),
+                                *p.hit_score, p.engagement, (long long)m->version, (long long)m->n_tracks);
+                    for (const auto& r : p.reasons) std::printf("  - %s\n", r.c_str());
+                }
+            } catch (const Error& e) {
+                std::cerr << "hitdna score: " << e.what() << "\n";
+                if (!rc) rc = exit_code_for(e.kind());
+            }
+        }
+        return rc;
+    };
+}
+
+}  // namespace hitdna::cli

@@ -1,0 +1,40 @@
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/learn/model.hpp"
+
+namespace hitdna::cli {
+
+Runner register_weights(CLI::App& app) {
+    struct State {
+        std::string db;
+        size_t top = 15;
+        bool json = false;
+    };
+    auto st = std::make_shared<State>();
+    app.footer("Weights are engagement-score change (0..1 scale) per standard deviation of a dimension, with their\n"
+               "standard error; 'clear' = at least 3 SE from 0, 'likely' = 2. Exit status: 0 shown, 1 no model yet\n"
+               "(run hitdna learn), 5 database error. See man hitdna-weights.");
+    app.add_option("-k,--top", st->top, "Dimensions shown, strongest evidence first (default 15)")->check(CLI::Range(1, 1000));
+    app.add_flag("--json", st->json, "Every dimension as JSON on stdout");
+    app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
+    return [st]() -> int {
+        store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
+        auto m = learn::latest(cat);
+        if (!m) {
+            std::cerr << "hitdna weights: no pattern weights yet; give feedback on at least " << learn::k_min_tracks << " tracks and run hitdna learn\n";
+            return 1;
+        }
+        if (st->json) {
+            std::cout << learn::weights_json(*m).dump(2) << "\n";
+        } else {
+            std::cout << learn::describe_weights(*m, st->top);
+        }
+        return 0;
+    };
+}
+
+}  // namespace hitdna::cli
