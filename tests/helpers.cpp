@@ -36,6 +36,11 @@ std::string slurp(const std::string& path) {
     return s.str();
 }
 
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+}
+
 void tamper_sql(const std::string& db_path, const std::string& sql) {
     const char* script =
         "import sqlite3, sys\n"

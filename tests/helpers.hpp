@@ -1,7 +1,7 @@
 #pragma once
-// What the tests share besides signals (signals.hpp): temporary directories, running the
-// hitdna binary (directly or through a shell), reading files, and tampering with a catalog from
-// outside, as another program would.
+// What the tests share besides signals (signals.hpp) and synthetic tracks (synthetic.hpp):
+// temporary directories, running the hitdna binary (directly or through a shell), reading and
+// writing files, and tampering with a catalog from outside, as another program would.
 #include <string>
 #include <vector>
 
@@ -31,6 +31,9 @@ core::ProcessResult sh(const std::string& command, double timeout_s = 300);
 
 // The whole content of a file, byte for byte ("" when it cannot be read).
 std::string slurp(const std::string& path);
+
+// Writes text to a file, byte for byte, replacing what it held.
+void write_file(const std::string& path, const std::string& text);
 
 // Runs SQL on a catalog file through another SQLite client (Python's sqlite3 module), the way
 // a damaged disk or a careless tool would change it behind hitdna's back. Fails the test when
