@@ -1,15 +1,32 @@
 #include "helpers.hpp"
 
 #include <doctest/doctest.h>
+#include <stdlib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace hitdna::test {
 
-core::ProcessResult run(std::vector<std::string> args) {
+TempDir::TempDir() {
+    char tmpl[] = "/tmp/hitdna-test-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path = tmpl;
+}
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+}
+
+core::ProcessResult run(std::vector<std::string> args, double timeout_s) {
     args.insert(args.begin(), HITDNA_BIN);
-    return core::run_process(args, 300);
+    return core::run_process(args, timeout_s);
+}
+
+core::ProcessResult sh(const std::string& command, double timeout_s) {
+    return core::run_process({"/bin/sh", "-c", command}, timeout_s);
 }
 
 std::string slurp(const std::string& path) {
@@ -17,6 +34,11 @@ std::string slurp(const std::string& path) {
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
 }
 
 void tamper_sql(const std::string& db_path, const std::string& sql) {

@@ -1,22 +1,10 @@
 #include "signals.hpp"
 
 #include <sndfile.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <stdexcept>
 
 namespace hitdna::test {
-
-TempDir::TempDir() {
-    char tmpl[] = "/tmp/hitdna-test-XXXXXX";
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path = tmpl;
-}
-TempDir::~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-}
 
 void write_audio(const std::string& path, const Signal& s) {
     SF_INFO info{};

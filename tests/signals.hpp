@@ -102,14 +102,6 @@ inline Signal to_stereo(const Signal& mono, float side_gain) {
     return s;
 }
 
-// A temporary directory removed at scope exit.
-struct TempDir {
-    std::string path;
-    TempDir();
-    ~TempDir();
-    std::string file(const std::string& name) const { return path + "/" + name; }
-};
-
 // Writes a signal with libsndfile (format from the extension: .wav, .flac, .ogg).
 void write_audio(const std::string& path, const Signal& s);
 

@@ -1,7 +1,8 @@
 #pragma once
-// Synthetic catalog tracks for sync tests and benchmarks: the DNA of a short tone with random
-// track vectors and a chosen number of sections with random section vectors. Header-only so
-// that tests and benchmarks share it.
+// Synthetic catalog tracks for the catalog, index, filter and match tests, sync tests and
+// benchmarks: the analyzed DNA of a toy song, track metadata by name, and the DNA of a short
+// tone with random track vectors and a chosen number of sections with random section vectors.
+// Header-only so that tests and benchmarks share it.
 #include <cmath>
 #include <random>
 #include <string>
@@ -9,8 +10,23 @@
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/store/catalog.hpp"
+#include "signals.hpp"
 
 namespace hitdna::test {
+
+// The DNA of toy_song(variant, seconds), as analyze_samples gives it (name "songV").
+inline dna::Dna song_dna(int variant, double seconds = 24) {
+    auto s = toy_song(variant, seconds);
+    return analysis::analyze_samples(s.samples.data(), s.frames(), s.rate, s.channels, "song" + std::to_string(variant));
+}
+
+// Track metadata with only an artist and a title.
+inline store::TrackMeta meta(const std::string& artist, const std::string& title) {
+    store::TrackMeta m;
+    m.artist = artist;
+    m.title = title;
+    return m;
+}
 
 inline dna::Dna tone_dna() {
     std::vector<float> tone(22050 * 4);

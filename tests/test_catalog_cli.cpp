@@ -9,29 +9,13 @@
 #include <set>
 #include <sstream>
 
-#include "hitdna/core/subprocess.hpp"
+#include "helpers.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-core::ProcessResult hitdna_run(std::vector<std::string> args, double timeout_s = 300) {
-    args.insert(args.begin(), HITDNA_BIN);
-    return core::run_process(args, timeout_s);
-}
-
-core::ProcessResult sh(const std::string& script, double timeout_s = 300) {
-    return core::run_process({"/bin/sh", "-c", script}, timeout_s);
-}
 
 // Writes `n` distinct toy songs as "Artist V - Song V.wav" into dir.
 void make_songs(const std::string& dir, int first, int n, double seconds) {
@@ -41,7 +25,7 @@ void make_songs(const std::string& dir, int first, int n, double seconds) {
 }
 
 int64_t tracks_in(const std::string& db) {
-    auto r = hitdna_run({"db", "stats", "--json", "--db", db});
+    auto r = test::run({"db", "stats", "--json", "--db", db});
     REQUIRE(r.exit_code == 0);
     return nlohmann::json::parse(r.out)["tracks"].get<int64_t>();
 }
@@ -52,14 +36,14 @@ TEST_CASE("cli: ingest a folder, match an excerpt to its song, idempotent rerun"
     test::TempDir dir;
     make_songs(dir.file("music"), 0, 6, 40);
     const std::string db = dir.file("cat/h.db");
-    auto r = hitdna_run({"ingest", dir.file("music"), "--db", db, "--genre", "Test", "--json"});
+    auto r = test::run({"ingest", dir.file("music"), "--db", db, "--genre", "Test", "--json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
     CHECK(j["added"] == 6);
     CHECK(r.err.find("6 added") != std::string::npos);
     // The same files again: nothing analyzed twice.
-    r = hitdna_run({"ingest", dir.file("music"), "--db", db, "--json"});
+    r = test::run({"ingest", dir.file("music"), "--db", db, "--json"});
     REQUIRE(r.exit_code == 0);
     j = nlohmann::json::parse(r.out);
     CHECK(j["added"] == 0);
@@ -71,7 +55,7 @@ TEST_CASE("cli: ingest a folder, match an excerpt to its song, idempotent rerun"
     ex.rate = s.rate;
     ex.samples.assign(s.samples.begin() + long(12 * s.rate), s.samples.begin() + long(27 * s.rate));
     test::write_audio(dir.file("excerpt.wav"), ex);
-    r = hitdna_run({"match", "--like", dir.file("excerpt.wav"), "--db", db, "-k", "3", "--format", "jsonl"});
+    r = test::run({"match", "--like", dir.file("excerpt.wav"), "--db", db, "-k", "3", "--format", "jsonl"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     std::istringstream lines(r.out);
@@ -86,23 +70,23 @@ TEST_CASE("cli: ingest a folder, match an excerpt to its song, idempotent rerun"
     CHECK(top.contains("section"));
     CHECK(top["scores"].contains("sections"));
     // --track by name excludes itself; filters hold.
-    r = hitdna_run({"match", "--track", "Artist 2 - Song 2", "--db", db, "-f", "jsonl", "--filter", "genre=test", "-k", "10"});
+    r = test::run({"match", "--track", "Artist 2 - Song 2", "--db", db, "-f", "jsonl", "--filter", "genre=test", "-k", "10"});
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("\"Song 2\"") == std::string::npos);
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 5);
-    r = hitdna_run({"match", "--track", "1", "--db", db, "-f", "jsonl", "--filter", "genre=rock"});
+    r = test::run({"match", "--track", "1", "--db", db, "-f", "jsonl", "--filter", "genre=rock"});
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.empty());
     // Text: words search metadata.
-    r = hitdna_run({"match", "--text", "song 4", "--db", db, "-f", "jsonl", "-k", "1"});
+    r = test::run({"match", "--text", "song 4", "--db", db, "-f", "jsonl", "-k", "1"});
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("\"Song 4\"") != std::string::npos);
     // Usage errors.
-    CHECK(hitdna_run({"match", "--db", db}).exit_code == 2);
-    CHECK(hitdna_run({"match", "--track", "No Such - Song", "--db", db}).exit_code == 2);
-    CHECK(hitdna_run({"match", "--track", "1", "--filter", "colour=red", "--db", db}).exit_code == 2);
-    CHECK(hitdna_run({"db", "verify", "--db", db}).exit_code == 0);
-    CHECK(hitdna_run({"index", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"match", "--db", db}).exit_code == 2);
+    CHECK(test::run({"match", "--track", "No Such - Song", "--db", db}).exit_code == 2);
+    CHECK(test::run({"match", "--track", "1", "--filter", "colour=red", "--db", db}).exit_code == 2);
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"index", "verify", "--db", db}).exit_code == 0);
 }
 
 TEST_CASE("cli: chart lists, rows without audio, bad rows by line, fetch command without a shell") {
@@ -115,7 +99,7 @@ TEST_CASE("cli: chart lists, rows without audio, bad rows by line, fetch command
         << "2,spotify:track:b,\"Artist 11\",\"Song 11\",lbl,2,,1,900\n"
         << "3,spotify:track:c,Nobody,\"Missing\",lbl,3,3\n"
         << "4,spotify:track:d,$(touch " << dir.file("PWNED") << "),x; touch " << dir.file("PWNED2") << ",lbl,4,4,1,1\n";
-    auto r = hitdna_run({"ingest", "--chart", dir.file("regional-global-weekly-2024-06-06.csv"), "--audio-dir", dir.file("audio"), "--db", db});
+    auto r = test::run({"ingest", "--chart", dir.file("regional-global-weekly-2024-06-06.csv"), "--audio-dir", dir.file("audio"), "--db", db});
     INFO(r.err);
     CHECK(r.exit_code == 1);  // rows skipped
     CHECK(r.err.find("regional-global-weekly-2024-06-06.csv:4: 7 columns") != std::string::npos);
@@ -124,10 +108,10 @@ TEST_CASE("cli: chart lists, rows without audio, bad rows by line, fetch command
     // A later chart week adds history to the same tracks.
     std::ofstream(dir.file("hot.csv")) << "date,rank,song,artist,last-week,peak-rank,weeks-on-board\n"
                                        << "2024-06-13,5,Song 10,Artist 10,1,1,4\n";
-    r = hitdna_run({"ingest", "--chart", dir.file("hot.csv"), "--audio-dir", dir.file("audio"), "--db", db, "--json"});
+    r = test::run({"ingest", "--chart", dir.file("hot.csv"), "--audio-dir", dir.file("audio"), "--db", db, "--json"});
     CHECK(r.exit_code == 0);
     CHECK(nlohmann::json::parse(r.out)["known"] == 1);
-    r = hitdna_run({"match", "--track", "Artist 11 - Song 11", "--db", db, "-f", "jsonl", "--filter", "source=chart", "--filter", "peak_rank<=1"});
+    r = test::run({"match", "--track", "Artist 11 - Song 11", "--db", db, "-f", "jsonl", "--filter", "source=chart", "--filter", "peak_rank<=1"});
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("\"Song 10\"") != std::string::npos);
     // Fetch: the user's command gets each value as one argument; nothing reaches a shell.
@@ -136,8 +120,8 @@ TEST_CASE("cli: chart lists, rows without audio, bad rows by line, fetch command
     std::ofstream(script) << "#!/bin/sh\nprintf '%s\\n' \"$1\" > \"$3/args.txt\"\nprintf '%s\\n' \"$2\" >> \"$3/args.txt\"\ncp '"
                           << dir.file("fetched-source.wav") << "' \"$3/got.wav\"\n";
     fs::permissions(script, fs::perms::owner_all);
-    r = hitdna_run({"ingest", "--chart", dir.file("regional-global-weekly-2024-06-06.csv"), "--audio-dir", dir.file("audio"), "--db", db,
-                    "--fetch-cmd", script + " {artist} {title} {out}", "--fetch-dir", dir.file("fetched"), "--json"});
+    r = test::run({"ingest", "--chart", dir.file("regional-global-weekly-2024-06-06.csv"), "--audio-dir", dir.file("audio"), "--db", db,
+                   "--fetch-cmd", script + " {artist} {title} {out}", "--fetch-dir", dir.file("fetched"), "--json"});
     INFO(r.err);
     CHECK(r.exit_code == 1);  // the malformed row is still reported
     CHECK(nlohmann::json::parse(r.out)["fetched"] == 1);
@@ -145,15 +129,15 @@ TEST_CASE("cli: chart lists, rows without audio, bad rows by line, fetch command
     CHECK_FALSE(fs::exists(dir.file("PWNED2")));
     bool found_literal = false;
     for (auto& e : fs::recursive_directory_iterator(dir.file("fetched")))
-        if (e.path().filename() == "args.txt") found_literal |= slurp(e.path().string()).find("$(touch " + dir.file("PWNED") + ")") != std::string::npos;
+        if (e.path().filename() == "args.txt") found_literal |= test::slurp(e.path().string()).find("$(touch " + dir.file("PWNED") + ")") != std::string::npos;
     CHECK(found_literal);
     CHECK(tracks_in(db) == 3);
     // A fetch command that hangs is killed at the timeout and reported.
-    r = hitdna_run({"ingest", "--chart", dir.file("regional-global-weekly-2024-06-06.csv"), "--db", db, "--fetch-cmd", "/bin/sleep 30",
-                    "--fetch-timeout", "1", "--fetch-dir", dir.file("fetched2")});
+    r = test::run({"ingest", "--chart", dir.file("regional-global-weekly-2024-06-06.csv"), "--db", db, "--fetch-cmd", "/bin/sleep 30",
+                   "--fetch-timeout", "1", "--fetch-dir", dir.file("fetched2")});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("fetch command") != std::string::npos);
-    CHECK(hitdna_run({"db", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
 }
 
 TEST_CASE("cli: kill -9 during ingest loses nothing, the rerun completes and verifies") {
@@ -162,10 +146,10 @@ TEST_CASE("cli: kill -9 during ingest loses nothing, the rerun completes and ver
     const std::string db = dir.file("h.db");
     int partial = 0;
     for (const char* delay : {"0.15", "0.4", "0.8"}) {
-        auto r = sh(std::string(HITDNA_BIN) + " ingest '" + dir.file("music") + "' --db '" + db + "' -j 1 2>/dev/null & pid=$!; sleep " + delay +
-                    "; kill -9 $pid; wait $pid; exit 0");
+        auto r = test::sh(std::string(HITDNA_BIN) + " ingest '" + dir.file("music") + "' --db '" + db + "' -j 1 2>/dev/null & pid=$!; sleep " + delay +
+                          "; kill -9 $pid; wait $pid; exit 0");
         REQUIRE(r.exit_code == 0);
-        auto v = hitdna_run({"db", "verify", "--db", db});
+        auto v = test::run({"db", "verify", "--db", db});
         INFO(v.out);
         CHECK(v.exit_code == 0);
         if (fs::exists(db)) {
@@ -174,11 +158,11 @@ TEST_CASE("cli: kill -9 during ingest loses nothing, the rerun completes and ver
         }
     }
     CHECK(partial > 0);  // at least one kill landed in the middle of the ingest
-    auto r = hitdna_run({"ingest", dir.file("music"), "--db", db});
+    auto r = test::run({"ingest", dir.file("music"), "--db", db});
     CHECK(r.exit_code == 0);
     CHECK(tracks_in(db) == 10);
-    CHECK(hitdna_run({"db", "verify", "--db", db}).exit_code == 0);
-    CHECK(hitdna_run({"index", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"index", "verify", "--db", db}).exit_code == 0);
 }
 
 TEST_CASE("cli: two ingests and queries at once, no 'database is locked', no lost rows") {
@@ -187,13 +171,13 @@ TEST_CASE("cli: two ingests and queries at once, no 'database is locked', no los
     make_songs(dir.file("b"), 35, 5, 10);
     const std::string db = dir.file("h.db");
     // Seed one track so that queries have a catalog from the start.
-    REQUIRE(hitdna_run({"ingest", dir.file("a") + "/Artist 30 - Song 30.wav", "--db", db}).exit_code == 0);
+    REQUIRE(test::run({"ingest", dir.file("a") + "/Artist 30 - Song 30.wav", "--db", db}).exit_code == 0);
     const std::string bin = HITDNA_BIN;
-    auto r = sh(bin + " ingest '" + dir.file("a") + "' --db '" + db + "' -j 1 2>" + dir.file("e1") + " & p1=$!; " + bin + " ingest '" + dir.file("b") +
-                "' '" + dir.file("a") + "' --db '" + db + "' -j 1 2>" + dir.file("e2") + " & p2=$!; " + "q=0; fail=0; while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do " +
-                bin + " match --track 1 --db '" + db + "' -f jsonl >/dev/null 2>>" + dir.file("eq") + " || fail=1; q=$((q+1)); done; " +
-                "wait $p1; r1=$?; wait $p2; r2=$?; echo $r1 $r2 $fail $q");
-    INFO(r.out, slurp(dir.file("e1")), slurp(dir.file("e2")), slurp(dir.file("eq")));
+    auto r = test::sh(bin + " ingest '" + dir.file("a") + "' --db '" + db + "' -j 1 2>" + dir.file("e1") + " & p1=$!; " + bin + " ingest '" + dir.file("b") +
+                      "' '" + dir.file("a") + "' --db '" + db + "' -j 1 2>" + dir.file("e2") + " & p2=$!; " + "q=0; fail=0; while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do " +
+                      bin + " match --track 1 --db '" + db + "' -f jsonl >/dev/null 2>>" + dir.file("eq") + " || fail=1; q=$((q+1)); done; " +
+                      "wait $p1; r1=$?; wait $p2; r2=$?; echo $r1 $r2 $fail $q");
+    INFO(r.out, test::slurp(dir.file("e1")), test::slurp(dir.file("e2")), test::slurp(dir.file("eq")));
     std::istringstream in(r.out);
     int r1 = -1, r2 = -1, fail = -1, queries = 0;
     in >> r1 >> r2 >> fail >> queries;
@@ -201,39 +185,39 @@ TEST_CASE("cli: two ingests and queries at once, no 'database is locked', no los
     CHECK(r2 == 0);
     CHECK(fail == 0);
     CHECK(queries > 0);
-    const std::string errs = slurp(dir.file("e1")) + slurp(dir.file("e2")) + slurp(dir.file("eq"));
+    const std::string errs = test::slurp(dir.file("e1")) + test::slurp(dir.file("e2")) + test::slurp(dir.file("eq"));
     CHECK(errs.find("locked") == std::string::npos);
     CHECK(tracks_in(db) == 10);
-    CHECK(hitdna_run({"db", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
 }
 
 TEST_CASE("cli: a full disk and a bad database path give clean errors, the database still verifies") {
     test::TempDir dir;
     make_songs(dir.file("m"), 40, 6, 20);
     const std::string db = dir.file("h.db");
-    REQUIRE(hitdna_run({"ingest", dir.file("m") + "/Artist 40 - Song 40.wav", "--db", db}).exit_code == 0);
+    REQUIRE(test::run({"ingest", dir.file("m") + "/Artist 40 - Song 40.wav", "--db", db}).exit_code == 0);
     const auto before = fs::file_size(db);
     // Files may not grow past ~the current size: SQLite's writes fail as on a full disk
     // (SIGXFSZ ignored, so write() returns EFBIG instead of killing the process).
-    auto r = sh("trap '' XFSZ; ulimit -f " + std::to_string(before / 512 + 8) + "; exec " + HITDNA_BIN + " ingest '" + dir.file("m") + "' --db '" + db + "' -j 1");
+    auto r = test::sh("trap '' XFSZ; ulimit -f " + std::to_string(before / 512 + 8) + "; exec " + HITDNA_BIN + " ingest '" + dir.file("m") + "' --db '" + db + "' -j 1");
     INFO(r.err);
     CHECK(r.exit_code == 5);
     CHECK(r.err.find(db) != std::string::npos);
-    CHECK(hitdna_run({"db", "verify", "--db", db}).exit_code == 0);
-    r = hitdna_run({"ingest", dir.file("m"), "--db", db});
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
+    r = test::run({"ingest", dir.file("m"), "--db", db});
     CHECK(r.exit_code == 0);
     CHECK(tracks_in(db) == 6);
-    CHECK(hitdna_run({"db", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
     // A database path under a regular file cannot be created.
     std::ofstream(dir.file("plain")) << "x";
-    r = hitdna_run({"ingest", dir.file("m"), "--db", dir.file("plain/sub/h.db")});
+    r = test::run({"ingest", dir.file("m"), "--db", dir.file("plain/sub/h.db")});
     CHECK(r.exit_code == 5);
     CHECK(r.err.find("plain/sub/h.db") != std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     // Not a database at all.
-    r = hitdna_run({"db", "stats", "--db", dir.file("plain")});
+    r = test::run({"db", "stats", "--db", dir.file("plain")});
     CHECK(r.exit_code == 5);
-    r = hitdna_run({"match", "--track", "1", "--db", dir.file("none.db")});
+    r = test::run({"match", "--track", "1", "--db", dir.file("none.db")});
     CHECK(r.exit_code == 5);
     CHECK(r.err.find("no database") != std::string::npos);
 }
@@ -242,34 +226,34 @@ TEST_CASE("cli: damaged or deleted index files are bypassed with a warning, veri
     test::TempDir dir;
     make_songs(dir.file("m"), 50, 4, 16);
     const std::string db = dir.file("h.db");
-    REQUIRE(hitdna_run({"ingest", dir.file("m"), "--db", db}).exit_code == 0);
-    auto good = hitdna_run({"match", "--track", "2", "--db", db, "-f", "jsonl"});
+    REQUIRE(test::run({"ingest", dir.file("m"), "--db", db}).exit_code == 0);
+    auto good = test::run({"match", "--track", "2", "--db", db, "-f", "jsonl"});
     REQUIRE(good.exit_code == 0);
     for (auto& e : fs::directory_iterator(db + ".hnsw"))
         if (e.path().extension() == ".hnsw") std::ofstream(e.path(), std::ios::trunc) << "garbage";
-    auto r = hitdna_run({"match", "--track", "2", "--db", db, "-f", "jsonl"});
+    auto r = test::run({"match", "--track", "2", "--db", db, "-f", "jsonl"});
     CHECK(r.exit_code == 0);
     CHECK(r.out == good.out);
     CHECK(r.err.find("warning") != std::string::npos);
-    CHECK(hitdna_run({"index", "verify", "--db", db}).exit_code == 1);
-    CHECK(hitdna_run({"index", "rebuild", "--db", db}).exit_code == 0);
-    CHECK(hitdna_run({"index", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"index", "verify", "--db", db}).exit_code == 1);
+    CHECK(test::run({"index", "rebuild", "--db", db}).exit_code == 0);
+    CHECK(test::run({"index", "verify", "--db", db}).exit_code == 0);
     fs::remove_all(db + ".hnsw");
-    r = hitdna_run({"match", "--track", "2", "--db", db, "-f", "jsonl"});
+    r = test::run({"match", "--track", "2", "--db", db, "-f", "jsonl"});
     CHECK(r.exit_code == 0);
     CHECK(r.out == good.out);
 }
 
 TEST_CASE("man pages document every flag of every subcommand's --help") {
     for (const char* sub : {"ingest", "match", "index", "db", "enrich", "generate", "validate", "feedback", "learn", "weights", "score", "sync", "plot", "report"}) {
-        const auto man = slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-" + sub + ".1");
+        const auto man = test::slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-" + sub + ".1");
         REQUIRE_MESSAGE(!man.empty(), "missing man/hitdna-" << std::string(sub) << ".1");
         std::vector<std::vector<std::string>> helps = {{sub, "--help"}};
         if (std::string(sub) == "index") helps = {{sub, "rebuild", "--help"}, {sub, "verify", "--help"}};
         if (std::string(sub) == "db") helps = {{sub, "stats", "--help"}, {sub, "verify", "--help"}, {sub, "remove", "--help"}};
         if (std::string(sub) == "sync") helps = {{sub, "qdrant", "--help"}};
         for (auto& h : helps) {
-            auto help = hitdna_run(h);
+            auto help = test::run(h);
             REQUIRE(help.exit_code == 0);
             std::regex flag_re("(^|[ ,])(--[a-z][a-z-]+)");
             std::set<std::string> flags;

@@ -6,25 +6,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "hitdna/core/subprocess.hpp"
+#include "helpers.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
-
-namespace {
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-}  // namespace
 
 TEST_CASE("cli: analyze a fixture and match the golden JSON") {
     test::TempDir dir;
     const auto wav = dir.file("click120.wav");
     test::write_audio(wav, test::to_stereo(test::click_track(120, 20), 0.3f));
-    auto r = core::run_process({HITDNA_BIN, "analyze", "-f", "json", "--vectors", wav});
+    auto r = test::run({"analyze", "-f", "json", "--vectors", wav}, test::no_timeout);
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.empty());
     auto got = nlohmann::json::parse(r.out);
@@ -33,7 +24,7 @@ TEST_CASE("cli: analyze a fixture and match the golden JSON") {
     if (std::getenv("HITDNA_UPDATE_GOLDEN")) {
         std::ofstream(golden_path) << got.dump(2) << "\n";
     }
-    auto want = nlohmann::json::parse(slurp(golden_path));
+    auto want = nlohmann::json::parse(test::slurp(golden_path));
     if (got != want) {
         auto patch = nlohmann::json::diff(want, got);
         FAIL_CHECK("output differs from tests/golden/click120.json (HITDNA_UPDATE_GOLDEN=1 rewrites it): " << patch.dump().substr(0, 2000));
@@ -48,7 +39,7 @@ TEST_CASE("cli: a batch continues past bad files and exits with the documented c
         std::ofstream f(dir.file("bad.mp3"));
         f << "plain text, not audio\n";
     }
-    auto r = core::run_process({HITDNA_BIN, "analyze", "-f", "jsonl", dir.file("missing.ogg"), good, dir.file("bad.mp3")});
+    auto r = test::run({"analyze", "-f", "jsonl", dir.file("missing.ogg"), good, dir.file("bad.mp3")}, test::no_timeout);
     CHECK(r.exit_code == 3);  // the first failure is an I/O error (missing file)
     std::istringstream lines(r.out);
     std::string line;
@@ -65,19 +56,19 @@ TEST_CASE("cli: a batch continues past bad files and exits with the documented c
 }
 
 TEST_CASE("cli: paths from stdin with -, usage errors exit 2") {
-    auto usage = core::run_process({HITDNA_BIN, "analyze", "--format", "yaml", "x.wav"});
+    auto usage = test::run({"analyze", "--format", "yaml", "x.wav"}, test::no_timeout);
     CHECK(usage.exit_code == 2);
-    auto none = core::run_process({HITDNA_BIN, "analyze"});
+    auto none = test::run({"analyze"}, test::no_timeout);
     CHECK(none.exit_code == 2);
-    auto dims = core::run_process({HITDNA_BIN, "analyze", "--list-dimensions"});
+    auto dims = test::run({"analyze", "--list-dimensions"}, test::no_timeout);
     CHECK(dims.exit_code == 0);
     CHECK(dims.out.find("audio\t0\ttempo_log2") != std::string::npos);
 }
 
 TEST_CASE("man page documents every vector dimension and every flag of --help") {
-    const auto man = slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-analyze.1");
+    const auto man = test::slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-analyze.1");
     REQUIRE_FALSE(man.empty());
-    auto dims = core::run_process({HITDNA_BIN, "analyze", "--list-dimensions"});
+    auto dims = test::run({"analyze", "--list-dimensions"}, test::no_timeout);
     std::istringstream in(dims.out);
     std::string line;
     while (std::getline(in, line)) {
@@ -89,7 +80,7 @@ TEST_CASE("man page documents every vector dimension and every flag of --help") 
         // roff escapes '-' and may not escape '_'; compare on the bare name.
         CHECK_MESSAGE(man.find(name) != std::string::npos, "man page lacks dimension " << name);
     }
-    auto help = core::run_process({HITDNA_BIN, "analyze", "--help"});
+    auto help = test::run({"analyze", "--help"}, test::no_timeout);
     for (const char* flag : {"--format", "--vectors", "--jobs", "--timeline-hop", "--min-bpm", "--max-bpm", "--no-ffmpeg", "--list-dimensions"}) {
         CHECK(help.out.find(flag) != std::string::npos);
         std::string roff = std::string(flag);

@@ -12,6 +12,7 @@
 #include "hitdna/audio/source.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/core/subprocess.hpp"
+#include "helpers.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;

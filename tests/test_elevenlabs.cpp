@@ -8,10 +8,9 @@
 
 #include "fake_elevenlabs.hpp"
 #include "hitdna/core/error.hpp"
-#include "hitdna/core/subprocess.hpp"
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/generate/elevenlabs.hpp"
-#include "signals.hpp"
+#include "helpers.hpp"
 
 using namespace hitdna;
 using json = nlohmann::json;
@@ -164,8 +163,8 @@ TEST_CASE("cli: generate --backend elevenlabs against the fake, with --accept-su
     test::TempDir dir;
     std::ofstream(dir.file("t.json")) << enrich::to_json(enrich::from_prompt("100 bpm in G major", 45)).dump();
     const std::string env = "ELEVENLABS_API_KEY=test-key ELEVENLABS_BASE_URL=" + fake.url() + " ";
-    auto r = core::run_process({"/bin/sh", "-c", env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("x.mp3") +
-                                                     "' --db '" + dir.file("c.db") + "'"}, 60);
+    auto r = test::sh(env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("x.mp3") +
+                      "' --db '" + dir.file("c.db") + "'", 60);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto rec = json::parse(r.out);
@@ -173,18 +172,16 @@ TEST_CASE("cli: generate --backend elevenlabs against the fake, with --accept-su
     CHECK(rec["song_id"] == "song-0");
     CHECK(rec["attempts"][0]["request"]["model_id"] == "music_v2");
     CHECK(r.out.find("test-key") == std::string::npos);
-    std::ifstream f(dir.file("x.mp3"), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    CHECK(bytes == fake.audio);
+    CHECK(test::slurp(dir.file("x.mp3")) == fake.audio);
     // A refusal without --accept-suggestion: exit 7, one line; with it, the suggestion is used.
     fake.script({400, {{"Content-Type", "application/json"}}, R"({"detail":{"status":"bad_prompt","message":"no","data":{"prompt_suggestion":"A calm piano piece"}}})"});
-    r = core::run_process({"/bin/sh", "-c", env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("y.mp3") + "' --no-record"}, 60);
+    r = test::sh(env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("y.mp3") + "' --no-record", 60);
     CHECK(r.exit_code == 7);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK_FALSE(std::filesystem::exists(dir.file("y.mp3")));
     fake.script({400, {{"Content-Type", "application/json"}}, R"({"detail":{"status":"bad_prompt","message":"no","data":{"prompt_suggestion":"A calm piano piece"}}})"});
-    r = core::run_process({"/bin/sh", "-c", env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("y.mp3") +
-                                                     "' --no-record --accept-suggestion"}, 60);
+    r = test::sh(env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("y.mp3") +
+                 "' --no-record --accept-suggestion", 60);
     INFO(r.err);
     CHECK(r.exit_code == 0);
     auto last = fake.requests().back();
@@ -194,8 +191,8 @@ TEST_CASE("cli: generate --backend elevenlabs against the fake, with --accept-su
     // A plan suggestion for the other model is not used.
     fake.script({400, {{"Content-Type", "application/json"}},
                  R"({"detail":{"status":"bad_composition_plan","data":{"composition_plan_suggestion":{"positive_global_styles":[],"negative_global_styles":[],"sections":[]}}}})"});
-    r = core::run_process({"/bin/sh", "-c", env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("z.mp3") +
-                                                     "' --no-record --accept-suggestion --model music_v2"}, 60);
+    r = test::sh(env + HITDNA_BIN + " generate --target '" + dir.file("t.json") + "' -o '" + dir.file("z.mp3") +
+                 "' --no-record --accept-suggestion --model music_v2", 60);
     CHECK(r.exit_code == 7);
     CHECK(r.err.find("not a music_v2 plan") != std::string::npos);
 }

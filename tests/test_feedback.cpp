@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "hitdna/analysis/analyze.hpp"
-#include "hitdna/core/subprocess.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/learn/model.hpp"
@@ -19,10 +18,6 @@ using namespace hitdna;
 namespace fs = std::filesystem;
 
 namespace {
-core::ProcessResult run(std::vector<std::string> args) {
-    args.insert(args.begin(), HITDNA_BIN);
-    return core::run_process(args, 300);
-}
 dna::Dna small_dna(int v) {
     auto s = test::toy_song(v, 10);
     return analysis::analyze_samples(s.samples.data(), s.frames(), s.rate, s.channels, "s");
@@ -95,10 +90,10 @@ TEST_CASE("feedback: events are appended once by id, bad lines are reported by n
 TEST_CASE("cli: feedback on a generation adds it as a generated track, on a file as a user track") {
     test::TempDir dir;
     const std::string db = dir.file("h.db");
-    auto r = run({"generate", "90 bpm in E minor", "--duration", "30", "-o", dir.file("g.wav"), "--backend", "local", "--db", db});
+    auto r = test::run({"generate", "90 bpm in E minor", "--duration", "30", "-o", dir.file("g.wav"), "--backend", "local", "--db", db});
     REQUIRE(r.exit_code == 0);
     const std::string gen = nlohmann::json::parse(r.out)["generation_id"];
-    r = run({"feedback", gen, "--plays", "150", "--completion", "0.95", "--likes", "40", "--shares", "10", "--event-id", "x1", "--db", db, "--json"});
+    r = test::run({"feedback", gen, "--plays", "150", "--completion", "0.95", "--likes", "40", "--shares", "10", "--event-id", "x1", "--db", db, "--json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
@@ -115,17 +110,17 @@ TEST_CASE("cli: feedback on a generation adds it as a generated track, on a file
         CHECK(ev->generation_id == gen);
     }
     // The same event again: nothing changes, exit 0. Bad input: exit 2 or 1 with the line.
-    r = run({"feedback", gen, "--plays", "150", "--event-id", "x1", "--db", db, "--json"});
+    r = test::run({"feedback", gen, "--plays", "150", "--event-id", "x1", "--db", db, "--json"});
     CHECK(r.exit_code == 0);
     CHECK(nlohmann::json::parse(r.out)["duplicates"] == 1);
-    CHECK(run({"feedback", gen, "--plays", "-3", "--db", db}).exit_code == 2);
-    CHECK(run({"feedback", gen, "--completion", "2", "--db", db}).exit_code == 2);
-    CHECK(run({"feedback", "gen-0000000000000000", "--plays", "1", "--db", db}).exit_code == 1);
+    CHECK(test::run({"feedback", gen, "--plays", "-3", "--db", db}).exit_code == 2);
+    CHECK(test::run({"feedback", gen, "--completion", "2", "--db", db}).exit_code == 2);
+    CHECK(test::run({"feedback", "gen-0000000000000000", "--plays", "1", "--db", db}).exit_code == 1);
     std::ofstream(dir.file("ev.jsonl")) << "{\"id\":\"f1\",\"track\":\"" << dir.file("g.wav") << "\",\"plays\":3}\n{\"id\":\"f2\"}\n";
-    r = run({"feedback", "--events", dir.file("ev.jsonl"), "--db", db});
+    r = test::run({"feedback", "--events", dir.file("ev.jsonl"), "--db", db});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("ev.jsonl:2: missing \"track\"") != std::string::npos);
-    CHECK(run({"db", "verify", "--db", db}).exit_code == 0);
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
 }
 
 TEST_CASE("learn, weights, score: not enough data says so, then a model on a simulated population") {
@@ -163,16 +158,16 @@ TEST_CASE("learn, weights, score: not enough data says so, then a model on a sim
         learn::apply_events(cat, events, {});
     }
     test::write_audio(dir.file("x.wav"), test::toy_song(4, 12));
-    auto r = run({"score", dir.file("x.wav"), "--db", db});
+    auto r = test::run({"score", dir.file("x.wav"), "--db", db});
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("not enough data") != std::string::npos);
     CHECK(r.out.empty());
-    CHECK(run({"weights", "--db", db}).exit_code == 1);
-    r = run({"learn", "--db", db});
+    CHECK(test::run({"weights", "--db", db}).exit_code == 1);
+    r = test::run({"learn", "--db", db});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("audio.tempo_log2") != std::string::npos);
-    r = run({"weights", "--db", db, "--json"});
+    r = test::run({"weights", "--db", db, "--json"});
     REQUIRE(r.exit_code == 0);
     auto w = nlohmann::json::parse(r.out);
     CHECK(w["version"] == 1);
@@ -183,14 +178,14 @@ TEST_CASE("learn, weights, score: not enough data says so, then a model on a sim
         else best_other = std::max(best_other, std::abs(x["weight"].get<double>()));
     }
     CHECK(tempo > best_other);
-    r = run({"score", dir.file("x.wav"), dir.file("missing.wav"), "--db", db, "--json"});
+    r = test::run({"score", dir.file("x.wav"), dir.file("missing.wav"), "--db", db, "--json"});
     CHECK(r.exit_code == 3);
     auto s = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
     CHECK(s["hit_score"].get<double>() >= 0);
     CHECK(s["hit_score"].get<double>() <= 1);
     CHECK(s["model_version"] == 1);
     // match re-ranks with the learned weights; enrich weights its hits by them.
-    r = run({"match", "--track", std::to_string(ids[0]), "--boost", "learned", "-f", "jsonl", "-k", "5", "--db", db});
+    r = test::run({"match", "--track", std::to_string(ids[0]), "--boost", "learned", "-f", "jsonl", "-k", "5", "--db", db});
     REQUIRE(r.exit_code == 0);
     std::istringstream lines(r.out);
     std::string line;
@@ -201,7 +196,7 @@ TEST_CASE("learn, weights, score: not enough data says so, then a model on a sim
         ++n;
     }
     CHECK(n == 5);
-    r = run({"enrich", "s1", "--db", db, "-f", "json"});
+    r = test::run({"enrich", "s1", "--db", db, "-f", "json"});
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.find("pattern weights v1") != std::string::npos);
 }

@@ -8,22 +8,15 @@
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/error.hpp"
-#include "hitdna/core/subprocess.hpp"
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/generate/synth.hpp"
 #include "hitdna/store/hash.hpp"
 #include "hitdna/validate/validate.hpp"
+#include "helpers.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
 namespace fs = std::filesystem;
-
-namespace {
-core::ProcessResult run(std::vector<std::string> args) {
-    args.insert(args.begin(), HITDNA_BIN);
-    return core::run_process(args, 300);
-}
-}  // namespace
 
 TEST_CASE("target: from a prompt, composition plans within the API limits, JSON round trip") {
     auto t = enrich::from_prompt("a 140 bpm phonk track in F# minor", 150);
@@ -97,7 +90,7 @@ TEST_CASE("synth: deterministic for a seed, and its render validates against its
 TEST_CASE("cli: enrich without a catalog falls back to the prompt, generate and validate close the loop") {
     test::TempDir dir;
     const std::string db = dir.file("none.db");
-    auto r = run({"enrich", "120 bpm in A minor, dark", "--db", db, "--format", "json", "--model", "music_v2", "--duration", "40"});
+    auto r = test::run({"enrich", "120 bpm in A minor, dark", "--db", db, "--format", "json", "--model", "music_v2", "--duration", "40"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.find("prompt alone") != std::string::npos);
@@ -105,7 +98,7 @@ TEST_CASE("cli: enrich without a catalog falls back to the prompt, generate and 
     CHECK(j["from_hits"] == false);
     CHECK(j["composition_plan"].contains("chunks"));
     std::ofstream(dir.file("t.json")) << r.out;
-    r = run({"generate", "--target", dir.file("t.json"), "-o", dir.file("g.wav"), "--validate", "--min-score", "0.7", "--db", dir.file("cat.db"), "--seed", "3"});
+    r = test::run({"generate", "--target", dir.file("t.json"), "-o", dir.file("g.wav"), "--validate", "--min-score", "0.7", "--db", dir.file("cat.db"), "--seed", "3"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto rec = nlohmann::json::parse(r.out);
@@ -114,19 +107,19 @@ TEST_CASE("cli: enrich without a catalog falls back to the prompt, generate and 
     CHECK(rec["generation_id"].get<std::string>().rfind("gen-", 0) == 0);
     CHECK(rec["content_hash"] == store::hash_file(dir.file("g.wav")));
     // Same target and seed: the same file.
-    r = run({"generate", "--target", dir.file("t.json"), "-o", dir.file("g2.wav"), "--no-record", "--seed", "3"});
+    r = test::run({"generate", "--target", dir.file("t.json"), "-o", dir.file("g2.wav"), "--no-record", "--seed", "3"});
     REQUIRE(r.exit_code == 0);
     CHECK(store::hash_file(dir.file("g2.wav")) == store::hash_file(dir.file("g.wav")));
     // validate: pass, fail, bad target.
-    r = run({"validate", dir.file("g.wav"), "--target", dir.file("t.json"), "--min-score", "0.7", "-f", "json"});
+    r = test::run({"validate", dir.file("g.wav"), "--target", dir.file("t.json"), "--min-score", "0.7", "-f", "json"});
     CHECK(r.exit_code == 0);
     CHECK(nlohmann::json::parse(r.out)["passed"] == true);
-    r = run({"validate", dir.file("g.wav"), "--target", dir.file("t.json"), "--min-score", "0.999"});
+    r = test::run({"validate", dir.file("g.wav"), "--target", dir.file("t.json"), "--min-score", "0.999"});
     CHECK(r.exit_code == 1);
     std::ofstream(dir.file("bad.json")) << "{\"format\": \"something else\"}";
-    r = run({"validate", dir.file("g.wav"), "--target", dir.file("bad.json")});
+    r = test::run({"validate", dir.file("g.wav"), "--target", dir.file("bad.json")});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("bad.json") != std::string::npos);
-    CHECK(run({"generate", "-o", dir.file("x.wav")}).exit_code == 2);
-    CHECK(run({"generate", "x", "-o", dir.file("x.mp3"), "--no-record"}).exit_code == 2);
+    CHECK(test::run({"generate", "-o", dir.file("x.wav")}).exit_code == 2);
+    CHECK(test::run({"generate", "x", "-o", dir.file("x.mp3"), "--no-record"}).exit_code == 2);
 }

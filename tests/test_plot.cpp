@@ -11,8 +11,8 @@
 #include <tuple>
 
 #include "hitdna/core/error.hpp"
-#include "hitdna/core/subprocess.hpp"
 #include "hitdna/report/plot.hpp"
+#include "helpers.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
@@ -44,11 +44,6 @@ json toy_dna(double duration = 120, double bpm = 124) {
                     {"catharsis", {{{"time_s", 95}, {"strength", 0.8}, {"kind", "catharsis"}}}}};
     d["production"] = {{"width", width}, {"integrated_lufs", -13.5}};
     return d;
-}
-
-std::string slurp_file(const std::string& path) {
-    std::ifstream in(path);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 size_t count(const std::string& s, const std::string& what) {
@@ -91,11 +86,6 @@ void points_inside(const std::string& panel) {
         CHECK(n >= 2);
     }
     CHECK(lines >= 1);
-}
-
-core::ProcessResult hitdna_run(std::vector<std::string> args) {
-    args.insert(args.begin(), HITDNA_BIN);
-    return core::run_process(args, 300);
 }
 
 }  // namespace
@@ -223,45 +213,45 @@ TEST_CASE("report: a catalog track lists its nearest hits and is drawn over thei
     std::filesystem::create_directories(dir.file("music"));
     for (int v = 0; v < 4; ++v) test::write_audio(dir.file("music/Artist " + std::to_string(v) + " - Song " + std::to_string(v) + ".wav"), test::toy_song(v, 24));
     const std::string db = dir.file("c.db");
-    auto r = hitdna_run({"ingest", dir.file("music"), "--db", db, "--progress", "never"});
+    auto r = test::run({"ingest", dir.file("music"), "--db", db, "--progress", "never"});
     REQUIRE(r.exit_code == 0);
-    r = hitdna_run({"report", dir.file("music/Artist 1 - Song 1.wav"), "-o", dir.file("r.html"), "--db", db, "-k", "3"});
+    r = test::run({"report", dir.file("music/Artist 1 - Song 1.wav"), "-o", dir.file("r.html"), "--db", db, "-k", "3"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    const std::string html = slurp_file(dir.file("r.html"));
+    const std::string html = test::slurp(dir.file("r.html"));
     CHECK(html.find("Nearest hits in the catalog") != std::string::npos);
     CHECK(count(html, "<svg") == 2);
     CHECK(html.find("aggregate of its 3 nearest hits") != std::string::npos);
     // The song is in the catalog: its own row is not among its hits.
     const auto hits = html.substr(html.find("Nearest hits in the catalog"));
     CHECK(hits.substr(0, hits.find("</table>")).find("Song 1<") == std::string::npos);
-    r = hitdna_run({"plot", dir.file("music/Artist 2 - Song 2.wav"), "--hits", "3", "--normalize", "-o", dir.file("h.svg"), "--db", db});
+    r = test::run({"plot", dir.file("music/Artist 2 - Song 2.wav"), "--hits", "3", "--normalize", "-o", dir.file("h.svg"), "--db", db});
     REQUIRE(r.exit_code == 0);
-    CHECK(slurp_file(dir.file("h.svg")).find("aggregate of its 3 nearest hits") != std::string::npos);
+    CHECK(test::slurp(dir.file("h.svg")).find("aggregate of its 3 nearest hits") != std::string::npos);
 }
 
 TEST_CASE("plot and report: inputs from audio, DNA JSON and targets; clear errors") {
     test::TempDir dir;
     test::write_audio(dir.file("song.wav"), test::toy_song(2, 30));
-    auto r = hitdna_run({"analyze", "-f", "json", dir.file("song.wav")});
+    auto r = test::run({"analyze", "-f", "json", dir.file("song.wav")});
     REQUIRE(r.exit_code == 0);
     {
         std::ofstream(dir.file("song.json")) << r.out;
     }
-    r = hitdna_run({"plot", dir.file("song.wav"), dir.file("song.json"), "--compare", "-o", dir.file("both.svg"), "--db", dir.file("none.db")});
+    r = test::run({"plot", dir.file("song.wav"), dir.file("song.json"), "--compare", "-o", dir.file("both.svg"), "--db", dir.file("none.db")});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     std::ifstream in(dir.file("both.svg"));
     std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(count(svg, "legend-swatch") == 2);
     // Several inputs without --compare: a directory with one SVG each.
-    r = hitdna_run({"plot", dir.file("song.wav"), dir.file("song.json"), "-o", dir.file("plots"), "--db", dir.file("none.db")});
+    r = test::run({"plot", dir.file("song.wav"), dir.file("song.json"), "-o", dir.file("plots"), "--db", dir.file("none.db")});
     REQUIRE(r.exit_code == 0);
     CHECK(std::filesystem::exists(dir.file("plots/song.svg")));
     CHECK(std::filesystem::exists(dir.file("plots/song-2.svg")));  // same name, not overwritten
-    r = hitdna_run({"plot", dir.file("song.wav"), dir.file("song.json"), "-o", dir.file("two.svg"), "--db", dir.file("none.db")});
+    r = test::run({"plot", dir.file("song.wav"), dir.file("song.json"), "-o", dir.file("two.svg"), "--db", dir.file("none.db")});
     CHECK(r.exit_code == 2);
-    r = hitdna_run({"report", dir.file("song.wav"), "-o", dir.file("r.html"), "--db", dir.file("none.db")});
+    r = test::run({"report", dir.file("song.wav"), "-o", dir.file("r.html"), "--db", dir.file("none.db")});
     REQUIRE(r.exit_code == 0);
     std::ifstream hin(dir.file("r.html"));
     std::string html((std::istreambuf_iterator<char>(hin)), std::istreambuf_iterator<char>());
@@ -270,26 +260,26 @@ TEST_CASE("plot and report: inputs from audio, DNA JSON and targets; clear error
     for (const char* s : {">audio<", ">structure<", ">emotion<", ">production<", "BPM", "LUFS (BS.1770)", "0..1, heuristic"}) CHECK_MESSAGE(html.find(s) != std::string::npos, s);
     CHECK(html.find("<script") == std::string::npos);
     // Errors: one line naming the input and the cause.
-    r = hitdna_run({"plot", dir.file("missing.wav"), "-o", dir.file("x.svg"), "--db", dir.file("none.db")});
+    r = test::run({"plot", dir.file("missing.wav"), "-o", dir.file("x.svg"), "--db", dir.file("none.db")});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("missing.wav: no such file") != std::string::npos);
     {
         std::ofstream(dir.file("bad.json")) << "{\"hello\": 1}";
     }
-    r = hitdna_run({"plot", dir.file("bad.json"), "-o", dir.file("x.svg")});
+    r = test::run({"plot", dir.file("bad.json"), "-o", dir.file("x.svg")});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("bad.json: neither a DNA") != std::string::npos);
-    r = hitdna_run({"plot", "42", "-o", dir.file("x.svg"), "--db", dir.file("none.db")});
+    r = test::run({"plot", "42", "-o", dir.file("x.svg"), "--db", dir.file("none.db")});
     CHECK(r.exit_code == 5);
     CHECK(r.err.find("no catalog") != std::string::npos);
     // A DNA without a key (atonal) and a generation record: the page says which attempt was kept.
-    json dna = json::parse(slurp_file(dir.file("song.json")));
+    json dna = json::parse(test::slurp(dir.file("song.json")));
     dna["audio"]["harmony"]["key"] = nullptr;
     dna["audio"]["harmony"]["mode"] = nullptr;
     {
         std::ofstream(dir.file("atonal.json")) << dna.dump();
     }
-    r = hitdna_run({"report", dir.file("atonal.json"), "-o", dir.file("atonal.html")});
+    r = test::run({"report", dir.file("atonal.json"), "-o", dir.file("atonal.html")});
     INFO(r.err);
     CHECK(r.exit_code == 0);
     json target = {{"format", "hitdna-target-1"}, {"prompt", "p"}, {"bpm", 120}, {"key", "A"}, {"mode", "minor"}, {"duration_s", 30},
@@ -304,10 +294,10 @@ TEST_CASE("plot and report: inputs from audio, DNA JSON and targets; clear error
     {
         std::ofstream(dir.file("gen.json")) << rec.dump();
     }
-    r = hitdna_run({"report", dir.file("gen.json"), "-o", dir.file("gen.html"), "--db", dir.file("none.db")});
+    r = test::run({"report", dir.file("gen.json"), "-o", dir.file("gen.html"), "--db", dir.file("none.db")});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    const std::string page = slurp_file(dir.file("gen.html"));
+    const std::string page = test::slurp(dir.file("gen.html"));
     CHECK(page.find(">2 (kept)<") != std::string::npos);
     CHECK(page.find(">1 (kept)<") == std::string::npos);
     CHECK(page.find("class=\"pass\">passes<") != std::string::npos);

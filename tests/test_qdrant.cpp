@@ -18,9 +18,9 @@
 #include <thread>
 
 #include "fake_qdrant_proc.hpp"
-#include "hitdna/core/subprocess.hpp"
 #include "hitdna/qdrant/filter.hpp"
 #include "hitdna/qdrant/sync.hpp"
+#include "helpers.hpp"
 #include "signals.hpp"
 #include "synthetic.hpp"
 
@@ -29,13 +29,6 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-core::ProcessResult hitdna_run(std::vector<std::string> args, double timeout_s = 300) {
-    args.insert(args.begin(), HITDNA_BIN);
-    return core::run_process(args, timeout_s);
-}
-
-core::ProcessResult sh(const std::string& script, double timeout_s = 300) { return core::run_process({"/bin/sh", "-c", script}, timeout_s); }
 
 std::vector<json> jsonl(const std::string& out) {
     std::vector<json> v;
@@ -120,11 +113,11 @@ TEST_CASE("qdrant: sync creates both collections, then match --backend qdrant re
     for (int v = 0; v < 10; ++v)
         test::write_audio(dir.file("music/Artist " + std::to_string(v) + " - Song " + std::to_string(v) + ".wav"), test::toy_song(v, 30));
     const std::string db = dir.file("h.db");
-    auto r = hitdna_run({"ingest", dir.file("music"), "--db", db, "--genre", "pop", "-j", "2"});
+    auto r = test::run({"ingest", dir.file("music"), "--db", db, "--genre", "pop", "-j", "2"});
     REQUIRE(r.exit_code == 0);
-    r = hitdna_run({"ingest", dir.file("music/Artist 3 - Song 3.wav"), dir.file("music/Artist 7 - Song 7.wav"), "--db", db, "--genre", "phonk"});
+    r = test::run({"ingest", dir.file("music/Artist 3 - Song 3.wav"), dir.file("music/Artist 7 - Song 7.wav"), "--db", db, "--genre", "phonk"});
     REQUIRE(r.exit_code == 0);
-    r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--collection", "hits", "--db", db, "-f", "json"});
+    r = test::run({"sync", "qdrant", "--url", q.url(), "--collection", "hits", "--db", db, "-f", "json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto rep = json::parse(r.out);
@@ -165,10 +158,10 @@ TEST_CASE("qdrant: sync creates both collections, then match --backend qdrant re
     for (const auto& qv : queries) {
         std::vector<std::string> base = {"match", "--db", db, "-f", "jsonl", "-k", "5"};
         base.insert(base.end(), qv.begin(), qv.end());
-        auto e = hitdna_run(base);
+        auto e = test::run(base);
         auto qargs = base;
         for (const std::string& x : std::vector<std::string>{"--backend", "qdrant", "--qdrant-url", q.url(), "--collection", "hits"}) qargs.push_back(x);
-        auto d = hitdna_run(qargs);
+        auto d = test::run(qargs);
         INFO(qv.front() << " " << qv.back() << "\n" << e.err << d.err);
         REQUIRE(e.exit_code == 0);
         REQUIRE(d.exit_code == 0);
@@ -181,21 +174,21 @@ TEST_CASE("qdrant: sync creates both collections, then match --backend qdrant re
         }
         // --exact asks Qdrant for exact search: the same again.
         qargs.push_back("--exact");
-        auto x = hitdna_run(qargs);
+        auto x = test::run(qargs);
         REQUIRE(x.exit_code == 0);
         CHECK(jsonl(x.out).size() == a.size());
     }
     // --like without a local catalog: results from the payload alone.
-    auto d = hitdna_run({"match", "--backend", "qdrant", "--qdrant-url", q.url(), "--collection", "hits", "--like", dir.file("excerpt.wav"), "--db",
-                         dir.file("none.db"), "-f", "jsonl", "-k", "3"});
+    auto d = test::run({"match", "--backend", "qdrant", "--qdrant-url", q.url(), "--collection", "hits", "--like", dir.file("excerpt.wav"), "--db",
+                        dir.file("none.db"), "-f", "jsonl", "-k", "3"});
     INFO(d.err);
     REQUIRE(d.exit_code == 0);
     auto top = jsonl(d.out);
     REQUIRE(top.size() == 3);
     CHECK(top[0]["title"] == "Song 5");
     // enrich through Qdrant finds the same hits.
-    auto en = hitdna_run({"enrich", "\"Song 4\" loud", "--db", db, "-f", "json"});
-    auto eq = hitdna_run({"enrich", "\"Song 4\" loud", "--db", db, "-f", "json", "--backend", "qdrant", "--qdrant-url", q.url(), "--collection", "hits"});
+    auto en = test::run({"enrich", "\"Song 4\" loud", "--db", db, "-f", "json"});
+    auto eq = test::run({"enrich", "\"Song 4\" loud", "--db", db, "-f", "json", "--backend", "qdrant", "--qdrant-url", q.url(), "--collection", "hits"});
     REQUIRE(en.exit_code == 0);
     REQUIRE(eq.exit_code == 0);
     CHECK(json::parse(en.out)["hits"] == json::parse(eq.out)["hits"]);
@@ -332,7 +325,7 @@ TEST_CASE("qdrant: a sync killed half-way resumes without re-sending what landed
     CHECK(landed >= 1000);
     CHECK(landed < 2000);
     q.script(json::array());
-    auto r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--collection", "kill", "--db", db, "--batch-points", "64", "-f", "json"});
+    auto r = test::run({"sync", "qdrant", "--url", q.url(), "--collection", "kill", "--db", db, "--batch-points", "64", "-f", "json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto rep = json::parse(r.out);
@@ -347,8 +340,8 @@ TEST_CASE("qdrant: a sync killed half-way resumes without re-sending what landed
     CHECK(st["upserts_per_id_max"].get<int64_t>() <= 2);
     no_violations(q);
     // The catalog is intact and a further sync has nothing to do.
-    CHECK(hitdna_run({"db", "verify", "--db", db}).exit_code == 0);
-    r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--collection", "kill", "--db", db, "-f", "json"});
+    CHECK(test::run({"db", "verify", "--db", db}).exit_code == 0);
+    r = test::run({"sync", "qdrant", "--url", q.url(), "--collection", "kill", "--db", db, "-f", "json"});
     REQUIRE(r.exit_code == 0);
     CHECK(json::parse(r.out)["changes"] == 0);
 }
@@ -363,16 +356,16 @@ TEST_CASE("qdrant: retries on 429/503/408 honouring Retry-After, one-line errors
     }
     SUBCASE("api key: plain-text 401 without it, the key never printed, accepted in the api-key header") {
         test::FakeQdrant q({"--api-key", "s3cret-key"});
-        auto r = sh("QDRANT_API_KEY= '" + std::string(HITDNA_BIN) + "' sync qdrant --url " + q.url() + " --db '" + db + "'");
+        auto r = test::sh("QDRANT_API_KEY= '" + std::string(HITDNA_BIN) + "' sync qdrant --url " + q.url() + " --db '" + db + "'");
         CHECK(r.exit_code == 7);
         CHECK(r.err.find("401 unauthorized") != std::string::npos);
         CHECK(r.err.find("QDRANT_API_KEY") != std::string::npos);
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-        r = sh("QDRANT_API_KEY=wrong '" + std::string(HITDNA_BIN) + "' sync qdrant --url " + q.url() + " --db '" + db + "'");
+        r = test::sh("QDRANT_API_KEY=wrong '" + std::string(HITDNA_BIN) + "' sync qdrant --url " + q.url() + " --db '" + db + "'");
         CHECK(r.exit_code == 7);
         CHECK(r.err.find("Invalid API key") != std::string::npos);
         CHECK(r.err.find("wrong") == std::string::npos);
-        r = sh("QDRANT_API_KEY=s3cret-key '" + std::string(HITDNA_BIN) + "' sync qdrant --url " + q.url() + " --db '" + db + "'");
+        r = test::sh("QDRANT_API_KEY=s3cret-key '" + std::string(HITDNA_BIN) + "' sync qdrant --url " + q.url() + " --db '" + db + "'");
         INFO(r.err);
         CHECK(r.exit_code == 0);
         CHECK(r.err.find("s3cret") == std::string::npos);
@@ -385,7 +378,7 @@ TEST_CASE("qdrant: retries on 429/503/408 honouring Retry-After, one-line errors
                               {{"method", "PUT"}, {"path_regex", "/points$"}, {"status", 503}, {"body", R"({"status":{"error":"Shard temporarily unavailable: x"},"time":0.0})"}},
                               {{"method", "PUT"}, {"path_regex", "/points$"}, {"status", 408}, {"body", R"({"status":{"error":"Timeout: y"},"time":0.0})"}}}));
         const auto t0 = std::chrono::steady_clock::now();
-        auto r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--db", db, "-f", "json"});
+        auto r = test::run({"sync", "qdrant", "--url", q.url(), "--db", db, "-f", "json"});
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
@@ -398,41 +391,41 @@ TEST_CASE("qdrant: retries on 429/503/408 honouring Retry-After, one-line errors
         test::FakeQdrant q;
         q.script(json::array({{{"method", "PUT"}, {"path_regex", "/points$"}, {"status", 400},
                                {"body", R"({"status":{"error":"Wrong input: Vector dimension error: expected dim: 28, got 3"},"time":0.001})"}}}));
-        auto r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--db", db});
+        auto r = test::run({"sync", "qdrant", "--url", q.url(), "--db", db});
         CHECK(r.exit_code == 7);
         CHECK(r.err.find("Qdrant: PUT /collections/hitdna_sections/points: 400 Wrong input: Vector dimension error") != std::string::npos);
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
         q.script(json::array({{{"method", "PUT"}, {"path_regex", "/points$"}, {"status", 500}, {"body", R"({"status":{"error":"Service internal error: boom"},"time":0.0})"}}}));
-        r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--db", db, "-f", "json"});
+        r = test::run({"sync", "qdrant", "--url", q.url(), "--db", db, "-f", "json"});
         CHECK(r.exit_code == 7);
         CHECK(r.err.find("500 Service internal error: boom") != std::string::npos);
         q.script(json::array({{{"method", "PUT"}, {"path_regex", "/points$"}, {"status", 502}, {"content_type", "text/html"}, {"times", 10},
                                {"body", "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>"}}}));
-        r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--db", db});
+        r = test::run({"sync", "qdrant", "--url", q.url(), "--db", db});
         CHECK(r.exit_code == 7);
         CHECK(r.err.find("502 502 Bad Gateway") != std::string::npos);
         CHECK(r.err.find("<h1>") == std::string::npos);
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
         // After the failures, a clean run completes the mirror.
         q.script(json::array());
-        r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--db", db});
+        r = test::run({"sync", "qdrant", "--url", q.url(), "--db", db});
         CHECK(r.exit_code == 0);
         CHECK(count_points(q, "hitdna") == 40);
         no_violations(q);
     }
     SUBCASE("no server: exit 6 at once; a server that stops answering: timeout after retries, exit 6") {
-        auto r = hitdna_run({"sync", "qdrant", "--url", "http://127.0.0.1:9", "--db", db});
+        auto r = test::run({"sync", "qdrant", "--url", "http://127.0.0.1:9", "--db", db});
         CHECK(r.exit_code == 6);
         CHECK(r.err.find("is Qdrant running there?") != std::string::npos);
         test::FakeQdrant q;
         q.script(json::array({{{"method", "PUT"}, {"path_regex", "/points$"}, {"delay_s", 3}, {"times", 10}, {"passthrough", true}}}));
-        r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--db", db, "--timeout", "1", "--retries", "1"});
+        r = test::run({"sync", "qdrant", "--url", q.url(), "--db", db, "--timeout", "1", "--retries", "1"});
         CHECK(r.exit_code == 6);
         CHECK(r.err.find("no complete answer") != std::string::npos);
     }
     SUBCASE("batches stay under --batch-bytes and --batch-points") {
         test::FakeQdrant q;
-        auto r = hitdna_run({"sync", "qdrant", "--url", q.url(), "--db", db, "--batch-bytes", "20000", "--batch-points", "7", "-f", "json"});
+        auto r = test::run({"sync", "qdrant", "--url", q.url(), "--db", db, "--batch-bytes", "20000", "--batch-points", "7", "-f", "json"});
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
         auto st = q.stats();

@@ -1,0 +1,102 @@
+// The catalog: tracks stored, replaced and removed whole, metadata merged with chart history,
+// damage reported by verify; content hashes of files.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "hitdna/core/error.hpp"
+#include "hitdna/store/catalog.hpp"
+#include "hitdna/store/hash.hpp"
+#include "helpers.hpp"
+#include "synthetic.hpp"
+
+using namespace hitdna;
+
+namespace {
+
+// Vectors of a track over every space.
+size_t vectors_of_track(store::Catalog& c, int64_t id) {
+    size_t n = 0;
+    for (auto sp : dna::k_spaces) n += c.vectors_of(id, sp).size();
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("catalog: a track is stored whole, replaced in place, and removed whole") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("db/h.db"), store::Catalog::Mode::read_write);
+    auto d1 = test::song_dna(1), d2 = test::song_dna(2);
+    const int64_t a = cat.put_track("hash-a", "/a.wav", test::meta("Ann", "One"), d1);
+    const int64_t b = cat.put_track("hash-b", "/b.wav", test::meta("Bob", "Two"), d2);
+    CHECK(a != b);
+    CHECK(cat.verify().empty());
+    CHECK(cat.catalog_stats().tracks == 2);
+    CHECK(cat.stats(dna::Space::audio).count == 2);
+    CHECK(cat.stats(dna::Space::sections).count == int64_t(d1.structure.sections.size() + d2.structure.sections.size()));
+    // The same content again replaces the analysis, not the track.
+    const int64_t g0 = cat.generation();
+    CHECK(cat.put_track("hash-a", "/a2.wav", test::meta("", ""), d1) == a);
+    CHECK(cat.generation() > g0);
+    CHECK(cat.catalog_stats().tracks == 2);
+    CHECK(cat.stats(dna::Space::audio).count == 2);
+    CHECK(cat.track(a)->title == "One");  // empty metadata does not erase
+    CHECK(cat.verify().empty());
+    cat.remove_track(b);
+    CHECK(vectors_of_track(cat, b) == 0);
+    CHECK(cat.stats(dna::Space::audio).count == 1);
+    CHECK(cat.verify().empty());
+    // Standardization uses the stored statistics.
+    auto st = cat.stats(dna::Space::audio);
+    auto z = st.standardize(d1.vectors.audio);
+    for (size_t i = 0; i < z.size(); ++i) CHECK(std::abs(z[i]) < 1e-3);
+}
+
+TEST_CASE("catalog: metadata merges and chart history is kept") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    const int64_t id = cat.put_track("h", "/x.wav", test::meta("Kendrick Lamar", "Not Like Us"), test::song_dna(3));
+    store::TrackMeta m;
+    m.genres = {"hip-hop"};
+    m.source = "chart";
+    store::ChartEntry e1{"hot-100", "2024-05-18", 1, 1, std::nullopt, 1, std::nullopt, ""};
+    store::ChartEntry e2{"hot-100", "2024-05-25", 3, 1, 1, 2, std::nullopt, ""};
+    m.charts = {e1};
+    cat.merge_metadata(id, m);
+    m.charts = {e2};
+    m.genres = {"west coast"};
+    cat.merge_metadata(id, m);
+    m.charts = {e2};  // the same week again changes nothing
+    cat.merge_metadata(id, m);
+    auto t = cat.track(id);
+    REQUIRE(t);
+    CHECK(t->source == "chart");
+    CHECK(t->peak_rank == 1);
+    CHECK(t->genres == std::vector<std::string>{"hip-hop", "west coast"});
+    CHECK(cat.catalog_stats().chart_entries == 2);
+    CHECK(cat.extras(id)->charts.size() == 2);
+    CHECK(cat.find_by_name("kendrick lamar - not like us").size() == 1);
+    CHECK(cat.find_by_name("NOT LIKE US!").size() == 1);
+    CHECK(cat.text_search("\"hip-hop\"", 10).size() == 1);
+    CHECK(cat.verify().empty());
+}
+
+TEST_CASE("catalog: a corrupted statistic or a missing vector is reported by verify") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    cat.put_track("h", "/x.wav", test::meta("A", "B"), test::song_dna(4));
+    REQUIRE(cat.verify().empty());
+    test::tamper_sql(dir.file("h.db"), "DELETE FROM vectors WHERE space = 'emotion'");
+    auto p = cat.verify();
+    CHECK(p.size() >= 2);  // a track missing a vector, statistics out of step
+}
+
+TEST_CASE("hash: XXH3-128 of a file's bytes") {
+    test::TempDir dir;
+    test::write_file(dir.file("a"), "hello");
+    CHECK(store::hash_file(dir.file("a")) == store::hash_bytes("hello", 5));
+    CHECK(store::hash_file(dir.file("a")).size() == 32);
+    CHECK_THROWS_AS(store::hash_file(dir.file("missing")), Error);
+}

@@ -1,0 +1,149 @@
+// The vector indexes: rebuilt and updated in place, newer rows searched exactly, damaged or
+// restored-backup index files bypassed; HNSW recall against exact search.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hitdna/store/catalog.hpp"
+#include "hitdna/store/hnsw_build.hpp"
+#include "hitdna/store/vector_index.hpp"
+#include "helpers.hpp"
+#include "signals.hpp"
+#include "synthetic.hpp"
+
+using namespace hitdna;
+namespace fs = std::filesystem;
+
+TEST_CASE("index: rebuilt, stale part searched exactly, damaged file bypassed") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    for (int v = 0; v < 5; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), test::meta("A", std::to_string(v)), test::song_dna(v, 16));
+    store::VectorIndexes idx(cat);
+    for (auto sp : dna::k_spaces) idx.rebuild(sp);
+    auto s = idx.status(dna::Space::sections);
+    CHECK(s.valid);
+    CHECK(s.newer_vectors == 0);
+    // A track added after the build is found through the exact scan of newer rows.
+    auto d = test::song_dna(9, 16);
+    const int64_t late = cat.put_track("late", "/late", test::meta("L", "Late"), d);
+    CHECK(idx.status(dna::Space::audio).newer_vectors == 1);
+    {
+        store::SpaceSearcher se(idx, dna::Space::audio, nullptr);
+        CHECK(se.using_index());
+        auto hits = se.search(d.vectors.audio, 1);
+        REQUIRE(hits.size() == 1);
+        CHECK(hits[0].track_id == late);
+    }
+    // Garbage in the graph file: detected by its checksum, the search still answers exactly.
+    std::string graph;
+    for (auto& e : fs::directory_iterator(idx.dir()))
+        if (e.path().filename().string().rfind("audio.g", 0) == 0) graph = e.path().string();
+    REQUIRE_FALSE(graph.empty());
+    {
+        std::fstream f(graph, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(200);
+        f.write("garbage!", 8);
+    }
+    CHECK_FALSE(idx.status(dna::Space::audio).valid);
+    std::ostringstream warn;
+    store::SpaceSearcher se(idx, dna::Space::audio, &warn);
+    CHECK_FALSE(se.using_index());
+    CHECK(warn.str().find("checksum") != std::string::npos);
+    auto hits = se.search(d.vectors.audio, 3);
+    REQUIRE(hits.size() == 3);
+    CHECK(hits[0].track_id == late);
+    // Deleted files: bypassed, then rebuilt.
+    fs::remove_all(idx.dir());
+    CHECK_FALSE(idx.status(dna::Space::audio).valid);
+    idx.rebuild(dna::Space::audio);
+    CHECK(idx.status(dna::Space::audio).valid);
+}
+
+TEST_CASE("index: HNSW recall against exact search on a few thousand vectors") {
+    const size_t dim = 16, n = 3000;
+    std::vector<float> data(n * dim);
+    uint32_t st = 5;
+    for (auto& x : data) x = test::noise(st);
+    std::vector<int64_t> labels(n);
+    for (size_t i = 0; i < n; ++i) labels[i] = int64_t(i) + 100;
+    store::HnswGraph g(dim, n);
+    auto [ef, recall] = g.build(data, labels, 2);
+    CHECK(g.size() == n);
+    CHECK(recall >= 0.99);
+    CHECK(ef >= 16);
+    g.set_ef(size_t(ef));
+    auto r = g.search(data.data() + 17 * dim, 1);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].second == 117);
+}
+
+TEST_CASE("index: an index newer than its catalog (a restored backup) is not used") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        for (int v = 0; v < 3; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), test::meta("A", std::to_string(v)), test::song_dna(v, 12));
+        cat.backup_to(dir.file("backup.db"));
+        for (int v = 3; v < 5; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), test::meta("A", std::to_string(v)), test::song_dna(v, 12));
+        store::VectorIndexes idx(cat);
+        idx.rebuild(dna::Space::audio);
+        CHECK(idx.status(dna::Space::audio).valid);
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db + suffix);
+    fs::copy_file(dir.file("backup.db"), db);
+    store::Catalog cat(db, store::Catalog::Mode::read_write);
+    store::VectorIndexes idx(cat);
+    auto s = idx.status(dna::Space::audio);
+    CHECK_FALSE(s.valid);
+    CHECK(s.problem.find("newer than the catalog") != std::string::npos);
+    // New rows after the restore are found (exact search), and the next update rebuilds.
+    auto d = test::song_dna(8, 12);
+    const int64_t id = cat.put_track("new", "/new", test::meta("N", "New"), d);
+    store::SpaceSearcher se(idx, dna::Space::audio, nullptr);
+    auto hits = se.search(d.vectors.audio, 1);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].track_id == id);
+    idx.update(dna::Space::audio);
+    CHECK(idx.status(dna::Space::audio).valid);
+}
+
+TEST_CASE("index: update extends a large index in place, and falls back to a rebuild when the file was damaged") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    for (int v = 0; v < 6; ++v) cat.put_track("h" + std::to_string(v), "/" + std::to_string(v), test::meta("A", std::to_string(v)), test::song_dna(v, 12));
+    store::VectorIndexes idx(cat);
+    idx.set_incremental_minimum(1);
+    auto first = idx.rebuild(dna::Space::sections);
+    auto d = test::song_dna(11, 12);
+    const int64_t late = cat.put_track("late", "/late", test::meta("L", "Late"), d);
+    auto m = idx.update(dna::Space::sections);
+    CHECK(m.generation > first.generation);
+    CHECK(m.mean == first.mean);  // extended with the statistics it was built with
+    CHECK(m.count == first.count + int64_t(d.vectors.sections.size()));
+    auto s = idx.status(dna::Space::sections);
+    CHECK(s.valid);
+    CHECK(s.newer_vectors == 0);
+    store::SpaceSearcher se(idx, dna::Space::sections, nullptr);
+    auto hits = se.search(d.vectors.sections.front(), 1);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].track_id == late);
+    // Same-size damage to the current graph, then another update: it rebuilds (and returns).
+    const std::string graph = idx.dir() + "/" + m.file;
+    {
+        std::fstream f(graph, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(120);
+        f.write("\x7f\x7f\x7f\x7f", 4);
+    }
+    cat.put_track("later", "/later", test::meta("L", "Later"), test::song_dna(12, 12));
+    auto m2 = idx.update(dna::Space::sections);
+    CHECK(idx.status(dna::Space::sections).valid);
+    CHECK(m2.count == cat.stats(dna::Space::sections).count);
+    // Superseded graphs go: at most the current one and the one it replaced remain.
+    int graphs = 0;
+    for (auto& e : fs::directory_iterator(idx.dir())) graphs += e.path().extension() == ".hnsw";
+    CHECK(graphs <= 2);
+}
