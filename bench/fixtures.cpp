@@ -1,6 +1,5 @@
 #include "fixtures.hpp"
 
-#include <sndfile.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <iostream>
 #include <numbers>
 
+#include "hitdna/audio/wav.hpp"
 #include "hitdna/audio/source.hpp"
 #include "hitdna/core/subprocess.hpp"
 #include "hitdna/dna/dna.hpp"
@@ -21,17 +21,6 @@ namespace {
 bool exists(const std::string& p) {
     struct stat st{};
     return stat(p.c_str(), &st) == 0 && st.st_size > 0;
-}
-
-void write_wav(const std::string& path, const std::vector<float>& x, int rate, int channels) {
-    SF_INFO info{};
-    info.samplerate = rate;
-    info.channels = channels;
-    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
-    if (!f) throw std::runtime_error(path + ": " + sf_strerror(nullptr));
-    sf_writef_float(f, x.data(), sf_count_t(x.size() / size_t(channels)));
-    sf_close(f);
 }
 
 // ---- a minimal Standard MIDI File writer (format 0) ----
@@ -109,7 +98,7 @@ std::vector<Fixture> make_click_tracks(const std::string& dir) {
                     x[k] += float(0.5 * std::exp(-double(i) / (0.006 * rate)) * (std::sin(2 * std::numbers::pi * f * double(i) / rate) + 0.2 * (double(st) / 4294967296.0 - 0.5)));
                 }
             }
-            write_wav(path, x, rate, 1);
+            audio::write_wav(path, x, rate, 1);
         }
         Fixture fx{path, "click", bpm, "", {}, {}, 45, "generated click track", {}, {}};
         for (double t = 0.3; t < 45; t += 60.0 / bpm) fx.beats.push_back(t);
@@ -252,7 +241,7 @@ std::vector<Fixture> make_splices(const std::string& dir, const std::vector<std:
             }
         }
         if (!ok) continue;
-        if (!exists(path)) write_wav(path, mix, rate, 1);
+        if (!exists(path)) audio::write_wav(path, mix, rate, 1);
         Fixture fx{path, "splice", 0, "", bounds, {}, t, "excerpts of real songs spliced in a known order", {}, {}};
         fx.labels.assign(order.begin(), order.end());
         out.push_back(fx);
