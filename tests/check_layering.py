@@ -6,7 +6,8 @@ usage: check_layering.py SOURCE_DIR LAYERS_FILE
 LAYERS_FILE (written by lib/CMakeLists.txt) has one line per folder of lib/hitdna: "name: deps".
 A file in lib/hitdna/X may include headers of X and of the folders X depends on, directly or
 through them. Besides:
-  - a folder's detail/ headers are private to that folder;
+  - a folder's detail/ headers are private to that folder (.cpp files and other detail/ headers),
+    and hitdna headers are included by their path from lib/, never relatively;
   - only store/ includes SQLite (sqlite3.h) or hnswlib and only core/ includes curl, anywhere in
     the tree; inside lib/, every wrapped library is included by its own folder only, and never
     in a public header;
@@ -71,7 +72,12 @@ def problems_of(rel_path, text, closure):
     in_lib = len(parts) >= 4 and parts[0] == "lib" and parts[1] == "hitdna"
     folder = parts[2] if in_lib else None
     header = rel_path.endswith(".hpp")
+    public_header = in_lib and header and "/detail/" not in rel_path
     for inc in INCLUDE.findall(text):
+        names_lib_folder = any(f"{d}/" in inc for d in closure)
+        if ("../" in inc and (in_lib or names_lib_folder)) or (in_lib and inc.startswith("detail/")):
+            out.append(f"{rel_path}: includes {inc}: include hitdna headers by their path from lib/ (hitdna/FOLDER/...)")
+            continue
         m = re.match(r"hitdna/([a-z_]+)/(.*)$", inc)
         if m:
             target, rest = m.group(1), m.group(2)
@@ -80,12 +86,13 @@ def problems_of(rel_path, text, closure):
                 continue
             if rest.startswith("detail/") and target != folder:
                 out.append(f"{rel_path}: includes {inc}: detail/ headers are private to {target}/")
+            elif rest.startswith("detail/") and public_header:
+                out.append(f"{rel_path}: includes {inc}: a public header must not pass a detail/ header on")
             if in_lib and target != folder and target not in closure.get(folder, set()):
                 out.append(f"{rel_path}: includes {inc}: {folder}/ does not depend on {target}/ (see lib/CMakeLists.txt)")
             continue
         for pattern, allowed, sealed in WRAPPED:
             if pattern.search(inc) and (in_lib or sealed):
-                public_header = in_lib and header and "/detail/" not in rel_path
                 if not in_lib or folder not in allowed or public_header:
                     where = "a public header" if public_header else (f"{folder}/" if in_lib else parts[0] + "/")
                     out.append(f"{rel_path}: includes <{inc}> in {where}; only {', '.join(sorted(allowed))}/ may, in .cpp files or detail/")
@@ -103,6 +110,8 @@ def negative_controls(closure):
         ("apps/hitdna/x.cpp", "#include <hnswlib/hnswlib.h>\n"),
         ("lib/hitdna/store/catalog.hpp", "#include <sqlite3.h>\n"),             # public header
         ("lib/hitdna/generate/x.cpp", "#include <curl/curl.h>\n"),
+        ("lib/hitdna/match/x.cpp", '#include "../store/detail/sqlite.hpp"\n'),  # relative path
+        ("lib/hitdna/store/catalog.hpp", '#include "hitdna/store/detail/sqlite.hpp"\n'),  # passed on
     ]
     for path, text in cases:
         if not problems_of(path, text, closure):

@@ -28,7 +28,7 @@ Runner register_plot(CLI::App& app) {
     app.add_flag("--no-ffmpeg", [st](int64_t) { st->r.analyze.open.allow_ffmpeg = false; }, "Never fall back to ffmpeg for decoding");
     app.add_option("--db", st->r.db, "Catalog for track ids, generation ids and --hits (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
-        for (const auto& f : report::plot(st->r, std::cerr)) write_output(f.path, f.svg);
+        report::plot(st->r, [](const report::PlotFile& f) { write_output(f.path, f.svg); }, std::cerr);
         return 0;
     };
 }

@@ -200,7 +200,7 @@ ApplyResult apply_events(store::Catalog& cat, const std::vector<Event>& events, 
             }
             batch.push_back({e.id, track, gen, e.at.empty() ? now : e.at, e.plays, e.likes, e.shares, e.skips, e.completion});
         }
-        const auto a = store::append_engagement(cat, batch, score_for_store);
+        const auto a = store::append_engagement(cat, batch, now, score_for_store);
         r.applied += a.applied;
         r.duplicates += a.duplicates;
         r.tracks.insert(a.tracks.begin(), a.tracks.end());

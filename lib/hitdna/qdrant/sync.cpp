@@ -332,8 +332,8 @@ private:
 // One run of `hitdna sync qdrant`, stage by stage: collections, state, changes, strays, finish.
 class SyncRun {
 public:
-    SyncRun(store::Catalog& cat, Client& client, const SyncOptions& o)
-        : m_cat(cat), m_client(client), m_o(o), m_sender(client, o), m_T(o.collection), m_S(sections_collection(o.collection)),
+    SyncRun(store::Catalog& cat, Client& client, const SyncOptions& o, std::chrono::steady_clock::time_point t0)
+        : m_t0(t0), m_cat(cat), m_client(client), m_o(o), m_sender(client, o), m_T(o.collection), m_S(sections_collection(o.collection)),
           m_plan(o.dry_run ? o.plan : nullptr) {
         m_rep.url = client.config().url;
         m_rep.dry_run = o.dry_run;
@@ -342,7 +342,6 @@ public:
     }
 
     SyncReport run() {
-        const auto t0 = std::chrono::steady_clock::now();
         m_catalog_id = m_cat.catalog_id();
         prepare_collections();
         start_state();
@@ -356,7 +355,7 @@ public:
         m_rep.requests = m_client.stats().requests;
         m_rep.retries = m_client.stats().retries;
         m_rep.bytes_sent = m_client.stats().bytes_sent;
-        m_rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        m_rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
         return m_rep;
     }
 
@@ -595,6 +594,7 @@ private:
 
     void save() { store::save_sync_state(m_cat, m_st, m_rep.url, m_T); }
 
+    std::chrono::steady_clock::time_point m_t0;  // the run's start, waiting for the lock included
     store::Catalog& m_cat;
     Client& m_client;
     const SyncOptions& m_o;
@@ -639,10 +639,11 @@ nlohmann::ordered_json to_json(const SyncReport& rep) {
 }
 
 SyncReport run_sync(store::Catalog& cat, Client& client, const SyncOptions& o) {
+    const auto t0 = std::chrono::steady_clock::now();
     check_collection_name(o.collection);
     std::optional<SyncLock> lock;
     if (!o.dry_run) lock.emplace(cat.path(), o.warn);
-    return SyncRun(cat, client, o).run();
+    return SyncRun(cat, client, o, t0).run();
 }
 
 }  // namespace hitdna::qdrant

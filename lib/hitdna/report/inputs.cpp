@@ -157,7 +157,7 @@ json hits_aggregate(const ShowInput& in, size_t k, const std::string& db, std::o
     return enrich::to_json(t);
 }
 
-std::vector<PlotFile> plot(const PlotRequest& r, std::ostream& log) {
+void plot(const PlotRequest& r, const std::function<void(const PlotFile&)>& emit, std::ostream& log) {
     auto inputs = resolve_inputs(r.inputs, r.db, r.analyze, log);
     json hits;
     if (r.hits > 0) hits = hits_aggregate(inputs.front(), r.hits, r.db, log);
@@ -167,7 +167,8 @@ std::vector<PlotFile> plot(const PlotRequest& r, std::ostream& log) {
         for (const auto& in : inputs)
             for (auto& p : plot_inputs(in)) all.push_back(std::move(p));
         if (!hits.is_null()) all.push_back(hits_input());
-        return {{r.output, render_svg(all, r.plot)}};
+        emit({r.output, render_svg(all, r.plot)});
+        return;
     }
     if (r.output == "-") throw Error(ErrorKind::usage, "-o -: several inputs without --compare make several SVGs; give a directory");
     if (fs::path(r.output).extension() == ".svg")
@@ -175,7 +176,6 @@ std::vector<PlotFile> plot(const PlotRequest& r, std::ostream& log) {
     std::error_code ec;
     fs::create_directories(r.output, ec);
     if (ec) throw Error(ErrorKind::io, r.output + ": cannot create the directory: " + ec.message());
-    std::vector<PlotFile> files;
     std::set<std::string> used;
     for (size_t i = 0; i < inputs.size(); ++i) {
         auto parts = plot_inputs(inputs[i]);
@@ -186,9 +186,8 @@ std::vector<PlotFile> plot(const PlotRequest& r, std::ostream& log) {
         std::string name = stem;
         for (int n = 2; used.count(name); ++n) name = stem + "-" + std::to_string(n);
         used.insert(name);
-        files.push_back({r.output + "/" + name + ".svg", render_svg(parts, r.plot)});
+        emit({r.output + "/" + name + ".svg", render_svg(parts, r.plot)});
     }
-    return files;
 }
 
 }  // namespace hitdna::report

@@ -3,6 +3,7 @@
 // files (analyzed), DNA JSON, targets (hitdna-target-1), generation records, catalog track ids
 // and generation ids.
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -53,7 +54,8 @@ struct PlotFile {
 
 // The SVGs of `hitdna plot`: one (compare, or a single input), or one per input in the output
 // directory (created here), named after the inputs (song.svg, song-2.svg for a second song).
-// Throws Error(usage) for several inputs without --compare written to "-" or to a .svg name.
-std::vector<PlotFile> plot(const PlotRequest& request, std::ostream& log);
+// Each goes to `emit` as soon as it is drawn. Throws Error(usage) for several inputs without
+// --compare written to "-" or to a .svg name.
+void plot(const PlotRequest& request, const std::function<void(const PlotFile&)>& emit, std::ostream& log);
 
 }  // namespace hitdna::report

@@ -139,11 +139,6 @@ CREATE TABLE IF NOT EXISTS qdrant_sync(
   pass TEXT NOT NULL DEFAULT '',
   last_success_at TEXT,
   synced_generation INTEGER NOT NULL DEFAULT 0) STRICT;
-CREATE TABLE IF NOT EXISTS pattern_models(
-  version INTEGER PRIMARY KEY AUTOINCREMENT,
-  fitted_at TEXT NOT NULL,
-  n_tracks INTEGER NOT NULL,
-  model TEXT NOT NULL) STRICT;
 CREATE VIRTUAL TABLE IF NOT EXISTS tracks_fts USING fts5(title, artist, genres, tags, descriptors, tokenize = 'unicode61 remove_diacritics 2');
 )SQL";
 

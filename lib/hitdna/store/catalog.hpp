@@ -5,7 +5,8 @@
 // Several processes may read and write at once: writers queue on SQLite's lock (busy timeout),
 // readers never wait. Engagement, pattern models, generations and Qdrant sync state live in the
 // same database behind their own modules (engagement.hpp, models.hpp, generations.hpp,
-// sync_state.hpp); the DDL of every table is in catalog.cpp. Nothing outside store/ sees SQL.
+// sync_state.hpp); the DDL of every table is in store/ (catalog.cpp, and models.cpp for the
+// table made with the first model). Nothing outside store/ sees SQL.
 #include <array>
 #include <cstdint>
 #include <functional>

@@ -2,7 +2,6 @@
 
 #include <map>
 
-#include "hitdna/core/clock.hpp"
 #include "hitdna/store/detail/access.hpp"
 
 namespace hitdna::store {
@@ -38,7 +37,8 @@ void update_totals(Db& db, const std::map<int64_t, EngagementTotals>& delta, con
 
 }  // namespace
 
-AppendedEvents append_engagement(Catalog& cat, const std::vector<EngagementEvent>& events, const EngagementScorer& scorer) {
+AppendedEvents append_engagement(Catalog& cat, const std::vector<EngagementEvent>& events, const std::string& updated_at,
+                                 const EngagementScorer& scorer) {
     auto& db = detail::db_of(cat);
     AppendedEvents r;
     WriteTransaction tx(db);
@@ -65,7 +65,7 @@ AppendedEvents append_engagement(Catalog& cat, const std::vector<EngagementEvent
         d.shares += e.shares;
         d.skips += e.skips;
     }
-    update_totals(db, delta, core::utc_timestamp(), scorer);
+    update_totals(db, delta, updated_at, scorer);
     tx.commit();
     for (const auto& [track, d] : delta) r.tracks.insert(track);
     return r;

@@ -40,9 +40,10 @@ struct AppendedEvents {
 };
 
 // Appends events in one transaction with the totals they change, each track's new totals
-// scored by `scorer`. Events whose id is stored already are counted as duplicates.
-// Throws Error(db); nothing is kept then.
-AppendedEvents append_engagement(Catalog& catalog, const std::vector<EngagementEvent>& events, const EngagementScorer& scorer);
+// scored by `scorer` and stamped `updated_at` (ISO 8601). Events whose id is stored already are
+// counted as duplicates. Throws Error(db); nothing is kept then.
+AppendedEvents append_engagement(Catalog& catalog, const std::vector<EngagementEvent>& events, const std::string& updated_at,
+                                 const EngagementScorer& scorer);
 
 // A track's totals, or nullopt when it has no events.
 std::optional<EngagementTotals> engagement_totals(Catalog& catalog, int64_t track_id);
