@@ -1,7 +1,4 @@
-#include <sys/stat.h>
-
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -55,8 +52,7 @@ Runner register_db(CLI::App& app) {
     return [st, stats, remove]() -> int {
         const std::string path = store::resolve_db_path(st->db);
         if (remove->parsed()) {
-            struct stat sb{};
-            if (::stat(path.c_str(), &sb) != 0) throw Error(ErrorKind::db, path + ": no database here (pass --db)");
+            if (!store::catalog_exists(path)) throw Error(ErrorKind::db, path + ": no database here (pass --db)");
             store::Catalog cat(path, store::Catalog::Mode::read_write);
             int missing = 0, removed = 0;
             for (int64_t id : st->remove_ids) {

@@ -4,7 +4,6 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"

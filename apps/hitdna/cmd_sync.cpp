@@ -47,7 +47,7 @@ Runner register_sync(CLI::App& app) {
         cfg.max_retries = st->retries;
         qdrant::Client client(cfg);
         const std::string path = store::resolve_db_path(st->db);
-        if (::access(path.c_str(), F_OK) != 0) throw Error(ErrorKind::db, path + ": no database here (run 'hitdna ingest' first, or pass --db)");
+        if (!store::catalog_exists(path)) throw Error(ErrorKind::db, path + ": no database here (run 'hitdna ingest' first, or pass --db)");
         store::Catalog cat(path, store::Catalog::Mode::read_write);
         const bool progress = st->progress == "always" || (st->progress == "auto" && isatty(STDERR_FILENO) && !o.dry_run);
         const auto t0 = std::chrono::steady_clock::now();

@@ -1,10 +1,6 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <vector>
-#include <memory>
 #include <string>
 
 namespace hitdna::match {

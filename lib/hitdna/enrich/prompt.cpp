@@ -1,7 +1,5 @@
 #include "hitdna/enrich/prompt.hpp"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <ostream>
 
@@ -13,8 +11,7 @@ namespace hitdna::enrich {
 
 Target target_for_prompt(const PromptOptions& o, std::ostream& log) {
     const std::string path = store::resolve_db_path(o.db);
-    struct stat sb{};
-    if (::stat(path.c_str(), &sb) != 0) {
+    if (!store::catalog_exists(path)) {
         log << "hitdna: no catalog at " << path << "; the target comes from the prompt alone\n";
         return from_prompt(o.prompt, o.duration_s);
     }

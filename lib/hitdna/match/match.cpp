@@ -1,7 +1,5 @@
 #include "hitdna/match/match.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -481,7 +479,7 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
 std::unique_ptr<store::Catalog> open_catalog(const MatchOptions& o, const std::string& db) {
     const std::string path = store::resolve_db_path(db);
     // --like against Qdrant needs no local catalog: the payload describes the results.
-    if (o.backend == "qdrant" && !o.like_file.empty() && ::access(path.c_str(), F_OK) != 0) return nullptr;
+    if (o.backend == "qdrant" && !o.like_file.empty() && !store::catalog_exists(path)) return nullptr;
     return std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
 }
 

@@ -1,7 +1,5 @@
 #include "hitdna/report/html.hpp"
 
-#include <sys/stat.h>
-
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -148,8 +146,7 @@ void write_hits_table(const match::MatchReport& rep, const std::string& path, st
 // enrich makes it). Nothing without a catalog.
 void write_hits(const ShowInput& in, const ReportRequest& r, std::ostream& log, std::ostringstream& h) {
     const std::string path = store::resolve_db_path(r.db);
-    struct stat sb{};
-    if (::stat(path.c_str(), &sb) != 0) return;
+    if (!store::catalog_exists(path)) return;
     store::Catalog cat(path, store::Catalog::Mode::read_only);
     match::MatchOptions mo;
     if (in.track_id) mo.track = std::to_string(*in.track_id);

@@ -39,7 +39,7 @@ class LazyCatalog {
 public:
     explicit LazyCatalog(const std::string& db) : m_db(db) {}
     store::Catalog* get() {
-        if (!m_cat && file_exists(store::resolve_db_path(m_db)))
+        if (!m_cat && store::catalog_exists(store::resolve_db_path(m_db)))
             m_cat = std::make_unique<store::Catalog>(store::resolve_db_path(m_db), store::Catalog::Mode::read_only);
         return m_cat.get();
     }

@@ -154,6 +154,11 @@ std::string resolve_db_path(const std::string& flag) {
     return "hitdna.db";
 }
 
+bool catalog_exists(const std::string& path) {
+    struct stat sb{};
+    return ::stat(path.c_str(), &sb) == 0;
+}
+
 std::string normalize_name(const std::string& in) {
     // Fold the common Latin-1 accented letters (UTF-8, two bytes) to ASCII.
     static const std::map<std::string, char> fold = {
@@ -240,8 +245,7 @@ void add_stats(std::map<Space, std::pair<int64_t, std::pair<std::vector<double>,
 Catalog::Catalog(const std::string& path, Mode mode) {
     if (mode == Mode::read_write) ensure_parent_dir(path);
     if (mode == Mode::read_only) {
-        struct stat sb{};
-        if (::stat(path.c_str(), &sb) != 0)
+        if (!catalog_exists(path))
             throw Error(ErrorKind::db, path + ": no database here (run 'hitdna ingest' first, or pass --db)");
     }
     m_impl = std::make_unique<Impl>(path, mode == Mode::read_only ? Db::Mode::read_only : Db::Mode::read_write);

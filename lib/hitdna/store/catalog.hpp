@@ -27,6 +27,8 @@ struct CatalogAccess;  // the store's own modules reach the connection through i
 
 // --db, else $HITDNA_DB, else $XDG_DATA_HOME/hitdna/hitdna.db, else ~/.local/share/hitdna/hitdna.db.
 std::string resolve_db_path(const std::string& flag);
+// True when there is a catalog file at `path` (commands that can do without one ask first).
+bool catalog_exists(const std::string& path);
 
 struct ChartEntry {
     std::string chart;        // chart name: the chart file's name unless the row says otherwise
