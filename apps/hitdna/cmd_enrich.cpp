@@ -44,10 +44,19 @@ Runner register_enrich(CLI::App& app) {
             std::cout << enrich::target_document(t, st->model).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         } else {
             std::cout << enrich::enriched_prompt(t) << "\n";
+            if (!t.brief.empty()) {
+                std::cout << "\nthe brief (what the prompt states; chars are byte offsets):\n";
+                for (const auto& it : t.brief)
+                    std::printf("  %-9s %-26s '%s' (chars %zu-%zu)\n", enrich::to_string(it.kind), it.value.c_str(), it.text.c_str(), it.span.begin, it.span.end);
+            }
+            std::cout << "\nthe target (from: prompt = stated, hits = the hits' aggregate, default = no hits):\n";
+            for (const auto& f : enrich::target_fields(t))
+                std::printf("  %-30s %-22s from %-7s %s\n", f.field.c_str(), f.value.c_str(), f.from.c_str(), f.note.c_str());
             if (t.from_hits) {
                 std::cout << "\nfrom " << t.hits.size() << " hits:\n";
                 for (const auto& h : t.hits)
-                    std::printf("  %5.1f %%  %s - %s (id %lld, score %.3f)\n", h.weight * 100, h.artist.c_str(), h.title.c_str(), (long long)h.track_id, h.score);
+                    std::printf("  %5.1f %%  %s - %s (id %lld, score %.3f)%s%s\n", h.weight * 100, h.artist.c_str(), h.title.c_str(), (long long)h.track_id, h.score,
+                                h.why.empty() ? "" : "; ", h.why.c_str());
             }
         }
         return 0;

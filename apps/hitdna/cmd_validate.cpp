@@ -16,11 +16,19 @@ namespace hitdna::cli {
 namespace {
 
 void print_report(const validate::Report& r, double min_score, std::ostream& out) {
-    char b[160];
+    char b[400];
+    if (!r.brief.empty()) {
+        out << "the brief:\n";
+        for (const auto& c : r.brief) {
+            std::snprintf(b, sizeof b, "  %s %s: %s\n", c.measured ? (c.ok ? "ok  " : "MISS") : "--  ", c.item.c_str(), c.found.c_str());
+            out << b;
+        }
+    }
     std::snprintf(b, sizeof b, "overall %.3f (%s %.2f)\n", r.overall, r.overall >= min_score ? "passes" : "below", min_score);
     out << b;
     for (const auto& l : r.layers) {
-        std::snprintf(b, sizeof b, "  %-10s %.3f  (weight %.2f)\n", l.name.c_str(), l.similarity, l.weight);
+        std::snprintf(b, sizeof b, "  %-10s %.3f  (weight %.2f, pass mark %.2f: %s)\n", l.name.c_str(), l.similarity, l.weight, l.pass_mark,
+                      l.similarity >= l.pass_mark ? "as targeted" : "off target");
         out << b;
     }
     size_t shown = 0;

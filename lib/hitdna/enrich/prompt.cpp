@@ -1,42 +1,79 @@
 #include "hitdna/enrich/prompt.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <ostream>
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/learn/model.hpp"
 #include "hitdna/store/catalog.hpp"
+#include "hitdna/store/filter.hpp"
 
 namespace hitdna::enrich {
+
+namespace {
+
+// Candidate hits for a brief: a text search on its words (quoted titles, artists, genres, feel
+// and other words; not its tempo, key, length or events), or, when it has no such words or
+// they find nothing, every track inside the filters (at most 5000), each scored 0.5.
+std::vector<std::pair<int64_t, double>> candidates(store::Catalog& cat, const PromptOptions& o, const Brief& b, std::ostream& log) {
+    std::vector<std::pair<int64_t, double>> out;
+    if (!b.search_text.empty()) {
+        match::MatchOptions mo;
+        mo.backend = o.search.backend;
+        mo.qdrant = o.search.qdrant;
+        mo.collection = o.search.collection;
+        mo.exact = o.search.exact;
+        mo.text = b.search_text;
+        mo.filters = o.filters;
+        mo.k = std::max<size_t>(4 * o.k, 40);
+        for (const auto& r : match::run_match(cat, mo, log).results) out.emplace_back(r.track.id, r.score);
+    }
+    if (out.empty() && b.states_anything()) {
+        auto ids = cat.track_ids(store::parse_filter(o.filters));
+        if (ids.size() > 5000) ids.resize(5000);
+        for (int64_t id : ids) out.emplace_back(id, 0.5);
+        if (!ids.empty()) log << "hitdna: " << (b.search_text.empty() ? "the brief has no words to search with" : "no text match") << "; choosing among "
+                              << ids.size() << " catalog tracks by the brief\n";
+    }
+    return out;
+}
+
+}  // namespace
 
 Target target_for_prompt(const PromptOptions& o, std::ostream& log) {
     const std::string path = store::resolve_db_path(o.db);
     if (!store::catalog_exists(path)) {
+        const Brief b = parse_brief(o.prompt);
         log << "hitdna: no catalog at " << path << "; the target comes from the prompt alone\n";
-        return from_prompt(o.prompt, o.duration_s);
+        return from_brief(b, o.duration_s);
     }
     store::Catalog cat(path, store::Catalog::Mode::read_only);
-    match::MatchOptions mo;
-    mo.backend = o.search.backend;
-    mo.qdrant = o.search.qdrant;
-    mo.collection = o.search.collection;
-    mo.exact = o.search.exact;
-    mo.text = o.prompt;
-    mo.filters = o.filters;
-    mo.k = o.k;
-    auto rep = match::run_match(cat, mo, log);
-    std::vector<std::pair<int64_t, double>> scored;
+    const Brief b = parse_brief(o.prompt, {cat.genres(), cat.artists()});
+    const auto known = cat.genres();
+    for (const auto& g : b.genres)
+        if (std::find(known.begin(), known.end(), g) == known.end())
+            log << "hitdna: genre '" << g << "' is not in the catalog; it is passed on as a style only\n";
+    auto scored = candidates(cat, o, b, log);
     // Learned patterns, once they exist, re-weight the hits (0.5 + hit score), so that targets
-    // drift toward what worked.
+    // drift toward what worked; the brief re-weights them toward what it states.
     auto model = learn::latest(cat);
-    for (const auto& r : rep.results)
-        scored.emplace_back(r.track.id, r.score * (model ? learn::pattern_factor(*model, cat, r.track.id) : 1.0));
     if (model) log << "hitdna: hits weighted by pattern weights v" << model->version << "\n";
+    std::map<int64_t, std::string> why;
+    for (auto& [id, score] : scored) {
+        if (model) score *= learn::pattern_factor(*model, cat, id);
+        if (auto row = cat.track(id)) score *= brief_affinity(b, *row, &why[id]);
+    }
+    std::stable_sort(scored.begin(), scored.end(), [](auto& x, auto& y) { return x.second > y.second; });
+    if (scored.size() > o.k) scored.resize(o.k);
     if (scored.empty()) {
         log << "hitdna: no similar hits in the catalog for this prompt; the target comes from the prompt alone\n";
-        return from_prompt(o.prompt, o.duration_s);
+        return from_brief(b, o.duration_s);
     }
-    return aggregate(cat, scored, o.prompt, o.duration_s);
+    auto t = aggregate(cat, scored, b, o.duration_s);
+    for (auto& h : t.hits) h.why = why[h.track_id];
+    return t;
 }
 
 Target read_target(const std::string& path) {

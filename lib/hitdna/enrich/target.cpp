@@ -10,6 +10,7 @@
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/dna.hpp"
+#include "hitdna/enrich/form.hpp"
 
 using json = nlohmann::json;
 
@@ -83,16 +84,6 @@ double weighted_median(std::vector<std::pair<double, double>> v) {
     return v.back().first;
 }
 
-double role_energy(const std::string& role) {
-    if (role == "intro") return -6;
-    if (role == "verse") return -3;
-    if (role == "pre-hook") return -2;
-    if (role == "hook") return 0;
-    if (role == "bridge") return -5;
-    if (role == "outro") return -7;
-    return -3;
-}
-
 // Sections shorter than 3 s join a neighbour; at most 30 sections (the API's limit).
 // Sections shorter than 3 s join their shorter neighbour; so does the shortest while there are
 // more than 30 (the API's limit). Then starts are recomputed.
@@ -162,6 +153,7 @@ std::string utf8_prefix(const std::string& s, size_t bytes) {
 std::vector<std::string> global_styles(const Target& t) {
     std::vector<std::string> s;
     for (const auto& g : t.genres) s.push_back(g);
+    for (const auto& w : t.stated_styles) s.push_back(w);
     char b[64];
     std::snprintf(b, sizeof b, "%.0f BPM", t.bpm);
     s.push_back(b);
@@ -206,48 +198,203 @@ double arc_at(const Target& t, double time_s) {
     return t.energy_arc[i] * (1 - f) + t.energy_arc[j] * f;
 }
 
-Target from_prompt(const std::string& prompt, std::optional<double> duration_s) {
-    Target t;
-    t.prompt = prompt;
-    const std::string p = core::ascii_lower(prompt);
-    std::smatch m;
-    if (std::regex_search(p, m, std::regex("(\\d{2,3})\\s*bpm"))) t.bpm = std::clamp(std::stod(m[1]), 50.0, 220.0);
-    if (std::regex_search(p, m, std::regex("\\b([a-g])(#|b)?\\s*(major|minor|maj|min)\\b"))) {
-        std::string k(1, char(std::toupper(static_cast<unsigned char>(m[1].str()[0]))));
-        k += m[2].str();
-        if (dna::pitch_index(k) < 0) {
-            static const std::map<std::string, std::string> enh = {{"Db", "C#"}, {"D#", "Eb"}, {"Gb", "F#"}, {"G#", "Ab"}, {"A#", "Bb"}};
-            if (auto it = enh.find(k); it != enh.end()) k = it->second;
+namespace {
+
+void prov(Target& t, const std::string& field, const std::string& from, const std::string& note = "") { t.provenance[field] = {from, note}; }
+
+// The text of the first item of a kind (and `what`), for provenance notes.
+std::string item_text(const Brief& b, ItemKind kind, const std::string& what = "") {
+    for (const auto& it : b.items)
+        if (it.kind == kind && (what.empty() || it.what == what)) return "'" + it.text + "'";
+    return "";
+}
+
+// The feel words of the brief that set a range on a field, quoted, for notes.
+std::string feel_note(const Brief& b, Range FeelEffect::*field) {
+    std::string out;
+    for (const auto& it : b.items) {
+        if (it.kind != ItemKind::feel) continue;
+        for (const auto& f : feel_words())
+            if (it.what == f.canonical && ((f.*field).min || (f.*field).max) && out.find("'" + it.text + "'") == std::string::npos) {
+                out += (out.empty() ? "'" : ", '") + it.text + "': " + f.effect;
+                break;
+            }
+    }
+    return out;
+}
+
+// A tempo moved into a feel range at the nearest metrical level (x2, x0.5), else clamped.
+double tempo_into(const Range& r, double bpm) {
+    if (r.contains(bpm)) return bpm;
+    for (double level : {2.0, 0.5, 4.0, 0.25})
+        if (r.contains(bpm * level)) return bpm * level;
+    return r.clamp(bpm);
+}
+
+// The relative key of the other mode: A major <-> F# minor.
+std::pair<std::string, std::string> relative_key(const std::string& key, const std::string& mode) {
+    static const char* names[12] = {"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"};
+    const int k = std::max(0, dna::pitch_index(key));
+    return mode == "major" ? std::pair<std::string, std::string>{names[(k + 9) % 12], "minor"} : std::pair<std::string, std::string>{names[(k + 3) % 12], "major"};
+}
+
+// Tempo, key, mode and length: what the brief states wins; feel words move the rest into range.
+void apply_tempo_key_length(const Brief& b, std::optional<double> duration_opt, Target& t) {
+    if (b.bpm) {
+        t.bpm = *b.bpm;
+        prov(t, "bpm", "prompt", item_text(b, ItemKind::tempo));
+    } else if (const double moved = tempo_into(b.bpm_range, t.bpm); moved != t.bpm) {
+        t.bpm = std::round(moved * 10) / 10;
+        prov(t, "bpm", "prompt", feel_note(b, &FeelEffect::bpm));
+    }
+    const std::string mode_src = b.mode ? item_text(b, b.key && item_text(b, ItemKind::mode).empty() ? ItemKind::key : ItemKind::mode) : "";
+    if (b.key) {
+        t.key = *b.key;
+        prov(t, "key", "prompt", item_text(b, ItemKind::key));
+    }
+    const std::optional<std::string> mode = b.mode ? b.mode : b.feel_mode;
+    if (mode && *mode != t.mode) {
+        if (!b.key && t.provenance["key"].from != "prompt") {
+            const auto [k, m] = relative_key(t.key, t.mode);
+            prov(t, "key", t.provenance["key"].from, "the relative " + m + " of " + t.key + " " + t.mode);
+            t.key = k;
         }
-        if (dna::pitch_index(k) >= 0) t.key = k;
-        t.mode = m[3].str().rfind("min", 0) == 0 ? "minor" : "major";
-    } else if (p.find("minor") != std::string::npos || p.find("dark") != std::string::npos || p.find("sad") != std::string::npos) {
-        t.mode = "minor";
-        t.key = "A";
+        t.mode = *mode;
     }
-    const double bar = 4 * 60.0 / t.bpm;
-    const std::vector<std::pair<const char*, int>> form = {{"intro", 8}, {"verse", 16}, {"pre-hook", 8}, {"hook", 16}, {"verse", 16},
-                                                           {"pre-hook", 8}, {"hook", 16}, {"bridge", 8}, {"hook", 16}, {"outro", 8}};
-    const std::map<std::string, std::string> labels = {{"intro", "A"}, {"verse", "B"}, {"pre-hook", "C"}, {"hook", "D"}, {"bridge", "E"}, {"outro", "F"}};
-    double total = 0;
-    for (auto& [r, bars] : form) total += bars * bar;
-    const double scale = duration_s ? *duration_s / total : 1.0;
-    for (auto& [r, bars] : form) t.sections.push_back({r, labels.at(r), 0, bars * bar * scale, role_energy(r)});
-    tidy_sections(t.sections);
+    if (mode) prov(t, "mode", "prompt", b.mode ? (mode_src.empty() ? item_text(b, ItemKind::key) : mode_src) : feel_note(b, &FeelEffect::bpm).empty() ? "a feel word" : "");
+    if (mode && !b.mode)
+        for (const auto& it : b.items)
+            for (const auto& f : feel_words())
+                if (it.kind == ItemKind::feel && it.what == f.canonical && f.mode && *mode == f.mode) prov(t, "mode", "prompt", "'" + it.text + "': " + f.effect);
+    std::optional<double> stated = b.duration_s;
+    if (duration_opt && stated && std::abs(*duration_opt - *stated) > 1)
+        throw Error(ErrorKind::usage, "--duration " + std::to_string(int(*duration_opt)) + " and the brief's " + item_text(b, ItemKind::length, "length") + " disagree; say one");
+    if (stated) {
+        t.duration_s = *stated;
+        prov(t, "duration_s", "prompt", item_text(b, ItemKind::length, "length"));
+    } else if (duration_opt) {
+        t.duration_s = *duration_opt;
+        prov(t, "duration_s", "prompt", "--duration");
+    } else if (!b.length_range.contains(t.duration_s)) {
+        t.duration_s = b.length_range.clamp(t.duration_s);
+        std::string note;
+        for (const auto& it : b.items)
+            if (it.kind == ItemKind::length) note += (note.empty() ? "'" : ", '") + it.text + "': " + it.value;
+        prov(t, "duration_s", "prompt", note);
+    }
+}
+
+// Production figures moved into the ranges of the brief's feel words.
+void apply_production(const Brief& b, Target& t) {
+    struct F {
+        const char* name;
+        double* value;
+        const Range& range;
+        Range FeelEffect::*field;
+    } fields[] = {{"production.sub_presence", &t.production.sub_presence, b.sub_range, &FeelEffect::sub_presence},
+                  {"production.mean_width", &t.production.mean_width, b.width_range, &FeelEffect::mean_width},
+                  {"production.sparkle_db", &t.production.sparkle_db, b.sparkle_range, &FeelEffect::sparkle_db},
+                  {"production.integrated_lufs", &t.production.integrated_lufs, b.lufs_range, &FeelEffect::integrated_lufs}};
+    for (auto& f : fields) {
+        if (f.range.contains(*f.value)) continue;
+        *f.value = f.range.clamp(*f.value);
+        prov(t, f.name, "prompt", feel_note(b, f.field));
+    }
+}
+
+// The brief's genres, feel words and half-time, for the styles of the plan and the prompt.
+void apply_styles(const Brief& b, Target& t) {
+    t.brief = b.items;
+    t.free_text = b.free_text;
+    t.stated_styles.clear();
+    for (const auto& g : b.genres) t.stated_styles.push_back(g);
+    for (const auto& f : b.feels) t.stated_styles.push_back(f);
+    if (b.half_time) t.stated_styles.push_back("half-time feel");
+    if (b.double_time) t.stated_styles.push_back("double-time feel");
+    std::vector<std::string> genres = b.genres;
+    for (const auto& g : t.genres)
+        if (std::find(genres.begin(), genres.end(), g) == genres.end() && genres.size() < 5) genres.push_back(g);
+    if (!b.genres.empty()) prov(t, "genres", "prompt", item_text(b, ItemKind::genre) + (t.genres.empty() ? "" : ", then the hits'"));
+    t.genres = genres;
+}
+
+// The template's parts for plan_form: roles, labels, lengths as weights, levels from the arc.
+std::vector<FormPart> parts_of(const std::vector<PlannedSection>& tpl, double tpl_duration, const std::vector<double>& arc) {
+    std::vector<FormPart> out;
+    Target probe;
+    probe.energy_arc = arc;
+    probe.duration_s = tpl_duration;
+    for (const auto& s : tpl) out.push_back({s.role, s.label, s.duration_s, std::round(arc_at(probe, s.start_s + s.duration_s / 2) * 10) / 10});
+    return out;
+}
+
+// The section plan around the brief's events, then the arc, hooks, builds and drops from it.
+void plan_target(const Brief& b, std::vector<FormPart> form, int hit_builds, int hit_drops, Target& t) {
+    FormRequest r;
+    r.bpm = t.bpm;
+    r.duration_s = t.duration_s;
+    r.duration_exact = t.provenance["duration_s"].from == "prompt";
+    r.form = std::move(form);
+    r.first_hook_s = b.first_hook_s;
+    r.drop_times_s = b.drop_times_s;
+    r.drops = b.drops ? *b.drops : std::max({b.min_drops, int(b.drop_times_s.size()), hit_drops});
+    r.builds = b.builds ? *b.builds : std::max(b.min_builds, hit_builds);
+    r.hooks = b.hooks;
+    r.long_build = b.long_build;
+    r.build_into_hook = b.build_into_hook;
+    r.intro = b.intro;
+    r.outro = b.outro;
+    t.sections = plan_form(r);
     t.duration_s = 0;
-    for (auto& s : t.sections) t.duration_s += s.duration_s;
-    t.energy_arc.assign(k_arc_points, 0.0);
-    for (int k = 0; k < k_arc_points; ++k) {
-        const double at = (k + 0.5) / k_arc_points * t.duration_s;
-        for (auto& s : t.sections)
-            if (at >= s.start_s && at < s.start_s + s.duration_s) t.energy_arc[size_t(k)] = s.energy_lu;
-    }
+    for (const auto& s : t.sections) t.duration_s += s.duration_s;
+    t.duration_s = std::round(t.duration_s * 100) / 100;
+    t.energy_arc = arc_of_plan(t.sections, t.duration_s, t.bpm);
     normalize_arc(t);
     set_hook_fields(t);
-    t.builds = 2;
-    t.drops = 1;
+    t.build_times_s.clear();
+    t.drop_times_s.clear();
+    for (const auto& s : t.sections) {
+        if (s.build) t.build_times_s.push_back(std::round(s.start_s * 100) / 100);
+        if (s.drop) t.drop_times_s.push_back(std::round(s.start_s * 100) / 100);
+    }
+    t.builds = int(t.build_times_s.size());
+    t.drops = int(t.drop_times_s.size());
+    std::string events;
+    for (const auto& it : b.items)
+        if (it.kind == ItemKind::event || it.kind == ItemKind::count) events += (events.empty() ? "'" : ", '") + it.text + "'";
+    const std::string base = t.from_hits ? "hits" : "default";
+    prov(t, "sections", events.empty() ? base : "prompt", events.empty() ? (t.from_hits ? "the closest hit's form" : "the default pop form") : "around " + events);
+    prov(t, "energy_arc_lu", t.provenance["sections"].from, "from the section plan");
+    prov(t, "first_hook_s", b.first_hook_s ? "prompt" : t.provenance["sections"].from, b.first_hook_s ? item_text(b, ItemKind::event, "hook") : "");
+    prov(t, "hook_repeats", b.hooks ? "prompt" : t.provenance["sections"].from, b.hooks ? item_text(b, ItemKind::count, "hook") : "");
+    const bool drops_stated = b.drops || b.min_drops > 0 || !b.drop_times_s.empty();
+    const bool builds_stated = b.builds || b.min_builds > 0;
+    prov(t, "drops", drops_stated ? "prompt" : base, drops_stated ? (item_text(b, ItemKind::event, "drop") + item_text(b, ItemKind::count, "drop")) : "");
+    prov(t, "builds", builds_stated ? "prompt" : base, builds_stated ? (item_text(b, ItemKind::event, "build") + item_text(b, ItemKind::count, "build")) : "");
+}
+
+// Every field not yet given a provenance comes from `from`.
+void default_provenance(Target& t, const std::string& from) {
+    for (const char* f : {"bpm", "key", "mode", "duration_s", "genres", "descriptors", "production.sub_presence", "production.bass_808_sustain_s",
+                          "production.mean_width", "production.sparkle_db", "production.integrated_lufs"})
+        if (!t.provenance.count(f)) t.provenance[f] = {from, ""};
+}
+
+}  // namespace
+
+Target from_brief(const Brief& b, std::optional<double> duration_s) {
+    Target t;
+    t.prompt = b.prompt;
+    t.duration_s = 180;
+    apply_tempo_key_length(b, duration_s, t);
+    apply_production(b, t);
+    apply_styles(b, t);
+    default_provenance(t, "default");
+    plan_target(b, {}, 0, 0, t);
     return t;
 }
+
+Target from_prompt(const std::string& prompt, std::optional<double> duration_s) { return from_brief(parse_brief(prompt), duration_s); }
 
 namespace {
 
@@ -274,24 +421,23 @@ Votes read_hits(store::Catalog& cat, const std::vector<std::pair<int64_t, double
         h.weight = std::max(score, 1e-6);
         v.wsum += h.weight;
         v.hits.push_back(std::move(h));
-        t.hits.push_back({id, row->title, row->artist, score, 0});
+        t.hits.push_back({id, row->title, row->artist, score, 0, ""});
         for (const auto& g : row->genres)
             if (std::find(t.genres.begin(), t.genres.end(), g) == t.genres.end() && t.genres.size() < 5) t.genres.push_back(g);
     }
     return v;
 }
 
-// Tempo, duration, builds and drops as weighted medians (the duration given wins), and the
-// key with the most weight.
-void vote_tempo_key_and_length(const Votes& v, std::optional<double> duration_s, Target& t) {
-    std::vector<std::pair<double, double>> bpms, durs, builds, drops;
+// Tempo, duration, builds and drops as weighted medians, and the key with the most weight.
+void vote_tempo_key_and_length(const Votes& v, Target& t, int& builds, int& drops) {
+    std::vector<std::pair<double, double>> bpms, durs, bs, ds;
     std::map<std::string, double> keys;
     for (const auto& h : v.hits) {
         const double w = h.weight / v.wsum;
         if (h.bpm) bpms.push_back({*h.bpm, w});
         durs.push_back({h.duration_s, w});
-        builds.push_back({double(h.builds), w});
-        drops.push_back({double(h.drops), w});
+        bs.push_back({double(h.builds), w});
+        ds.push_back({double(h.drops), w});
         if (!h.key.empty()) keys[h.key + " " + h.mode] += w;
     }
     t.bpm = bpms.empty() ? 120.0 : std::round(weighted_median(bpms) * 10) / 10;
@@ -302,9 +448,9 @@ void vote_tempo_key_and_length(const Votes& v, std::optional<double> duration_s,
         t.mode = best->first.substr(sp + 1);
     }
     // 10..600 s: what the API can make and the synthesizer renders in bounded memory.
-    t.duration_s = std::clamp(duration_s ? *duration_s : std::round(weighted_median(durs)), 10.0, 600.0);
-    t.builds = int(std::lround(weighted_median(builds)));
-    t.drops = int(std::lround(weighted_median(drops)));
+    t.duration_s = std::clamp(std::round(weighted_median(durs)), 10.0, 600.0);
+    builds = int(std::lround(weighted_median(bs)));
+    drops = int(std::lround(weighted_median(ds)));
 }
 
 // The production figures and the energy arc as weighted means (the arc to 0.1 LU).
@@ -333,22 +479,33 @@ const HitDna* form_template(const std::vector<HitDna>& hits) {
 }
 
 // While the shortest section is under 3/4 of min_len_s or there are more than max_sections,
-// it joins its shorter neighbour, which keeps its role (the role of the longer part).
+// it joins its shorter neighbour, which keeps its role (the role of the longer part); an
+// opening shorter than that borrows from a hook after it instead, so that merging never puts
+// a hook at 0:00.
 void merge_short_sections(std::vector<PlannedSection>& sections, double min_len_s, size_t max_sections) {
     for (bool merged = true; merged && sections.size() > 1;) {
         merged = false;
         size_t shortest = 0;
         for (size_t i = 1; i < sections.size(); ++i)
             if (sections[i].duration_s < sections[shortest].duration_s) shortest = i;
-        if (sections[shortest].duration_s < min_len_s * 0.75 || sections.size() > max_sections) {
-            size_t into = shortest == 0 ? 1
-                          : shortest + 1 >= sections.size() ? shortest - 1
-                          : (sections[shortest - 1].duration_s <= sections[shortest + 1].duration_s ? shortest - 1 : shortest + 1);
-            sections[into].duration_s += sections[shortest].duration_s;
-            sections.erase(sections.begin() + long(shortest));
+        if (!(sections[shortest].duration_s < min_len_s * 0.75 || sections.size() > max_sections)) break;
+        if (shortest == 0 && sections[1].role == "hook" && sections[0].role != "hook" && sections[1].duration_s >= 2 * min_len_s) {
+            const double take = min_len_s - sections[0].duration_s;
+            sections[0].duration_s += take;
+            sections[1].duration_s -= take;
             merged = true;
+            continue;
         }
+        size_t into = shortest == 0 ? 1
+                      : shortest + 1 >= sections.size() ? shortest - 1
+                      : (sections[shortest - 1].duration_s <= sections[shortest + 1].duration_s ? shortest - 1 : shortest + 1);
+        if (into == 1 && shortest == 0 && sections[1].role == "hook" && sections[0].role != "hook") sections[1].role = sections[0].role, sections[1].label = sections[0].label;
+        sections[into].duration_s += sections[shortest].duration_s;
+        sections.erase(sections.begin() + long(shortest));
+        merged = true;
     }
+    double at = 0;
+    for (auto& s : sections) s.start_s = at, at += s.duration_s;
 }
 
 // Adjacent repeats of one part become one part.
@@ -360,77 +517,145 @@ void merge_adjacent_repeats(std::vector<PlannedSection>& sections) {
         } else {
             ++i;
         }
+    double at = 0;
+    for (auto& s : sections) s.start_s = at, at += s.duration_s;
 }
 
-// The template's form scaled to the target's duration, in whole bars; the duration becomes
-// the sum of the bars, and each section's energy the arc's at its middle.
-void form_from_template(const HitDna& tpl, Target& t) {
+// The template's form scaled to the target's duration with parts of at least max(4 bars, 12 s)
+// and at most one per 15 s, as parts for plan_form with levels from the hits' mean arc.
+std::vector<FormPart> template_parts(const HitDna& tpl, const Target& t) {
+    std::vector<PlannedSection> secs;
     const double scale = t.duration_s / tpl.duration_s;
     for (auto s : tpl.sections) {
+        s.start_s *= scale;
         s.duration_s *= scale;
-        t.sections.push_back(s);
+        secs.push_back(s);
     }
-    // Whole bars, at least four per section: a form scaled down from a long song would
-    // otherwise have parts too short to play. Short parts join their neighbour first.
     const double bar = 4 * 60.0 / t.bpm;
-    const double min_len = std::max(4 * bar, 12.0);
-    const size_t max_sections = std::max<size_t>(1, size_t(t.duration_s / 15));
-    merge_short_sections(t.sections, min_len, max_sections);
-    merge_adjacent_repeats(t.sections);
-    double total = 0;
-    for (auto& s : t.sections) {
-        s.duration_s = std::max(4.0, std::round(s.duration_s / bar)) * bar;
-        total += s.duration_s;
-    }
-    t.duration_s = std::round(total * 100) / 100;
-    tidy_sections(t.sections);
-    for (auto& s : t.sections) s.energy_lu = std::round(arc_at(t, s.start_s + s.duration_s / 2) * 10) / 10;
+    merge_short_sections(secs, std::max(4 * bar, 12.0), std::max<size_t>(1, size_t(t.duration_s / 15)));
+    merge_adjacent_repeats(secs);
+    return parts_of(secs, t.duration_s, t.energy_arc);
 }
 
-// The descriptors of at least half the weight, the most shared first (ties by word), at most 12.
-std::vector<std::string> shared_descriptors(const Votes& v) {
+// Descriptor words that describe a field the target sets itself (tempo, key, mode, width,
+// loudness, brightness, low end, builds, drops, hook time): the target's own values speak.
+bool describes_target_field(const std::string& d) {
+    static const std::vector<std::string> words = {"slow", "midtempo", "uptempo", "fast", "tempo-changes", "beatless", "major", "minor",
+                                                   "heavy-sub", "light-low-end", "long-808", "wide", "narrow", "mono", "dynamic", "loud",
+                                                   "bright", "dark", "builds", "drops", "early-hook"};
+    return d.rfind("key-", 0) == 0 || std::find(words.begin(), words.end(), d) != words.end();
+}
+
+// The descriptors of at least half the weight, the most shared first (ties by word), at most
+// 12; none that describes a field the target sets, or that a feel word of the brief rules out.
+std::vector<std::string> shared_descriptors(const Votes& v, const Brief& b) {
     std::map<std::string, double> words;
     for (const auto& h : v.hits)
         for (const auto& d : h.descriptors) words[d] += h.weight / v.wsum;
     std::vector<std::pair<double, std::string>> ranked;
     for (auto& [w, s] : words) ranked.push_back({s, w});
-    std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    std::sort(ranked.begin(), ranked.end(), [](auto& x, auto& y) { return x.first != y.first ? x.first > y.first : x.second < y.second; });
+    std::string ruled_out = " ";
+    for (const auto& f : feel_words())
+        if (std::find(b.feels.begin(), b.feels.end(), f.canonical) != b.feels.end()) ruled_out += std::string(f.contradicts) + " ";
+    if (b.mode || b.feel_mode) ruled_out += b.mode.value_or(*b.feel_mode) == "major" ? "sad " : "happy ";
     std::vector<std::string> out;
     for (auto& [share, w] : ranked)
-        if (share >= 0.5 && out.size() < 12) out.push_back(w);
+        if (share >= 0.5 && out.size() < 12 && !describes_target_field(w) && ruled_out.find(" " + w + " ") == std::string::npos) out.push_back(w);
     return out;
 }
 
 }  // namespace
 
-Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, double>>& scored, const std::string& prompt,
-                 std::optional<double> duration_s) {
+Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, double>>& scored, const Brief& b, std::optional<double> duration_s) {
     Target t;
-    t.prompt = prompt;
+    t.prompt = b.prompt;
     const Votes votes = read_hits(cat, scored, t);
-    if (votes.hits.empty()) return from_prompt(prompt, duration_s);
+    if (votes.hits.empty()) return from_brief(b, duration_s);
     t.from_hits = true;
     for (size_t i = 0; i < votes.hits.size(); ++i) t.hits[i].weight = votes.hits[i].weight / votes.wsum;
-    vote_tempo_key_and_length(votes, duration_s, t);
+    int builds = 0, drops = 0;
+    vote_tempo_key_and_length(votes, t, builds, drops);
     average_production_and_arc(votes, t);
-    // Structure: the closest hit with a real form is the template, scaled to the duration.
-    if (const HitDna* tpl = form_template(votes.hits)) {
-        form_from_template(*tpl, t);
-    } else {
-        Target d = from_prompt(prompt, t.duration_s);
-        t.sections = d.sections;
-    }
-    set_hook_fields(t);
-    t.descriptors = shared_descriptors(votes);
+    apply_tempo_key_length(b, duration_s, t);
+    apply_production(b, t);
+    apply_styles(b, t);
+    default_provenance(t, "hits");
+    // Structure: the closest hit with a real form is the template, fitted around the brief.
+    const HitDna* tpl = form_template(votes.hits);
+    plan_target(b, tpl ? template_parts(*tpl, t) : std::vector<FormPart>{}, builds, drops, t);
+    t.descriptors = shared_descriptors(votes, b);
     return t;
 }
 
+Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, double>>& scored, const std::string& prompt, std::optional<double> duration_s) {
+    Brief b;
+    b.prompt = prompt;
+    b.free_text = prompt;
+    return aggregate(cat, scored, b, duration_s);
+}
+
+double brief_affinity(const Brief& b, const store::TrackRow& h, std::string* why) {
+    double f = 1;
+    std::string text;
+    char buf[160];
+    auto note = [&](const std::string& s) { text += (text.empty() ? "" : ", ") + s; };
+    if (h.bpm && *h.bpm > 0 && (b.bpm || b.bpm_range.min || b.bpm_range.max)) {
+        double x;
+        if (b.bpm) {
+            // Distance at the nearest metrical level; ternary levels cost a little more.
+            double d = 1e9;
+            for (auto [level, extra] : {std::pair{1.0, 0.0}, {2.0, 0.0}, {0.5, 0.0}, {1.5, 0.03}, {2.0 / 3, 0.03}})
+                d = std::min(d, std::abs(std::log(*h.bpm * level / *b.bpm)) + extra);
+            x = std::max(0.05, std::exp(-(d / 0.08) * (d / 0.08)));
+            std::snprintf(buf, sizeof buf, "tempo %.0f BPM vs %.0f: x%.2f", *h.bpm, *b.bpm, x);
+        } else {
+            x = tempo_into(b.bpm_range, *h.bpm) == *h.bpm ? 1.0 : 0.4;
+            std::snprintf(buf, sizeof buf, "tempo %.0f BPM %s the feel's range: x%.2f", *h.bpm, x == 1.0 ? "in" : "outside", x);
+        }
+        f *= x;
+        note(buf);
+    }
+    if (const auto mode = b.mode ? b.mode : b.feel_mode; mode && !h.mode.empty()) {
+        const double x = h.mode == *mode ? 1.0 : 0.5;
+        f *= x;
+        std::snprintf(buf, sizeof buf, "%s mode: x%.2f", h.mode.c_str(), x);
+        note(buf);
+    }
+    if (b.duration_s && h.duration_s > 0) {
+        const double x = std::max(0.3, std::exp(-std::abs(std::log(h.duration_s / *b.duration_s)) / 0.4));
+        f *= x;
+        std::snprintf(buf, sizeof buf, "length %s vs %s: x%.2f", mmss(h.duration_s).c_str(), mmss(*b.duration_s).c_str(), x);
+        note(buf);
+    }
+    for (const auto& g : b.genres)
+        if (std::find(h.genres.begin(), h.genres.end(), g) != h.genres.end()) {
+            f *= 2;
+            note("genre " + g + ": x2");
+            break;
+        }
+    for (const auto& a : b.artists)
+        if (store::normalize_name(a) == store::normalize_name(h.artist)) {
+            f *= 3;
+            note("artist named in the brief: x3");
+            break;
+        }
+    if (why) *why = text;
+    return f;
+}
+
 std::string enriched_prompt(const Target& t) {
-    std::string s = t.prompt;
-    while (!s.empty() && (s.back() == '.' || s.back() == ' ')) s.pop_back();
+    std::string s = t.brief.empty() && t.free_text.empty() ? t.prompt : t.free_text;
+    while (!s.empty() && (s.back() == '.' || s.back() == ' ' || s.back() == ',')) s.pop_back();
     if (!s.empty()) s += ". ";
-    char b[160];
-    std::snprintf(b, sizeof b, "Instrumental, %.0f BPM, %s %s, about %s long.", t.bpm, t.key.c_str(), t.mode.c_str(), mmss(t.duration_s).c_str());
+    char b[200];
+    const auto pv = t.provenance.find("duration_s");
+    const bool exact_length = pv != t.provenance.end() && pv->second.from == "prompt";
+    std::string feel_time;
+    for (const auto& w : t.stated_styles)
+        if (w == "half-time feel" || w == "double-time feel") feel_time = " with a " + w;
+    std::snprintf(b, sizeof b, "Instrumental, %g BPM%s, %s %s, %s%s long.", std::round(t.bpm * 10) / 10, feel_time.c_str(), t.key.c_str(), t.mode.c_str(),
+                  exact_length ? "" : "about ", mmss(std::round(t.duration_s)).c_str());
     s += b;
     if (!t.genres.empty()) {
         s += " Genre: ";
@@ -440,22 +665,30 @@ std::string enriched_prompt(const Target& t) {
     s += " Structure:";
     for (size_t i = 0; i < t.sections.size(); ++i) {
         const auto& x = t.sections[i];
-        s += std::string(i ? "," : "") + " " + x.role + " " + mmss(x.start_s) + "-" + mmss(x.start_s + x.duration_s);
+        const std::string role = x.build ? x.role + " (build)" : x.drop ? x.role + " (drop)" : x.role;
+        s += std::string(i ? "," : "") + " " + role + " " + mmss(x.start_s) + "-" + mmss(x.start_s + x.duration_s);
     }
     s += ".";
     if (t.first_hook_s) {
         std::snprintf(b, sizeof b, " The hook arrives at %s and comes %d time%s.", mmss(*t.first_hook_s).c_str(), t.hook_repeats, t.hook_repeats == 1 ? "" : "s");
         s += b;
     }
-    // Energy in words: where the arc is lowest and highest.
+    auto times = [](const std::vector<double>& v) {
+        std::string out;
+        for (size_t i = 0; i < v.size(); ++i) out += (i ? (i + 1 == v.size() ? " and " : ", ") : "") + mmss(v[i]);
+        return out;
+    };
+    // Energy in words: where the arc is lowest and highest, then the builds and drops.
     if (!t.energy_arc.empty()) {
         auto lo = std::min_element(t.energy_arc.begin(), t.energy_arc.end()) - t.energy_arc.begin();
         auto hi = std::max_element(t.energy_arc.begin(), t.energy_arc.end()) - t.energy_arc.begin();
         std::snprintf(b, sizeof b, " Energy: quietest around %s, peak around %s", mmss((double(lo) + 0.5) / k_arc_points * t.duration_s).c_str(),
                       mmss((double(hi) + 0.5) / k_arc_points * t.duration_s).c_str());
         s += b;
-        std::snprintf(b, sizeof b, ", %d build%s and %d drop%s.", t.builds, t.builds == 1 ? "" : "s", t.drops, t.drops == 1 ? "" : "s");
-        s += b;
+        std::snprintf(b, sizeof b, ", %d build%s", t.builds, t.builds == 1 ? "" : "s");
+        s += b + (t.build_times_s.empty() ? std::string() : " (from " + times(t.build_times_s) + ")");
+        std::snprintf(b, sizeof b, " and %d drop%s", t.drops, t.drops == 1 ? "" : "s");
+        s += b + (t.drop_times_s.empty() ? std::string() : " (at " + times(t.drop_times_s) + ")") + ".";
     }
     auto styles = global_styles(t);
     std::string prod;
@@ -466,6 +699,8 @@ std::string enriched_prompt(const Target& t) {
     std::snprintf(b, sizeof b, " Production: %s%sabout %.0f LUFS.", prod.c_str(), prod.empty() ? "" : ", ", t.production.integrated_lufs);
     s += b;
     std::string feel;
+    for (const auto& w : t.stated_styles)
+        if (w.find("time feel") == std::string::npos && std::find(t.genres.begin(), t.genres.end(), w) == t.genres.end()) feel += (feel.empty() ? "" : ", ") + w;
     for (const auto& d : t.descriptors)
         if (d.rfind("key-", 0) != 0) feel += (feel.empty() ? "" : ", ") + d;
     if (!feel.empty()) s += " Feel: " + feel + ".";
@@ -537,6 +772,55 @@ json composition_plan(const Target& t, const std::string& model_id) {
     return json{{"positive_global_styles", styles}, {"negative_global_styles", json::array({"vocals"})}, {"sections", sections}};
 }
 
+std::vector<FieldLine> target_fields(const Target& t) {
+    auto from = [&](const std::string& f) {
+        auto it = t.provenance.find(f);
+        return it == t.provenance.end() ? std::pair<std::string, std::string>{t.from_hits ? "hits" : "default", ""}
+                                        : std::pair<std::string, std::string>{it->second.from, it->second.note};
+    };
+    auto times = [](const std::vector<double>& v) {
+        std::string out;
+        for (double x : v) {
+            if (!out.empty()) out += ' ';
+            out += mmss(x);
+        }
+        return out;
+    };
+    char b[96];
+    std::vector<FieldLine> out;
+    auto add = [&](const std::string& field, const std::string& value) {
+        auto [f, n] = from(field);
+        out.push_back({field, value, f, n});
+    };
+    std::snprintf(b, sizeof b, "%g BPM", std::round(t.bpm * 10) / 10);
+    add("bpm", b);
+    add("key", t.key);
+    add("mode", t.mode);
+    std::snprintf(b, sizeof b, "%s (%.1f s)", mmss(std::round(t.duration_s)).c_str(), t.duration_s);
+    add("duration_s", b);
+    std::string form;
+    for (const auto& s : t.sections) form += (form.empty() ? "" : " ") + s.label;
+    add("sections", std::to_string(t.sections.size()) + " (" + form + ")");
+    add("first_hook_s", t.first_hook_s ? mmss(*t.first_hook_s) : "none");
+    add("hook_repeats", std::to_string(t.hook_repeats));
+    add("builds", std::to_string(t.builds) + (t.build_times_s.empty() ? "" : " (" + times(t.build_times_s) + ")"));
+    add("drops", std::to_string(t.drops) + (t.drop_times_s.empty() ? "" : " (" + times(t.drop_times_s) + ")"));
+    std::snprintf(b, sizeof b, "%.2f", t.production.sub_presence);
+    add("production.sub_presence", b);
+    std::snprintf(b, sizeof b, "%.2f s", t.production.bass_808_sustain_s);
+    add("production.bass_808_sustain_s", b);
+    std::snprintf(b, sizeof b, "%.2f", t.production.mean_width);
+    add("production.mean_width", b);
+    std::snprintf(b, sizeof b, "%.1f dB", t.production.sparkle_db);
+    add("production.sparkle_db", b);
+    std::snprintf(b, sizeof b, "%.1f LUFS", t.production.integrated_lufs);
+    add("production.integrated_lufs", b);
+    std::string g;
+    for (const auto& x : t.genres) g += (g.empty() ? "" : ", ") + x;
+    add("genres", g.empty() ? "none" : g);
+    return out;
+}
+
 json to_json(const Target& t) {
     json j;
     j["format"] = "hitdna-target-1";
@@ -549,7 +833,7 @@ json to_json(const Target& t) {
     json secs = json::array();
     for (const auto& s : t.sections)
         secs.push_back({{"role", s.role}, {"label", s.label}, {"start_s", std::round(s.start_s * 100) / 100},
-                        {"duration_s", std::round(s.duration_s * 100) / 100}, {"energy_lu", s.energy_lu}});
+                        {"duration_s", std::round(s.duration_s * 100) / 100}, {"energy_lu", s.energy_lu}, {"build", s.build}, {"drop", s.drop}});
     j["sections"] = secs;
     j["energy_arc_lu"] = t.energy_arc;
     j["first_hook_s"] = t.first_hook_s ? json(std::round(*t.first_hook_s * 100) / 100) : json(nullptr);
@@ -565,10 +849,59 @@ json to_json(const Target& t) {
     j["genres"] = t.genres;
     json hits = json::array();
     for (const auto& h : t.hits)
-        hits.push_back({{"track_id", h.track_id}, {"title", h.title}, {"artist", h.artist}, {"score", h.score}, {"weight", std::round(h.weight * 10000) / 10000}});
+        hits.push_back({{"track_id", h.track_id}, {"title", h.title}, {"artist", h.artist}, {"score", h.score}, {"weight", std::round(h.weight * 10000) / 10000}, {"why", h.why}});
     j["hits"] = hits;
+    j["build_times_s"] = t.build_times_s;
+    j["drop_times_s"] = t.drop_times_s;
+    json brief = json::array();
+    for (const auto& it : t.brief) {
+        json x = {{"kind", to_string(it.kind)}, {"text", it.text}, {"span", {it.span.begin, it.span.end}}, {"value", it.value}};
+        if (!it.what.empty()) x["what"] = it.what;
+        if (!std::isnan(it.number)) x["number"] = it.number;
+        brief.push_back(x);
+    }
+    j["brief"] = brief;
+    j["free_text"] = t.free_text;
+    j["stated_styles"] = t.stated_styles;
+    json pv = json::object();
+    for (const auto& [field, p] : t.provenance) {
+        pv[field] = {{"from", p.from}};
+        if (!p.note.empty()) pv[field]["note"] = p.note;
+    }
+    j["provenance"] = pv;
     return j;
 }
+
+namespace {
+
+// The brief, its provenance and the event times of a target file (absent in older files).
+void read_brief_fields(const json& j, Target& t) {
+    t.build_times_s = j.value("build_times_s", std::vector<double>{});
+    t.drop_times_s = j.value("drop_times_s", std::vector<double>{});
+    t.free_text = j.value("free_text", std::string());
+    t.stated_styles = j.value("stated_styles", std::vector<std::string>{});
+    const json brief = j.value("brief", json::array());
+    for (const auto& x : brief) {
+        BriefItem it;
+        const std::string kind = x.at("kind").get<std::string>();
+        bool known = false;
+        for (ItemKind k : {ItemKind::tempo, ItemKind::half_time, ItemKind::key, ItemKind::mode, ItemKind::length, ItemKind::event, ItemKind::count,
+                           ItemKind::feel, ItemKind::genre, ItemKind::title, ItemKind::artist})
+            if (kind == to_string(k)) it.kind = k, known = true;
+        if (!known) throw std::runtime_error("brief item of unknown kind '" + kind + "'");
+        it.text = x.at("text").get<std::string>();
+        it.value = x.at("value").get<std::string>();
+        it.what = x.value("what", std::string());
+        it.number = x.contains("number") ? x["number"].get<double>() : std::nan("");
+        const auto span = x.value("span", std::vector<size_t>{0, 0});
+        if (span.size() == 2) it.span = {span[0], span[1]};
+        t.brief.push_back(it);
+    }
+    const json provenance = j.value("provenance", json::object());  // items() must not outlive it
+    for (const auto& [field, p] : provenance.items()) t.provenance[field] = {p.value("from", ""), p.value("note", "")};
+}
+
+}  // namespace
 
 Target target_from_json(const json& j, const std::string& source) {
     Target t;
@@ -580,9 +913,13 @@ Target target_from_json(const json& j, const std::string& source) {
         t.key = j.at("key").get<std::string>();
         t.mode = j.at("mode").get<std::string>();
         t.duration_s = j.at("duration_s").get<double>();
-        for (const auto& s : j.at("sections"))
+        for (const auto& s : j.at("sections")) {
             t.sections.push_back({s.at("role").get<std::string>(), s.value("label", "A"), s.at("start_s").get<double>(), s.at("duration_s").get<double>(),
                                   s.value("energy_lu", 0.0)});
+            t.sections.back().build = s.value("build", false);
+            t.sections.back().drop = s.value("drop", false);
+        }
+        read_brief_fields(j, t);
         t.energy_arc = j.at("energy_arc_lu").get<std::vector<double>>();
         if (j.contains("first_hook_s") && j["first_hook_s"].is_number()) t.first_hook_s = j["first_hook_s"].get<double>();
         t.hook_repeats = j.value("hook_repeats", 0);

@@ -9,6 +9,7 @@
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/dna.hpp"
+#include "hitdna/enrich/form.hpp"
 
 namespace hitdna::generate {
 
@@ -351,6 +352,9 @@ void render_beats(Buses& b, const Arrangement& a, const SectionPlan& p, double b
     const float level = p.level;
     auto& rng = b.rng;
     const bool last_bars = bt + 8 * beat > t1 && p.si + 1 < t.sections.size() && t.sections[p.si + 1].role == "hook";
+    // The last two bars of a build before a drop (the breakdown): no beat, no bass; they come
+    // back at the drop.
+    if (p.s->build && p.si + 1 < t.sections.size() && t.sections[p.si + 1].drop && bt + 8 * beat > t1 - 1e-6) return;
     for (int k = 0; k < 4; ++k) {
         const double at = bt + k * beat;
         if (at >= t1) break;
@@ -451,6 +455,24 @@ void follow_energy_arc(Mix& mix, const enrich::Target& t, const SynthOptions& o,
     }
 }
 
+// Breakdowns: the last two bars of each build before a drop sit enrich::k_breakdown_lu under
+// their level (as the target's arc has them), with a 50 ms ramp in; the drop comes back at once.
+void duck_breakdowns(Mix& mix, const enrich::Target& t, const SynthOptions& o, size_t frames) {
+    const double bar = 240.0 / (t.bpm * o.tempo_scale);
+    for (size_t k = 0; k + 1 < t.sections.size(); ++k) {
+        const auto& s = t.sections[k];
+        if (!s.build || !t.sections[k + 1].drop) continue;
+        const double end = s.start_s + s.duration_s, start = std::max(s.start_s, end - 2 * bar);
+        const size_t a = std::min(frames, size_t(start * o.sample_rate)), b = std::min(frames, size_t(end * o.sample_rate));
+        const size_t ramp = size_t(0.05 * o.sample_rate);
+        const double g = std::pow(10.0, enrich::k_breakdown_lu / 20.0);
+        for (size_t i = a; i < b; ++i) {
+            const float f = float(i - a < ramp ? 1 + (g - 1) * double(i - a) / double(ramp) : g);
+            mix.l[i] *= f, mix.r[i] *= f;
+        }
+    }
+}
+
 // Stereo width: a side signal from the band's upper range, delayed 12 ms against 19 ms
 // (lows stay mono), scaled so side / (mid + side) power reaches the target.
 void widen_stereo(Mix& mix, const enrich::Target& t, const SynthOptions& o, size_t frames) {
@@ -512,6 +534,7 @@ Rendered render(const enrich::Target& t, const SynthOptions& o) {
     mix_in_buses(b, t, o, frames);
     level_sections(b.mix, t, o, frames);
     follow_energy_arc(b.mix, t, o, frames);
+    duck_breakdowns(b.mix, t, o, frames);
     widen_stereo(b.mix, t, o, frames);
     out.integrated_lufs = master(b.mix, t, o, frames, out);
     return out;

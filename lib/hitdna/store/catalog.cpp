@@ -630,6 +630,20 @@ std::vector<int64_t> Catalog::track_ids(const Filter& filter) {
     return out;
 }
 
+std::vector<std::string> Catalog::genres() {
+    Stmt st(m_impl->db, "SELECT DISTINCT genre FROM track_genres ORDER BY genre");
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+}
+
+std::vector<std::string> Catalog::artists() {
+    Stmt st(m_impl->db, "SELECT DISTINCT artist FROM tracks WHERE artist <> '' ORDER BY artist");
+    std::vector<std::string> out;
+    while (st.step()) out.push_back(st.text(0));
+    return out;
+}
+
 std::vector<std::pair<int64_t, double>> Catalog::text_search(const std::string& fts_query, size_t limit, const Filter& filter) {
     std::vector<std::pair<int64_t, double>> out;
     if (fts_query.empty()) return out;

@@ -138,6 +138,9 @@ public:
     // Track ids passing a filter.
     std::vector<int64_t> track_ids(const Filter& filter);
 
+    // Every genre and every artist name in the catalog, sorted (a brief's vocabulary).
+    std::vector<std::string> genres();
+    std::vector<std::string> artists();
     // FTS5 over title, artist, genres, tags and descriptors: track ids with bm25 (lower = better).
     std::vector<std::pair<int64_t, double>> text_search(const std::string& fts_query, size_t limit, const Filter& filter = {});
     // Track ids carrying a descriptor word (the analyzer's descriptors).

@@ -13,7 +13,16 @@ nlohmann::json to_json(const Report& r, double min_score) {
     j["min_score"] = min_score;
     j["passed"] = r.overall >= min_score;
     nlohmann::json layers = nlohmann::json::object();
-    for (const auto& l : r.layers) layers[l.name] = {{"similarity", std::round(l.similarity * 1000) / 1000}, {"weight", l.weight}};
+    for (const auto& l : r.layers)
+        layers[l.name] = {{"similarity", std::round(l.similarity * 1000) / 1000}, {"weight", l.weight}, {"pass_mark", l.pass_mark}, {"passed", l.similarity >= l.pass_mark}};
+    nlohmann::json brief = nlohmann::json::array();
+    bool brief_ok = true;
+    for (const auto& c : r.brief) {
+        brief.push_back({{"item", c.item}, {"text", c.text}, {"found", c.found}, {"ok", c.ok}, {"measured", c.measured}});
+        brief_ok = brief_ok && c.ok;
+    }
+    j["brief"] = brief;
+    j["brief_ok"] = brief_ok;
     j["layers"] = layers;
     j["energy_correlation"] = std::round(r.energy_correlation * 1000) / 1000;
     j["energy_arc_lu"] = r.energy_arc;

@@ -12,6 +12,11 @@ namespace {
 
 using core::mmss;
 
+// Pass marks per layer: tempo 0.85 (within about 2 %), key 0.9 (the key itself), structure
+// 0.6, energy 0.6, production 0.5; chosen on the rendered briefs of tests/test_brief_render.cpp's
+// training half, see man/hitdna-validate.1.
+constexpr double k_tempo_pass = 0.85, k_key_pass = 0.9, k_structure_pass = 0.6, k_energy_pass = 0.6, k_production_pass = 0.5;
+
 // Position of a key on the circle of fifths, relative minors sharing their major's place.
 int fifths(const std::string& key, const std::string& mode) {
     int t = dna::pitch_index(key);
@@ -77,7 +82,7 @@ void score_tempo(const dna::Dna& d, const enrich::Target& t, Report& r) {
         std::snprintf(b, sizeof b, "tempo %.1f BPM, target %.1f BPM", *d.audio.bpm, t.bpm);
         text = b;
     }
-    r.layers.push_back({"tempo", sim, 0.2});
+    r.layers.push_back({"tempo", sim, 0.2, k_tempo_pass});
     add_deviation(r, "tempo", 0.2, sim, text);
 }
 
@@ -94,12 +99,30 @@ void score_key(const dna::Dna& d, const enrich::Target& t, Report& r) {
         else if (dist == 1) sim = 0.6;
         else sim = std::max(0.0, 0.4 - 0.1 * (dist - 2));
     }
-    r.layers.push_back({"key", sim, 0.15});
+    r.layers.push_back({"key", sim, 0.15, k_key_pass});
     add_deviation(r, "key", 0.15, sim, "key " + (d.audio.key.empty() ? std::string("none") : d.audio.key + " " + d.audio.mode) + ", target " + t.key + " " + t.mode);
 }
 
+// Drops: each target drop against the nearest drop found, exp(-max(0, |dt| - 1 bar) / 1 bar);
+// the mean, and the words for the worst.
+std::pair<double, std::string> drop_similarity(const dna::Dna& d, const enrich::Target& t) {
+    const double bar = 240.0 / t.bpm;
+    double sum = 0, worst = 2;
+    std::string text;
+    for (double want : t.drop_times_s) {
+        double best = 1e9;
+        for (const auto& e : d.structure.drops)
+            if (std::abs(e.time_s - want) < std::abs(best - want)) best = e.time_s;
+        const double sim = best > 1e8 ? 0 : std::exp(-std::max(0.0, std::abs(best - want) - bar) / bar);
+        sum += sim;
+        if (sim < worst) worst = sim, text = best > 1e8 ? "no drop found, target drop at " + mmss(want) : "drop at " + mmss(best) + ", target " + mmss(want);
+    }
+    return {t.drop_times_s.empty() ? 1.0 : sum / double(t.drop_times_s.size()), text};
+}
+
 // Structure: section count exp(-|n - n_t| / max(2, n_t / 4)), boundaries F1 within 3 s, and
-// first hook exp(-|dt| / 20 s); mean of the three.
+// first hook exp(-max(0, |dt| - 1 bar) / 20 s); their mean. With drops in the target, the
+// drop times (drop_similarity) count as much as the other three together.
 void score_structure(const dna::Dna& d, const enrich::Target& t, Report& r) {
     char b[200];
     // A section followed by a repeat of itself sounds like one section: the target's
@@ -115,14 +138,16 @@ void score_structure(const dna::Dna& d, const enrich::Target& t, Report& r) {
     double hook_sim = 1;
     std::string hook_text;
     if (t.first_hook_s && d.structure.first_hook_s) {
-        hook_sim = std::exp(-std::abs(*d.structure.first_hook_s - *t.first_hook_s) / 20.0);
+        hook_sim = std::exp(-std::max(0.0, std::abs(*d.structure.first_hook_s - *t.first_hook_s) - 240.0 / t.bpm) / 20.0);
         hook_text = "hook arrives at " + mmss(*d.structure.first_hook_s) + ", target " + mmss(*t.first_hook_s);
     } else if (t.first_hook_s) {
         hook_sim = 0;
         hook_text = "no hook found, target hook at " + mmss(*t.first_hook_s);
     }
-    const double sim = (count_sim + bf + hook_sim) / 3;
-    r.layers.push_back({"structure", sim, 0.25});
+    const auto [drop_sim, drop_text] = drop_similarity(d, t);
+    const double sim = t.drop_times_s.empty() ? (count_sim + bf + hook_sim) / 3 : (count_sim + bf + hook_sim) / 6 + drop_sim / 2;
+    r.layers.push_back({"structure", sim, 0.25, k_structure_pass});
+    if (!drop_text.empty()) add_deviation(r, "structure", 0.25 / 2, drop_sim, drop_text);
     std::snprintf(b, sizeof b, "%d sections, target %d", int(n), int(nt));
     add_deviation(r, "structure", 0.25 / 3, count_sim, b);
     std::snprintf(b, sizeof b, "%.0f %% of section boundaries within 3 s of the target's", bf * 100);
@@ -139,7 +164,7 @@ void score_energy(const dna::Dna& d, const enrich::Target& t, Report& r) {
     double gap = 0;
     for (int k = 0; k < enrich::k_arc_points; ++k) gap += std::abs(r.energy_arc[size_t(k)] - t.energy_arc[size_t(k)]) / enrich::k_arc_points;
     const double sim = 0.7 * std::max(0.0, r.energy_correlation) + 0.3 * std::exp(-gap / 6.0);
-    r.layers.push_back({"energy", sim, 0.25});
+    r.layers.push_back({"energy", sim, 0.25, k_energy_pass});
     std::snprintf(b, sizeof b, "energy arc correlates %.2f with the target's, %.1f LU apart on average", r.energy_correlation, gap);
     add_deviation(r, "energy", 0.25, sim, b);
     // The single worst point, in words.
@@ -175,7 +200,7 @@ void score_production(const dna::Dna& d, const enrich::Target& t, Report& r) {
         std::snprintf(b, sizeof b, "%s %.2f%s, target %.2f%s", x.what, x.a, x.unit, x.g, x.unit);
         add_deviation(r, "production", 0.15 / 4, sim, b);
     }
-    r.layers.push_back({"production", sum / 4, 0.15});
+    r.layers.push_back({"production", sum / 4, 0.15, k_production_pass});
 }
 
 }  // namespace
@@ -192,6 +217,7 @@ Report compare(const dna::Dna& d, const enrich::Target& t) {
     for (const auto& l : r.layers) r.overall += l.weight * l.similarity, wsum += l.weight;
     r.overall /= wsum;
     std::sort(r.deviations.begin(), r.deviations.end(), [](const Deviation& x, const Deviation& y) { return x.cost > y.cost; });
+    r.brief = check_brief(d, t);
     return r;
 }
 

@@ -14,6 +14,16 @@ struct Layer {
     std::string name;   // tempo, key, structure, energy, production
     double similarity = 0;
     double weight = 0;  // share of the overall score
+    double pass_mark = 0;  // the layer is as targeted at or above this (see man/hitdna-validate.1)
+};
+
+// One item of the brief, checked on the track: "drop at 1:00" -> "found at 1:01".
+struct BriefCheck {
+    std::string item;    // the item's canonical value
+    std::string text;    // the prompt's words
+    std::string found;   // what the track has
+    bool ok = false;
+    bool measured = true;  // false: not measurable from audio (genre, title, artist)
 };
 
 struct Deviation {
@@ -28,12 +38,19 @@ struct Report {
     std::vector<Deviation> deviations;  // largest first
     std::vector<double> energy_arc;     // the track's arc, LU re integrated (k_arc_points)
     double energy_correlation = 0;      // Pearson r of the two arcs, -1..1
+    std::vector<BriefCheck> brief;      // the target's brief items, in prompt order
 };
 
 // The track's energy arc on the target's grid: k_arc_points parts, LU re integrated loudness.
 std::vector<double> energy_arc(const dna::Dna& d);
 
 Report compare(const dna::Dna& track, const enrich::Target& target);
+
+// The target's brief items checked on a track (Report::brief): tempo within 2 %, key and
+// mode as stated, length within 1 s, each stated drop and the first hook within one bar,
+// intro/outro as stated, counts as stated, feel words' ranges; genres, titles and artists are
+// listed as not measurable.
+std::vector<BriefCheck> check_brief(const dna::Dna& track, const enrich::Target& target);
 
 // Analyzes an audio file and compares it with a target (hitdna validate). Throws Error(io|decode)
 // naming the file.
