@@ -73,7 +73,7 @@ const std::vector<FeelEffect>& feel_words() {
             {.mode = "minor", .contradicts = "happy", .effect = "minor mode"});
         add({"happy", "joyful", "cheerful", "uplifting", "feel-good", "sunny"}, "happy",
             {.mode = "major", .contradicts = "sad", .effect = "major mode"});
-        add({"dark", "darker"}, "dark", {.sparkle_db = at_most(-32), .mode = "minor", .contradicts = "bright sparkly happy", .effect = "minor mode, brightness <= -32 dB"});
+        add({"dark", "darker"}, "dark", {.sparkle_db = at_most(-32), .contradicts = "bright sparkly", .effect = "brightness <= -32 dB"});
         add({"bright", "brighter", "shiny", "airy"}, "bright", {.sparkle_db = at_least(-24), .contradicts = "dark", .effect = "brightness >= -24 dB"});
         add({"heavy", "bass-heavy", "bassy", "thick"}, "heavy", {.sub_presence = at_least(0.15), .contradicts = "light-low-end", .effect = "sub-bass share >= 0.15"});
         add({"sparse", "minimal", "minimalist", "stripped-back", "stripped-down"}, "sparse",

@@ -54,8 +54,15 @@ std::vector<Part> shaped_form(const FormRequest& r, int total_bars) {
         src = default_form(*r.hooks);
     std::vector<Part> f;
     for (const auto& p : src) f.push_back({p});
+    // Enough hooks for the stated events: one per stated time and the first hook, and one
+    // after the opening for each drop (a drop needs something before it).
     const size_t need = std::max<size_t>({r.drop_times_s.size() + (r.first_hook_s ? 1 : 0), size_t(std::max(0, r.drops)), 1});
-    while (count_hooks(f) < need) {
+    auto droppable = [&] {
+        size_t n = 0;
+        for (size_t i = 1; i < f.size(); ++i) n += f[i].p.role == "hook";
+        return n;
+    };
+    while (count_hooks(f) < need || droppable() < size_t(std::max(0, r.drops))) {
         size_t at = f.size();
         if (!f.empty() && f.back().p.role == "outro") --at;
         f.insert(f.begin() + long(at), {{"hook", "D", 16, 0}});
@@ -165,8 +172,9 @@ void mark_build(std::vector<Part>& f, size_t& i, int want) {
 void mark_events(std::vector<Part>& f, const FormRequest& r) {
     const int want = r.long_build ? 16 : 8;
     int drops = int(std::count_if(f.begin(), f.end(), [](const Part& x) { return x.drop; }));
-    for (size_t i = 1; i < f.size() && drops < r.drops; ++i)
-        if (f[i].p.role == "hook" && !f[i].drop && f[i - 1].p.role != "hook") f[i].drop = true, ++drops;
+    for (int pass = 0; pass < 2; ++pass)  // hooks after a non-hook part first, then any after the opening
+        for (size_t i = 1; i < f.size() && drops < r.drops; ++i)
+            if (f[i].p.role == "hook" && !f[i].drop && (pass == 1 || f[i - 1].p.role != "hook")) f[i].drop = true, ++drops;
     for (size_t i = 0; i < f.size(); ++i)
         if (f[i].drop) mark_build(f, i, want);
     int builds = int(std::count_if(f.begin(), f.end(), [](const Part& x) { return x.build; }));

@@ -332,6 +332,21 @@ std::vector<FormPart> parts_of(const std::vector<PlannedSection>& tpl, double tp
 void plan_target(const Brief& b, std::vector<FormPart> form, int hit_builds, int hit_drops, Target& t) {
     FormRequest r;
     r.bpm = t.bpm;
+    // An unstated length long enough for the stated events: 16 bars after the last stated
+    // time, and intro + (build + drop) per drop or hook asked for + outro.
+    if (t.provenance["duration_s"].from != "prompt") {
+        const double bar = 240.0 / t.bpm;
+        double need = 0;
+        for (double d : b.drop_times_s) need = std::max(need, d + 16 * bar);
+        if (b.first_hook_s) need = std::max(need, *b.first_hook_s + 16 * bar);
+        const int events = std::max({b.drops.value_or(0), b.min_drops, b.hooks.value_or(0), b.builds.value_or(0)});
+        need = std::max(need, (16.0 + 16.0 * events) * bar);
+        if (events > 0 || need > 0)
+            if (t.duration_s < need) {
+                t.duration_s = std::min(600.0, std::ceil(need));
+                prov(t, "duration_s", t.provenance["duration_s"].from, "lengthened to hold the brief's events");
+            }
+    }
     r.duration_s = t.duration_s;
     r.duration_exact = t.provenance["duration_s"].from == "prompt";
     r.form = std::move(form);

@@ -22,6 +22,13 @@ nlohmann::json to_json(const Report& r, double min_score) {
         brief_ok = brief_ok && c.ok;
     }
     j["brief"] = brief;
+    j["measured"] = {{"bpm", r.bpm > 0 ? nlohmann::json(r.bpm) : nlohmann::json(nullptr)},
+                     {"key", r.key},
+                     {"mode", r.mode},
+                     {"integrated_lufs", r.integrated_lufs},
+                     {"duration_s", r.duration_s},
+                     {"first_hook_s", r.first_hook_s >= 0 ? nlohmann::json(r.first_hook_s) : nlohmann::json(nullptr)},
+                     {"drop_times_s", r.drop_times_s}};
     j["brief_ok"] = brief_ok;
     j["layers"] = layers;
     j["energy_correlation"] = std::round(r.energy_correlation * 1000) / 1000;

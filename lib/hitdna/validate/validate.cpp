@@ -218,6 +218,13 @@ Report compare(const dna::Dna& d, const enrich::Target& t) {
     r.overall /= wsum;
     std::sort(r.deviations.begin(), r.deviations.end(), [](const Deviation& x, const Deviation& y) { return x.cost > y.cost; });
     r.brief = check_brief(d, t);
+    r.bpm = d.audio.bpm.value_or(0);
+    r.key = d.audio.key;
+    r.mode = d.audio.mode;
+    r.integrated_lufs = d.production.integrated_lufs;
+    r.duration_s = d.duration_s;
+    r.first_hook_s = d.structure.first_hook_s.value_or(-1);
+    for (const auto& e : d.structure.drops) r.drop_times_s.push_back(e.time_s);
     return r;
 }
 

@@ -39,6 +39,11 @@ struct Report {
     std::vector<double> energy_arc;     // the track's arc, LU re integrated (k_arc_points)
     double energy_correlation = 0;      // Pearson r of the two arcs, -1..1
     std::vector<BriefCheck> brief;      // the target's brief items, in prompt order
+    // What was measured on the track: tempo (BPM, 0 = none), key, mode, integrated loudness
+    // (LUFS), length (s), first hook (s, -1 = none), drop times (s).
+    double bpm = 0, integrated_lufs = 0, duration_s = 0, first_hook_s = -1;
+    std::string key, mode;
+    std::vector<double> drop_times_s;
 };
 
 // The track's energy arc on the target's grid: k_arc_points parts, LU re integrated loudness.

@@ -1,0 +1,286 @@
+// The brief against the hits: stated values win, the hits fill the rest with provenance, the
+// enriched prompt and plan never contradict the brief nor name a hit, the form is playable.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
+#include "hitdna/enrich/prompt.hpp"
+#include "hitdna/enrich/target.hpp"
+#include "helpers.hpp"
+#include "synthetic.hpp"
+
+using namespace hitdna;
+
+namespace {
+
+// Six toy songs with known tempo, key and genre (their DNA otherwise as analyzed); titles
+// that are English words of the prompts below, and one artist named in them.
+struct HitCatalog {
+    test::TempDir dir;
+    std::string db = dir.file("hits.db");
+    HitCatalog() {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        struct Spec {
+            const char *artist, *title, *genre;
+            double bpm;
+            const char *key, *mode;
+        } specs[] = {{"Night Owls", "Dark", "club", 130, "A", "major"},      {"Daft Punk", "Club Night", "club", 124, "A", "major"},
+                     {"Band Two", "Happy", "techno", 70, "C", "major"},        {"Band Three", "Wide Open", "techno", 100, "D", "minor"},
+                     {"Band Four", "Tune Four", "ambient", 180, "E", "minor"}, {"Band Five", "Tune Five", "ambient", 139, "G", "major"}};
+        int v = 0;
+        for (const auto& s : specs) {
+            auto d = test::song_dna(v % 5, 20);
+            d.audio.bpm = s.bpm;
+            d.audio.key = s.key;
+            d.audio.mode = s.mode;
+            auto m = test::meta(s.artist, s.title);
+            m.genres = {s.genre};
+            cat.put_track("hit" + std::to_string(v), "/hit" + std::to_string(v), m, d);
+            ++v;
+        }
+    }
+    enrich::Target target(const std::string& prompt, size_t k = 4) {
+        enrich::PromptOptions o;
+        o.prompt = prompt;
+        o.db = db;
+        o.k = k;
+        std::ostringstream log;
+        return enrich::target_for_prompt(o, log);
+    }
+};
+
+std::string from(const enrich::Target& t, const std::string& field) {
+    auto it = t.provenance.find(field);
+    return it == t.provenance.end() ? "(none)" : it->second.from;
+}
+
+// Every text a generator receives: the enriched prompt and all styles and section names of
+// both plan formats.
+std::vector<std::string> sent_texts(const enrich::Target& t) {
+    std::vector<std::string> out = {enrich::enriched_prompt(t)};
+    for (const char* model : {"music_v1", "music_v2"}) {
+        const auto plan = enrich::composition_plan(t, model);
+        for (const auto& s : plan.value("positive_global_styles", nlohmann::json::array())) out.push_back(s.get<std::string>());
+        for (const auto& s : plan.value("sections", nlohmann::json::array())) {
+            out.push_back(s.at("section_name").get<std::string>());
+            for (const auto& x : s.at("positive_local_styles")) out.push_back(x.get<std::string>());
+        }
+        for (const auto& c : plan.value("chunks", nlohmann::json::array())) {
+            out.push_back(c.at("text").get<std::string>());
+            for (const auto& x : c.at("positive_styles")) out.push_back(x.get<std::string>());
+        }
+    }
+    return out;
+}
+
+// The part of the enriched prompt hitdna wrote (after the user's own words).
+std::string generated_part(const enrich::Target& t) {
+    const std::string p = enrich::enriched_prompt(t);
+    return t.free_text.empty() ? p : p.substr(std::min(p.size(), t.free_text.size()));
+}
+
+int whole_word_count(const std::string& text, const std::string& word) {
+    const std::string lt = core::ascii_lower(text), lw = core::ascii_lower(word);
+    int n = 0;
+    for (size_t p = lt.find(lw); p != std::string::npos; p = lt.find(lw, p + 1)) {
+        const bool start = p == 0 || !std::isalnum(static_cast<unsigned char>(lt[p - 1]));
+        const bool end = p + lw.size() >= lt.size() || !std::isalnum(static_cast<unsigned char>(lt[p + lw.size()]));
+        n += start && end;
+    }
+    return n;
+}
+
+// Tempi, keys and lengths mentioned in a text, read by this test's own patterns.
+struct Mentions {
+    std::vector<double> bpms;
+    std::vector<std::string> keys;  // "F minor"
+    std::vector<double> lengths;    // from "m:ss long"
+};
+Mentions mentions(const std::string& text) {
+    Mentions m;
+    const std::regex bpm("(\\d+(?:\\.\\d+)?)\\s*bpm", std::regex::icase), key("\\b([A-G](?:#|b)?) (major|minor)\\b"),
+        len("(\\d+):(\\d\\d) long");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), bpm); it != std::sregex_iterator(); ++it) m.bpms.push_back(std::stod((*it)[1]));
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), key); it != std::sregex_iterator(); ++it) m.keys.push_back((*it)[1].str() + " " + (*it)[2].str());
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), len); it != std::sregex_iterator(); ++it)
+        m.lengths.push_back(std::stod((*it)[1]) * 60 + std::stod((*it)[2]));
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("enrich: what the brief states wins over the hits, the hits fill the rest, each field says where it came from") {
+    HitCatalog c;
+    auto t = c.target("upbeat 140 bpm club track in F minor with a long build and a big drop at 1:00, 2 minutes");
+    CHECK(t.from_hits);
+    CHECK(t.bpm == 140);
+    CHECK(t.key == "F");
+    CHECK(t.mode == "minor");
+    CHECK(std::abs(t.duration_s - 120) <= 1);
+    for (const char* f : {"bpm", "key", "mode", "duration_s", "drops", "builds", "sections"}) CHECK_MESSAGE(from(t, f) == "prompt", f);
+    for (const char* f : {"production.sub_presence", "production.mean_width", "production.integrated_lufs"}) CHECK_MESSAGE(from(t, f) == "hits", f);
+    // The drop on the bar nearest 1:00, a build right before it, nothing loud at 0:00.
+    const double bar = 240.0 / 140;
+    REQUIRE(t.drop_times_s.size() == 1);
+    CHECK(std::abs(t.drop_times_s[0] - 60) <= bar / 2);
+    CHECK(std::abs(t.drop_times_s[0] / bar - std::round(t.drop_times_s[0] / bar)) < 1e-3);
+    REQUIRE(t.build_times_s.size() == 1);
+    CHECK(t.build_times_s[0] < t.drop_times_s[0]);
+    CHECK(t.drop_times_s[0] - t.build_times_s[0] >= 15 * bar);  // a long build: 16 bars
+    CHECK(t.sections.front().role != "hook");
+    // The arc agrees: the drop section is the loudest, the bars before it are the quietest of the build.
+    double top = -100;
+    for (const auto& s : t.sections) top = std::max(top, s.energy_lu);
+    for (const auto& s : t.sections)
+        if (s.drop) CHECK(s.energy_lu == doctest::Approx(top));
+    // Club hits are preferred (a genre of the brief the catalog holds), and say so.
+    bool club_boost = false;
+    for (const auto& h : t.hits) club_boost |= h.why.find("genre club: x2") != std::string::npos;
+    CHECK(club_boost);
+}
+
+TEST_CASE("enrich: a 140 BPM brief prefers hits near 140 at some metrical level") {
+    HitCatalog c;
+    enrich::Brief b = enrich::parse_brief("140 bpm");
+    store::Catalog cat(c.db, store::Catalog::Mode::read_only);
+    std::map<std::string, double> f;
+    for (int64_t id : cat.track_ids({})) {
+        auto row = cat.track(id);
+        f[row->title] = enrich::brief_affinity(b, *row);
+    }
+    CHECK(f["Tune Five"] > 0.95);  // 139 BPM
+    CHECK(f["Happy"] > 0.95);      // 70 BPM: half of 140
+    CHECK(f["Dark"] < 0.7);        // 130 BPM: 7 % off
+    CHECK(f["Wide Open"] < 0.3);   // 100 BPM (x1.5 = 150, 7 % off at a ternary level)
+    CHECK(f["Dark"] > f["Wide Open"]);
+    // Through enrich: the brief has no words to search with, so every track is a candidate
+    // and the two at a 140 level carry the most weight.
+    auto t = c.target("140 bpm", 2);
+    REQUIRE(t.hits.size() == 2);
+    std::set<std::string> top = {t.hits[0].title, t.hits[1].title};
+    CHECK(top == std::set<std::string>{"Tune Five", "Happy"});
+}
+
+TEST_CASE("enrich: feel words move unstated fields into their ranges and drop the hits' words that contradict them") {
+    HitCatalog c;
+    auto t = c.target("slow sad piano ballad");
+    CHECK(t.bpm <= 90);
+    CHECK(t.mode == "minor");
+    CHECK(from(t, "bpm") == "prompt");
+    CHECK(from(t, "mode") == "prompt");
+    for (const auto& d : t.descriptors) CHECK_MESSAGE((d != "uptempo" && d != "fast" && d != "happy"), d);
+    const std::string gen = generated_part(t);
+    CHECK(gen.find("uptempo") == std::string::npos);
+    auto w = c.target("wide loud dark techno");
+    CHECK(w.production.mean_width >= 0.3);
+    CHECK(w.production.integrated_lufs >= -9);
+    CHECK(w.production.sparkle_db <= -32);
+    CHECK(w.genres.front() == "techno");
+}
+
+TEST_CASE("enrich: the enriched prompt and the plans never contradict the brief") {
+    HitCatalog c;
+    const std::vector<std::string> briefs = {
+        "upbeat 140 bpm club track in F minor with a long build and a big drop at 1:00, 2 minutes",
+        "92 bpm in Bb major, hook lands at 0:30, 2:30 long",
+        "128bpm techno in A minor, drops at 1:00 and 2:00, 3 minutes",
+        "a sad song in a minor key, 90 seconds",
+        "100 bpm in D major, straight into the hook, 3:00 long",
+        "dark wide soundtrack with a long build",
+        "happy 120 bpm pop in G, no intro, hook three times, 2 minutes",
+        "175 bpm drum and bass, drop at 0:45, 2:30 long, long outro",
+        "half-time trap at 140 bpm in C# minor, two drops",
+        "chill 85 BPM lo-fi in Eb major, short",
+    };
+    for (bool with_hits : {false, true}) {
+        for (const auto& prompt : briefs) {
+            INFO(prompt, " (hits: ", with_hits, ")");
+            const auto b = enrich::parse_brief(prompt);
+            const auto t = with_hits ? c.target(prompt) : enrich::from_prompt(prompt);
+            for (const auto& text : sent_texts(t)) {
+                INFO(text);
+                const auto m = mentions(text);
+                for (double x : m.bpms) CHECK(x == doctest::Approx(t.bpm));
+                if (b.bpm) CHECK(t.bpm == *b.bpm);
+                for (const auto& k : m.keys) {
+                    if (b.key) CHECK(k.substr(0, k.find(' ')) == *b.key);
+                    if (b.mode) CHECK(k.substr(k.find(' ') + 1) == *b.mode);
+                }
+                for (double x : m.lengths)
+                    if (b.duration_s) CHECK(std::abs(x - *b.duration_s) <= 1);
+            }
+            if (b.duration_s) CHECK(std::abs(t.duration_s - *b.duration_s) <= 1);
+            double sum = 0;
+            for (const auto& s : t.sections) sum += s.duration_s;
+            CHECK(std::abs(sum - t.duration_s) <= 0.05);
+            if (!b.drop_times_s.empty()) CHECK(t.drop_times_s.size() >= b.drop_times_s.size());
+            if (b.first_hook_s) {
+                REQUIRE(t.first_hook_s);
+                CHECK(std::abs(*t.first_hook_s - *b.first_hook_s) <= 240.0 / t.bpm / 2 + 1e-6);
+            } else if (!with_hits) {
+                CHECK(t.sections.front().role != "hook");  // never a hook at 0:00 unasked
+            }
+            if (b.intro && *b.intro == "none") CHECK(t.sections.front().role != "intro");
+            if (b.hooks) CHECK(t.hook_repeats == *b.hooks);
+            if (b.drops) CHECK(t.drops == *b.drops);
+            CHECK(t.builds >= int(t.drop_times_s.size()));
+        }
+    }
+}
+
+TEST_CASE("enrich: no hit's artist or title is sent, even when a title is an English word of the prompt") {
+    HitCatalog c;
+    // "Dark" and "Happy" are hits' titles and feel words here; "Daft Punk" is named with "like".
+    const std::string prompt = "\"Club Night\" but dark and happy, like Daft Punk, 124 bpm, wide";
+    auto t = c.target(prompt, 6);
+    REQUIRE(t.hits.size() >= 4);
+    CHECK(t.free_text.find("Daft Punk") == std::string::npos);
+    CHECK(t.free_text.find("Club Night") == std::string::npos);
+    store::Catalog cat(c.db, store::Catalog::Mode::read_only);
+    std::vector<std::string> names;
+    for (int64_t id : cat.track_ids({})) {
+        auto row = cat.track(id);
+        names.push_back(row->title);
+        names.push_back(row->artist);
+    }
+    for (const auto& text : sent_texts(t)) {
+        INFO(text);
+        for (const auto& n : names) {
+            INFO(n);
+            // A name may appear only as the user's own word ("dark"); never otherwise.
+            if (whole_word_count(text, n) > 0) CHECK(whole_word_count(t.free_text, n) > 0);
+        }
+        CHECK(whole_word_count(text, "Daft Punk") == 0);
+        CHECK(whole_word_count(text, "Club Night") == 0);
+    }
+    // The hitdna-written part names no hit at all.
+    const std::string gen = generated_part(t);
+    for (const auto& n : names)
+        if (n != "Dark" && n != "Happy") CHECK_MESSAGE(whole_word_count(gen, n) == 0, n);
+}
+
+TEST_CASE("cli: enrich lists the brief with spans and provenance; a brief that contradicts itself exits 2 with one line") {
+    test::TempDir dir;
+    auto r = test::run({"enrich", "upbeat 140 bpm club track in F minor, drop at 1:00, 2 minutes", "--db", dir.file("none.db"), "-f", "text"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("'140 bpm' (chars 7-14)") != std::string::npos);
+    CHECK(r.out.find("'drop at 1:00'") != std::string::npos);
+    CHECK(std::regex_search(r.out, std::regex("bpm +140 BPM +from prompt")));
+    CHECK(std::regex_search(r.out, std::regex("production.integrated_lufs .* from default")));
+    r = test::run({"enrich", "upbeat 140 bpm club track, then 128 bpm", "--db", dir.file("none.db")});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("'140 bpm'") != std::string::npos);
+    CHECK(r.err.find("'128 bpm'") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    r = test::run({"enrich", "2 minutes", "--duration", "150", "--db", dir.file("none.db")});
+    CHECK(r.exit_code == 2);
+    r = test::run({"enrich", "drop at 1:00 and a hook at 1:30", "--db", dir.file("none.db"), "-f", "json"});
+    CHECK(r.exit_code == 2);  // the drop would come before the stated first hook
+    CHECK(r.err.find("before the stated first hook") != std::string::npos);
+}
