@@ -17,6 +17,7 @@
 #include "hitdna/analysis/production.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/describe.hpp"
+#include "hitdna/dsp/filterbank.hpp"
 #include "hitdna/dna/vectors.hpp"
 
 namespace hitdna::analysis {
@@ -336,6 +337,9 @@ StructureInput structure_input(const FrameFeatures& ff, const std::vector<double
     si.loudness_lufs = loudness_lufs;
     si.intensity = intensity;
     si.low_db = low_db;
+    si.fine_hop_s = 1.0 / ff.frames_per_s;
+    si.low_fine.resize(ff.n_frames());
+    for (size_t f = 0; f < ff.n_frames(); ++f) si.low_fine[f] = ff.bands[f * dsp::k_num_bands] + ff.bands[f * dsp::k_num_bands + 1];
     si.dim = k_unit_dim;
     si.unit_features = unit_features(ff, grid);
     zscore_units(si.unit_features, grid.size() - 1, si.dim);

@@ -23,6 +23,8 @@ struct StructureInput {
     std::vector<float> loudness_lufs;  // per hop
     std::vector<float> intensity;      // per hop, 0..1
     std::vector<float> low_db;         // per hop, power below 250 Hz, dB
+    std::vector<float> low_fine;       // per analysis frame (fine_hop_s), power below 250 Hz, linear
+    double fine_hop_s = 0;
 };
 
 struct Segmentation {

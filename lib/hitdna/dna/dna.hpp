@@ -21,7 +21,7 @@ inline int pitch_index(std::string_view name) {
 }
 
 // Bumped whenever a change to the analyzer changes its output; stored with every track.
-constexpr int k_analysis_version = 2;  // 2: content-based section vectors
+constexpr int k_analysis_version = 3;  // 2: content-based section vectors; 3: drops on the frame the low end returns
 
 struct Event {
     double time_s = 0;

@@ -215,6 +215,15 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
         anchors.push_back({b, hooks[next++]});
         f[anchors.back().second].drop = true;
     }
+    // A long last piece with little form (a template whose first hook was its last part):
+    // a verse, a hook and an outro follow, as in the default form.
+    if (!anchors.empty() && f.size() - anchors.back().second < 3 && total - anchors.back().first >= 24) {
+        const bool outro = f.back().p.role == "outro";
+        const size_t at = outro ? f.size() - 1 : f.size();
+        f.insert(f.begin() + long(at), {{"hook", "D", 16, 0}});
+        f.insert(f.begin() + long(at), {{"verse", "B", 16, -3}});
+        if (!outro && !(r.outro && *r.outro == "none")) f.push_back({{"outro", "F", 8, -7}});
+    }
     // Pieces between anchors, each fitted to its bars; an empty first piece (a hook at 0:00) is dropped.
     std::vector<std::pair<size_t, int>> cuts;  // (part index, bar) where each piece starts
     cuts.push_back({0, 0});

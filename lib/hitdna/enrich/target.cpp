@@ -638,7 +638,7 @@ double brief_affinity(const Brief& b, const store::TrackRow& h, std::string* why
         note(buf);
     }
     if (b.duration_s && h.duration_s > 0) {
-        const double x = std::max(0.3, std::exp(-std::abs(std::log(h.duration_s / *b.duration_s)) / 0.4));
+        const double x = std::max(0.5, std::exp(-std::abs(std::log(h.duration_s / *b.duration_s)) / 0.8));
         f *= x;
         std::snprintf(buf, sizeof buf, "length %s vs %s: x%.2f", mmss(h.duration_s).c_str(), mmss(*b.duration_s).c_str(), x);
         note(buf);
@@ -717,7 +717,8 @@ std::string enriched_prompt(const Target& t) {
     for (const auto& w : t.stated_styles)
         if (w.find("time feel") == std::string::npos && std::find(t.genres.begin(), t.genres.end(), w) == t.genres.end()) feel += (feel.empty() ? "" : ", ") + w;
     for (const auto& d : t.descriptors)
-        if (d.rfind("key-", 0) != 0) feel += (feel.empty() ? "" : ", ") + d;
+        if (d.rfind("key-", 0) != 0 && std::find(t.stated_styles.begin(), t.stated_styles.end(), d) == t.stated_styles.end())
+            feel += (feel.empty() ? "" : ", ") + d;
     if (!feel.empty()) s += " Feel: " + feel + ".";
     if (s.size() > 4100) s = utf8_prefix(s, 4100);  // the API's prompt limit
     return s;
