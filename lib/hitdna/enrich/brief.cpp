@@ -67,7 +67,7 @@ const std::vector<FeelEffect>& feel_words() {
         add({"chill", "chilled", "laid-back", "laidback", "relaxed", "mellow"}, "chill",
             {.bpm = {60.0, 105.0}, .contradicts = "fast intense", .effect = "tempo 60..105 BPM"});
         add({"upbeat", "uptempo", "up-tempo", "energetic", "driving"}, "upbeat",
-            {.bpm = {115.0, 180.0}, .contradicts = "slow calm", .effect = "tempo 115..180 BPM"});
+            {.bpm = {110.0, 180.0}, .contradicts = "slow calm", .effect = "tempo 110..180 BPM"});
         add({"fast", "faster", "frantic"}, "fast", {.bpm = {125.0, 200.0}, .contradicts = "slow calm", .effect = "tempo 125..200 BPM"});
         add({"sad", "melancholic", "melancholy", "somber", "sombre", "gloomy", "mournful"}, "sad",
             {.mode = "minor", .contradicts = "happy", .effect = "minor mode"});
@@ -552,18 +552,8 @@ void Parser::check() {
             mode_by = &it;
         }
     }
-    if (b.bpm && (b.bpm_range.min || b.bpm_range.max)) {
-        bool fits = false;
-        for (double level : {0.5, 1.0, 2.0}) fits = fits || b.bpm_range.contains(*b.bpm * level);
-        if (!fits) {
-            const BriefItem* feel = nullptr;
-            for (const auto& o : b.items)
-                if (o.kind == ItemKind::feel && !feel)
-                    for (const auto& x : feel_words())
-                        if (o.what == x.canonical && (x.bpm.min || x.bpm.max) && !x.bpm.contains(*b.bpm) && !x.bpm.contains(*b.bpm / 2) && !x.bpm.contains(*b.bpm * 2)) feel = &o;
-            if (feel) conflict("a tempo its feel word rules out", *first_of(ItemKind::tempo), feel->text);
-        }
-    }
+    // A stated tempo wins over a feel word's tempo range (the range is then not used).
+    if (b.bpm) b.bpm_range = {};
     if (b.drops && int(b.drop_times_s.size()) > *b.drops) conflict("more drop times than drops", *first_of(ItemKind::count, "drop"), first_of(ItemKind::event, "drop")->text);
     if (b.drops && *b.drops == 0 && (b.min_drops > 0)) conflict("a drop and no drop", *first_of(ItemKind::count, "drop"), first_of(ItemKind::event, "drop")->text);
     if (b.builds && *b.builds == 0 && b.min_builds > 0) conflict("a build and no build", *first_of(ItemKind::count, "build"), first_of(ItemKind::event, "build")->text);

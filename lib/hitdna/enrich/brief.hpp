@@ -108,8 +108,8 @@ struct Brief {
 
 // Reads a prompt. Throws Error(usage) with one line naming both phrases when the brief
 // contradicts itself (two tempos, two keys, "no intro" and "long intro", a count below the
-// times listed, an event after the stated end, feel words that exclude each other or the
-// stated tempo at every metrical level).
+// times listed, an event after the stated end, feel words that exclude each other). A stated
+// value wins over a feel word's range for the same field ("uptempo 112 bpm" is 112 BPM).
 Brief parse_brief(const std::string& prompt, const Vocabulary& vocabulary = {});
 
 }  // namespace hitdna::enrich

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <ostream>
 
 #include "hitdna/core/error.hpp"
@@ -30,12 +31,19 @@ std::vector<std::pair<int64_t, double>> candidates(store::Catalog& cat, const Pr
         mo.k = std::max<size_t>(4 * o.k, 40);
         for (const auto& r : match::run_match(cat, mo, log).results) out.emplace_back(r.track.id, r.score);
     }
-    if (out.empty() && b.states_anything()) {
+    // Fewer matches than hits wanted: the rest of the catalog joins at a low score (0.5 when
+    // nothing matched, else 0.1), for the brief to choose among.
+    if (out.size() < o.k && b.states_anything()) {
+        const double base = out.empty() ? 0.5 : 0.1;
+        std::set<int64_t> have;
+        for (auto& [id, s] : out) have.insert(id);
         auto ids = cat.track_ids(store::parse_filter(o.filters));
         if (ids.size() > 5000) ids.resize(5000);
-        for (int64_t id : ids) out.emplace_back(id, 0.5);
-        if (!ids.empty()) log << "hitdna: " << (b.search_text.empty() ? "the brief has no words to search with" : "no text match") << "; choosing among "
-                              << ids.size() << " catalog tracks by the brief\n";
+        size_t added = 0;
+        for (int64_t id : ids)
+            if (!have.count(id)) out.emplace_back(id, base), ++added;
+        if (added) log << "hitdna: " << (b.search_text.empty() ? "the brief has no words to search with" : out.size() == added ? "no text match" : "few text matches")
+                       << "; choosing among " << added << " more catalog tracks by the brief\n";
     }
     return out;
 }

@@ -155,7 +155,7 @@ std::vector<std::string> global_styles(const Target& t) {
     for (const auto& g : t.genres) s.push_back(g);
     for (const auto& w : t.stated_styles) s.push_back(w);
     char b[64];
-    std::snprintf(b, sizeof b, "%.0f BPM", t.bpm);
+    std::snprintf(b, sizeof b, "%g BPM", std::round(t.bpm * 10) / 10);  // as the enriched prompt writes it
     s.push_back(b);
     s.push_back(t.key + " " + t.mode);
     s.push_back("instrumental");
@@ -244,7 +244,7 @@ void apply_tempo_key_length(const Brief& b, std::optional<double> duration_opt, 
         t.bpm = *b.bpm;
         prov(t, "bpm", "prompt", item_text(b, ItemKind::tempo));
     } else if (const double moved = tempo_into(b.bpm_range, t.bpm); moved != t.bpm) {
-        t.bpm = std::round(moved * 10) / 10;
+        t.bpm = std::round(moved);
         prov(t, "bpm", "prompt", feel_note(b, &FeelEffect::bpm));
     }
     const std::string mode_src = b.mode ? item_text(b, b.key && item_text(b, ItemKind::mode).empty() ? ItemKind::key : ItemKind::mode) : "";
@@ -455,7 +455,7 @@ void vote_tempo_key_and_length(const Votes& v, Target& t, int& builds, int& drop
         ds.push_back({double(h.drops), w});
         if (!h.key.empty()) keys[h.key + " " + h.mode] += w;
     }
-    t.bpm = bpms.empty() ? 120.0 : std::round(weighted_median(bpms) * 10) / 10;
+    t.bpm = bpms.empty() ? 120.0 : std::round(weighted_median(bpms));  // whole BPM, as a plan states it
     if (!keys.empty()) {
         auto best = std::max_element(keys.begin(), keys.end(), [](auto& a, auto& b) { return a.second < b.second; });
         auto sp = best->first.find(' ');
