@@ -54,9 +54,11 @@ echo "== 5. hitdna match --text: a quoted title plus descriptor words, filtered 
 $hitdna match --text "\"$(basename "${songs[0]}" .ogg)\" but dark and wide" -k 3 --format table
 $hitdna match --text "electronic" --filter year=2011 --format table
 
-echo "== 6. hitdna enrich: a prompt becomes a target DNA from the closest hits" >&2
-$hitdna enrich "dark wide soundtrack with a long build" -k 5 --duration 90 --format text
-$hitdna enrich "dark wide soundtrack with a long build" -k 5 --duration 90 --format json > "$work/target.json"
+echo "== 6. hitdna enrich: a brief becomes a target DNA — what it states (tempo, key, length, the drop)" >&2
+echo "   is used exactly, the closest hits fill in the rest, and every field says where it came from" >&2
+brief="dark wide soundtrack at 128 bpm in A minor with a long build and a drop at 0:45, 1:40 long"
+$hitdna enrich "$brief" -k 5 --format text
+$hitdna enrich "$brief" -k 5 --format json > "$work/target.json"
 
 echo "== 7. hitdna generate: the built-in synthesizer renders the target, validated (offline)" >&2
 $hitdna generate --target "$work/target.json" -o "$work/generated.wav" --validate --min-score 0.8 --record "$work/generation.json" |

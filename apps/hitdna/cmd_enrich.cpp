@@ -20,8 +20,12 @@ Runner register_enrich(CLI::App& app) {
     auto st = std::make_shared<State>();
     if (const char* c = std::getenv("QDRANT_COLLECTION"); c && *c) st->o.search.collection = c;
     app.footer(
-        "Finds similar hits like 'hitdna match --text' and aggregates their DNA into a target. With no\n"
-        "catalog or no match it says so and builds the target from the prompt alone (from_hits false).\n"
+        "Reads the prompt as a brief (tempo, key, length, drop/hook times, counts, feel and genre words,\n"
+        "\"titles\", like <Artist>; grammar in man hitdna-enrich): what it states is used exactly, the\n"
+        "hits fill in the rest, every field says where it came from (prompt, hits, default). Finds\n"
+        "similar hits like 'hitdna match --text' on the brief's words, re-weighted toward the brief.\n"
+        "With no catalog or no match it says so and builds the target from the brief alone.\n"
+        "A brief that contradicts itself (two tempos, ...) is refused with one line, exit 2.\n"
         "With --backend qdrant the hits are searched in a collection made by 'hitdna sync qdrant'; their\n"
         "DNA still comes from the catalog. Exit status: 0 target printed (from hits or from the prompt\n"
         "alone), 2 usage, 5 database error, 6 Qdrant unreachable or timed out, 7 Qdrant refused a request.\n"
@@ -29,7 +33,7 @@ Runner register_enrich(CLI::App& app) {
     app.add_option("prompt", st->o.prompt, "What to make, e.g. '\"Not Like Us\" energy with phonk'")->required();
     app.add_option("--filter", st->o.filters, "Metadata filter on the hits, as in hitdna match (repeatable)");
     app.add_option("-k", st->o.k, "Hits to aggregate (default 10)")->check(CLI::Range(1, 1000));
-    app.add_option("--duration", st->duration, "Target length in seconds (default: the hits' weighted median)")->check(CLI::Range(10.0, 600.0));
+    app.add_option("--duration", st->duration, "Target length in seconds, as if the brief stated it (default: the brief's, else the hits' weighted median)")->check(CLI::Range(10.0, 600.0));
     app.add_option("--model", st->model, "Composition plan format: music_v1 (sections) or music_v2 (chunks); default music_v1")
         ->check(CLI::IsMember({"music_v1", "music_v2"}));
     app.add_option("-f,--format", st->format, "text (default on a terminal) or json")->check(CLI::IsMember({"text", "json"}));

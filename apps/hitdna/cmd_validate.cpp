@@ -47,7 +47,9 @@ Runner register_validate(CLI::App& app) {
     };
     auto st = std::make_shared<State>();
     app.footer(
-        "Similarities are 0..1 per layer (tempo, key, structure, energy, production); overall is their\n"
+        "The target's brief comes first: each stated item (tempo, key, length, drop and hook times,\n"
+        "counts, feel words) checked on the track (\"drop at 1:00: found at 1:01\"). Similarities are 0..1\n"
+        "per layer (tempo, key, structure, energy, production), each with a pass mark; overall is their\n"
         "weighted mean (0.2, 0.15, 0.25, 0.25, 0.15). Exit status: 0 overall >= --min-score, 1 below it,\n"
         "2 usage (bad target), 3/4 the track could not be read/decoded. See man hitdna-validate.");
     app.add_option("track", st->track, "Audio file to check")->required();

@@ -144,11 +144,13 @@ void mark_build(std::vector<Part>& f, size_t& i, int want) {
     Part& prev = f[i - 1];
     if (prev.build) return;
     if (prev.bars >= want + 4 && prev.p.role != "hook") {
-        // The label of the form's pre-hook when it has one (built whole, GCC 12's -Wrestrict
-        // misfires on assigning a literal to a copied string here).
-        std::string label = "C";
+        // The label of the form's pre-hook when it has one (the part is built whole: GCC 12's
+        // -Wrestrict misfires on assigning a literal to a copied string here).
+        std::string label;
         for (const auto& x : f)
             if (x.p.role == "pre-hook") label = x.p.label;
+        for (char c = 'A'; label.empty() && c <= 'Z'; ++c)  // else a letter no part uses
+            if (std::none_of(f.begin(), f.end(), [&](const Part& x) { return x.p.label == std::string(1, c); })) label = std::string(1, c);
         Part b{FormPart{"pre-hook", label, prev.p.weight, prev.p.energy_lu}};
         b.bars = want;
         prev.bars -= want;

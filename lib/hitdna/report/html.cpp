@@ -172,6 +172,41 @@ void write_target(const json& t, std::ostringstream& h) {
       << cell(t.value("duration_s", json())) << "</td><td class=\"num\">" << cell(t.value("first_hook_s", json())) << "</td><td class=\"num\">"
       << t.value("sections", json::array()).size() << "</td><td class=\"num\">" << cell(t.value("production", json::object()).value("integrated_lufs", json()))
       << "</td></tr></table>\n";
+    enrich::Target target;
+    try {
+        target = enrich::target_from_json(t, "the generation's target");
+    } catch (const std::exception&) {
+        return;  // an older or edited target: the summary above is all
+    }
+    if (!target.brief.empty()) {
+        h << "<h3>The brief (what the prompt states)</h3>\n<table><tr><th>kind</th><th>value</th><th>the prompt's words</th><th>bytes</th></tr>\n";
+        for (const auto& it : target.brief)
+            h << "<tr><td>" << enrich::to_string(it.kind) << "</td><td>" << xml_escape(it.value) << "</td><td>" << xml_escape(it.text) << "</td><td class=\"num\">"
+              << it.span.begin << "\u2013" << it.span.end << "</td></tr>\n";
+        h << "</table>\n";
+    }
+    h << "<h3>Where each target field came from</h3>\n<table><tr><th>field</th><th>value</th><th>from</th><th>note</th></tr>\n";
+    for (const auto& f : enrich::target_fields(target))
+        h << "<tr><td>" << xml_escape(f.field) << "</td><td>" << xml_escape(f.value) << "</td><td>" << xml_escape(f.from) << "</td><td>" << xml_escape(f.note)
+          << "</td></tr>\n";
+    h << "</table>\n";
+}
+
+// The kept attempt's check of the brief's items.
+void write_brief_checks(const json& g, std::ostringstream& h) {
+    const int best = g.value("best_attempt", -1);
+    const json attempts = g.value("attempts", json::array());
+    if (best < 1 || size_t(best) > attempts.size()) return;
+    const json v = attempts[size_t(best - 1)].value("validation", json::object());
+    const json brief = v.value("brief", json::array());
+    if (brief.empty()) return;
+    h << "<h3>The brief, heard in the kept attempt</h3>\n<table><tr><th>item</th><th>found</th><th>result</th></tr>\n";
+    for (const auto& c : brief) {
+        const bool measured = c.value("measured", true), ok = c.value("ok", false);
+        h << "<tr><td>" << xml_escape(c.value("item", std::string())) << "</td><td>" << xml_escape(c.value("found", std::string())) << "</td><td class=\""
+          << (measured ? (ok ? "pass" : "fail") : "") << "\">" << (measured ? (ok ? "ok" : "missed") : "not measurable") << "</td></tr>\n";
+    }
+    h << "</table>\n";
 }
 
 void write_attempts(const json& g, std::ostringstream& h) {
@@ -202,6 +237,7 @@ void write_generation(const json& g, std::ostringstream& h) {
     h << "</table>\n";
     if (g.contains("target") && g["target"].is_object()) write_target(g["target"], h);
     write_attempts(g, h);
+    write_brief_checks(g, h);
 }
 
 }  // namespace
