@@ -62,11 +62,18 @@ std::vector<Part> shaped_form(const FormRequest& r, int total_bars) {
         for (size_t i = 1; i < f.size(); ++i) n += f[i].p.role == "hook";
         return n;
     };
+    // Added hooks repeat the form's hook (and pre-hook) material: the same labels.
+    auto label_of = [&](const char* role, const char* fallback) {
+        for (const auto& x : f)
+            if (x.p.role == role) return x.p.label;
+        return std::string(fallback);
+    };
+    const std::string hook_label = label_of("hook", "D"), pre_label = label_of("pre-hook", "C");
     while (count_hooks(f) < need || droppable() < size_t(std::max(0, r.drops))) {
         size_t at = f.size();
         if (!f.empty() && f.back().p.role == "outro") --at;
-        f.insert(f.begin() + long(at), {{"hook", "D", 16, 0}});
-        f.insert(f.begin() + long(at), {{"pre-hook", "C", 8, -2}});
+        f.insert(f.begin() + long(at), {{"hook", hook_label, 16, 0}});
+        f.insert(f.begin() + long(at), {{"pre-hook", pre_label, 8, -2}});
     }
     const int edge_long = std::max(16, int(std::lround(0.12 * total_bars)));
     auto edge = [&](const std::optional<std::string>& how, bool front, const char* role, const char* label, double energy) {
@@ -127,6 +134,15 @@ void fit_piece(std::vector<Part>& f, size_t a, size_t& b, int bars, double bar_s
     }
     std::sort(rem.begin(), rem.end(), [](auto& x, auto& y) { return x.first > y.first; });
     for (size_t k = 0; used < bars && !rem.empty(); k = (k + 1) % rem.size()) ++f[rem[k].second].bars, ++used;
+    // A hook of at least 8 bars where other parts can spare them (the longest gives one at a time).
+    for (size_t i = a; i < b; ++i)
+        while (f[i].p.role == "hook" && f[i].bars < 8) {
+            size_t donor = b;
+            for (size_t k = a; k < b; ++k)
+                if (f[k].p.role != "hook" && f[k].fixed_bars == 0 && f[k].bars > 8 && (donor == b || f[k].bars > f[donor].bars)) donor = k;
+            if (donor == b) break;
+            --f[donor].bars, ++f[i].bars;
+        }
     // Too many bars (the minimums): the longest free parts give them back.
     while (used > bars) {
         size_t longest = a;
@@ -191,6 +207,25 @@ void mark_events(std::vector<Part>& f, const FormRequest& r) {
     }
 }
 
+// One hook: every hook section takes the first hook's label, and a part of another role that
+// had that label takes a letter no part uses.
+void unify_hooks(std::vector<PlannedSection>& out) {
+    std::string hook;
+    for (const auto& s : out)
+        if (s.role == "hook" && hook.empty()) hook = s.label;
+    if (hook.empty()) return;
+    auto unused = [&] {
+        for (char c = 'A'; c <= 'Z'; ++c)
+            if (std::none_of(out.begin(), out.end(), [&](const PlannedSection& x) { return x.label == std::string(1, c); })) return std::string(1, c);
+        return std::string("Z");
+    };
+    std::string moved;  // one new label for all the parts moved off the hook's
+    for (auto& s : out) {
+        if (s.role == "hook") s.label = hook;
+        else if (s.label == hook) s.label = moved.empty() ? (moved = unused()) : moved;
+    }
+}
+
 }  // namespace
 
 std::vector<PlannedSection> plan_form(const FormRequest& r) {
@@ -252,8 +287,17 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
         at += s.duration_s;
     }
     if (!out.empty()) out.back().duration_s += tail;
-    // Levels: a drop is the loudest part; a build sits 3 LU under what follows it.
-    double top = -100;
+    unify_hooks(out);
+    // Levels: every hook at the loudest hook's level and at least 1 LU over every other part;
+    // a drop the loudest part; a build 3 LU under what follows it.
+    double top = -100, top_other = -100, top_hook = -100;
+    for (const auto& s : out) {
+        double& m = s.role == "hook" ? top_hook : top_other;
+        m = std::max(m, s.energy_lu);
+    }
+    top_hook = std::max(top_hook, top_other + 1);
+    for (auto& s : out)
+        if (s.role == "hook") s.energy_lu = top_hook;
     for (const auto& s : out) top = std::max(top, s.energy_lu);
     for (auto& s : out)
         if (s.drop) s.energy_lu = top;

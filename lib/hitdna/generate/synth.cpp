@@ -312,7 +312,10 @@ SectionPlan plan_section(Buses& b, const Arrangement& a, size_t si) {
     p.s = &t.sections[si];
     const auto& s = *p.s;
     p.li = label_index(s.label);
-    p.loop = loop_for(t.mode, p.li);
+    // The chord loop follows the role (every hook plays the hook's progression, intro and
+    // outro the verse's); the label varies the motif.
+    const int variant = s.role == "hook" ? 0 : s.role == "pre-hook" ? 2 : s.role == "bridge" ? 3 : 1;
+    p.loop = loop_for(t.mode, variant);
     p.energy = std::clamp((s.energy_lu * o.energy_contrast + 9.0) / 9.0, 0.0, 1.0);
     p.t0 = s.start_s, p.t1 = std::min(t.duration_s, s.start_s + s.duration_s);
     if (!b.motif_seed.count(s.label)) b.motif_seed[s.label] = uint32_t(p.li + 1) * 7919u + o.seed;
