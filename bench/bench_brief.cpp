@@ -186,7 +186,8 @@ void hear(const enrich::Target& t, const enrich::Brief& b, const std::string& wa
     const bool key = d.audio.key == t.key && d.audio.mode == t.mode;
     h.tempo += tempo, h.key += key, h.length += std::abs(d.duration_s - t.duration_s) <= 1;
     char buf[160];
-    std::snprintf(buf, sizeof buf, " | heard %.1f BPM %s %s", d.audio.bpm.value_or(0), d.audio.key.c_str(), d.audio.mode.c_str());
+    std::snprintf(buf, sizeof buf, " | heard %.1f BPM%s %s %s%s", d.audio.bpm.value_or(0), tempo ? "" : " (TEMPO OFF)", d.audio.key.c_str(), d.audio.mode.c_str(),
+                  key ? "" : (" (KEY OFF: " + t.key + " " + t.mode + ")").c_str());
     line += buf;
     for (double want : t.drop_times_s) {
         if (b.drop_times_s.empty() && !b.drops) break;  // only drops the brief asked for

@@ -284,3 +284,35 @@ TEST_CASE("cli: enrich lists the brief with spans and provenance; a brief that c
     CHECK(r.exit_code == 2);  // the drop would come before the stated first hook
     CHECK(r.err.find("before the stated first hook") != std::string::npos);
 }
+
+TEST_CASE("cli: a brief through generate, validate and report: the brief first, provenance shown") {
+    test::TempDir dir;
+    const std::string none = dir.file("none.db");
+    auto r = test::run({"enrich", "128 bpm techno in A minor, long build, drop at 0:40, 75 seconds", "--db", none, "-f", "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    test::write_file(dir.file("t.json"), r.out);
+    r = test::run({"generate", "--target", dir.file("t.json"), "-o", dir.file("g.wav"), "--validate", "--min-score", "0.7", "--record", dir.file("gen.json"),
+                   "--db", dir.file("cat.db"), "--seed", "2"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    r = test::run({"validate", dir.file("g.wav"), "--target", dir.file("t.json"), "-f", "text"});
+    INFO(r.out);
+    // The brief comes first, each item checked; the drop is heard on its bar.
+    CHECK(r.out.rfind("the brief:\n", 0) == 0);
+    CHECK(std::regex_search(r.out, std::regex("ok   drop at 0:40: found at 0:(39|40|41)")));
+    CHECK(r.out.find("ok   128 BPM: measured") != std::string::npos);
+    CHECK(r.out.find("ok   A minor: found A minor") != std::string::npos);
+    CHECK(r.out.find("--   techno: not measurable from audio") != std::string::npos);
+    CHECK(r.out.find("pass mark") != std::string::npos);
+    r = test::run({"report", dir.file("gen.json"), "-o", dir.file("gen.html"), "--db", none});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const std::string page = test::slurp(dir.file("gen.html"));
+    CHECK(page.find("The brief (what the prompt states)") != std::string::npos);
+    CHECK(page.find("<td>drop at 0:40</td>") != std::string::npos);
+    CHECK(page.find("Where each target field came from") != std::string::npos);
+    CHECK(page.find("<tr><td>bpm</td><td>128 BPM</td><td>prompt</td>") != std::string::npos);
+    CHECK(page.find("<tr><td>production.integrated_lufs</td>") != std::string::npos);
+    CHECK(page.find("The brief, heard in the kept attempt") != std::string::npos);
+}
