@@ -461,6 +461,27 @@ TEST_CASE("brief: spans and search text") {
 }
 
 // The brief from the issue, every part read.
+TEST_CASE("brief: review cases: like before numbers, comma-separated times") {
+    // "like" before a number or a key is not an artist; the number is still read.
+    auto a = parse("I'd like 140 bpm techno");
+    CHECK(a.artists.empty());
+    CHECK(num(a.bpm) == doctest::Approx(140));
+    auto b = parse("something like Daft Punk 124 bpm");
+    REQUIRE(b.artists.size() == 1);
+    CHECK(b.artists[0] == "Daft Punk");
+    CHECK(num(b.bpm) == doctest::Approx(124));
+    auto c = parse("I'd like F minor, 3 minutes");
+    CHECK(c.artists.empty());
+    CHECK(str(c.key) == "F");
+    CHECK(num(c.duration_s) == doctest::Approx(180));
+    auto d = parse("drops at 1:00, 1:30 and 2:00, 3 minutes");
+    REQUIRE(d.drop_times_s.size() == 3);
+    CHECK(d.drop_times_s[1] == doctest::Approx(90));
+    auto e = parse("drop at 1:00, 2:30 long");  // a length after a comma is not a drop time
+    CHECK(e.drop_times_s.size() == 1);
+    CHECK(num(e.duration_s) == doctest::Approx(150));
+}
+
 TEST_CASE("brief: the full brief") {
     auto b = parse("upbeat 140 bpm club track in F minor with a long build and a big drop at 1:00, 2 minutes");
     CHECK(b.states_anything());
@@ -492,6 +513,15 @@ TEST_CASE("brief: conflicts") {
     check_conflict("one drop, drops at 1:00 and 2:00");       // a count below the times listed
     check_conflict("slow and fast");
     check_conflict("mono and wide");
+    // Counts read together with times, and counts against each other.
+    check_conflict("two drops at 1:00 and 2:00, then three drops");
+    check_conflict("one drop at 1:00 and 2:00");
+    check_conflict("no build, drop at 1:00");
+    check_conflict("one hook, two drops");
+    check_conflict("100000 drops");
+    check_conflict("short, at least 4 minutes");
+    check_conflict("under 2 minutes, drop at 2:30");
+    check_conflict("hook at 0:00, long intro");
 
     auto same = parse("140 bpm techno at 140 BPM");
     CHECK(num(same.bpm) == doctest::Approx(140));

@@ -100,15 +100,16 @@ const std::vector<std::string>& genre_words() {
     return g;
 }
 
-namespace {
-
 // Canonical spellings of genre words.
-std::string canonical_genre(const std::string& g) {
+std::string canonical_genre(const std::string& genre) {
+    const std::string g = core::ascii_lower(genre);
     static const std::map<std::string, std::string> same = {{"hip hop", "hip-hop"}, {"drum & bass", "drum and bass"}, {"dnb", "drum and bass"},
                                                             {"rnb", "r&b"}, {"lofi", "lo-fi"}};
     auto it = same.find(g);
     return it == same.end() ? g : it->second;
 }
+
+namespace {
 
 int number_word(const std::string& w) {
     static const std::map<std::string, int> n = {{"one", 1}, {"single", 1}, {"a single", 1}, {"two", 2}, {"three", 3}, {"four", 4},
@@ -138,7 +139,8 @@ const std::string k_time = std::string("(\\d+:[0-5]\\d|\\d+(?:\\.\\d+)?\\s*(?:s|
 
 std::string fmt_time(double s) {
     char b[32];
-    std::snprintf(b, sizeof b, "%d:%02d", int(s) / 60, int(std::lround(s)) % 60);
+    const long r = std::lround(s);
+    std::snprintf(b, sizeof b, "%ld:%02ld", r / 60, r % 60);
     return b;
 }
 
@@ -178,8 +180,20 @@ struct Parser {
         }
     }
 
-    [[noreturn]] void conflict(const std::string& what, const BriefItem& a, const std::string& b_text) {
-        throw Error(ErrorKind::usage, "the brief states " + what + ": '" + a.text + "' and '" + b_text + "'; say one");
+    std::string drop_count_text;  // "two drops at 1:00 and 2:00": the count read with the times
+    [[noreturn]] void conflict_texts(const std::string& what, const std::string& a, const std::string& b_text) {
+        throw Error(ErrorKind::usage, "the brief states " + what + ": '" + a + "' and '" + b_text + "'; say one");
+    }
+    [[noreturn]] void conflict(const std::string& what, const BriefItem& a, const std::string& b_text) { conflict_texts(what, a.text, b_text); }
+    // The words that stated a count of `what`, wherever they were read.
+    std::string count_text(const std::string& what) const {
+        if (const auto* it = first_of(ItemKind::count, what)) return it->text;
+        if (what == "drop" && !drop_count_text.empty()) return drop_count_text;
+        return what + " count";
+    }
+    std::string event_text(const std::string& what) const {
+        const auto* it = first_of(ItemKind::event, what);
+        return it ? it->text : what;
     }
     const BriefItem* first_of(ItemKind k, const std::string& what = {}) const {
         for (const auto& it : b.items)
@@ -222,6 +236,15 @@ void Parser::titles() {
     }
 }
 
+// A word that reads as a tonic ("F", "Bb", "F#m", "C#"): never the start of an artist's name.
+bool is_tonic_word(const std::string& w) {
+    if (w.empty() || w[0] < 'A' || w[0] > 'G') return false;
+    size_t i = 1;
+    if (i < w.size() && (w[i] == '#' || w[i] == 'b')) ++i;
+    if (i < w.size() && w[i] == 'm') ++i;
+    return i == w.size();
+}
+
 // "like <Artist>": a catalog artist named after "like" (any case), or capitalized words.
 // Catalog artists named anywhere else (3 letters or more, whole words) count too.
 void Parser::artists() {
@@ -247,7 +270,7 @@ void Parser::artists() {
             while (q < prompt.size() && prompt[q] != ' ' && prompt[q] != ',' && prompt[q] != '.' && prompt[q] != ';' && prompt[q] != '!' && prompt[q] != '?') ++q;
             const std::string word = prompt.substr(p, q - p);
             if (word.empty()) break;
-            const bool cap = std::isupper(static_cast<unsigned char>(word[0])) || std::isdigit(static_cast<unsigned char>(word[0]));
+            const bool cap = std::isupper(static_cast<unsigned char>(word[0])) && !(word.size() <= 3 && is_tonic_word(word));
             const bool join = std::find(joiners.begin(), joiners.end(), core::ascii_lower(word)) != joiners.end();
             if (cap) last_end = q;
             else if (!join || last_end == from) break;
@@ -273,7 +296,8 @@ void Parser::artists() {
 // "drop at 1:00 (and 2:30)", "hook lands at 0:30", "chorus at 0:45".
 void Parser::event_times() {
     const std::string gap = "((?:\\s+(?!hook|chorus|refrain|drop|build|intro|outro|and)[a-z']+){0,3}?)\\s+(?:at|around|@|by)\\s+";
-    const std::string more = "((?:\\s*,?\\s*(?:and|&)\\s*(?:at\\s+|around\\s+)?" + k_time + "|\\s*,\\s*(?:at|around)\\s+" + k_time + ")*)";
+    const std::string more = "((?:\\s*,?\\s*(?:and|&)\\s*(?:at\\s+|around\\s+)?" + k_time + "|\\s*,\\s*(?:at|around)\\s+" + k_time +
+                             "|\\s*,\\s*\\d+:[0-5]\\d(?!\\s*(?:long|in length|total)))*)";
     each(std::string("(?:\\b") + k_count + "\\s+)?\\b(drops?|hooks?|chorus(?:es)?|refrains?)\\b" + gap + k_time + more, [&](const std::smatch& m, size_t at) {
         std::string noun = m[2];
         const std::string what = noun.rfind("drop", 0) == 0 ? "drop" : "hook";
@@ -281,8 +305,9 @@ void Parser::event_times() {
         const std::string tail = m[6];
         if (m[1].matched && what == "drop") {
             const int n = number_word(m[1]);
-            if (b.drops && *b.drops != n) conflict("two counts of drops", *first_of(ItemKind::count, "drop"), m[0]);
+            if (b.drops && *b.drops != n) conflict_texts("two counts of drops", count_text("drop"), m[0]);
             b.drops = n;
+            drop_count_text = m[0];
         }
         const std::regex rx(k_time);
         for (auto it = std::sregex_iterator(tail.begin(), tail.end(), rx); it != std::sregex_iterator(); ++it) times.push_back(time_of(core::trim((*it)[0])));
@@ -416,7 +441,8 @@ void Parser::counts() {
         const std::string what = noun.rfind("drop", 0) == 0 ? "drop" : noun.rfind("build", 0) == 0 ? "build" : "hook";
         std::optional<int>& slot = what == "drop" ? b.drops : what == "build" ? b.builds : b.hooks;
         const std::string text = prompt.substr(at, end - at);
-        if (slot && *slot != n) conflict("two counts of " + what + "s", *first_of(ItemKind::count, what), text);
+        if (n > 12) throw Error(ErrorKind::usage, "the brief's '" + text + "' asks for more than 12 " + what + "s");
+        if (slot && *slot != n) conflict_texts("two counts of " + what + "s", count_text(what), text);
         add(ItemKind::count, at, end, what + "s: " + std::to_string(n), what, n);
         slot = n;
     };
@@ -554,10 +580,28 @@ void Parser::check() {
     }
     // A stated tempo wins over a feel word's tempo range (the range is then not used).
     if (b.bpm) b.bpm_range = {};
-    if (b.drops && int(b.drop_times_s.size()) > *b.drops) conflict("more drop times than drops", *first_of(ItemKind::count, "drop"), first_of(ItemKind::event, "drop")->text);
-    if (b.drops && *b.drops == 0 && (b.min_drops > 0)) conflict("a drop and no drop", *first_of(ItemKind::count, "drop"), first_of(ItemKind::event, "drop")->text);
-    if (b.builds && *b.builds == 0 && b.min_builds > 0) conflict("a build and no build", *first_of(ItemKind::count, "build"), first_of(ItemKind::event, "build")->text);
-    if (b.hooks && *b.hooks == 0 && b.first_hook_s) conflict("a hook and no hook", *first_of(ItemKind::count, "hook"), first_of(ItemKind::event, "hook")->text);
+    if (b.drops && int(b.drop_times_s.size()) > *b.drops) conflict_texts("more drop times than drops", count_text("drop"), event_text("drop"));
+    if (b.drops && *b.drops == 0 && (b.min_drops > 0)) conflict_texts("a drop and no drop", count_text("drop"), event_text("drop"));
+    if (b.builds && *b.builds == 0 && b.min_builds > 0) conflict_texts("a build and no build", count_text("build"), event_text("build"));
+    if (b.hooks && *b.hooks == 0 && b.first_hook_s) conflict_texts("a hook and no hook", count_text("hook"), event_text("hook"));
+    // Every drop needs a build before it (the form's rule): fewer builds than drops is refused.
+    if (b.builds && b.drops && *b.builds < *b.drops) conflict_texts("fewer builds than drops (each drop has a build before it)", count_text("build"), count_text("drop"));
+    if (b.builds && *b.builds < int(b.drop_times_s.size())) conflict_texts("fewer builds than drops (each drop has a build before it)", count_text("build"), event_text("drop"));
+    if (b.hooks && b.drops && *b.hooks < *b.drops) conflict_texts("fewer hooks than drops (a drop starts a hook)", count_text("hook"), count_text("drop"));
+    if (b.hooks && *b.hooks < int(b.drop_times_s.size())) conflict_texts("fewer hooks than drops (a drop starts a hook)", count_text("hook"), event_text("drop"));
+    if (b.first_hook_s && *b.first_hook_s < 0.5 && b.intro && *b.intro != "none") conflict_texts("an intro and a start on the hook", event_text("intro"), event_text("hook"));
+    if (b.length_range.empty()) {
+        std::string words;
+        for (const auto& it : b.items)
+            if (it.kind == ItemKind::length) words += (words.empty() ? "" : "' and '") + it.text;
+        throw Error(ErrorKind::usage, "the brief states lengths that exclude each other: '" + words + "'; say one");
+    }
+    // Events must fit in the song: before a stated bound, and within the 600 s a target may last.
+    for (const auto& o : b.items)
+        if (o.kind == ItemKind::event && !std::isnan(o.number)) {
+            const double limit = std::min(600.0, b.length_range.max.value_or(600.0));
+            if (o.number >= limit - 1) throw Error(ErrorKind::usage, "the brief's '" + o.text + "' comes after the end of the song (at most " + fmt_time(limit) + ")");
+        }
     if (b.duration_s) {
         if (!(*b.duration_s >= 10 && *b.duration_s <= 600))
             throw Error(ErrorKind::usage, "the brief's length '" + first_of(ItemKind::length)->text + "' is outside 10..600 s");

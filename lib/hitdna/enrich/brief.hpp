@@ -66,6 +66,8 @@ struct FeelEffect {
 };
 const std::vector<FeelEffect>& feel_words();
 const std::vector<std::string>& genre_words();
+// A genre as the brief writes it: lower case, "hip hop" -> "hip-hop", "dnb" -> "drum and bass", ...
+std::string canonical_genre(const std::string& genre);
 
 // What the catalog knows, so that its genres and artists are recognised.
 struct Vocabulary {

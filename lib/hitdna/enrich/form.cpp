@@ -10,7 +10,7 @@
 namespace hitdna::enrich {
 
 std::vector<FormPart> default_form(int hooks) {
-    hooks = std::clamp(hooks, 1, 8);
+    hooks = std::clamp(hooks, 1, 12);
     std::vector<FormPart> f = {{"intro", "A", 8, -6}};
     for (int i = 1; i <= hooks; ++i) {
         if (i <= 2) {
@@ -34,6 +34,7 @@ struct Part {
     int fixed_bars = 0;  // > 0: this many bars (a short or long intro/outro)
     int bars = 0;
     bool drop = false, build = false;
+    bool anchored = false;  // starts on a stated bar: its start never moves
 };
 
 size_t count_hooks(const std::vector<Part>& f) {
@@ -134,12 +135,14 @@ void fit_piece(std::vector<Part>& f, size_t a, size_t& b, int bars, double bar_s
     }
     std::sort(rem.begin(), rem.end(), [](auto& x, auto& y) { return x.first > y.first; });
     for (size_t k = 0; used < bars && !rem.empty(); k = (k + 1) % rem.size()) ++f[rem[k].second].bars, ++used;
-    // A hook of at least 8 bars where other parts can spare them (the longest gives one at a time).
+    if (used < bars) f[b - 1].bars += bars - used, used = bars;  // only fixed parts: the last takes the rest
+    // A hook of at least 8 bars where other parts can spare them (the longest gives one at a
+    // time while it keeps 4).
     for (size_t i = a; i < b; ++i)
         while (f[i].p.role == "hook" && f[i].bars < 8) {
             size_t donor = b;
             for (size_t k = a; k < b; ++k)
-                if (f[k].p.role != "hook" && f[k].fixed_bars == 0 && f[k].bars > 8 && (donor == b || f[k].bars > f[donor].bars)) donor = k;
+                if (f[k].p.role != "hook" && f[k].fixed_bars == 0 && f[k].bars > 4 && (donor == b || f[k].bars > f[donor].bars)) donor = k;
             if (donor == b) break;
             --f[donor].bars, ++f[i].bars;
         }
@@ -159,6 +162,18 @@ void mark_build(std::vector<Part>& f, size_t& i, int want) {
     if (i == 0) return;
     Part& prev = f[i - 1];
     if (prev.build) return;
+    if (prev.p.role == "hook") {
+        // A hook right before (two drops close together): its second half becomes the build,
+        // when it has 8 bars or more; else there is no room for one.
+        if (prev.bars < 8) return;
+        Part b{FormPart{"pre-hook", "C", prev.p.weight, prev.p.energy_lu}};
+        b.bars = std::min(want, prev.bars / 2);
+        b.build = true;
+        prev.bars -= b.bars;
+        f.insert(f.begin() + long(i), b);
+        ++i;
+        return;
+    }
     if (prev.bars >= want + 4 && prev.p.role != "hook") {
         // The label of the form's pre-hook when it has one (the part is built whole: GCC 12's
         // -Wrestrict misfires on assigning a literal to a copied string here).
@@ -177,7 +192,7 @@ void mark_build(std::vector<Part>& f, size_t& i, int want) {
         prev.build = true;
         // Too short for the build asked for: it starts earlier, taking bars from the part
         // before it while that keeps 4 bars (and a drop keeps 8).
-        if (i >= 2 && prev.bars < want && f[i - 2].bars > 4) {
+        if (i >= 2 && prev.bars < want && f[i - 2].bars > 4 && !prev.anchored) {
             Part& before = f[i - 2];
             const int take = std::min(want - prev.bars, before.bars - (before.drop ? 8 : 4));
             if (take > 0) before.bars -= take, prev.bars += take;
@@ -226,6 +241,25 @@ void unify_hooks(std::vector<PlannedSection>& out) {
     }
 }
 
+// One hook label, then the levels: every hook at the loudest hook's level and at least 1 LU
+// over every other part; a drop the loudest part; a build 3 LU under what follows it.
+void set_levels(std::vector<PlannedSection>& out) {
+    unify_hooks(out);
+    double top = -100, top_other = -100, top_hook = -100;
+    for (const auto& s : out) {
+        double& m = s.role == "hook" ? top_hook : top_other;
+        m = std::max(m, s.energy_lu);
+    }
+    top_hook = std::max(top_hook, top_other + 1);
+    for (auto& s : out)
+        if (s.role == "hook") s.energy_lu = top_hook;
+    for (const auto& s : out) top = std::max(top, s.energy_lu);
+    for (auto& s : out)
+        if (s.drop) s.energy_lu = top;
+    for (size_t i = 0; i + 1 < out.size(); ++i)
+        if (out[i].build) out[i].energy_lu = std::min(out[i].energy_lu, out[i + 1].energy_lu - 3);
+}
+
 }  // namespace
 
 std::vector<PlannedSection> plan_form(const FormRequest& r) {
@@ -240,6 +274,7 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
     size_t next = 0;
     auto bar_of = [&](double t) { return std::clamp(int(std::lround(t / bar)), 0, std::max(0, total - 1)); };
     if (r.first_hook_s) anchors.push_back({bar_of(*r.first_hook_s), hooks[next++]});
+    if (!anchors.empty()) f[anchors.back().second].anchored = true;
     for (double d : r.drop_times_s) {
         const int b = bar_of(d);
         if (!anchors.empty() && b == anchors.back().first) {
@@ -251,6 +286,7 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
                                               "; a drop starts a hook section");
         anchors.push_back({b, hooks[next++]});
         f[anchors.back().second].drop = true;
+        f[anchors.back().second].anchored = true;
     }
     // A long last piece with little form (a template whose first hook was its last part):
     // a verse, a hook and an outro follow, as in the default form.
@@ -273,6 +309,10 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
             f.erase(f.begin() + long(a), f.begin() + long(e));
             continue;
         }
+        if (a == e) {  // bars before an anchored hook with nothing of the form before it: a verse
+            f.insert(f.begin() + long(a), Part{FormPart{"verse", "B", 16, -3}});
+            ++e;
+        }
         fit_piece(f, a, e, bars, bar);
     }
     mark_events(f, r);
@@ -287,22 +327,7 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
         at += s.duration_s;
     }
     if (!out.empty()) out.back().duration_s += tail;
-    unify_hooks(out);
-    // Levels: every hook at the loudest hook's level and at least 1 LU over every other part;
-    // a drop the loudest part; a build 3 LU under what follows it.
-    double top = -100, top_other = -100, top_hook = -100;
-    for (const auto& s : out) {
-        double& m = s.role == "hook" ? top_hook : top_other;
-        m = std::max(m, s.energy_lu);
-    }
-    top_hook = std::max(top_hook, top_other + 1);
-    for (auto& s : out)
-        if (s.role == "hook") s.energy_lu = top_hook;
-    for (const auto& s : out) top = std::max(top, s.energy_lu);
-    for (auto& s : out)
-        if (s.drop) s.energy_lu = top;
-    for (size_t i = 0; i + 1 < out.size(); ++i)
-        if (out[i].build) out[i].energy_lu = std::min(out[i].energy_lu, out[i + 1].energy_lu - 3);
+    set_levels(out);
     return out;
 }
 

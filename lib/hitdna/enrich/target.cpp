@@ -226,7 +226,7 @@ std::string feel_note(const Brief& b, Range FeelEffect::*field) {
 // A tempo moved into a feel range at the nearest metrical level (x2, x0.5), else clamped.
 double tempo_into(const Range& r, double bpm) {
     if (r.contains(bpm)) return bpm;
-    for (double level : {2.0, 0.5, 4.0, 0.25})
+    for (double level : {2.0, 0.5})
         if (r.contains(bpm * level)) return bpm * level;
     return r.clamp(bpm);
 }
@@ -254,9 +254,9 @@ void apply_tempo_key_length(const Brief& b, std::optional<double> duration_opt, 
     }
     const std::optional<std::string> mode = b.mode ? b.mode : b.feel_mode;
     if (mode && *mode != t.mode) {
-        if (!b.key && t.provenance["key"].from != "prompt") {
+        if (!b.key) {
             const auto [k, m] = relative_key(t.key, t.mode);
-            prov(t, "key", t.provenance["key"].from, "the relative " + m + " of " + t.key + " " + t.mode);
+            prov(t, "key", t.from_hits ? "hits" : "default", "the relative " + m + " of " + t.key + " " + t.mode);
             t.key = k;
         }
         t.mode = *mode;
@@ -269,10 +269,16 @@ void apply_tempo_key_length(const Brief& b, std::optional<double> duration_opt, 
     std::optional<double> stated = b.duration_s;
     if (duration_opt && stated && std::abs(*duration_opt - *stated) > 1)
         throw Error(ErrorKind::usage, "--duration " + std::to_string(int(*duration_opt)) + " and the brief's " + item_text(b, ItemKind::length, "length") + " disagree; say one");
+    t.duration_stated = stated || duration_opt;
     if (stated) {
         t.duration_s = *stated;
         prov(t, "duration_s", "prompt", item_text(b, ItemKind::length, "length"));
     } else if (duration_opt) {
+        for (const auto& it : b.items)
+            if (it.kind == ItemKind::event && !std::isnan(it.number) && it.number >= *duration_opt - 1)
+                throw Error(ErrorKind::usage, "--duration " + std::to_string(int(*duration_opt)) + " ends before the brief's '" + it.text + "'; say one");
+        if (!b.length_range.contains(*duration_opt))
+            throw Error(ErrorKind::usage, "--duration " + std::to_string(int(*duration_opt)) + " is outside the brief's " + item_text(b, ItemKind::length) + "; say one");
         t.duration_s = *duration_opt;
         prov(t, "duration_s", "prompt", "--duration");
     } else if (!b.length_range.contains(t.duration_s)) {
@@ -334,7 +340,7 @@ void plan_target(const Brief& b, std::vector<FormPart> form, int hit_builds, int
     r.bpm = t.bpm;
     // An unstated length long enough for the stated events: 16 bars after the last stated
     // time, and intro + (build + drop) per drop or hook asked for + outro.
-    if (t.provenance["duration_s"].from != "prompt") {
+    if (!t.duration_stated) {
         const double bar = 240.0 / t.bpm;
         double need = 0;
         for (double d : b.drop_times_s) need = std::max(need, d + 16 * bar);
@@ -343,12 +349,12 @@ void plan_target(const Brief& b, std::vector<FormPart> form, int hit_builds, int
         need = std::max(need, (16.0 + 16.0 * events) * bar);
         if (events > 0 || need > 0)
             if (t.duration_s < need) {
-                t.duration_s = std::min(600.0, std::ceil(need));
+                t.duration_s = std::min(b.length_range.max.value_or(600.0), std::ceil(need));
                 prov(t, "duration_s", t.provenance["duration_s"].from, "lengthened to hold the brief's events");
             }
     }
     r.duration_s = t.duration_s;
-    r.duration_exact = t.provenance["duration_s"].from == "prompt";
+    r.duration_exact = t.duration_stated;
     r.form = std::move(form);
     r.first_hook_s = b.first_hook_s;
     r.drop_times_s = b.drop_times_s;
@@ -573,7 +579,7 @@ std::vector<std::string> shared_descriptors(const Votes& v, const Brief& b) {
     std::string ruled_out = " ";
     for (const auto& f : feel_words())
         if (std::find(b.feels.begin(), b.feels.end(), f.canonical) != b.feels.end()) ruled_out += std::string(f.contradicts) + " ";
-    if (b.mode || b.feel_mode) ruled_out += b.mode.value_or(*b.feel_mode) == "major" ? "sad " : "happy ";
+    if (b.mode || b.feel_mode) ruled_out += (b.mode ? *b.mode : *b.feel_mode) == "major" ? "sad " : "happy ";
     std::vector<std::string> out;
     for (auto& [share, w] : ranked)
         if (share >= 0.5 && out.size() < 12 && !describes_target_field(w) && ruled_out.find(" " + w + " ") == std::string::npos) out.push_back(w);
@@ -625,7 +631,8 @@ double brief_affinity(const Brief& b, const store::TrackRow& h, std::string* why
             x = std::max(0.05, std::exp(-(d / 0.08) * (d / 0.08)));
             std::snprintf(buf, sizeof buf, "tempo %.0f BPM vs %.0f: x%.2f", *h.bpm, *b.bpm, x);
         } else {
-            x = tempo_into(b.bpm_range, *h.bpm) == *h.bpm ? 1.0 : 0.4;
+            const bool in = b.bpm_range.contains(*h.bpm) || b.bpm_range.contains(*h.bpm * 2) || b.bpm_range.contains(*h.bpm / 2);
+            x = in ? 1.0 : 0.4;
             std::snprintf(buf, sizeof buf, "tempo %.0f BPM %s the feel's range: x%.2f", *h.bpm, x == 1.0 ? "in" : "outside", x);
         }
         f *= x;
@@ -644,7 +651,7 @@ double brief_affinity(const Brief& b, const store::TrackRow& h, std::string* why
         note(buf);
     }
     for (const auto& g : b.genres)
-        if (std::find(h.genres.begin(), h.genres.end(), g) != h.genres.end()) {
+        if (std::any_of(h.genres.begin(), h.genres.end(), [&](const std::string& x) { return canonical_genre(x) == g; })) {
             f *= 2;
             note("genre " + g + ": x2");
             break;
@@ -664,8 +671,7 @@ std::string enriched_prompt(const Target& t) {
     while (!s.empty() && (s.back() == '.' || s.back() == ' ' || s.back() == ',')) s.pop_back();
     if (!s.empty()) s += ". ";
     char b[200];
-    const auto pv = t.provenance.find("duration_s");
-    const bool exact_length = pv != t.provenance.end() && pv->second.from == "prompt";
+    const bool exact_length = t.duration_stated;
     std::string feel_time;
     for (const auto& w : t.stated_styles)
         if (w == "half-time feel" || w == "double-time feel") feel_time = " with a " + w;
@@ -846,6 +852,7 @@ json to_json(const Target& t) {
     j["key"] = t.key;
     j["mode"] = t.mode;
     j["duration_s"] = t.duration_s;
+    j["duration_stated"] = t.duration_stated;
     json secs = json::array();
     for (const auto& s : t.sections)
         secs.push_back({{"role", s.role}, {"label", s.label}, {"start_s", std::round(s.start_s * 100) / 100},
@@ -929,6 +936,7 @@ Target target_from_json(const json& j, const std::string& source) {
         t.key = j.at("key").get<std::string>();
         t.mode = j.at("mode").get<std::string>();
         t.duration_s = j.at("duration_s").get<double>();
+        t.duration_stated = j.value("duration_stated", false);
         for (const auto& s : j.at("sections")) {
             t.sections.push_back({s.at("role").get<std::string>(), s.value("label", "A"), s.at("start_s").get<double>(), s.at("duration_s").get<double>(),
                                   s.value("energy_lu", 0.0)});

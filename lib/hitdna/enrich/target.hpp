@@ -52,6 +52,7 @@ struct Target {
     double bpm = 120;
     std::string key = "C", mode = "major";
     double duration_s = 180;
+    bool duration_stated = false;      // stated by the brief or --duration: kept to the second
     std::vector<PlannedSection> sections;
     std::vector<double> energy_arc;    // k_arc_points values, LU relative to integrated loudness
     std::optional<double> first_hook_s;

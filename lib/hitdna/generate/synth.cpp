@@ -383,7 +383,7 @@ void render_bar(Buses& b, const Arrangement& a, const SectionPlan& p, double bt,
     b.mix.add_clip(bt, pad_bar(b, a, p, c, root, bar_len), p.level);
     render_beats(b, a, p, bt, root);
     const auto& s = *p.s;
-    if (s.role == "hook" || (s.role == "verse" && p.energy > 0.8))
+    if (s.role == "hook")  // the lead motif marks the hook: only hooks carry it
         for (int k = 0; k < 4; ++k) {
             const int n = p.notes[size_t((bar % 2) * 4 + k)];
             b.mix.lead(bt + k * beat, beat * 0.9, midi_hz(72 + a.tonic % 12 + n - 12), 0.08f * p.level);

@@ -60,10 +60,28 @@ void check_event(const dna::Dna& d, const enrich::Target& t, const enrich::Brief
     }
 }
 
-// A feel word: the measured field inside the word's range (tempo at any of x0.5, x1, x2).
-void check_feel(const dna::Dna& d, const enrich::BriefItem& it, BriefCheck& c) {
-    for (const auto& f : enrich::feel_words()) {
+bool states(const enrich::Target& t, ItemKind kind) {
+    return std::any_of(t.brief.begin(), t.brief.end(), [&](const enrich::BriefItem& x) { return x.kind == kind; });
+}
+
+// A feel word: the measured field inside the word's range (tempo at any of x0.5, x1, x2); a
+// field the brief also states (a tempo, a mode) is not checked against the word: the stated
+// value wins.
+void check_feel(const dna::Dna& d, const enrich::Target& t, const enrich::BriefItem& it, BriefCheck& c) {
+    const bool tempo_stated = states(t, ItemKind::tempo);
+    const bool mode_stated = states(t, ItemKind::mode) ||
+                             std::any_of(t.brief.begin(), t.brief.end(), [](const enrich::BriefItem& x) { return x.kind == ItemKind::key && x.value.find(' ') != std::string::npos; });
+    for (auto f : enrich::feel_words()) {
         if (it.what != f.canonical) continue;
+        if (tempo_stated) f.bpm = {};
+        if (mode_stated) f.mode = nullptr;
+        if (!f.bpm.min && !f.bpm.max && !f.mode && !f.sub_presence.min && !f.sub_presence.max && !f.mean_width.min && !f.mean_width.max &&
+            !f.sparkle_db.min && !f.sparkle_db.max && !f.integrated_lufs.min && !f.integrated_lufs.max) {
+            c.found = "not checked: a stated value wins over the word";
+            c.ok = true;
+            c.measured = false;
+            return;
+        }
         std::string found;
         bool ok = true;
         auto in = [&](const enrich::Range& r, double x, const std::string& what) {
@@ -99,13 +117,20 @@ std::vector<BriefCheck> check_brief(const dna::Dna& d, const enrich::Target& t) 
                 c.ok = d.audio.bpm && std::abs(*d.audio.bpm / t.bpm - 1) <= 0.02;
                 break;
             case ItemKind::key:
-            case ItemKind::mode:
+            case ItemKind::mode: {
+                // A key without a mode ("in Bb") is checked on the tonic only, a mode on the mode only.
+                const bool with_mode = it.kind == ItemKind::mode || it.value.find(' ') != std::string::npos;
                 c.found = "found " + d.audio.key + " " + d.audio.mode;
-                c.ok = d.audio.mode == t.mode && (it.kind == ItemKind::mode || d.audio.key == t.key);
+                c.ok = (!with_mode || d.audio.mode == t.mode) && (it.kind == ItemKind::mode || d.audio.key == t.key);
                 break;
+            }
             case ItemKind::length:
                 c.found = fmt("%.1f s", d.duration_s);
-                c.ok = it.what == "length" ? std::abs(d.duration_s - t.duration_s) <= 1 : (it.what == "max" ? d.duration_s <= it.number + 1 : it.what == "min" ? d.duration_s >= it.number - 1 : std::abs(d.duration_s - t.duration_s) <= 1);
+                if (it.what == "max") c.ok = d.duration_s <= it.number + 1;
+                else if (it.what == "min") c.ok = d.duration_s >= it.number - 1;
+                else if (it.what == "short") c.ok = d.duration_s >= 59 && d.duration_s <= 151;
+                else if (it.what == "long") c.ok = d.duration_s >= 239;
+                else c.ok = std::abs(d.duration_s - t.duration_s) <= 1;
                 break;
             case ItemKind::event: check_event(d, t, it, c); break;
             case ItemKind::count: {
@@ -114,7 +139,7 @@ std::vector<BriefCheck> check_brief(const dna::Dna& d, const enrich::Target& t) 
                 c.ok = got == int(it.number);
                 break;
             }
-            case ItemKind::feel: check_feel(d, it, c); break;
+            case ItemKind::feel: check_feel(d, t, it, c); break;
             default:
                 c.found = "not measurable from audio";
                 c.measured = false;
