@@ -522,6 +522,9 @@ TEST_CASE("brief: conflicts") {
     check_conflict("short, at least 4 minutes");
     check_conflict("under 2 minutes, drop at 2:30");
     check_conflict("hook at 0:00, long intro");
+    check_conflict(std::string(3000, 'a'));      // too long for a brief
+    check_conflict("caf\xe9 music");             // not UTF-8
+    CHECK(num(parse("half a minute of noise").duration_s) == doctest::Approx(30));
 
     auto same = parse("140 bpm techno at 140 BPM");
     CHECK(num(same.bpm) == doctest::Approx(140));

@@ -353,6 +353,7 @@ void Parser::lengths() {
     each("\\b(?:length|lasting|duration|runtime)\\s*(?:of|:|=)?\\s*" + bound + "(\\d+:[0-5]\\d)\\b", [&](const std::smatch& m, size_t at) {
         set(at, at + size_t(m.length(0)), time_of(m[2]), bound_of(m[1]));
     });
+    each("\\bhalf\\s+a\\s+minute\\b(?:\\s+long)?", [&](const std::smatch& m, size_t at) { set(at, at + size_t(m.length(0)), 30, ""); });
     each("\\b" + bound + k_num + "\\s*-?\\s*(minutes?|mins?|seconds?|secs?)\\b(?:\\s+long)?", [&](const std::smatch& m, size_t at) {
         const std::string n = m[2], unit = m[3];
         const double x = std::isdigit(static_cast<unsigned char>(n[0])) ? std::stod(n) : number_word(n);
@@ -660,6 +661,9 @@ void Parser::texts() {
 }  // namespace
 
 Brief parse_brief(const std::string& prompt, const Vocabulary& vocabulary) {
+    if (prompt.size() > k_max_prompt_bytes)
+        throw Error(ErrorKind::usage, "the prompt is " + std::to_string(prompt.size()) + " bytes; a brief is at most " + std::to_string(k_max_prompt_bytes));
+    if (!core::valid_utf8(prompt)) throw Error(ErrorKind::usage, "the prompt is not valid UTF-8");
     Parser p(prompt, vocabulary);
     p.titles();
     p.artists();

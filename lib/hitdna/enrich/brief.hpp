@@ -108,7 +108,11 @@ struct Brief {
     bool states_anything() const { return !items.empty(); }
 };
 
-// Reads a prompt. Throws Error(usage) with one line naming both phrases when the brief
+// Longer prompts are refused (the ElevenLabs prompt limit is 4100 characters, and an enriched
+// prompt adds to the user's words).
+constexpr size_t k_max_prompt_bytes = 2000;
+
+// Reads a prompt (valid UTF-8, at most k_max_prompt_bytes). Throws Error(usage) with one line naming both phrases when the brief
 // contradicts itself (two tempos, two keys, "no intro" and "long intro", a count below the
 // times listed, an event after the stated end, feel words that exclude each other). A stated
 // value wins over a feel word's range for the same field ("uptempo 112 bpm" is 112 BPM).

@@ -282,7 +282,12 @@ void apply_tempo_key_length(const Brief& b, std::optional<double> duration_opt, 
         t.duration_s = *duration_opt;
         prov(t, "duration_s", "prompt", "--duration");
     } else if (!b.length_range.contains(t.duration_s)) {
-        t.duration_s = b.length_range.clamp(t.duration_s);
+        // Half a bar inside the bound, so that rounding the form to whole bars stays within it.
+        const double half_bar = 120.0 / t.bpm;
+        Range inside = b.length_range;
+        if (inside.min) *inside.min += half_bar;
+        if (inside.max) *inside.max -= half_bar;
+        t.duration_s = (inside.empty() ? b.length_range : inside).clamp(t.duration_s);
         std::string note;
         for (const auto& it : b.items)
             if (it.kind == ItemKind::length) note += (note.empty() ? "'" : ", '") + it.text + "': " + it.value;
