@@ -313,8 +313,9 @@ SectionPlan plan_section(Buses& b, const Arrangement& a, size_t si) {
     const auto& s = *p.s;
     p.li = label_index(s.label);
     // The chord loop follows the role (every hook plays the hook's progression, intro and
-    // outro the verse's); the label varies the motif.
-    const int variant = s.role == "hook" ? 0 : s.role == "pre-hook" ? 2 : s.role == "bridge" ? 3 : 1;
+    // outro the verse's); the label varies the motif. The verse's loop leans on III (minor) or
+    // ii (major): with i-iv-V-i verses the analyzer heard minor renders as the parallel major.
+    const int variant = s.role == "hook" ? 0 : s.role == "pre-hook" ? 2 : s.role == "bridge" ? 1 : 3;
     p.loop = loop_for(t.mode, variant);
     p.energy = std::clamp((s.energy_lu * o.energy_contrast + 9.0) / 9.0, 0.0, 1.0);
     p.t0 = s.start_s, p.t1 = std::min(t.duration_s, s.start_s + s.duration_s);
@@ -383,11 +384,15 @@ void render_bar(Buses& b, const Arrangement& a, const SectionPlan& p, double bt,
     b.mix.add_clip(bt, pad_bar(b, a, p, c, root, bar_len), p.level);
     render_beats(b, a, p, bt, root);
     const auto& s = *p.s;
-    if (s.role == "hook")  // the lead motif marks the hook: only hooks carry it
+    if (s.role == "hook") {  // the lead motif in quarter notes marks the hook
         for (int k = 0; k < 4; ++k) {
             const int n = p.notes[size_t((bar % 2) * 4 + k)];
             b.mix.lead(bt + k * beat, beat * 0.9, midi_hz(72 + a.tonic % 12 + n - 12), 0.08f * p.level);
         }
+    } else if (s.role == "verse" && p.energy > 0.8) {  // verses: the chord's third in half notes, softer
+        for (int k = 0; k < 2; ++k)
+            b.mix.lead(bt + 2 * k * beat, beat * 1.8, midi_hz(72 + (root + (c.minor ? 3 : 4)) % 12 - 12), 0.05f * p.level);
+    }
 }
 
 // Section si, bar by bar, and a riser into the next section when that is a hook.
