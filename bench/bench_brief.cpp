@@ -31,12 +31,18 @@
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/generate/synth.hpp"
 #include "hitdna/validate/validate.hpp"
+#include "../tests/brief_probe.hpp"
 
 using namespace hitdna;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
+
+using test::aubio_bpm;
+using test::ffmpeg_lufs;
+using test::sent_texts;
+using test::whole_word_count;
 
 struct Tally {
     int items = 0, honoured = 0;
@@ -83,34 +89,6 @@ void check_expect(const json& e, const enrich::Target& t, Tally& tally) {
     if (e.contains("genre")) tally.check(std::find(t.genres.begin(), t.genres.end(), e["genre"].get<std::string>()) != t.genres.end(), "genre");
 }
 
-// Everything a generator receives: the enriched prompt and the styles and names of both plans.
-std::vector<std::string> sent_texts(const enrich::Target& t) {
-    std::vector<std::string> out = {enrich::enriched_prompt(t)};
-    for (const char* model : {"music_v1", "music_v2"}) {
-        const auto plan = enrich::composition_plan(t, model);
-        for (const auto& s : plan.value("positive_global_styles", json::array())) out.push_back(s.get<std::string>());
-        for (const auto& s : plan.value("sections", json::array())) {
-            out.push_back(s.at("section_name").get<std::string>());
-            for (const auto& x : s.at("positive_local_styles")) out.push_back(x.get<std::string>());
-        }
-        for (const auto& c : plan.value("chunks", json::array())) {
-            out.push_back(c.at("text").get<std::string>());
-            for (const auto& x : c.at("positive_styles")) out.push_back(x.get<std::string>());
-        }
-    }
-    return out;
-}
-
-int whole_words(const std::string& text, const std::string& word) {
-    const std::string lt = core::ascii_lower(text), lw = core::ascii_lower(word);
-    int n = 0;
-    if (lw.empty()) return 0;
-    for (size_t p = lt.find(lw); p != std::string::npos; p = lt.find(lw, p + 1))
-        n += (p == 0 || !std::isalnum(static_cast<unsigned char>(lt[p - 1]))) &&
-             (p + lw.size() >= lt.size() || !std::isalnum(static_cast<unsigned char>(lt[p + lw.size()])));
-    return n;
-}
-
 // Pitch class of a tonic spelled with # or b (Db and C# are one key).
 int pitch_class(const std::string& k) {
     static const int base[7] = {9, 11, 0, 2, 4, 5, 7};  // A B C D E F G
@@ -136,34 +114,14 @@ std::string contradiction(const enrich::Target& t, const json& e) {
             if (e.contains("duration_s") && std::abs(std::stod((*it)[1]) * 60 + std::stod((*it)[2]) - e["duration_s"].get<double>()) > 1) return "length " + (*it)[0].str();
     }
     // Words hitdna wrote after the user's own.
-    const std::string p = enrich::enriched_prompt(t), gen = p.substr(std::min(p.size(), t.free_text.size()));
+    const std::string gen = test::generated_part(t);
     if (e.contains("bpm_range")) {
         const double hi = e["bpm_range"][1];
-        if (hi <= 105 && (whole_words(gen, "uptempo") || whole_words(gen, "fast"))) return "a fast word in a slow brief";
+        if (hi <= 105 && (whole_word_count(gen, "uptempo") || whole_word_count(gen, "fast"))) return "a fast word in a slow brief";
     }
-    if (e.contains("mode") && e["mode"] == "minor" && whole_words(gen, "happy") && whole_words(t.free_text, "happy") == 0) return "happy in a minor/sad brief";
-    if (e.contains("mode") && e["mode"] == "major" && whole_words(gen, "sad") && whole_words(t.free_text, "sad") == 0) return "sad in a major/happy brief";
+    if (e.contains("mode") && e["mode"] == "minor" && whole_word_count(gen, "happy") && whole_word_count(t.free_text, "happy") == 0) return "happy in a minor/sad brief";
+    if (e.contains("mode") && e["mode"] == "major" && whole_word_count(gen, "sad") && whole_word_count(t.free_text, "sad") == 0) return "sad in a major/happy brief";
     return "";
-}
-
-std::optional<double> ffmpeg_lufs(const std::string& wav) {
-    auto r = core::run_process({"ffmpeg", "-nostats", "-hide_banner", "-i", wav, "-af", "ebur128", "-f", "null", "-"});
-    const auto at = r.err.rfind("Integrated loudness:");
-    std::smatch m;
-    const std::string tail = at == std::string::npos ? "" : r.err.substr(at);
-    if (!std::regex_search(tail, m, std::regex("I:\\s+(-?\\d+(?:\\.\\d+)?) LUFS"))) return std::nullopt;
-    return std::stod(m[1]);
-}
-
-std::optional<double> aubio_bpm(const std::string& wav) {
-    auto r = core::run_process({"aubio", "beat", wav});
-    std::istringstream in(r.out);
-    std::vector<double> beats, ibi;
-    for (double x; in >> x;) beats.push_back(x);
-    for (size_t i = 1; i < beats.size(); ++i) ibi.push_back(beats[i] - beats[i - 1]);
-    if (ibi.size() < 8) return std::nullopt;
-    std::nth_element(ibi.begin(), ibi.begin() + long(ibi.size() / 2), ibi.end());
-    return 60.0 / ibi[ibi.size() / 2];
 }
 
 struct Heard {
@@ -299,7 +257,7 @@ int main(int argc, char** argv) {
             for (const auto& h : t.hits)
                 for (const auto& s : sent_texts(t))
                     for (const auto& name : {h.title, h.artist})
-                        if (name.size() >= 3 && whole_words(s, name) > 0 && whole_words(t.free_text, name) == 0) names = true;
+                        if (name.size() >= 3 && whole_word_count(s, name) > 0 && whole_word_count(t.free_text, name) == 0) names = true;
             naming += names;
             if (names) line += ", NAMES A HIT";
             if (render) hear(t, b, work + "/brief-" + std::to_string(line_no) + ".wav", heard, line);

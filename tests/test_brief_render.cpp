@@ -5,45 +5,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <regex>
-#include <sstream>
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/audio/wav.hpp"
-#include "hitdna/core/subprocess.hpp"
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/generate/synth.hpp"
 #include "hitdna/validate/validate.hpp"
+#include "brief_probe.hpp"
 #include "helpers.hpp"
 
 using namespace hitdna;
 
 namespace {
-
-// Integrated loudness as ffmpeg's ebur128 filter prints it in its summary, LUFS.
-double ffmpeg_lufs(const std::string& wav) {
-    auto r = core::run_process({"ffmpeg", "-nostats", "-hide_banner", "-i", wav, "-af", "ebur128", "-f", "null", "-"});
-    std::smatch m;
-    const std::string& text = r.err;
-    const auto at = text.rfind("Integrated loudness:");
-    REQUIRE(at != std::string::npos);
-    const std::string tail = text.substr(at);
-    REQUIRE(std::regex_search(tail, m, std::regex("I:\\s+(-?\\d+(?:\\.\\d+)?) LUFS")));
-    return std::stod(m[1]);
-}
-
-// Tempo from aubio's beat times: 60 / the median inter-beat interval, BPM.
-double aubio_bpm(const std::string& wav) {
-    auto r = core::run_process({"aubio", "beat", wav});
-    std::istringstream in(r.out);
-    std::vector<double> beats;
-    for (double x; in >> x;) beats.push_back(x);
-    REQUIRE(beats.size() > 8);
-    std::vector<double> ibi;
-    for (size_t i = 1; i < beats.size(); ++i) ibi.push_back(beats[i] - beats[i - 1]);
-    std::nth_element(ibi.begin(), ibi.begin() + long(ibi.size() / 2), ibi.end());
-    return 60.0 / ibi[ibi.size() / 2];
-}
 
 // Within 2 % of `want` at one of the metrical levels x0.5, x1, x2.
 bool tempo_at_some_level(double got, double want) {
@@ -104,8 +77,12 @@ TEST_CASE("brief render: the local backend plays the stated tempo, key and event
         CHECK(j["brief"].size() == t.brief.size());
         CHECK(j["brief_ok"] == true);
         // Outside hitdna: loudness by ffmpeg's EBU R128 meter, tempo from aubio's beats.
-        CHECK(std::abs(ffmpeg_lufs(wav) - rep.integrated_lufs) <= 0.5);
-        CHECK(tempo_at_some_level(aubio_bpm(wav), *b.bpm));
+        const auto lufs = test::ffmpeg_lufs(wav);
+        REQUIRE(lufs);
+        CHECK(std::abs(*lufs - rep.integrated_lufs) <= 0.5);
+        const auto beat_bpm = test::aubio_bpm(wav);
+        REQUIRE(beat_bpm);
+        CHECK(tempo_at_some_level(*beat_bpm, *b.bpm));
         // Near misses, one field off: that layer falls below its pass mark.
         auto faster = t;
         faster.bpm = t.bpm * 1.08;

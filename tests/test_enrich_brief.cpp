@@ -11,12 +11,17 @@
 #include "hitdna/core/text.hpp"
 #include "hitdna/enrich/prompt.hpp"
 #include "hitdna/enrich/target.hpp"
+#include "brief_probe.hpp"
 #include "helpers.hpp"
 #include "synthetic.hpp"
 
 using namespace hitdna;
 
 namespace {
+
+using test::generated_part;
+using test::sent_texts;
+using test::whole_word_count;
 
 // Six toy songs with known tempo, key and genre (their DNA otherwise as analyzed); titles
 // that are English words of the prompts below, and one artist named in them.
@@ -57,42 +62,6 @@ struct HitCatalog {
 std::string from(const enrich::Target& t, const std::string& field) {
     auto it = t.provenance.find(field);
     return it == t.provenance.end() ? "(none)" : it->second.from;
-}
-
-// Every text a generator receives: the enriched prompt and all styles and section names of
-// both plan formats.
-std::vector<std::string> sent_texts(const enrich::Target& t) {
-    std::vector<std::string> out = {enrich::enriched_prompt(t)};
-    for (const char* model : {"music_v1", "music_v2"}) {
-        const auto plan = enrich::composition_plan(t, model);
-        for (const auto& s : plan.value("positive_global_styles", nlohmann::json::array())) out.push_back(s.get<std::string>());
-        for (const auto& s : plan.value("sections", nlohmann::json::array())) {
-            out.push_back(s.at("section_name").get<std::string>());
-            for (const auto& x : s.at("positive_local_styles")) out.push_back(x.get<std::string>());
-        }
-        for (const auto& c : plan.value("chunks", nlohmann::json::array())) {
-            out.push_back(c.at("text").get<std::string>());
-            for (const auto& x : c.at("positive_styles")) out.push_back(x.get<std::string>());
-        }
-    }
-    return out;
-}
-
-// The part of the enriched prompt hitdna wrote (after the user's own words).
-std::string generated_part(const enrich::Target& t) {
-    const std::string p = enrich::enriched_prompt(t);
-    return t.free_text.empty() ? p : p.substr(std::min(p.size(), t.free_text.size()));
-}
-
-int whole_word_count(const std::string& text, const std::string& word) {
-    const std::string lt = core::ascii_lower(text), lw = core::ascii_lower(word);
-    int n = 0;
-    for (size_t p = lt.find(lw); p != std::string::npos; p = lt.find(lw, p + 1)) {
-        const bool start = p == 0 || !std::isalnum(static_cast<unsigned char>(lt[p - 1]));
-        const bool end = p + lw.size() >= lt.size() || !std::isalnum(static_cast<unsigned char>(lt[p + lw.size()]));
-        n += start && end;
-    }
-    return n;
 }
 
 // Tempi, keys and lengths mentioned in a text, read by this test's own patterns.

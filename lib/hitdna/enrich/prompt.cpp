@@ -58,9 +58,10 @@ Target target_for_prompt(const PromptOptions& o, std::ostream& log) {
         return from_brief(b, o.duration_s);
     }
     store::Catalog cat(path, store::Catalog::Mode::read_only);
-    const Brief b = parse_brief(o.prompt, {cat.genres(), cat.artists()});
+    const auto genres = cat.genres();
+    const Brief b = parse_brief(o.prompt, {genres, cat.artists()});
     std::vector<std::string> known;
-    for (const auto& g : cat.genres()) known.push_back(canonical_genre(g));
+    for (const auto& g : genres) known.push_back(canonical_genre(g));
     for (const auto& g : b.genres)
         if (std::find(known.begin(), known.end(), g) == known.end())
             log << "hitdna: genre '" << g << "' is not in the catalog; it is passed on as a style only\n";

@@ -247,7 +247,6 @@ void apply_tempo_key_length(const Brief& b, std::optional<double> duration_opt, 
         t.bpm = std::round(moved);
         prov(t, "bpm", "prompt", feel_note(b, &FeelEffect::bpm));
     }
-    const std::string mode_src = b.mode ? item_text(b, b.key && item_text(b, ItemKind::mode).empty() ? ItemKind::key : ItemKind::mode) : "";
     if (b.key) {
         t.key = *b.key;
         prov(t, "key", "prompt", item_text(b, ItemKind::key));
@@ -261,11 +260,16 @@ void apply_tempo_key_length(const Brief& b, std::optional<double> duration_opt, 
         }
         t.mode = *mode;
     }
-    if (mode) prov(t, "mode", "prompt", b.mode ? (mode_src.empty() ? item_text(b, ItemKind::key) : mode_src) : feel_note(b, &FeelEffect::bpm).empty() ? "a feel word" : "");
-    if (mode && !b.mode)
+    // The note: the words that stated the mode (a mode phrase, else the key), or the last feel
+    // word that asked for it.
+    if (b.mode) {
+        const std::string said = item_text(b, ItemKind::mode);
+        prov(t, "mode", "prompt", said.empty() ? item_text(b, ItemKind::key) : said);
+    } else if (mode) {
         for (const auto& it : b.items)
             for (const auto& f : feel_words())
                 if (it.kind == ItemKind::feel && it.what == f.canonical && f.mode && *mode == f.mode) prov(t, "mode", "prompt", "'" + it.text + "': " + f.effect);
+    }
     std::optional<double> stated = b.duration_s;
     if (duration_opt && stated && std::abs(*duration_opt - *stated) > 1)
         throw Error(ErrorKind::usage, "--duration " + std::to_string(int(*duration_opt)) + " and the brief's " + item_text(b, ItemKind::length, "length") + " disagree; say one");
