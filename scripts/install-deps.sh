@@ -14,7 +14,7 @@ build_pkgs=(
 )
 test_pkgs=(
   python3 python3-jsonschema
-  aubio-tools sox fluidsynth timgm6mb-soundfont
+  aubio-tools sox fluidsynth timgm6mb-soundfont fluid-soundfont-gm
   clang libclang-rt-14-dev
   chromium universal-ctags
 )

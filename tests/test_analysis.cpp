@@ -208,7 +208,25 @@ TEST_CASE("tempo curve and beats follow a step from 100 to 125 BPM") {
         if (point[0] > 4 && point[0] < 26) CHECK(point[1] == doctest::Approx(100).epsilon(0.01));
         if (point[0] > 34 && point[0] < 56) CHECK(point[1] == doctest::Approx(125).epsilon(0.01));
     }
-    CHECK(d.audio.tempo_stability < 0.5);
+    // Half the song is at the global tempo; the other half is one held change, found within
+    // 2 bars (4.8 s at 100 BPM) of where it was made, and named.
+    CHECK(d.audio.tempo_stability == doctest::Approx(0.5).epsilon(0.1));
+    REQUIRE(d.audio.bpm);
+    for (const auto& c : d.audio.tempo_changes) MESSAGE("change at " << c.time_s << " s to " << c.bpm << " BPM (global " << *d.audio.bpm << ")");
+    // Changes are listed against the global tempo: either half may be it, so a change at 0 s
+    // (the song opens away from it) is allowed; the step itself must be found, with the new tempo.
+    int at_step = 0, elsewhere = 0;
+    for (const auto& c : d.audio.tempo_changes) {
+        if (std::abs(c.time_s - 30) <= 4.8) {
+            ++at_step;
+            CHECK(c.bpm == doctest::Approx(125).epsilon(0.02));
+        } else if (c.time_s > 0) {
+            ++elsewhere;
+        }
+    }
+    CHECK(at_step == 1);
+    CHECK(elsewhere == 0);
+    CHECK(std::find(d.descriptors.begin(), d.descriptors.end(), "tempo-changes") != d.descriptors.end());
     std::vector<double> early, late;
     const auto& b = d.audio.beats_s;
     for (size_t i = 1; i < b.size(); ++i) (b[i] < 28 ? early : late).push_back(b[i] - b[i - 1]);
@@ -218,4 +236,61 @@ TEST_CASE("tempo curve and beats follow a step from 100 to 125 BPM") {
     std::sort(late.begin(), late.end());
     CHECK(early[early.size() / 2] == doctest::Approx(0.6).epsilon(0.03));
     CHECK(late[late.size() * 3 / 4] == doctest::Approx(0.48).epsilon(0.03));
+}
+
+namespace {
+
+// A chord loop with the bass on the roots and a click on every beat (a louder low thump on
+// each bar's first beat): chords are [root MIDI note, third (3 minor, 4 major)], one a bar.
+Signal chord_loop(const std::vector<std::array<int, 2>>& chords, double bpm, int beats_per_bar, int bars) {
+    Signal s;
+    s.rate = 22050;
+    const double beat = 60.0 / bpm, bar = beats_per_bar * beat;
+    s.samples.assign(size_t((bars * bar + 1) * s.rate), 0.0f);
+    uint32_t st = 99;
+    for (int b = 0; b < bars; ++b) {
+        const auto& c = chords[size_t(b) % chords.size()];
+        const double t0 = b * bar;
+        test::add_notes(s.samples, s.rate, t0, t0 + bar - 0.05, {c[0] + 12, c[0] + 12 + c[1], c[0] + 19}, 0.05f);
+        test::add_notes(s.samples, s.rate, t0, t0 + bar - 0.05, {c[0] - 12}, 0.12f);
+        for (int k = 0; k < beats_per_bar; ++k) {
+            const size_t at = size_t((t0 + k * beat) * s.rate);
+            for (size_t i = 0; i < size_t(0.02 * s.rate) && at + i < s.samples.size(); ++i)
+                s.samples[at + i] += (k == 0 ? 0.5f : 0.25f) * test::noise(st) * std::exp(-float(i) / (0.004f * float(s.rate)));
+        }
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("key: a minor pop loop (i-VI-III-VII, bass on the roots) is minor, not its relative major") {
+    // A minor: Am F C G, then the song ends on Am.
+    std::vector<std::array<int, 2>> loop = {{57, 3}, {53, 4}, {48, 4}, {55, 4}};
+    std::vector<std::array<int, 2>> chords;
+    for (int i = 0; i < 15; ++i) chords.push_back(loop[size_t(i) % 4]);
+    chords.push_back({57, 3});
+    auto d = run(chord_loop(chords, 120, 4, 16));
+    CHECK(d.audio.key == "A");
+    CHECK(d.audio.mode == "minor");
+    // The same four chords as I-V-vi-IV from C, ending on C, are C major.
+    std::vector<std::array<int, 2>> major = {{48, 4}, {55, 4}, {57, 3}, {53, 4}};
+    chords.clear();
+    for (int i = 0; i < 15; ++i) chords.push_back(major[size_t(i) % 4]);
+    chords.push_back({48, 4});
+    d = run(chord_loop(chords, 120, 4, 16));
+    CHECK(d.audio.key == "C");
+    CHECK(d.audio.mode == "major");
+}
+
+TEST_CASE("meter: chords a bar of three beats are 3/4, of four beats 4/4; one tempo has no changes") {
+    std::vector<std::array<int, 2>> loop = {{48, 4}, {53, 4}, {55, 4}, {57, 3}, {52, 3}, {50, 3}};
+    auto d = run(chord_loop(loop, 150, 3, 24));
+    CHECK(d.audio.meter == "3/4");
+    d = run(chord_loop(loop, 120, 4, 18));
+    CHECK(d.audio.meter == "4/4");
+    REQUIRE(d.audio.bpm);
+    CHECK(d.audio.tempo_changes.empty());
+    CHECK(d.audio.tempo_stability >= 0.95);
+    CHECK(std::find(d.descriptors.begin(), d.descriptors.end(), "tempo-changes") == d.descriptors.end());
 }

@@ -13,6 +13,7 @@
 #include "hitdna/analysis/emotion.hpp"
 #include "hitdna/analysis/features.hpp"
 #include "hitdna/analysis/harmony.hpp"
+#include "hitdna/analysis/meter.hpp"
 #include "hitdna/analysis/numeric.hpp"
 #include "hitdna/analysis/production.hpp"
 #include "hitdna/core/error.hpp"
@@ -137,6 +138,17 @@ void fill_rhythm(dna::Dna& d, const RhythmResult& rh) {
     if (!a.bpm) d.flags.push_back("no-beat");
 }
 
+// Fills the meter and the held tempo changes, which are counted in bars.
+void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures& ff) {
+    if (!a.bpm) return;
+    std::vector<float> low(ff.n_frames());
+    for (size_t f = 0; f < ff.n_frames(); ++f) low[f] = ff.bands[f * dsp::k_num_bands] + ff.bands[f * dsp::k_num_bands + 1];
+    const MeterResult m = detect_meter(rh.beats_s, ff.onset, ff.frames_per_s, ff.chroma, ff.chroma_frames_per_s, low);
+    a.meter = m.meter;
+    const double bar_s = (m.beats_per_bar > 0 ? m.beats_per_bar : 4) * 60.0 / *a.bpm;
+    a.tempo_changes = held_tempo_changes(rh.local_bpm, rh.local_step_s, *a.bpm, bar_s);
+}
+
 // ---- timeline ----
 
 // Per-hop curves that later stages read besides the loudness.
@@ -190,22 +202,39 @@ struct Harmony {
     std::vector<double> grid;  // unit boundaries (s), from 0 to the duration
 };
 
-// The song's pitch-class distribution: the sum over chroma frames of sqrt(share of the
-// frame's chroma power), frames below 1e-4 of the strongest one left out.
-std::array<double, 12> global_chroma(const FrameFeatures& ff) {
-    const size_t nc = ff.n_chroma_frames();
-    std::array<double, 12> global{};
+// The pitch-class distribution of chroma frames [f0, f1): the sum of sqrt(share of the frame's
+// chroma power), frames below 1e-4 of the song's strongest one left out.
+std::array<double, 12> span_chroma(const FrameFeatures& ff, size_t f0, size_t f1, double max_e) {
+    std::array<double, 12> out{};
+    for (size_t f = f0; f < std::min(f1, ff.n_chroma_frames()); ++f) {
+        double e = 0;
+        for (int k = 0; k < 12; ++k) e += ff.chroma[f * 12 + size_t(k)];
+        if (e < 1e-4 * max_e || e <= 0) continue;
+        for (int k = 0; k < 12; ++k) out[size_t(k)] += std::sqrt(ff.chroma[f * 12 + size_t(k)] / e);
+    }
+    return out;
+}
+
+double max_chroma_energy(const FrameFeatures& ff) {
     double max_e = 0;
-    std::vector<double> e(nc, 0.0);
-    for (size_t f = 0; f < nc; ++f) {
-        for (int k = 0; k < 12; ++k) e[f] += ff.chroma[f * 12 + size_t(k)];
-        max_e = std::max(max_e, e[f]);
+    for (size_t f = 0; f < ff.n_chroma_frames(); ++f) {
+        double e = 0;
+        for (int k = 0; k < 12; ++k) e += ff.chroma[f * 12 + size_t(k)];
+        max_e = std::max(max_e, e);
     }
-    for (size_t f = 0; f < nc; ++f) {
-        if (e[f] < 1e-4 * max_e || e[f] <= 0) continue;
-        for (int k = 0; k < 12; ++k) global[size_t(k)] += std::sqrt(ff.chroma[f * 12 + size_t(k)] / e[f]);
-    }
-    return global;
+    return max_e;
+}
+
+// The song's pitch-class distribution (span_chroma over every frame).
+std::array<double, 12> global_chroma(const FrameFeatures& ff) { return span_chroma(ff, 0, ff.n_chroma_frames(), max_chroma_energy(ff)); }
+
+// The bass line's pitch-class distribution: sqrt power per pitch class over 60..160 Hz, summed
+// over the song (louder bass counts more).
+std::array<double, 12> bass_distribution(const FrameFeatures& ff) {
+    std::array<double, 12> out{};
+    for (size_t f = 0; f < ff.bass_chroma.size() / 12; ++f)
+        for (int k = 0; k < 12; ++k) out[size_t(k)] += std::sqrt(ff.bass_chroma[f * 12 + size_t(k)]);
+    return out;
 }
 
 // Segment grid: beats, with gaps (intro, breaks) filled at the beat period; a 0.5 s grid
@@ -415,6 +444,52 @@ double earworm(const dna::StructureLayer& st, const Segmentation& seg, const std
     return round_to(0.35 * clamp01(st.hook_repeats / 4.0) + 0.25 * consistency + 0.2 * simplicity + 0.2 * melody, 0.001);
 }
 
+// Decides the key with the tonic evidence (bass, chords at the song's and sections' edges,
+// cadences) now that the sections are known, then gives every section its key (a
+// transposition of the song's key when its pitch classes say so) and lists the changes.
+void fill_section_keys(dna::Dna& d, const FrameFeatures& ff) {
+    auto& a = d.audio;
+    TonicEvidence ev;
+    ev.bass = bass_distribution(ff);
+    ev.chords = a.chords;
+    for (const auto& s : d.structure.sections) {
+        ev.section_starts_s.push_back(s.start_s);
+        ev.section_ends_s.push_back(s.end_s);
+    }
+    KeyResult key = estimate_key(global_chroma(ff), ev);
+    if (key.tonic < 0 || key.strength <= 0.2) return;
+    std::vector<std::array<double, 12>> spans;
+    std::vector<double> lengths;
+    const double max_e = max_chroma_energy(ff);
+    for (const auto& s : d.structure.sections) {
+        spans.push_back(span_chroma(ff, size_t(s.start_s * ff.chroma_frames_per_s), size_t(s.end_s * ff.chroma_frames_per_s), max_e));
+        lengths.push_back(s.end_s - s.start_s);
+    }
+    std::vector<int> tonics = span_tonics(spans, lengths, key);
+    // Sections in another key pull the song's pitch classes toward it: decide the song's key
+    // again from the sections that stayed, then their keys against it.
+    if (std::any_of(tonics.begin(), tonics.end(), [&](int t) { return t != key.tonic; })) {
+        std::array<double, 12> home{};
+        for (size_t i = 0; i < spans.size(); ++i)
+            if (tonics[i] == key.tonic)
+                for (size_t k = 0; k < 12; ++k) home[k] += spans[i][k];
+        const KeyResult again = estimate_key(home, ev);
+        if (again.tonic >= 0 && again.strength > 0.2) {
+            key = again;
+            tonics = span_tonics(spans, lengths, key);
+        }
+    }
+    a.key = k_pitch_names[size_t(key.tonic)];
+    a.mode = key.minor ? "minor" : "major";
+    a.key_strength = round_to(key.strength, 0.001);
+    for (size_t i = 0; i < tonics.size(); ++i) {
+        auto& s = d.structure.sections[i];
+        s.key = k_pitch_names[size_t(tonics[i])];
+        s.mode = a.mode;
+        if (i > 0 && tonics[i] != tonics[i - 1]) a.key_changes.push_back({s.start_s, s.key, s.mode});
+    }
+}
+
 // Fills the structure layer: sections and their roles, repetition, builds and drops,
 // surprise and earworm.
 void fill_structure(dna::Dna& d, const FrameFeatures& ff, const StructureInput& si, const StructureParams& params, bool silent) {
@@ -423,6 +498,7 @@ void fill_structure(dna::Dna& d, const FrameFeatures& ff, const StructureInput& 
     st.sections = seg.sections;
     const std::string hook = assign_roles(st.sections, std::max(d.duration_s, 1e-3));
     round_sections(st.sections, d.duration_s);
+    if (!silent) fill_section_keys(d, ff);
     measure_repetition(st, hook, d.duration_s);
     if (!silent) detect_builds_drops(si, st.builds, st.drops);
     for (auto& e : st.builds) e.strength = round_to(e.strength, 0.001);
@@ -445,14 +521,24 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
 
     const RhythmResult rh = analyze_rhythm(ff.onset, ff.frames_per_s, silent, opt.tempo);
     fill_rhythm(d, rh);
+    fill_meter(d.audio, rh, ff);
     const Timeline tl = fill_timeline(d.audio, ff, pr.loudness_lufs, hop);
     const Harmony harmony = fill_harmony(d.audio, ff, rh, d.duration_s, silent);
     fill_timbre(d.audio, ff);
     // Intensity and tension curves: the structure reads intensity, the emotion layer both.
-    const EmotionCurves curves = emotion_curves(ff, pr.loudness_lufs, tl.onset_hop, tl.centroid_hop, harmony.key, hop, silent);
+    EmotionCurves curves = emotion_curves(ff, pr.loudness_lufs, tl.onset_hop, tl.centroid_hop, harmony.key, hop, silent);
     const StructureInput si = structure_input(ff, harmony.grid, pr.loudness_lufs, curves.intensity, tl.low_db, d.duration_s, hop);
     fill_structure(d, ff, si, opt.structure, silent);
-    d.emotion = summarize_emotion(curves, harmony.key, d.audio, d.structure, hop, silent);
+    // The sections may have changed the key (fill_section_keys); tension follows the final key.
+    KeyResult key = harmony.key;
+    if (!d.audio.key.empty()) {
+        key.tonic = dna::pitch_index(d.audio.key);
+        key.minor = d.audio.mode == "minor";
+        key.strength = d.audio.key_strength;
+    }
+    if (key.tonic != harmony.key.tonic || key.minor != harmony.key.minor)
+        curves = emotion_curves(ff, pr.loudness_lufs, tl.onset_hop, tl.centroid_hop, key, hop, silent);
+    d.emotion = summarize_emotion(curves, key, d.audio, d.structure, hop, silent);
     d.production = summarize_production(ff, pr, rh.onset_peaks, d.audio.tuning_cents, dec.folded_peak_dbfs, silent);
 
     d.descriptors = dna::describe(d);

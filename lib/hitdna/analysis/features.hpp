@@ -14,6 +14,8 @@ constexpr int k_n_fft = 1024;          // main STFT: 46.4 ms window, 21.5 Hz bin
 constexpr int k_hop = 512;             // 23.2 ms hop, 43.07 frames/s
 constexpr int k_chroma_n_fft = 4096;   // harmony STFT: 5.4 Hz bins, chroma down to 65 Hz
 constexpr int k_chroma_hop = 4096;     // 185.8 ms hop (no overlap: chroma is a statistic)
+constexpr double k_bass_chroma_min_hz = 60.0;   // bass chroma: where the bass line's fundamentals
+constexpr double k_bass_chroma_max_hz = 160.0;  // sit (bins below 60 Hz are wider than a semitone)
 constexpr int k_n_mels = 40;
 constexpr int k_n_mfcc = 13;
 
@@ -26,6 +28,7 @@ struct FrameFeatures {
     std::vector<float> mfcc;         // frames x k_n_mfcc
     std::vector<float> bands;        // frames x dsp::k_num_bands, power (linear)
     std::vector<float> chroma;       // chroma frames x 12, power per pitch class (C = 0)
+    std::vector<float> bass_chroma;  // the same over 60..160 Hz only: the bass line
     std::vector<float> pitch_hz;     // chroma frames: strongest partial 100..1000 Hz, 0 = none
     std::vector<float> pitch_salience;  // its share of 100..2000 Hz power, 0..1
     size_t n_frames() const { return onset.size(); }

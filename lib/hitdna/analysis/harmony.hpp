@@ -20,6 +20,26 @@ using dna::k_pitch_names;
 // Key from a 12-bin pitch-class distribution (any non-negative scale).
 KeyResult estimate_key(const std::array<double, 12>& chroma);
 
+// What tells keys that share a scale apart (C major from A minor): where the bass sits, the
+// chords that open and close the song and its sections, and cadences.
+struct TonicEvidence {
+    std::array<double, 12> bass{};        // bass-line pitch-class distribution, any scale
+    std::vector<dna::Chord> chords;       // chord spans over the song
+    std::vector<double> section_starts_s; // section boundaries, including 0
+    std::vector<double> section_ends_s;   // including the end of the song
+};
+
+// Key from the pitch-class distribution, then among the keys whose profile fits nearly as
+// well (within k_key_margin), the one the tonic evidence favours. See the weights in
+// harmony.cpp; strength stays the profile correlation of the key chosen.
+KeyResult estimate_key(const std::array<double, 12>& chroma, const TonicEvidence& evidence);
+
+// Per span (e.g. section) a tonic for the global key's mode: the global tonic, unless the
+// span is long enough (>= 8 s) and a transposition of the global key fits its pitch classes
+// clearly better (by k_modulation_margin in correlation). chroma_spans: one distribution per span.
+std::vector<int> span_tonics(const std::vector<std::array<double, 12>>& chroma_spans, const std::vector<double>& lengths_s,
+                             const KeyResult& global);
+
 // Key profile of a key as a unit-mean 12-vector (used for tension).
 std::array<double, 12> key_profile(int tonic, bool minor);
 

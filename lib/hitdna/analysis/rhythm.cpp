@@ -116,13 +116,14 @@ double beat_period_regression(const std::vector<double>& b, size_t i0, size_t i1
 }
 
 // Local beat period (frames) every `step` frames: the autocorrelation of an 8 s window of
-// the onset envelope, searched within 0.74..1.35 x the global period's tempo (so the metrical
-// level cannot flip), plus half its value at twice the lag, refined by a parabola, then
-// median-smoothed over 5 steps. Windows without onsets take their neighbours' value.
+// the onset envelope, plus half its value at twice the lag, searched within 0.79..1.27 x the
+// global period's tempo (so neither the metrical level nor a 3:4 relation can take over)
+// and weighted toward the global tempo (Gaussian in log tempo, 0.25 octave), refined by a
+// parabola, then median-smoothed over 5 steps. Windows without onsets take their neighbours'.
 std::vector<double> local_periods(const std::vector<double>& od, double fps, double global_period, size_t step) {
     const size_t n = od.size();
     const size_t half = size_t(4.0 * fps);
-    const double lo = global_period / 1.35, hi = global_period / 0.74;
+    const double lo = global_period / k_local_max_ratio, hi = global_period / k_local_min_ratio;
     std::vector<double> per;
     std::vector<bool> valid;
     for (size_t c = 0; c < n; c += step) {
@@ -144,7 +145,10 @@ std::vector<double> local_periods(const std::vector<double>& od, double fps, dou
         }
         int best = -1;
         double best_v = -1e30;
-        auto val = [&](int l) { return acf[size_t(l)] + 0.5 * interp(acf, 2.0 * l); };
+        auto val = [&](int l) {
+            const double z = std::log2(double(l) / global_period) / k_local_prior_octaves;
+            return (acf[size_t(l)] + 0.5 * interp(acf, 2.0 * l)) * std::exp(-0.5 * z * z);
+        };
         for (int l = int(std::floor(lo)); l <= int(std::ceil(hi)) && l + 1 < max_lag; ++l) {
             if (l < 2) continue;
             double v = val(l);
@@ -275,21 +279,22 @@ std::vector<double> frame_periods(const std::vector<double>& local, size_t step,
     return frame_period;
 }
 
-// Tempo curve every 2 s from the local periods (every `step` frames); stability from its spread.
+// Local tempo (BPM) every `step` frames from the local periods; the curve every 2 s.
 void fill_tempo_curve(RhythmResult& r, const std::vector<double>& local, size_t step, double fps) {
-    std::vector<double> local_bpm;
+    r.local_step_s = double(step) / fps;
     for (size_t i = 0; i < local.size(); ++i) {
         const double lb = 60.0 * fps / local[i];
-        local_bpm.push_back(lb);
+        r.local_bpm.push_back(lb);
         if (i % 2 == 0) r.tempo_curve.push_back({std::round(double(i * step) / fps * 100) / 100, std::round(lb * 10) / 10});
     }
-    const double median_bpm = median(local_bpm);
-    std::vector<double> dev;
-    for (double v : local_bpm) dev.push_back(std::abs(v / median_bpm - 1));
-    std::sort(dev.begin(), dev.end());
-    // 1 when three quarters of the song sit at the median tempo, 0 when a quarter or more
-    // is 5 % or further away.
-    r.stability = dev.empty() ? 0.0 : std::clamp(1.0 - dev[dev.size() * 3 / 4] / 0.05, 0.0, 1.0);
+}
+
+// Share of the local tempo within 4 % of bpm.
+double share_near(const std::vector<double>& local_bpm, double bpm) {
+    if (local_bpm.empty() || bpm <= 0) return 0;
+    size_t near = 0;
+    for (double v : local_bpm) near += std::abs(v / bpm - 1) <= k_tempo_tolerance;
+    return double(near) / double(local_bpm.size());
 }
 
 // BPM: the global estimate, refined by the regression of beat time on beat index over
@@ -366,6 +371,45 @@ void fill_beat_descriptors(RhythmResult& r, const std::vector<double>& od, const
 
 }  // namespace
 
+std::vector<dna::TempoChange> held_tempo_changes(const std::vector<double>& local_bpm, double step_s, double bpm, double bar_s) {
+    std::vector<dna::TempoChange> out;
+    if (local_bpm.empty() || bpm <= 0 || step_s <= 0 || bar_s <= 0) return out;
+    // Median over +-2 bars, so that a change must fill most of 4 bars to show.
+    const size_t half = size_t(std::max(1.0, std::round(2 * bar_s / step_s)));
+    std::vector<double> sm(local_bpm.size());
+    for (size_t i = 0; i < local_bpm.size(); ++i) {
+        std::vector<double> w(local_bpm.begin() + long(i >= half ? i - half : 0), local_bpm.begin() + long(std::min(local_bpm.size(), i + half + 1)));
+        sm[i] = median(w);
+    }
+    // Runs away from bpm (beyond the tolerance) that last >= k_held_change_bars bars.
+    const size_t min_len = size_t(std::ceil(k_held_change_bars * bar_s / step_s));
+    size_t i = 0;
+    while (i < sm.size()) {
+        if (std::abs(sm[i] / bpm - 1) <= k_tempo_tolerance) {
+            ++i;
+            continue;
+        }
+        size_t j = i;
+        while (j < sm.size() && std::abs(sm[j] / bpm - 1) > k_tempo_tolerance && (sm[j] > bpm) == (sm[i] > bpm)) ++j;
+        if (j - i >= min_len) {
+            std::vector<double> run(sm.begin() + long(i), sm.begin() + long(j));
+            out.push_back({std::round(double(i) * step_s * 100) / 100, std::round(median(run) * 10) / 10});
+            if (j < sm.size()) {
+                std::vector<double> after(sm.begin() + long(j), sm.begin() + long(std::min(sm.size(), j + min_len)));
+                out.push_back({std::round(double(j) * step_s * 100) / 100, std::round(median(after) * 10) / 10});
+            }
+        }
+        i = j;
+    }
+    // A change back that lands next to the start of another run is one change, not two.
+    std::vector<dna::TempoChange> merged;
+    for (const auto& c : out) {
+        if (!merged.empty() && c.time_s - merged.back().time_s < bar_s) merged.back() = c;
+        else merged.push_back(c);
+    }
+    return merged;
+}
+
 std::vector<double> autocorrelation(const std::vector<double>& x, int max_lag) {
     std::vector<double> r(size_t(max_lag) + 1, 0.0);
     const size_t n = x.size();
@@ -431,6 +475,7 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
     for (double b : beat_frames) r.beats_s.push_back(b / fps);
     fill_tempo_curve(r, local, step, fps);
     r.bpm = std::round(refined_bpm(r.beats_s, chosen, p) * 100) / 100;
+    r.stability = share_near(r.local_bpm, *r.bpm);
     if (beat_frames.size() >= 8) fill_beat_descriptors(r, env.od, beat_frames, period, chosen);
     return r;
 }

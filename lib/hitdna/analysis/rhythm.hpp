@@ -20,6 +20,13 @@ struct TempoParams {
     double min_pulse_clarity = 0.03;  // below: "no steady beat"
 };
 
+// Local tempo: searched within these ratios of the global tempo (a 5:4 step fits; 3:4 and 4:3,
+// the ternary relations, do not), weighted toward it.
+constexpr double k_local_min_ratio = 0.79, k_local_max_ratio = 1.27;
+constexpr double k_local_prior_octaves = 0.25;
+constexpr double k_tempo_tolerance = 0.04;   // "at the global tempo": within 4 %
+constexpr double k_held_change_bars = 4;     // a tempo change is reported when it holds this long
+
 struct RhythmResult {
     std::optional<double> bpm;
     std::string null_reason;
@@ -27,7 +34,9 @@ struct RhythmResult {
     std::vector<dna::TempoCandidate> candidates;
     std::vector<double> beats_s;
     std::vector<std::array<double, 2>> tempo_curve;
-    double stability = 0;
+    std::vector<double> local_bpm;  // local tempo every local_step_s seconds
+    double local_step_s = 1;
+    double stability = 0;           // share of local_bpm within k_tempo_tolerance of bpm
     double pulse_clarity = 0;
     double syncopation = 0;
     double rhythmic_complexity = 0;
@@ -40,6 +49,11 @@ struct RhythmResult {
 // onset: log-mel flux per frame at fps frames per second; silent: the signal is silence.
 RhythmResult analyze_rhythm(const std::vector<float>& onset, double fps, bool silent,
                             const TempoParams& params = {});
+
+// Held changes of the local tempo: runs of the local tempo (median over +-2 bars) more than
+// k_tempo_tolerance away from bpm for at least k_held_change_bars bars, each reported at its
+// start with its median tempo, and the return at its end.
+std::vector<dna::TempoChange> held_tempo_changes(const std::vector<double>& local_bpm, double step_s, double bpm, double bar_s);
 
 // Autocorrelation of x for lags 0..max_lag, each normalized by the overlap length.
 std::vector<double> autocorrelation(const std::vector<double>& x, int max_lag);

@@ -11,6 +11,11 @@
 namespace hitdna::analysis {
 namespace {
 
+// A boundary this strong (relative to the song's strongest) separates even two sections with
+// one label. Chosen on the "tune" split of data/eval/forms.
+constexpr double k_real_novelty = 0.5;
+constexpr double k_min_intro_s = 4.0;  // the shortest intro split off the first section
+
 double dot(const float* a, const float* b, int d) {
     double s = 0;
     for (int i = 0; i < d; ++i) s += double(a[i]) * b[i];
@@ -165,6 +170,21 @@ void split_long_sections(std::vector<int>& picked, const std::vector<double>& no
     }
 }
 
+// An intro may be shorter than the minimum section (songs open with 2-4 bars before the
+// chorus): the strongest novelty peak between k_min_intro_s and k_min_intro_s before the first
+// boundary becomes one when it has real novelty, in a song that has other boundaries.
+void split_short_intro(std::vector<int>& picked, const std::vector<double>& nov, double mean_unit_s) {
+    const int n = int(nov.size());
+    if (picked.empty()) return;
+    const int first = picked.front();
+    const int min_units = int(std::ceil(k_min_intro_s / std::max(mean_unit_s, 1e-3)));
+    int best = -1;
+    for (int u = min_units; u <= first - min_units && u + 1 < n; ++u)
+        if (nov[size_t(u)] >= nov[size_t(u - 1)] && nov[size_t(u)] >= nov[size_t(u + 1)] && (best < 0 || nov[size_t(u)] > nov[size_t(best)]))
+            best = u;
+    if (best > 0 && nov[size_t(best)] >= k_real_novelty) picked.insert(picked.begin(), best);
+}
+
 // Section boundaries in units, from 0 to n = nov.size().
 std::vector<int> section_bounds(const std::vector<double>& nov, double duration_s, double mean_unit_s, const StructureParams& p) {
     const int n = int(nov.size());
@@ -173,6 +193,7 @@ std::vector<int> section_bounds(const std::vector<double>& nov, double duration_
     std::vector<int> picked = pick_novelty_peaks(nov, gap, max_sections);
     const int max_len = std::max(2 * gap + 1, int(std::clamp(std::round(p.max_section_s / std::max(mean_unit_s, 1e-3)), 1.0, 1e6)));
     split_long_sections(picked, nov, gap, max_len);
+    split_short_intro(picked, nov, mean_unit_s);
     std::vector<int> bounds = {0};
     bounds.insert(bounds.end(), picked.begin(), picked.end());
     bounds.push_back(n);
@@ -258,13 +279,15 @@ void label_sections(Segmentation& out, int d, double threshold) {
     }
 }
 
-// Adjacent sections that got the same label are one section, unless that would make it
-// longer than max_section_s (then they are a repeated phrase: A A).
+// Adjacent sections that got the same label are one section when together they are no longer
+// than max_section_s, or when the boundary between them has no real novelty (below
+// k_real_novelty of the song's strongest boundary); a long repeat after a new texture, a key
+// change or a stop stays a repeated part (A A).
 void merge_repeated_neighbours(Segmentation& out, const StructureInput& in, double max_section_s) {
     const int d = in.dim;
     for (size_t s = 1; s < out.sections.size();) {
-        if (out.sections[s].label != out.sections[s - 1].label ||
-            out.sections[s].end_s - out.sections[s - 1].start_s > max_section_s) {
+        const bool short_enough = out.sections[s].end_s - out.sections[s - 1].start_s <= max_section_s;
+        if (out.sections[s].label != out.sections[s - 1].label || (!short_enough && out.sections[s].novelty >= k_real_novelty)) {
             ++s;
             continue;
         }

@@ -16,7 +16,7 @@ std::vector<std::string> describe(const Dna& d) {
     if (a.bpm) {
         const double b = *a.bpm;
         w.push_back(b < 90 ? "slow" : b < 115 ? "midtempo" : b < 140 ? "uptempo" : "fast");
-        if (a.tempo_stability < 0.5) w.push_back("tempo-changes");
+        if (!a.tempo_changes.empty()) w.push_back("tempo-changes");  // a held change (>= 4 bars)
     } else {
         w.push_back("beatless");
     }

@@ -21,7 +21,9 @@ inline int pitch_index(std::string_view name) {
 }
 
 // Bumped whenever a change to the analyzer changes its output; stored with every track.
-constexpr int k_analysis_version = 3;  // 2: content-based section vectors; 3: drops on the frame the low end returns
+// 2: content-based section vectors; 3: drops on the frame the low end returns; 4: key per
+// section and key changes, tonic evidence from the bass and cadences, meter, held tempo changes.
+constexpr int k_analysis_version = 4;
 
 struct Event {
     double time_s = 0;
@@ -32,6 +34,19 @@ struct Event {
 struct TempoCandidate {
     double bpm = 0;
     double weight = 0;  // 0..1, candidates sum to <= 1
+};
+
+// A held change of tempo: from time_s on, the local tempo is bpm (BPM).
+struct TempoChange {
+    double time_s = 0;
+    double bpm = 0;
+};
+
+// A change of key: from time_s on, the key is tonic + mode.
+struct KeyChange {
+    double time_s = 0;
+    std::string key;   // "C", "C#", ...
+    std::string mode;  // "major" / "minor"
 };
 
 struct Chord {
@@ -45,7 +60,9 @@ struct AudioLayer {
     double bpm_confidence = 0;          // 0..1
     std::vector<TempoCandidate> tempo_candidates;
     std::vector<std::array<double, 2>> tempo_curve;  // [time_s, bpm]
-    double tempo_stability = 0;         // 0..1 (1 = constant tempo)
+    double tempo_stability = 0;         // share of the song within 4 % of bpm, 0..1
+    std::vector<TempoChange> tempo_changes;  // held changes (>= 4 bars), empty = one tempo
+    std::string meter;                  // "4/4", "3/4", "6/8" or "" (no beat)
     std::vector<double> beats_s;
     double timeline_hop_s = 1.0;
     std::vector<float> energy_lufs;     // per timeline hop
@@ -56,6 +73,7 @@ struct AudioLayer {
     std::string mode;                   // "major" / "minor" / ""
     double key_strength = 0;            // correlation with the key profile, -1..1
     double tuning_cents = 0;            // deviation of the reference A from 440 Hz
+    std::vector<KeyChange> key_changes; // modulations, in time order
     std::vector<Chord> chords;
     double chord_changes_per_min = 0;
     int distinct_chords = 0;
@@ -76,6 +94,7 @@ struct Section {
     double energy_lufs = -70;
     double length_ratio = 0;  // share of the song, 0..1
     double novelty = 0;       // strength of the boundary that starts it, 0..1
+    std::string key, mode;    // the section's own key ("" when it has none)
 };
 
 struct StructureLayer {

@@ -41,6 +41,9 @@ json harmony_json(const AudioLayer& a) {
     harm["mode"] = a.mode.empty() ? json(nullptr) : json(a.mode);
     harm["key_strength"] = a.key_strength;
     harm["tuning_cents"] = a.tuning_cents;
+    json changes = json::array();
+    for (const auto& k : a.key_changes) changes.push_back({{"time_s", r(k.time_s, 0.01)}, {"key", k.key}, {"mode", k.mode}});
+    harm["key_changes"] = changes;
     json chords = json::array();
     for (const auto& c : a.chords) chords.push_back({{"start_s", c.start_s}, {"end_s", c.end_s}, {"chord", c.label}});
     harm["chords"] = chords;
@@ -59,6 +62,10 @@ json audio_json(const AudioLayer& a) {
     au["tempo_candidates"] = cands;
     au["tempo_curve"] = a.tempo_curve;
     au["tempo_stability"] = a.tempo_stability;
+    json changes = json::array();
+    for (const auto& c : a.tempo_changes) changes.push_back({{"time_s", r(c.time_s, 0.01)}, {"bpm", r(c.bpm, 0.1)}});
+    au["tempo_changes"] = changes;
+    au["meter"] = a.meter.empty() ? json(nullptr) : json(a.meter);
     au["beats_s"] = a.beats_s;
     au["timeline_hop_s"] = a.timeline_hop_s;
     au["energy_lufs"] = floats(a.energy_lufs, 0.1);
@@ -85,7 +92,8 @@ json structure_json(const StructureLayer& s) {
     json secs = json::array();
     for (const auto& x : s.sections)
         secs.push_back({{"start_s", x.start_s}, {"end_s", x.end_s}, {"label", x.label}, {"role", x.role},
-                        {"energy_lufs", x.energy_lufs}, {"length_ratio", x.length_ratio}, {"novelty", x.novelty}});
+                        {"energy_lufs", x.energy_lufs}, {"length_ratio", x.length_ratio}, {"novelty", x.novelty},
+                        {"key", x.key.empty() ? json(nullptr) : json(x.key)}, {"mode", x.mode.empty() ? json(nullptr) : json(x.mode)}});
     return {{"sections", secs}, {"first_hook_s", opt(s.first_hook_s)}, {"hook_repeats", s.hook_repeats},
             {"hook_share", s.hook_share}, {"builds", events(s.builds)}, {"drops", events(s.drops)},
             {"repetition", s.repetition}, {"repeats_per_min", s.repeats_per_min},
@@ -155,14 +163,23 @@ std::string to_text(const Dna& d) {
     o << "\n";
     for (const auto& w : d.warnings) o << "  warning   " << w << "\n";
     if (a.bpm) {
-        std::snprintf(buf, sizeof buf, "  tempo     %.1f BPM (confidence %.2f, stability %.2f), %zu beats\n", *a.bpm, a.bpm_confidence, a.tempo_stability, a.beats_s.size());
+        std::snprintf(buf, sizeof buf, "  tempo     %.1f BPM (confidence %.2f, stability %.2f), %zu beats, meter %s\n", *a.bpm, a.bpm_confidence,
+                      a.tempo_stability, a.beats_s.size(), a.meter.empty() ? "unknown" : a.meter.c_str());
         o << buf;
+        for (const auto& c : a.tempo_changes) {
+            std::snprintf(buf, sizeof buf, "            from %s: %.1f BPM\n", mmss(c.time_s).c_str(), c.bpm);
+            o << buf;
+        }
     } else {
         o << "  tempo     none: " << a.bpm_null_reason << "\n";
     }
     if (!a.key.empty()) {
         std::snprintf(buf, sizeof buf, "  key       %s %s (strength %.2f), %d distinct chords, %.1f changes/min\n", a.key.c_str(), a.mode.c_str(), a.key_strength, a.distinct_chords, a.chord_changes_per_min);
         o << buf;
+        for (const auto& k : a.key_changes) {
+            std::snprintf(buf, sizeof buf, "            from %s: %s %s\n", mmss(k.time_s).c_str(), k.key.c_str(), k.mode.c_str());
+            o << buf;
+        }
     } else {
         o << "  key       none\n";
     }
