@@ -116,9 +116,9 @@ double beat_period_regression(const std::vector<double>& b, size_t i0, size_t i1
 }
 
 // Local beat period (frames) every `step` frames: the autocorrelation of an 8 s window of
-// the onset envelope, plus half its value at twice the lag, searched within 0.79..1.27 x the
-// global period's tempo (so neither the metrical level nor a 3:4 relation can take over)
-// and weighted toward the global tempo (Gaussian in log tempo, 0.25 octave), refined by a
+// the onset envelope, plus half its value at twice the lag, searched within 0.86..1.17 x the
+// global period's tempo (so neither the metrical level nor a 4:5 or 3:4 relation can take
+// over) and weighted toward the global tempo (Gaussian in log tempo, 0.2 octave), refined by a
 // parabola, then median-smoothed over 5 steps. Windows without onsets take their neighbours'.
 std::vector<double> local_periods(const std::vector<double>& od, double fps, double global_period, size_t step) {
     const size_t n = od.size();

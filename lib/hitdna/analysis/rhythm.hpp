@@ -20,10 +20,11 @@ struct TempoParams {
     double min_pulse_clarity = 0.03;  // below: "no steady beat"
 };
 
-// Local tempo: searched within these ratios of the global tempo (a 5:4 step fits; 3:4 and 4:3,
-// the ternary relations, do not), weighted toward it.
-constexpr double k_local_min_ratio = 0.79, k_local_max_ratio = 1.27;
-constexpr double k_local_prior_octaves = 0.25;
+// Local tempo: searched within these ratios of the global tempo, weighted toward it. Steps of
+// up to about 15 % fit; 4:5 and 5:4 (which real electronic songs show as false jumps), 3:4
+// and 4:3 (ternary relations) and the metrical levels do not.
+constexpr double k_local_min_ratio = 0.86, k_local_max_ratio = 1.17;
+constexpr double k_local_prior_octaves = 0.2;
 constexpr double k_tempo_tolerance = 0.04;   // "at the global tempo": within 4 %
 constexpr double k_held_change_bars = 4;     // a tempo change is reported when it holds this long
 
