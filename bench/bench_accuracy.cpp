@@ -16,109 +16,28 @@
 #include "fixtures.hpp"
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/subprocess.hpp"
+#include "scores.hpp"
 
 using namespace hitdna;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Tally {
-    int n = 0, acc1 = 0, acc2 = 0;
-    void add(double truth, std::optional<double> est) {
-        ++n;
-        if (!est) return;
-        const double r = *est / truth;
-        const bool a1 = std::abs(r - 1) <= 0.04;
-        bool a2 = a1;
-        for (double f : {2.0, 0.5, 3.0, 1.0 / 3.0}) a2 |= std::abs(r / f - 1) <= 0.04;
-        acc1 += a1;
-        acc2 += a2;
-    }
-    std::string str() const {
-        char b[64];
-        std::snprintf(b, sizeof b, "%5.1f %% / %5.1f %%", n ? 100.0 * acc1 / n : 0.0, n ? 100.0 * acc2 / n : 0.0);
-        return b;
-    }
-};
+using bench::BeatScore;
+using bench::Boundary;
+using bench::key_index;
+using bench::key_score;
+using bench::Pairwise;
+using bench::Tally;
 
+// `aubio tempo`'s printed figure, and how long aubio took.
 std::optional<double> aubio_tempo(const std::string& aubio, const std::string& path, double& seconds) {
     auto t0 = std::chrono::steady_clock::now();
-    auto r = core::run_process({aubio, "tempo", path});
+    auto bpm = bench::aubio_tempo_printed(aubio, path);
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (r.exit_code != 0) return std::nullopt;
-    std::istringstream in(r.out);
-    std::string line;
-    std::optional<double> bpm;
-    while (std::getline(in, line))
-        if (line.find("bpm") != std::string::npos) bpm = std::atof(line.c_str());
-    if (bpm && *bpm <= 0) bpm.reset();
     return bpm;
 }
 
-int key_index(const std::string& key) {  // "A minor" -> 0..23
-    auto sp = key.find(' ');
-    if (sp == std::string::npos) return -1;
-    const int tonic = dna::pitch_index(key.substr(0, sp));
-    return tonic < 0 ? -1 : tonic + (key.substr(sp + 1) == "minor" ? 12 : 0);
-}
-
-// MIREX key score: 1 same, 0.5 fifth above, 0.3 relative, 0.2 parallel, 0 otherwise.
-double key_score(int ref, int est) {
-    if (est < 0) return 0;
-    if (ref == est) return 1;
-    const int rt = ref % 12, et = est % 12;
-    const bool rm = ref >= 12, em = est >= 12;
-    if (rm == em && et == (rt + 7) % 12) return 0.5;
-    if (!rm && em && et == (rt + 9) % 12) return 0.3;
-    if (rm && !em && et == (rt + 3) % 12) return 0.3;
-    if (rt == et && rm != em) return 0.2;
-    return 0;
-}
-
-// Pairwise frame-label agreement (mir_eval.segment.pairwise): frames every 0.5 s; a pair is
-// "same" when both fall in segments with the same label.
-struct Pairwise {
-    double same_both = 0, same_ref = 0, same_est = 0;
-    void add(const std::vector<int>& ref, const std::vector<int>& est) {
-        for (size_t i = 0; i < ref.size(); ++i)
-            for (size_t j = i + 1; j < ref.size(); ++j) {
-                const bool r = ref[i] == ref[j], e = est[i] == est[j];
-                same_both += r && e;
-                same_ref += r;
-                same_est += e;
-            }
-    }
-    double p() const { return same_est ? same_both / same_est : 0; }
-    double r() const { return same_ref ? same_both / same_ref : 0; }
-    double f() const { return p() + r() > 0 ? 2 * p() * r() / (p() + r()) : 0; }
-};
-
-struct Boundary {
-    int hits = 0, est = 0, ref = 0;
-    void add(const std::vector<double>& ref_b, const std::vector<double>& est_b, double window) {
-        std::vector<bool> used(est_b.size(), false);
-        for (double r : ref_b) {
-            int best = -1;
-            double bd = window;
-            for (size_t i = 0; i < est_b.size(); ++i)
-                if (!used[i] && std::abs(est_b[i] - r) <= bd) {
-                    bd = std::abs(est_b[i] - r);
-                    best = int(i);
-                }
-            if (best >= 0) {
-                used[size_t(best)] = true;
-                ++hits;
-            }
-        }
-        est += int(est_b.size());
-        ref += int(ref_b.size());
-    }
-    double p() const { return est ? double(hits) / est : 0; }
-    double r() const { return ref ? double(hits) / ref : 0; }
-    double f() const { return p() + r() > 0 ? 2 * p() * r() / (p() + r()) : 0; }
-};
-
-// Integrated loudness and loudness range from ffmpeg's ebur128 filter, the reference meter.
 bool ffmpeg_loudness(const std::string& ffmpeg, const std::string& path, double& lufs, double& lra) {
     auto r = core::run_process({ffmpeg, "-nostdin", "-hide_banner", "-i", path, "-af", "ebur128", "-f", "null", "-"});
     auto summary = r.err.rfind("Summary:");
@@ -140,27 +59,6 @@ bool ffmpeg_loudness(const std::string& ffmpeg, const std::string& path, double&
 }
 
 // Beat F-measure at +-70 ms (mir_eval.beat.f_measure), beats before 5 s ignored on both sides.
-struct BeatScore {
-    int hits = 0, est = 0, ref = 0;
-    void add(const std::vector<double>& ref_b, const std::vector<double>& est_b) {
-        std::vector<double> r, e;
-        for (double t : ref_b) if (t >= 5) r.push_back(t);
-        for (double t : est_b) if (t >= 5) e.push_back(t);
-        std::vector<bool> used(e.size(), false);
-        for (double t : r) {
-            for (size_t i = 0; i < e.size(); ++i)
-                if (!used[i] && std::abs(e[i] - t) <= 0.07) {
-                    used[i] = true;
-                    ++hits;
-                    break;
-                }
-        }
-        est += int(e.size());
-        ref += int(r.size());
-    }
-    double f() const { return est + ref > 0 ? 2.0 * hits / (est + ref) : 0; }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
