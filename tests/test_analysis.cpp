@@ -53,6 +53,29 @@ TEST_CASE("silence: no beats, bpm null with a reason, flagged, no key") {
     CHECK(d.descriptors == std::vector<std::string>{"silent"});
 }
 
+TEST_CASE("noise has no steady beat; a quiet, smooth groove keeps its tempo") {
+    // White noise: onsets everywhere, periodic nowhere.
+    Signal n;
+    n.rate = 22050;
+    uint32_t st = 12345;
+    n.samples.resize(size_t(20 * n.rate));
+    for (auto& v : n.samples) v = 0.3f * test::noise(st);
+    auto dn = run(n);
+    CHECK_FALSE(dn.audio.bpm.has_value());
+    CHECK(dn.audio.bpm_null_reason.find("no steady beat") != std::string::npos);
+    CHECK(dn.audio.pulse_clarity < 0.2);
+    // Soft sine notes on every beat at 72 BPM, no percussion: the onset flux is small in dB,
+    // which once made the (unnormalized) pulse clarity fall under the threshold.
+    Signal g;
+    g.rate = 22050;
+    g.samples.assign(size_t(30 * g.rate), 0.0f);
+    for (int b = 0; b * 60.0 / 72 < 29; ++b) test::add_notes(g.samples, g.rate, b * 60.0 / 72, b * 60.0 / 72 + 0.6, {b % 4 ? 60 : 48}, 0.05f);
+    auto dg = run(g);
+    REQUIRE(dg.audio.bpm.has_value());
+    CHECK(std::abs(*dg.audio.bpm / 72 - 1) < 0.04);
+    CHECK(dg.audio.pulse_clarity > 0.3);
+}
+
 TEST_CASE("a 0.5 s clip yields a DNA marked short without a tempo") {
     auto s = test::click_track(120, 0.5);
     auto d = run(s);

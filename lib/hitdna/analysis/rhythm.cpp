@@ -447,15 +447,22 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
         r.null_reason = "no onsets: the signal has no rhythmic events";
         return r;
     }
-    for (auto& v : acf) v /= acf[0];
+    // Normalized by the lag-0 value (copied first: dividing acf[0] by itself in the loop left
+    // every other lag unnormalized, scaled by the song's onset energy).
+    const double acf0 = acf[0];
+    for (auto& v : acf) v /= acf0;
     const std::vector<TempoPeak> cands = tempo_candidates(acf, fps, p);
     if (cands.empty()) {
         std::snprintf(buf, sizeof buf, "no steady beat: no periodicity between %.0f and %.0f BPM", p.min_bpm, p.max_bpm);
         r.null_reason = buf;
         return r;
     }
-    const double beat_lag0 = 60.0 * fps / cands[0].bpm;
-    r.pulse_clarity = std::clamp(interp(acf, beat_lag0), 0.0, 1.0);
+    // Pulse clarity: the strongest periodicity of the envelope within the tempo range (the
+    // normalized autocorrelation's highest value there), whichever metrical level it is.
+    double clearest = 0;
+    for (double lag = 60.0 * fps / p.max_bpm; lag <= 60.0 * fps / p.min_bpm && lag + 1 < double(acf.size()); lag += 1.0)
+        clearest = std::max(clearest, acf[size_t(std::lround(lag))]);
+    r.pulse_clarity = std::clamp(clearest, 0.0, 1.0);
     if (r.pulse_clarity < p.min_pulse_clarity) {
         std::snprintf(buf, sizeof buf, "no steady beat: pulse clarity %.3f below %.2f", r.pulse_clarity, p.min_pulse_clarity);
         r.null_reason = buf;
