@@ -17,6 +17,7 @@
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/subprocess.hpp"
+#include "renders.hpp"
 #include "scores.hpp"
 
 using namespace hitdna;
@@ -50,43 +51,8 @@ struct Scores {
     bench::BeatScore beats, aubio_beats;
 };
 
-std::string sf_path(const std::string& name) { return "/usr/share/sounds/sf2/" + name + ".sf2"; }
-
-// Writes the MIDI (and a truth file that must equal the committed one) with the committed
-// script, then renders every song that has no WAV yet.
 std::vector<json> prepare(const Options& o) {
-    const std::string mid = o.work + "/mid", wav = o.work + "/wav";
-    fs::create_directories(wav);
-    auto r = core::run_process({"python3", k_forms_dir + "/make_forms.py", "--truth", o.work + "/truth.jsonl", "--midi", mid});
-    if (r.exit_code != 0) throw std::runtime_error("make_forms.py failed: " + r.err);
-    std::ifstream committed(k_forms_dir + "/truth.jsonl"), made(o.work + "/truth.jsonl");
-    std::string a((std::istreambuf_iterator<char>(committed)), {}), b((std::istreambuf_iterator<char>(made)), {});
-    if (a != b) std::cerr << "bench: WARNING: make_forms.py no longer reproduces data/eval/forms/truth.jsonl\n";
-    std::vector<json> songs;
-    std::istringstream in(a);
-    std::string line;
-    const std::string fluidsynth = core::find_executable("fluidsynth");
-    while (std::getline(in, line)) {
-        json t = json::parse(line);
-        if (o.split != "all" && t["split"] != o.split) continue;
-        const std::string out = wav + "/" + t["id"].get<std::string>() + ".wav";
-        if (!fs::exists(out)) {
-            const std::string sf = sf_path(t["soundfont"]);
-            if (fluidsynth.empty() || !fs::exists(sf)) {
-                std::cerr << "bench: fluidsynth or " << sf << " missing (apt-get install fluidsynth fluid-soundfont-gm timgm6mb-soundfont)\n";
-                continue;
-            }
-            auto rr = core::run_process({fluidsynth, "-ni", "-q", "-g", "0.6", "-F", out, "-r", "44100", sf,
-                                         mid + "/" + t["id"].get<std::string>() + ".mid"});
-            if (rr.exit_code != 0) {
-                std::cerr << "bench: fluidsynth failed on " << t["id"] << ": " << rr.err << "\n";
-                continue;
-            }
-        }
-        t["wav"] = out;
-        songs.push_back(t);
-    }
-    return songs;
+    return bench::render_truth_set({k_forms_dir + "/make_forms.py", k_forms_dir + "/truth.jsonl", "python3", o.work, o.split});
 }
 
 void score_tempo(Scores& s, const json& t, const dna::Dna& d) {
