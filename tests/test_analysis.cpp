@@ -285,7 +285,51 @@ Signal chord_loop(const std::vector<std::array<int, 2>>& chords, double bpm, int
     return s;
 }
 
+// 6/8 at `bpm` dotted quarters: an arpeggio on every eighth, the bass on the bar's first and
+// fourth eighths; clicks accent those two (or, `flat`, fall alike on every eighth).
+Signal six_eight(double bpm, int bars, bool flat = false) {
+    Signal s;
+    s.rate = 22050;
+    const double eighth = 60.0 / bpm / 3, bar = 6 * eighth;
+    s.samples.assign(size_t((bars * bar + 1) * s.rate), 0.0f);
+    uint32_t st = 7;
+    const std::vector<std::array<int, 2>> chords = {{57, 3}, {53, 4}, {48, 4}, {55, 4}};
+    for (int b = 0; b < bars; ++b) {
+        const auto& c = chords[size_t(b) % chords.size()];
+        for (int k = 0; k < 6; ++k) {
+            const double t = b * bar + k * eighth;
+            const int arp[3] = {c[0] + 12, c[0] + 12 + c[1], c[0] + 19};
+            test::add_notes(s.samples, s.rate, t, t + eighth * 0.9, {arp[k % 3]}, 0.04f);
+            if (k == 0 || k == 3) test::add_notes(s.samples, s.rate, t, t + 3 * eighth * 0.9, {c[0] - 12}, k == 0 ? 0.14f : 0.1f);
+            const size_t at = size_t(t * s.rate);
+            const float amp = flat ? 0.2f : k == 0 ? 0.5f : k == 3 ? 0.35f : 0.08f;
+            for (size_t i = 0; i < size_t(0.02 * s.rate) && at + i < s.samples.size(); ++i)
+                s.samples[at + i] += amp * test::noise(st) * std::exp(-float(i) / (0.004f * float(s.rate)));
+        }
+    }
+    return s;
+}
+
 }  // namespace
+
+TEST_CASE("meter: a 6/8 arpeggio is 6/8 at the dotted quarter, not 3/4 at the quarter (x3/2)") {
+    // Accented (clicks on eighths 1 and 4) and flat (every eighth alike, only the bass on 1
+    // and 4: tracked at the quarter note, x3/2, before the re-read).
+    for (auto [bpm, flat] : {std::pair{70.0, false}, {80.0, false}, {70.0, true}, {80.0, true}, {90.0, true}, {95.0, true}}) {
+        CAPTURE(bpm);
+        CAPTURE(flat);
+        auto d = run(six_eight(bpm, 20, flat));
+        REQUIRE(d.audio.bpm);
+        CHECK(d.audio.meter == "6/8");
+        CHECK(std::abs(*d.audio.bpm / bpm - 1) < 0.04);
+        // The beats are the dotted quarters: their median spacing is 60 / bpm.
+        std::vector<double> gaps;
+        for (size_t i = 1; i < d.audio.beats_s.size(); ++i) gaps.push_back(d.audio.beats_s[i] - d.audio.beats_s[i - 1]);
+        REQUIRE(gaps.size() > 10);
+        std::nth_element(gaps.begin(), gaps.begin() + long(gaps.size() / 2), gaps.end());
+        CHECK(gaps[gaps.size() / 2] == doctest::Approx(60.0 / bpm).epsilon(0.04));
+    }
+}
 
 TEST_CASE("key: a minor pop loop (i-VI-III-VII, bass on the roots) is minor, not its relative major") {
     // A minor: Am F C G, then the song ends on Am.

@@ -145,8 +145,18 @@ void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures&
     for (size_t f = 0; f < ff.n_frames(); ++f) low[f] = ff.bands[f * dsp::k_num_bands] + ff.bands[f * dsp::k_num_bands + 1];
     const MeterResult m = detect_meter(rh.beats_s, ff.onset, ff.frames_per_s, ff.chroma, ff.chroma_frames_per_s, low);
     a.meter = m.meter;
+    std::vector<double> local_bpm = rh.local_bpm;
+    if (!m.beats_s.empty()) {
+        // A 6/8 bar was tracked as three quarter notes: the beat is the dotted quarter.
+        constexpr double k = 2.0 / 3.0;
+        a.bpm = round_to(*a.bpm * k, 0.01);
+        a.beats_s.clear();
+        for (double b : m.beats_s) a.beats_s.push_back(round_to(b, 0.001));
+        for (auto& p : a.tempo_curve) p[1] = round_to(p[1] * k, 0.1);
+        for (auto& v : local_bpm) v *= k;
+    }
     const double bar_s = (m.beats_per_bar > 0 ? m.beats_per_bar : 4) * 60.0 / *a.bpm;
-    a.tempo_changes = held_tempo_changes(rh.local_bpm, rh.local_step_s, *a.bpm, bar_s);
+    a.tempo_changes = held_tempo_changes(local_bpm, rh.local_step_s, *a.bpm, bar_s);
 }
 
 // ---- timeline ----

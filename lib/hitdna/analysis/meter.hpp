@@ -1,6 +1,8 @@
 #pragma once
 // Meter from the beats: how each beat divides (in two or in three) and how beats group into
-// bars (2, 3 or 4, from where the harmony changes and the low end hits).
+// bars (2, 3 or 4, from where the harmony changes and the low end hits). Three beats whose
+// bar has its second accent halfway through beat 2 are a 6/8 bar tracked at the quarter note:
+// the result then carries the dotted-quarter beats.
 #include <string>
 #include <vector>
 
@@ -11,6 +13,9 @@ struct MeterResult {
     int beats_per_bar = 0;    // beats of the tracked pulse per bar: 4, 3 or 2 (6/8)
     double ternary = 0;       // onset strength at the beat's thirds over its half, >= 0
     double grouping_contrast[3] = {0, 0, 0};  // accent contrast for groups of 2, 3, 4 beats
+    double compound = 0;      // strength halfway through a 3-beat bar's second beat over beats 2 and 3
+    std::vector<double> beats_s;  // when the tracked beats were quarter notes of a 6/8 bar: the
+                                  // dotted-quarter beats (the tempo is then 2/3 of the tracked one)
 };
 
 // beats_s: tracked beats; onset: onset strength per frame at fps; chroma: frames x 12 at
