@@ -100,7 +100,7 @@ std::vector<Fixture> make_click_tracks(const std::string& dir) {
             }
             audio::write_wav(path, x, rate, 1);
         }
-        Fixture fx{path, "click", bpm, "", {}, {}, 45, "generated click track", {}, {}};
+        Fixture fx{path, "click", bpm, "", 45, "generated click track", {}, {}};
         for (double t = 0.3; t < 45; t += 60.0 / bpm) fx.beats.push_back(t);
         out.push_back(fx);
     }
@@ -177,7 +177,7 @@ std::vector<Fixture> make_renders(const std::string& dir, const std::string& sou
                 continue;
             }
         }
-        Fixture fx{wav, "render", bpm, std::string(dna::k_pitch_names[tonic]) + (minor ? " minor" : " major"), {}, {}, 0,
+        Fixture fx{wav, "render", bpm, std::string(dna::k_pitch_names[tonic]) + (minor ? " minor" : " major"), 0,
                    groove == 0 ? "GM render, rock backbeat" : groove == 1 ? "GM render, four-on-the-floor" : "GM render, half-time", {}, {}};
         const double spb = 60.0 / bpm;
         for (int b = 0; b < 24 * 4; ++b) fx.beats.push_back(b * spb);
@@ -189,61 +189,6 @@ std::vector<Fixture> make_renders(const std::string& dir, const std::string& sou
             fx.chords.push_back({bar * 4 * spb, std::string(dna::k_pitch_names[(tonic + c[0]) % 12]) + (c[1] - c[0] == 3 ? "m" : "")});
         }
         fx.duration_s = 24 * 4 * spb;
-        out.push_back(fx);
-    }
-    return out;
-}
-
-std::vector<Fixture> make_splices(const std::string& dir, const std::vector<std::string>& songs, int count) {
-    std::vector<Fixture> out;
-    if (songs.size() < 3) return out;
-    const int rate = 44100;
-    // Orders with repeats, as songs repeat sections.
-    const std::vector<std::vector<int>> orders = {{0, 1, 0, 2}, {0, 1, 2, 1, 0}, {0, 0 + 1, 2, 0, 1}, {0, 1, 0, 1, 2}, {0, 2, 1, 2}};
-    for (int s = 0; s < count; ++s) {
-        const auto& order = orders[size_t(s) % orders.size()];
-        char name[64];
-        std::snprintf(name, sizeof name, "/splice_%02d.wav", s);
-        const std::string path = dir + name;
-        std::vector<double> bounds;
-        std::vector<float> mix;
-        double t = 0;
-        bool ok = true;
-        for (size_t k = 0; k < order.size(); ++k) {
-            const std::string& song = songs[(size_t(s) * 3 + size_t(order[k])) % songs.size()];
-            const double len = 18 + double((s * 5 + int(k) * 7) % 11);  // 18..28 s
-            const double from = 40 + 10 * order[k];
-            if (k > 0) bounds.push_back(t);
-            t += len;
-            if (exists(path)) continue;
-            try {
-                auto src = audio::open(song);
-                const int sr = src->info().sample_rate, ch = src->info().channels;
-                std::vector<float> buf(size_t(sr) * size_t(ch));
-                std::vector<float> mono;
-                size_t n;
-                while ((n = src->read(buf.data(), size_t(sr))) > 0 && double(mono.size()) < (from + len + 1) * sr)
-                    for (size_t i = 0; i < n; ++i) {
-                        float v = 0;
-                        for (int c = 0; c < ch; ++c) v += buf[i * size_t(ch) + size_t(c)];
-                        mono.push_back(v / float(ch));
-                    }
-                // Linear-interpolation resample to 44.1 kHz is enough for a boundary test.
-                for (size_t i = 0; i < size_t(len * rate); ++i) {
-                    const double pos = (from + double(i) / rate) * sr;
-                    const size_t p0 = size_t(pos);
-                    mix.push_back(p0 + 1 < mono.size() ? float(mono[p0] + (mono[p0 + 1] - mono[p0]) * (pos - double(p0))) : 0.0f);
-                }
-            } catch (const std::exception& e) {
-                std::cerr << "bench: splice source " << song << ": " << e.what() << "\n";
-                ok = false;
-                break;
-            }
-        }
-        if (!ok) continue;
-        if (!exists(path)) audio::write_wav(path, mix, rate, 1);
-        Fixture fx{path, "splice", 0, "", bounds, {}, t, "excerpts of real songs spliced in a known order", {}, {}};
-        fx.labels.assign(order.begin(), order.end());
         out.push_back(fx);
     }
     return out;
