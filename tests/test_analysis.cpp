@@ -361,3 +361,16 @@ TEST_CASE("meter: chords a bar of three beats are 3/4, of four beats 4/4; one te
     CHECK(d.audio.tempo_stability >= 0.95);
     CHECK(std::find(d.descriptors.begin(), d.descriptors.end(), "tempo-changes") == d.descriptors.end());
 }
+
+TEST_CASE("a section has a key exactly when the song has one") {
+    const std::vector<std::array<int, 2>> loop = {{57, 3}, {53, 4}, {48, 4}, {55, 4}};
+    for (const Signal& s : {test::click_track(120, 30), test::toy_song(1, 40), test::toy_song(3, 40), chord_loop(loop, 120, 4, 20)}) {
+        const auto d = run(s);
+        REQUIRE_FALSE(d.structure.sections.empty());
+        for (const auto& sec : d.structure.sections) {
+            CAPTURE(sec.start_s);
+            CHECK(sec.key.empty() == d.audio.key.empty());
+            CHECK(sec.mode.empty() == d.audio.mode.empty());
+        }
+    }
+}

@@ -467,7 +467,14 @@ void fill_section_keys(dna::Dna& d, const FrameFeatures& ff) {
         ev.section_ends_s.push_back(s.end_s);
     }
     KeyResult key = estimate_key(global_chroma(ff), ev);
-    if (key.tonic < 0 || key.strength <= 0.2) return;
+    if (key.tonic < 0 || key.strength <= 0.2) {
+        // Too little evidence to tell sections apart: each is in the song's key (if it has one).
+        for (auto& s : d.structure.sections) {
+            s.key = a.key;
+            s.mode = a.mode;
+        }
+        return;
+    }
     std::vector<std::array<double, 12>> spans;
     std::vector<double> lengths;
     const double max_e = max_chroma_energy(ff);
