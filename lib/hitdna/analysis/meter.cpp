@@ -15,6 +15,10 @@ constexpr double k_ternary_ratio = 0.8;
 // beats 2 and 3 is a 6/8 bar read at the quarter note (tune splits: waltzes 0.21-0.31, the
 // one 6/8 song read in three 0.74).
 constexpr double k_compound_ratio = 0.5;
+// ... and only when the bar of three is itself clear: its accent contrast at least this (tune
+// splits: every 3-beat song 0.97 or more). Two real four-on-the-floor songs whose grouping was
+// a near tie (0.07-0.11, their off-beat hats as loud as the beats) were re-read at 2/3 without it.
+constexpr double k_clear_bar_contrast = 0.5;
 constexpr size_t k_min_beats = 16;
 
 // The strongest onset within +-w frames of time t.
@@ -152,7 +156,7 @@ MeterResult detect_meter(const std::vector<double>& beats_s, const std::vector<f
     }
     const bool ternary = m.ternary >= k_ternary_ratio;
     m.compound = compound_ratio(beats_s, phase3, onset, fps);
-    if (best_g == 3 && m.compound >= k_compound_ratio) {
+    if (best_g == 3 && m.compound >= k_compound_ratio && m.grouping_contrast[1] >= k_clear_bar_contrast) {
         // 6/8 read at the quarter note: the beat is the dotted quarter, two per bar.
         m.meter = "6/8";
         m.beats_per_bar = 2;
