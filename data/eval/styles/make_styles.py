@@ -176,10 +176,11 @@ def make_charts(out_dir, songs):
                           "meter": groove[3], "duration_s": round(length, 2)})
 
 
-# Composers' MIDI. abc tunes: (file, X: number, meter, heard-beat factor on the quarter).
-ABC = [("araber.abc", None), ("baym_rebin.abc", None), ("boys.abc", None), ("coleraine.abc", None),
-       ("daramud.abc", None), ("dergasn.abc", None), ("demo.abc", None)]
-# MMA's example songs whose groove beat is the quarter and whose tempo holds; (path, meter, note).
+# Composers' MIDI. The abc files whose tunes may state a tempo (Q:); every tune of them with a
+# tempo and a meter of agreed beat is taken.
+ABC = ["araber.abc", "baym_rebin.abc", "boys.abc", "coleraine.abc", "daramud.abc", "dergasn.abc", "demo.abc"]
+# MMA's example songs whose groove beat is the quarter: (path, meter, groove); those whose tempo
+# does not hold for 90 % of the song, or shorter than 20 s, are dropped below.
 MMA_EXAMPLES = [("aria/barb.mid", "4/4", "SoftRock"), ("aria/girl.mid", "4/4", "JazzGuitar"),
                 ("harmony/harmony.mid", "4/4", "Swing"), ("tutorial/fella1.mid", "4/4", "Rhumba"),
                 ("triggers/hits.mid", "4/4", "SlowBolero"), ("riffs/riffs.mid", "4/4", "SlowJazz"),
@@ -189,7 +190,7 @@ MMA_EXAMPLES = [("aria/barb.mid", "4/4", "SoftRock"), ("aria/girl.mid", "4/4", "
 
 
 def abc_tunes(path):
-    """(X number, meter, default-length-free header) of every tune in an abc file."""
+    """Every tune of an abc file: its X: number, meter (M:) and whether it states a tempo (Q:)."""
     tunes, cur = [], None
     for line in open(path, encoding="latin-1"):
         line = line.strip()
@@ -205,7 +206,7 @@ def abc_tunes(path):
 
 def add_composed(out_dir, songs):
     abc_dir = "/usr/share/doc/abcmidi/examples"
-    for name, _ in ABC:
+    for name in ABC:
         for tune in abc_tunes(os.path.join(abc_dir, name)):
             meter = {"C": "4/4", "C|": "2/2"}.get(tune["meter"], tune["meter"])
             if not tune["q"] or not meter or "/" not in meter or meter_class(meter) == "":
