@@ -374,3 +374,23 @@ TEST_CASE("a section has a key exactly when the song has one") {
         }
     }
 }
+
+TEST_CASE("tempo: a pulse-free intro and a long release around a steady beat hold no tempo change") {
+    // 30 s of clicks at 150 BPM between 8 s of a swelling chord and 10 s of its release.
+    Signal s;
+    s.rate = 22050;
+    s.samples.assign(size_t(48 * s.rate), 0.0f);
+    test::add_notes(s.samples, s.rate, 0, 8, {52, 56, 59}, 0.05f);
+    test::add_notes(s.samples, s.rate, 38, 48, {48, 52, 55, 60}, 0.08f);
+    uint32_t st = 3;
+    for (double t = 8; t < 38; t += 0.4) {
+        const size_t at = size_t(t * s.rate);
+        for (size_t i = 0; i < size_t(0.02 * s.rate); ++i) s.samples[at + i] += 0.5f * test::noise(st) * std::exp(-float(i) / (0.004f * float(s.rate)));
+    }
+    for (size_t i = size_t(38 * s.rate); i < s.samples.size(); ++i) s.samples[i] *= float(std::exp(-double(i - size_t(38 * s.rate)) / (3.0 * s.rate)));
+    auto d = run(s);
+    REQUIRE(d.audio.bpm);
+    CHECK(std::abs(*d.audio.bpm / 150 - 1) < 0.04);
+    CHECK(d.audio.tempo_changes.empty());
+    CHECK(std::find(d.descriptors.begin(), d.descriptors.end(), "tempo-changes") == d.descriptors.end());
+}

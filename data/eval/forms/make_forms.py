@@ -12,7 +12,10 @@ i-VI-III-VII and VI-III-VII-i), form (some open intro -> chorus or with the chor
 GM instruments and soundfont (FluidR3_GM or TimGM6mb). Repeats are never identical: drum
 fills close sections, velocities and melodic ornaments vary, the last chorus is lifted (more
 voices, louder, a crash) and in some songs moves up a whole step. Some songs hold a tempo
-step (+8..15 %) over an 8-bar bridge.
+step (+8..15 %) over an 8-bar bridge. Songs 45-54 are fast metal in 4/4 (160-196 BPM, a
+double kick on every sixteenth, distorted guitars) played loosely: every drum hit lands up to
++-8 ms off the grid, as a band without a click would; their tempo map is still one tempo
+(or one step), so a steady reading must not see changes in them.
 
 Truth per song (one JSON object per line, times in seconds from the MIDI tempo map):
   id, split ("tune" or "report": parameters may be chosen on "tune" only), soundfont,
@@ -30,7 +33,8 @@ import struct
 
 DIVISION = 480
 NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-N_SONGS = 45
+N_SONGS = 55
+FIRST_METAL = 45
 
 
 def split_of(index):
@@ -147,7 +151,11 @@ class Song:
         self.soundfont = SOUNDFONTS[index % 2]
         meter_pick = index % 9  # both splits get 3/4 and 6/8 songs
         self.meter = "3/4" if meter_pick in (2, 6) else "6/8" if meter_pick in (3, 8) else "4/4"
-        if self.meter == "4/4":
+        if index >= FIRST_METAL:
+            self.meter, self.groove = "4/4", "metal"
+            self.beat_bpm = rng.choice(list(range(160, 197, 2)))
+            self.beats_per_bar, self.beat_ticks = 4, DIVISION
+        elif self.meter == "4/4":
             self.groove = GROOVES_44[(index // 2) % len(GROOVES_44)]
             self.beat_bpm = rng.choice(list(range(72, 165, 2)))
             self.beats_per_bar, self.beat_ticks = 4, DIVISION
@@ -180,6 +188,8 @@ class Song:
             "bass": rng.choice(BASS_PROGRAMS), "lead": rng.choice(LEAD_PROGRAMS),
             "verse_lead": rng.choice(VERSE_LEAD_PROGRAMS),
         }
+        if self.groove == "metal":
+            self.programs["chords"] = rng.choice([29, 30])   # overdriven / distorted guitar
         self.hook_motif = self.make_motif(rng, 8)
         self.verse_motif = self.make_motif(rng, 6)
 
@@ -208,6 +218,9 @@ def drum_bar(song, ev, t0, part, bar_in_part, bars_in_part, lift, rng):
     if bar_in_part == 0 and part in ("chorus",):
         note(ev, t0, 240, 9, 49, vel(110))
     if quiet and part == "outro" and bar_in_part >= bars_in_part - 2:
+        return
+    if song.groove == "metal":
+        metal_bar(song, ev, t0, part, last_bar, quiet, full, vel, rng)
         return
     sub = 3 if song.meter == "6/8" else 2
     step = bt // sub
@@ -259,6 +272,27 @@ def drum_bar(song, ev, t0, part, bar_in_part, bars_in_part, lift, rng):
                 note(ev, t, 100, 9, 38, vel(100))
             if full and k == 5:
                 note(ev, t, 60, 9, 36, vel(70))
+
+
+def metal_bar(song, ev, t0, part, last_bar, quiet, full, vel, rng):
+    """Metal drums for one bar: kick on every sixteenth (quarters only when quiet), snare on
+    2 and 4, ride or crash on the beats; each hit up to 8 ms off the grid."""
+    bt, nb = song.beat_ticks, song.beats_per_bar
+    jitter = int(round(0.008 * song.beat_bpm / 60.0 * DIVISION))
+    loose = lambda t: max(t0, t + rng.randint(-jitter, jitter)) if t > t0 else t
+    step = bt // 4
+    for k in range(nb * 4):
+        t = t0 + k * step
+        beat, on_beat = k // 4, k % 4 == 0
+        if last_bar and beat == nb - 1 and not quiet:
+            note(ev, loose(t), 50, 9, [38, 45, 47, 48][k % 4], vel(95))   # a fill on the last beat
+            continue
+        if on_beat or (not quiet and part != "bridge"):
+            note(ev, loose(t), 50, 9, 36, vel(100 if on_beat else 85))
+        if on_beat and beat in (1, 3) and not quiet:
+            note(ev, loose(t), 80, 9, 38, vel(110))
+        if on_beat:
+            note(ev, loose(t), 80, 9, 49 if (full and beat == 0) else 51, vel(90))
 
 
 def note(ev, tick, length, ch, key, vel):

@@ -155,6 +155,13 @@ void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures&
         for (auto& p : a.tempo_curve) p[1] = round_to(p[1] * k, 0.1);
         for (auto& v : local_bpm) v *= k;
     }
+    // Before the first tracked beat and after the last (an intro without pulse, a release or a
+    // fade) the local tempo measures nothing: it is taken as the song's there.
+    if (!a.beats_s.empty())
+        for (size_t i = 0; i < local_bpm.size(); ++i) {
+            const double t = double(i) * rh.local_step_s;
+            if (t < a.beats_s.front() || t > a.beats_s.back()) local_bpm[i] = *a.bpm;
+        }
     const double bar_s = (m.beats_per_bar > 0 ? m.beats_per_bar : 4) * 60.0 / *a.bpm;
     a.tempo_changes = held_tempo_changes(local_bpm, rh.local_step_s, *a.bpm, bar_s);
 }
