@@ -113,8 +113,8 @@ double grouping_contrast(const std::vector<double>& accent, int g, int* best_pha
 
 // A bar of three tracked beats may be a 6/8 bar of two dotted-quarter beats read at the
 // quarter-note level (each tracked beat two eighths). Then the bar's second strong point falls
-// halfway through its second beat (1.5 beats in), not on beats 2 and 3. Returns the onset and
-// low-end strength there over the mean at beats 2 and 3, over the bars that start at `phase`.
+// halfway through its second beat (1.5 beats in), not on beats 2 and 3. Returns the strength
+// there over the mean at beats 2 and 3, over the bars that start at `phase`.
 double compound_ratio(const std::vector<double>& beats, int phase, const std::vector<float>& strength, double fps) {
     double mid = 0, on_beats = 0;
     for (size_t i = size_t(phase); i + 3 < beats.size(); i += 3) {
@@ -130,9 +130,9 @@ double compound_ratio(const std::vector<double>& beats, int phase, const std::ve
 std::vector<double> dotted_quarter_beats(const std::vector<double>& beats, int phase) {
     std::vector<double> out;
     for (size_t i = 0; i < beats.size(); ++i) {
-        const long k = (long(i) - phase) % 3;
-        if (k == 0 || (k == -3)) out.push_back(beats[i]);
-        else if ((k == 1 || k == -2) && i + 1 < beats.size()) out.push_back(0.5 * (beats[i] + beats[i + 1]));
+        const long k = ((long(i) - phase) % 3 + 3) % 3;  // the beat's place in its bar
+        if (k == 0) out.push_back(beats[i]);
+        else if (k == 1 && i + 1 < beats.size()) out.push_back(0.5 * (beats[i] + beats[i + 1]));
     }
     return out;
 }
