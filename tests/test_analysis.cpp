@@ -5,6 +5,7 @@
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/analysis/harmony.hpp"
+#include "hitdna/analysis/rhythm.hpp"
 #include "hitdna/dna/vectors.hpp"
 #include "signals.hpp"
 
@@ -393,4 +394,49 @@ TEST_CASE("tempo: a pulse-free intro and a long release around a steady beat hol
     CHECK(std::abs(*d.audio.bpm / 150 - 1) < 0.04);
     CHECK(d.audio.tempo_changes.empty());
     CHECK(std::find(d.descriptors.begin(), d.descriptors.end(), "tempo-changes") == d.descriptors.end());
+}
+
+namespace {
+// Beats of a steady 120 BPM song of 120 s, with the stretch [t0, t0 + len) replaced by n beats
+// evenly spread over it (the song goes on on its grid after it); end_at cuts the beats there.
+std::vector<double> beats_with(double t0, double len, int n, double end_at = 120) {
+    std::vector<double> b;
+    for (double t = 0.25; t < t0 - 1e-9; t += 0.5) b.push_back(t);
+    for (int k = 0; k < n; ++k) b.push_back(t0 + len * k / n);
+    for (double t = t0 + len; t < end_at - 1e-9; t += 0.5) b.push_back(t);
+    return b;
+}
+// Points of a local tempo more than 4 % from 120 BPM.
+int off_points(const std::vector<double>& local) {
+    return int(std::count_if(local.begin(), local.end(), [](double v) { return std::abs(v / 120 - 1) > analysis::k_tempo_tolerance; }));
+}
+}  // namespace
+
+TEST_CASE("held tempo changes: a dropped beat or a short slow ending is none; 8 bars 10 % faster is one") {
+    const std::vector<double> steady(120, 120.0);  // the periodicity saw one tempo throughout
+    const double bar_s = 2.0;
+    SUBCASE("in bars of two beats, the tracker loses one beat over 8 bars, then lands back on the grid") {
+        const double bar2_s = 1.0;
+        const auto beats = beats_with(40, 8, 15);
+        const auto local = analysis::beat_local_bpm(steady, 1.0, beats, bar2_s);
+        REQUIRE(off_points(local) >= 4);  // the beats' own rate strays for 4 bars or more
+        CHECK(analysis::held_tempo_changes(local, 1.0, 120, bar2_s, beats).empty());
+    }
+    SUBCASE("the last 3.5 bars slow to 105 BPM and the beats end") {
+        const auto beats = beats_with(106, 14 * 60.0 / 105, 14, 106 + 14 * 60.0 / 105);
+        const auto local = analysis::beat_local_bpm(steady, 1.0, beats, bar_s);
+        REQUIRE(off_points(local) >= 8);
+        CHECK(analysis::held_tempo_changes(local, 1.0, 120, bar_s, beats).empty());
+    }
+    SUBCASE("8 bars at 132 BPM from 60 s, then 120 again") {
+        const double len = 32 * 60.0 / 132;
+        const auto beats = beats_with(60, len, 32);
+        const auto local = analysis::beat_local_bpm(steady, 1.0, beats, bar_s);
+        const auto changes = analysis::held_tempo_changes(local, 1.0, 120, bar_s, beats);
+        REQUIRE(changes.size() == 2);
+        CHECK(std::abs(changes[0].time_s - 60) <= 2 * bar_s);
+        CHECK(changes[0].bpm == doctest::Approx(132).epsilon(0.02));
+        CHECK(std::abs(changes[1].time_s - (60 + len)) <= 2 * bar_s);
+        CHECK(changes[1].bpm == doctest::Approx(120).epsilon(0.02));
+    }
 }

@@ -152,9 +152,12 @@ void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures&
         a.bpm = round_to(*a.bpm * k, 0.01);
         a.beats_s.clear();
         for (double b : m.beats_s) a.beats_s.push_back(round_to(b, 0.001));
-        for (auto& p : a.tempo_curve) p[1] = round_to(p[1] * k, 0.1);
         for (auto& v : local_bpm) v *= k;
     }
+    const double bar_s = (m.beats_per_bar > 0 ? m.beats_per_bar : 4) * 60.0 / *a.bpm;
+    // The local tempo is the tracked beats' rate over a bar either side: the beats are what a
+    // listener taps, and the periodicity that guided them can wander where they do not.
+    local_bpm = beat_local_bpm(local_bpm, rh.local_step_s, a.beats_s, bar_s);
     // Before the first tracked beat and after the last (an intro without pulse, a release or a
     // fade) the local tempo measures nothing: it is taken as the song's there.
     if (!a.beats_s.empty())
@@ -162,8 +165,16 @@ void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures&
             const double t = double(i) * rh.local_step_s;
             if (t < a.beats_s.front() || t > a.beats_s.back()) local_bpm[i] = *a.bpm;
         }
-    const double bar_s = (m.beats_per_bar > 0 ? m.beats_per_bar : 4) * 60.0 / *a.bpm;
-    a.tempo_changes = held_tempo_changes(local_bpm, rh.local_step_s, *a.bpm, bar_s);
+    // The curve (every second point of the local tempo, as analyze_rhythm samples it) and the
+    // stability are read from this local tempo, so that they agree with the changes.
+    a.tempo_curve.clear();
+    size_t near = 0;
+    for (size_t i = 0; i < local_bpm.size(); ++i) {
+        near += std::abs(local_bpm[i] / *a.bpm - 1) <= k_tempo_tolerance;
+        if (i % 2 == 0) a.tempo_curve.push_back({round_to(double(i) * rh.local_step_s, 0.01), round_to(local_bpm[i], 0.1)});
+    }
+    if (!local_bpm.empty()) a.tempo_stability = round_to(double(near) / double(local_bpm.size()), 0.001);
+    a.tempo_changes = held_tempo_changes(local_bpm, rh.local_step_s, *a.bpm, bar_s, a.beats_s);
 }
 
 // ---- timeline ----

@@ -369,9 +369,36 @@ void fill_beat_descriptors(RhythmResult& r, const std::vector<double>& od, const
     r.groove = std::clamp(std::cbrt(std::clamp(r.pulse_clarity * 2.5, 0.0, 1.0) * (0.3 + 0.7 * sync_u) * (0.3 + 0.7 * tempo_fit)), 0.0, 1.0);
 }
 
+// The tracked beats between t0 and t1 (seconds): how many, and the time from the first to the
+// last.
+struct BeatSpan {
+    size_t n = 0;
+    double span_s = 0;
+};
+BeatSpan beats_between(const std::vector<double>& beats_s, double t0, double t1) {
+    auto lo = std::lower_bound(beats_s.begin(), beats_s.end(), t0), hi = std::upper_bound(beats_s.begin(), beats_s.end(), t1);
+    if (hi <= lo) return {};
+    return {size_t(hi - lo), *(hi - 1) - *lo};
+}
+
 }  // namespace
 
-std::vector<dna::TempoChange> held_tempo_changes(const std::vector<double>& local_bpm, double step_s, double bpm, double bar_s) {
+std::vector<double> beat_local_bpm(const std::vector<double>& local_bpm, double step_s, const std::vector<double>& beats_s, double bar_s) {
+    std::vector<double> out = local_bpm;
+    for (size_t i = 0; i < out.size(); ++i) {
+        const double t = double(i) * step_s;
+        const size_t lo = size_t(std::lower_bound(beats_s.begin(), beats_s.end(), t - 2 * bar_s) - beats_s.begin());
+        const size_t hi = size_t(std::upper_bound(beats_s.begin(), beats_s.end(), t + 2 * bar_s) - beats_s.begin());
+        if (hi < lo + 4) continue;
+        // The slope of beat time on beat index: a frame's rounding of one beat moves it little.
+        const double spb = beat_period_regression(beats_s, lo, hi);
+        if (spb > 0) out[i] = 60.0 / spb;
+    }
+    return out;
+}
+
+std::vector<dna::TempoChange> held_tempo_changes(const std::vector<double>& local_bpm, double step_s, double bpm, double bar_s,
+                                                 const std::vector<double>& beats_s) {
     std::vector<dna::TempoChange> out;
     if (local_bpm.empty() || bpm <= 0 || step_s <= 0 || bar_s <= 0) return out;
     // Median over +-2 bars, so that a change must fill most of 4 bars to show.
@@ -391,7 +418,17 @@ std::vector<dna::TempoChange> held_tempo_changes(const std::vector<double>& loca
         }
         size_t j = i;
         while (j < sm.size() && std::abs(sm[j] / bpm - 1) > k_tempo_tolerance && (sm[j] > bpm) == (sm[i] > bpm)) ++j;
-        if (j - i >= min_len) {
+        // The tracked beats must hold the change too: span at least k_held_change_bars bars in
+        // the run (the smoothing above widens a shorter deviation of the beats, a stop-time
+        // ending say, into a run that looks long enough), and move off the steady grid by more
+        // than a beat and a half, on the run's side: one beat gained or lost is the tracker
+        // dropping or doubling a beat in a fill or a riff against the beat, then landing back on
+        // the grid, not a change of tempo.
+        const BeatSpan b = beats_between(beats_s, double(i) * step_s, double(j) * step_s);
+        const double shift = b.n >= 4 ? (double(b.n) - 1) - b.span_s * bpm / 60.0 : 0;  // beats ahead of the grid
+        const bool held = b.span_s >= k_held_change_bars * bar_s && std::abs(shift) >= k_held_change_min_shift_beats &&
+                          (shift > 0) == (sm[i] > bpm);
+        if (j - i >= min_len && held) {
             std::vector<double> run(sm.begin() + long(i), sm.begin() + long(j));
             out.push_back({std::round(double(i) * step_s * 100) / 100, std::round(median(run) * 10) / 10});
             if (j < sm.size()) {

@@ -30,6 +30,9 @@ constexpr double k_local_min_ratio = 0.86, k_local_max_ratio = 1.17;
 constexpr double k_local_prior_octaves = 0.2;
 constexpr double k_tempo_tolerance = 0.04;   // "at the global tempo": within 4 %
 constexpr double k_held_change_bars = 4;     // a tempo change is reported when it holds this long
+// ... and moves the tracked beats this far off a steady grid: midway between one beat (what a
+// tracker that drops or doubles a beat shows) and two.
+constexpr double k_held_change_min_shift_beats = 1.5;
 
 struct RhythmResult {
     std::optional<double> bpm;
@@ -55,9 +58,18 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset, double fps, bool si
                             const TempoParams& params = {});
 
 // Held changes of the local tempo: runs of the local tempo (median over +-2 bars) more than
-// k_tempo_tolerance away from bpm for at least k_held_change_bars bars, each reported at its
-// start with its median tempo, and the return at its end.
-std::vector<dna::TempoChange> held_tempo_changes(const std::vector<double>& local_bpm, double step_s, double bpm, double bar_s);
+// k_tempo_tolerance away from bpm for at least k_held_change_bars bars (bar_s seconds each).
+// The tracked beats (beats_s, seconds, ascending) within a run must span k_held_change_bars bars
+// too and gain or lose at least k_held_change_min_shift_beats against a steady grid at bpm, on
+// the run's side. Each change is reported at its start with its median tempo, and the return at
+// its end.
+std::vector<dna::TempoChange> held_tempo_changes(const std::vector<double>& local_bpm, double step_s, double bpm, double bar_s,
+                                                 const std::vector<double>& beats_s);
+
+// The local tempo (BPM, every step_s seconds) from the tracked beats: the slope of beat time on
+// beat index over the beats within two bars (bar_s) either side of each point; local_bpm's
+// value where fewer than 4 beats fall there.
+std::vector<double> beat_local_bpm(const std::vector<double>& local_bpm, double step_s, const std::vector<double>& beats_s, double bar_s);
 
 // Autocorrelation of x for lags 0..max_lag, each normalized by the overlap length.
 std::vector<double> autocorrelation(const std::vector<double>& x, int max_lag);
