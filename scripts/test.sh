@@ -18,8 +18,9 @@ if [[ "$seconds" -gt 0 ]]; then
   cmake --build build-fuzz -j "$(nproc)" --target fuzz_analyze fuzz_chart fuzz_readers fuzz_http
   corpus=$(mktemp -d)
   cp tests/fuzz-corpus/* "$corpus"/
-  # Seeds of 5-20 s (song-8s.ogg, clicks-12s.flac, song-20s.ogg) take inputs through beat
-  # tracking, harmony and structure, not only the decoder.
+  # Seeds of 5-32 s (song-8s.ogg, clicks-12s.flac, song-20s.ogg, two-parts-32s.opus) take
+  # inputs through beat tracking, harmony and structure, not only the decoder; the 32 s one
+  # has two sections (fuzz/make-two-parts-seed.sh), so section boundaries are reached too.
   echo "fuzz: decode+analyze for ${seconds}s" >&2
   LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp ./build-fuzz/fuzz/fuzz_analyze -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
     -print_final_stats=1 "$corpus" 2> build-fuzz/fuzz.log || { tail -50 build-fuzz/fuzz.log; exit 1; }
