@@ -155,8 +155,8 @@ void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures&
         for (auto& v : local_bpm) v *= k;
     }
     const double bar_s = (m.beats_per_bar > 0 ? m.beats_per_bar : 4) * 60.0 / *a.bpm;
-    // The local tempo is the tracked beats' rate over a bar either side: the beats are what a
-    // listener taps, and the periodicity that guided them can wander where they do not.
+    // The local tempo is the tracked beats' rate over two bars either side: the beats are what
+    // a listener taps, and the periodicity that guided them can wander where they do not.
     local_bpm = beat_local_bpm(local_bpm, rh.local_step_s, a.beats_s, bar_s);
     // Before the first tracked beat and after the last (an intro without pulse, a release or a
     // fade) the local tempo measures nothing: it is taken as the song's there.
