@@ -182,6 +182,43 @@ TEST_CASE("structure: a splice A-B-A finds both boundaries and repeats the label
     CHECK(label_at(seg * 0.5) != label_at(seg * 1.5));
 }
 
+TEST_CASE("structure: a part repeated a whole step up keeps its label (A-B-A' with A' transposed)") {
+    // A: C-Am-F-G with clicks at 120 BPM; B: an F# minor pad over noise; A': A up 2 semitones.
+    Signal s;
+    s.rate = 22050;
+    const double seg = 24;
+    s.samples.assign(size_t(3 * seg * s.rate), 0.0f);
+    auto clicks = test::click_track(120, 3 * seg, s.rate);
+    uint32_t st = 7;
+    const std::vector<std::vector<int>> prog = {{48, 52, 55, 60}, {45, 57, 60, 64}, {41, 57, 60, 65}, {43, 55, 59, 62}};
+    for (int part = 0; part < 3; ++part) {
+        const double t0 = part * seg, t1 = t0 + seg;
+        if (part != 1) {
+            const int up = part == 2 ? 2 : 0;
+            int k = 0;
+            for (double t = t0; t < t1; t += 2, ++k) {
+                std::vector<int> chord = prog[size_t(k % 4)];
+                for (auto& n : chord) n += up;
+                test::add_notes(s.samples, s.rate, t, t + 1.9, chord, 0.04f);
+            }
+            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += clicks.samples[i];
+        } else {
+            test::add_notes(s.samples, s.rate, t0, t1, {54, 57, 61, 66}, 0.02f);
+            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += 0.15f * test::noise(st);
+        }
+    }
+    auto d = run(s);
+    const auto& secs = d.structure.sections;
+    REQUIRE(secs.size() >= 3);
+    auto label_at = [&](double t) {
+        for (const auto& x : secs)
+            if (t >= x.start_s && t < x.end_s) return x.label;
+        return std::string();
+    };
+    CHECK(label_at(seg * 0.5) == label_at(seg * 2.5));
+    CHECK(label_at(seg * 0.5) != label_at(seg * 1.5));
+}
+
 TEST_CASE("vectors have the documented lengths and finite values") {
     auto d = run(test::to_stereo(test::click_track(128, 30), 0.5f));
     CHECK(d.vectors.audio.size() == dna::dimensions(dna::Space::audio).size());

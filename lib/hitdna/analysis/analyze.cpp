@@ -365,7 +365,9 @@ std::vector<float> unit_features(const FrameFeatures& ff, const std::vector<doub
 
 // z-scores every dimension of n_units rows of `dim` features over the song, so that what
 // changes between sections counts.
-void zscore_units(std::vector<float>& features, size_t n_units, int dim) {
+void zscore_units(std::vector<float>& features, size_t n_units, int dim, std::vector<double>& mean, std::vector<double>& sd_out) {
+    mean.assign(size_t(dim), 0.0);
+    sd_out.assign(size_t(dim), 1.0);
     for (int k = 0; k < dim; ++k) {
         double s = 0, s2 = 0;
         for (size_t u = 0; u < n_units; ++u) {
@@ -377,6 +379,8 @@ void zscore_units(std::vector<float>& features, size_t n_units, int dim) {
         // that barely change from amplifying noise into fake contrast.
         const double floor_sd = k < 12 ? 0.02 : 0.5;
         double m = s / double(n_units), sd = std::max(floor_sd, std::sqrt(std::max(0.0, s2 / double(n_units) - m * m)));
+        mean[size_t(k)] = m;
+        sd_out[size_t(k)] = sd;
         for (size_t u = 0; u < n_units; ++u) {
             auto& v = features[u * size_t(dim) + size_t(k)];
             v = float((v - m) / sd);
@@ -398,8 +402,9 @@ StructureInput structure_input(const FrameFeatures& ff, const std::vector<double
     si.low_fine.resize(ff.n_frames());
     for (size_t f = 0; f < ff.n_frames(); ++f) si.low_fine[f] = ff.bands[f * dsp::k_num_bands] + ff.bands[f * dsp::k_num_bands + 1];
     si.dim = k_unit_dim;
+    si.chroma_dims = 12;
     si.unit_features = unit_features(ff, grid);
-    zscore_units(si.unit_features, grid.size() - 1, si.dim);
+    zscore_units(si.unit_features, grid.size() - 1, si.dim, si.feature_mean, si.feature_sd);
     return si;
 }
 

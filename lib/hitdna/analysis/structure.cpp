@@ -201,7 +201,8 @@ std::vector<int> section_bounds(const std::vector<double>& nov, double duration_
 }
 
 // Appends one section per pair of bounds to out.sections, with the normalized mean of its
-// (non-embedded) unit features, for labels, to out.section_means.
+// (non-embedded) unit features, for labels, to out.section_means (and the mean itself to
+// out.section_zmeans).
 void make_sections(const StructureInput& in, const std::vector<double>& nov, const std::vector<int>& bounds, Segmentation& out) {
     const int d = in.dim;
     for (size_t s = 0; s + 1 < bounds.size(); ++s) {
@@ -215,6 +216,8 @@ void make_sections(const StructureInput& in, const std::vector<double>& nov, con
         std::vector<double> mean(size_t(d), 0.0);
         for (int u = bounds[s]; u < bounds[s + 1]; ++u)
             for (int k = 0; k < d; ++k) mean[size_t(k)] += in.unit_features[size_t(u) * size_t(d) + size_t(k)];
+        for (auto& v : mean) v /= std::max(1, bounds[s + 1] - bounds[s]);
+        out.section_zmeans.push_back(mean);
         normalize(mean);
         out.section_means.push_back(mean);
         out.sections.push_back(sec);
@@ -249,20 +252,45 @@ std::string label_name(int index) {
     return label;
 }
 
+// A section's mean (z-scored, not normalized) as it would read with its pitch classes moved
+// up by `shift` semitones: back to raw chroma (the z-scoring's mean and spread per dimension),
+// rotated, z-scored again; unit norm.
+std::vector<double> transposed(const std::vector<double>& zmean, const StructureInput& in, int shift) {
+    std::vector<double> y = zmean;
+    if (shift != 0 && in.chroma_dims == 12 && in.feature_mean.size() >= 12 && in.feature_sd.size() >= 12)
+        for (int k = 0; k < 12; ++k) {
+            const size_t from = size_t((k - shift + 12) % 12);
+            const double raw = zmean[from] * in.feature_sd[from] + in.feature_mean[from];
+            y[size_t(k)] = (raw - in.feature_mean[size_t(k)]) / in.feature_sd[size_t(k)];
+        }
+    normalize(y);
+    return y;
+}
+
 // Labels: each section joins the most similar earlier label above `threshold` (whose mean
-// it then joins too), or starts a new one.
-void label_sections(Segmentation& out, int d, double threshold) {
+// it then joins too), or starts a new one. With pitch-class dimensions (in.chroma_dims), a
+// section is also compared a half and a whole step down and up, so that a part repeated in
+// another key (a last chorus lifted a step) keeps its label; the key change is reported by
+// the section keys.
+void label_sections(Segmentation& out, const StructureInput& in, double threshold) {
+    const int d = in.dim;
     std::vector<std::vector<double>> label_means;
     std::vector<int> label_count;
+    const std::vector<int> shifts = in.chroma_dims == 12 ? std::vector<int>{0, -1, 1, -2, 2} : std::vector<int>{0};
     for (size_t s = 0; s < out.sections.size(); ++s) {
         int best = -1;
         double best_sim = threshold;
-        for (size_t l = 0; l < label_means.size(); ++l) {
-            double c = 0;
-            for (int k = 0; k < d; ++k) c += label_means[l][size_t(k)] * out.section_means[s][size_t(k)];
-            if (c > best_sim) {
-                best_sim = c;
-                best = int(l);
+        std::vector<double> best_mean;
+        for (int shift : shifts) {
+            const std::vector<double> x = shift == 0 ? out.section_means[s] : transposed(out.section_zmeans[s], in, shift);
+            for (size_t l = 0; l < label_means.size(); ++l) {
+                double c = 0;
+                for (int k = 0; k < d; ++k) c += label_means[l][size_t(k)] * x[size_t(k)];
+                if (c > best_sim) {
+                    best_sim = c;
+                    best = int(l);
+                    best_mean = x;
+                }
             }
         }
         if (best < 0) {
@@ -271,7 +299,7 @@ void label_sections(Segmentation& out, int d, double threshold) {
             label_count.push_back(1);
         } else {
             auto& m = label_means[size_t(best)];
-            for (int k = 0; k < d; ++k) m[size_t(k)] = m[size_t(k)] * label_count[size_t(best)] + out.section_means[s][size_t(k)];
+            for (int k = 0; k < d; ++k) m[size_t(k)] = m[size_t(k)] * label_count[size_t(best)] + best_mean[size_t(k)];
             normalize(m);
             ++label_count[size_t(best)];
         }
@@ -300,8 +328,11 @@ void merge_repeated_neighbours(Segmentation& out, const StructureInput& in, doub
         auto& pm = out.section_means[s - 1];
         for (int k = 0; k < d; ++k) pm[size_t(k)] = pm[size_t(k)] * lp + out.section_means[s][size_t(k)] * lc;
         normalize(pm);
+        auto& pz = out.section_zmeans[s - 1];
+        for (int k = 0; k < d; ++k) pz[size_t(k)] = (pz[size_t(k)] * lp + out.section_zmeans[s][size_t(k)] * lc) / std::max(lp + lc, 1e-9);
         out.sections.erase(out.sections.begin() + long(s));
         out.section_means.erase(out.section_means.begin() + long(s));
+        out.section_zmeans.erase(out.section_zmeans.begin() + long(s));
     }
 }
 
@@ -316,7 +347,7 @@ Segmentation segment(const StructureInput& in, const StructureParams& p) {
     out.novelty = unit_novelty(in, n, K);
     const std::vector<int> bounds = section_bounds(out.novelty, in.duration_s, mean_unit, p);
     make_sections(in, out.novelty, bounds, out);
-    label_sections(out, in.dim, label_threshold(out.section_means, in.dim, p.label_similarity));
+    label_sections(out, in, label_threshold(out.section_means, in.dim, p.label_similarity));
     merge_repeated_neighbours(out, in, p.max_section_s);
     return out;
 }

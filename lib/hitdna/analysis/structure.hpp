@@ -18,6 +18,8 @@ struct StructureInput {
     std::vector<double> unit_times;    // n_units + 1 boundaries (s): beats, or a fixed grid
     std::vector<float> unit_features;  // n_units x dim, z-scored per dimension over the song
     int dim = 0;
+    int chroma_dims = 0;               // 12 when the first 12 dimensions are pitch classes C..B
+    std::vector<double> feature_mean, feature_sd;  // per dimension: what the z-scoring removed
     double duration_s = 0;
     double hop_s = 1.0;
     std::vector<float> loudness_lufs;  // per hop
@@ -31,6 +33,7 @@ struct Segmentation {
     std::vector<dna::Section> sections;
     std::vector<double> novelty;       // per unit, 0..1
     std::vector<std::vector<double>> section_means;  // per section, mean unit feature (unit norm)
+    std::vector<std::vector<double>> section_zmeans; // per section, mean unit feature (not normalized)
 };
 
 // Boundaries by checkerboard novelty on the self-similarity of time-delay-embedded unit

@@ -24,7 +24,7 @@ inline int pitch_index(std::string_view name) {
 // 2: content-based section vectors; 3: drops on the frame the low end returns; 4: key per
 // section and key changes, tonic evidence from the bass and cadences, meter, held tempo changes;
 // 5: pulse clarity normalized, 6/8 read at the dotted quarter, the local tempo (curve,
-// stability, held changes) from the tracked beats.
+// stability, held changes) from the tracked beats, labels that survive a step's transposition.
 constexpr int k_analysis_version = 5;
 
 struct Event {
