@@ -147,25 +147,44 @@ TEST_CASE("loudness: a -20 dBFS 1 kHz stereo sine measures -20 LUFS") {
     CHECK(d.production.loudness_range_lu < 1.0);
 }
 
-TEST_CASE("structure: a splice A-B-A finds both boundaries and repeats the label") {
-    // A: C major chords with clicks at 120 BPM; B: F# minor pad plus noise at another level.
+namespace {
+// A-B-A' of `seg` seconds each at 22.05 kHz. A: the chords in turn, 2 s each, with clicks at
+// 120 BPM; B: an F# minor pad over noise (seeded `seed`) at another level; A': A moved up
+// `a2_up` semitones.
+Signal splice_aba(const std::vector<std::vector<int>>& chords, int a2_up, uint32_t seed, double seg = 24) {
     Signal s;
     s.rate = 22050;
-    const double seg = 24;
     s.samples.assign(size_t(3 * seg * s.rate), 0.0f);
     auto clicks = test::click_track(120, 3 * seg, s.rate);
-    uint32_t st = 99;
     for (int part = 0; part < 3; ++part) {
         const double t0 = part * seg, t1 = t0 + seg;
         if (part != 1) {
-            for (double t = t0; t < t1; t += 2) test::add_notes(s.samples, s.rate, t, t + 1.9, {48, 52, 55, 60}, 0.04f);
+            int k = 0;
+            for (double t = t0; t < t1; t += 2, ++k) {
+                std::vector<int> chord = chords[size_t(k) % chords.size()];
+                for (auto& n : chord) n += part == 2 ? a2_up : 0;
+                test::add_notes(s.samples, s.rate, t, t + 1.9, chord, 0.04f);
+            }
             for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += clicks.samples[i];
         } else {
             test::add_notes(s.samples, s.rate, t0, t1, {54, 57, 61, 66}, 0.02f);
-            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += 0.15f * test::noise(st);
+            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += 0.15f * test::noise(seed);
         }
     }
-    auto d = run(s);
+    return s;
+}
+
+// The label of the section that holds time t ("" when none does).
+std::string label_at(const std::vector<dna::Section>& secs, double t) {
+    for (const auto& x : secs)
+        if (t >= x.start_s && t < x.end_s) return x.label;
+    return std::string();
+}
+}  // namespace
+
+TEST_CASE("structure: a splice A-B-A finds both boundaries and repeats the label") {
+    const double seg = 24;
+    auto d = run(splice_aba({{48, 52, 55, 60}}, 0, 99, seg));  // A: a C major chord
     const auto& secs = d.structure.sections;
     REQUIRE(secs.size() >= 3);
     auto near = [&](double t) {
@@ -173,50 +192,18 @@ TEST_CASE("structure: a splice A-B-A finds both boundaries and repeats the label
     };
     CHECK(near(seg));
     CHECK(near(2 * seg));
-    auto label_at = [&](double t) {
-        for (const auto& x : secs)
-            if (t >= x.start_s && t < x.end_s) return x.label;
-        return std::string();
-    };
-    CHECK(label_at(seg * 0.5) == label_at(seg * 2.5));
-    CHECK(label_at(seg * 0.5) != label_at(seg * 1.5));
+    CHECK(label_at(secs, seg * 0.5) == label_at(secs, seg * 2.5));
+    CHECK(label_at(secs, seg * 0.5) != label_at(secs, seg * 1.5));
 }
 
 TEST_CASE("structure: a part repeated a whole step up keeps its label (A-B-A' with A' transposed)") {
-    // A: C-Am-F-G with clicks at 120 BPM; B: an F# minor pad over noise; A': A up 2 semitones.
-    Signal s;
-    s.rate = 22050;
+    // A: C-Am-F-G; A': the same up 2 semitones.
     const double seg = 24;
-    s.samples.assign(size_t(3 * seg * s.rate), 0.0f);
-    auto clicks = test::click_track(120, 3 * seg, s.rate);
-    uint32_t st = 7;
-    const std::vector<std::vector<int>> prog = {{48, 52, 55, 60}, {45, 57, 60, 64}, {41, 57, 60, 65}, {43, 55, 59, 62}};
-    for (int part = 0; part < 3; ++part) {
-        const double t0 = part * seg, t1 = t0 + seg;
-        if (part != 1) {
-            const int up = part == 2 ? 2 : 0;
-            int k = 0;
-            for (double t = t0; t < t1; t += 2, ++k) {
-                std::vector<int> chord = prog[size_t(k % 4)];
-                for (auto& n : chord) n += up;
-                test::add_notes(s.samples, s.rate, t, t + 1.9, chord, 0.04f);
-            }
-            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += clicks.samples[i];
-        } else {
-            test::add_notes(s.samples, s.rate, t0, t1, {54, 57, 61, 66}, 0.02f);
-            for (size_t i = size_t(t0 * s.rate); i < size_t(t1 * s.rate); ++i) s.samples[i] += 0.15f * test::noise(st);
-        }
-    }
-    auto d = run(s);
+    auto d = run(splice_aba({{48, 52, 55, 60}, {45, 57, 60, 64}, {41, 57, 60, 65}, {43, 55, 59, 62}}, 2, 7, seg));
     const auto& secs = d.structure.sections;
     REQUIRE(secs.size() >= 3);
-    auto label_at = [&](double t) {
-        for (const auto& x : secs)
-            if (t >= x.start_s && t < x.end_s) return x.label;
-        return std::string();
-    };
-    CHECK(label_at(seg * 0.5) == label_at(seg * 2.5));
-    CHECK(label_at(seg * 0.5) != label_at(seg * 1.5));
+    CHECK(label_at(secs, seg * 0.5) == label_at(secs, seg * 2.5));
+    CHECK(label_at(secs, seg * 0.5) != label_at(secs, seg * 1.5));
 }
 
 TEST_CASE("vectors have the documented lengths and finite values") {

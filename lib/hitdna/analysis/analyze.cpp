@@ -126,8 +126,6 @@ void fill_rhythm(dna::Dna& d, const RhythmResult& rh) {
     a.bpm_null_reason = rh.null_reason;
     a.bpm_confidence = round_to(rh.confidence, 0.001);
     a.tempo_candidates = rh.candidates;
-    a.tempo_curve = rh.tempo_curve;
-    a.tempo_stability = round_to(rh.stability, 0.001);
     for (double b : rh.beats_s) a.beats_s.push_back(round_to(b, 0.001));
     a.rhythmic_complexity = round_to(rh.rhythmic_complexity, 0.001);
     a.syncopation = round_to(rh.syncopation, 0.001);
@@ -138,7 +136,8 @@ void fill_rhythm(dna::Dna& d, const RhythmResult& rh) {
     if (!a.bpm) d.flags.push_back("no-beat");
 }
 
-// Fills the meter and the held tempo changes, which are counted in bars.
+// Fills the meter, the local tempo read from the beats (the tempo curve and stability) and the
+// held tempo changes, which are counted in bars.
 void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures& ff) {
     if (!a.bpm) return;
     std::vector<float> low(ff.n_frames());
@@ -165,9 +164,8 @@ void fill_meter(dna::AudioLayer& a, const RhythmResult& rh, const FrameFeatures&
             const double t = double(i) * rh.local_step_s;
             if (t < a.beats_s.front() || t > a.beats_s.back()) local_bpm[i] = *a.bpm;
         }
-    // The curve (every second point of the local tempo, as analyze_rhythm samples it) and the
-    // stability are read from this local tempo, so that they agree with the changes.
-    a.tempo_curve.clear();
+    // The curve (every second point of the local tempo) and the stability (the share within
+    // k_tempo_tolerance of bpm) are read from this local tempo, as the changes are.
     size_t near = 0;
     for (size_t i = 0; i < local_bpm.size(); ++i) {
         near += std::abs(local_bpm[i] / *a.bpm - 1) <= k_tempo_tolerance;

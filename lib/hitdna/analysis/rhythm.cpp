@@ -279,22 +279,11 @@ std::vector<double> frame_periods(const std::vector<double>& local, size_t step,
     return frame_period;
 }
 
-// Local tempo (BPM) every `step` frames from the local periods; the curve every 2 s.
-void fill_tempo_curve(RhythmResult& r, const std::vector<double>& local, size_t step, double fps) {
+// Local tempo (BPM) every `step` frames from the local periods (the periodicity the beat
+// tracker follows; the song's curve is read from the beats later, in analyze's fill_meter).
+void fill_local_tempo(RhythmResult& r, const std::vector<double>& local, size_t step, double fps) {
     r.local_step_s = double(step) / fps;
-    for (size_t i = 0; i < local.size(); ++i) {
-        const double lb = 60.0 * fps / local[i];
-        r.local_bpm.push_back(lb);
-        if (i % 2 == 0) r.tempo_curve.push_back({std::round(double(i * step) / fps * 100) / 100, std::round(lb * 10) / 10});
-    }
-}
-
-// Share of the local tempo within 4 % of bpm.
-double share_near(const std::vector<double>& local_bpm, double bpm) {
-    if (local_bpm.empty() || bpm <= 0) return 0;
-    size_t near = 0;
-    for (double v : local_bpm) near += std::abs(v / bpm - 1) <= k_tempo_tolerance;
-    return double(near) / double(local_bpm.size());
+    for (double period : local) r.local_bpm.push_back(60.0 * fps / period);
 }
 
 // BPM: the global estimate, refined by the regression of beat time on beat index over
@@ -517,9 +506,8 @@ RhythmResult analyze_rhythm(const std::vector<float>& onset_f, double fps, bool 
     auto beat_frames = track_beats(env.od, frame_periods(local, step, env.od.size()), p.tightness);
     r.confidence = std::clamp(r.pulse_clarity * 2.0, 0.0, 1.0) * (r.candidates.empty() ? 0 : r.candidates[0].weight);
     for (double b : beat_frames) r.beats_s.push_back(b / fps);
-    fill_tempo_curve(r, local, step, fps);
+    fill_local_tempo(r, local, step, fps);
     r.bpm = std::round(refined_bpm(r.beats_s, chosen, p) * 100) / 100;
-    r.stability = share_near(r.local_bpm, *r.bpm);
     if (beat_frames.size() >= 8) fill_beat_descriptors(r, env.od, beat_frames, period, chosen);
     return r;
 }

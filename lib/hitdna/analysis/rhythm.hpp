@@ -40,10 +40,8 @@ struct RhythmResult {
     double confidence = 0;
     std::vector<dna::TempoCandidate> candidates;
     std::vector<double> beats_s;
-    std::vector<std::array<double, 2>> tempo_curve;
-    std::vector<double> local_bpm;  // local tempo every local_step_s seconds
+    std::vector<double> local_bpm;  // local tempo (onset periodicity) every local_step_s seconds
     double local_step_s = 1;
-    double stability = 0;           // share of local_bpm within k_tempo_tolerance of bpm
     double pulse_clarity = 0;
     double syncopation = 0;
     double rhythmic_complexity = 0;
