@@ -306,7 +306,7 @@ Harmony fill_harmony(dna::AudioLayer& a, const FrameFeatures& ff, const RhythmRe
     }
     a.key_strength = round_to(h.key.strength, 0.001);
     h.grid = beat_grid(rh.beats_s, a.bpm, duration_s);
-    if (!silent) a.chords = estimate_chords(ff.chroma, ff.chroma_frames_per_s, h.grid);
+    if (!silent) a.chords = estimate_chords(ff.chroma, ff.harmony_chroma, ff.chroma_frames_per_s, h.grid);
     count_chords(a, duration_s);
     return h;
 }

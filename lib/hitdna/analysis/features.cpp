@@ -16,6 +16,7 @@ struct FeatureExtractor::Impl {
     std::vector<dsp::SparseBand> bands = dsp::fixed_bands(k_n_fft, k_analysis_rate_hz);
     dsp::ChromaMap chroma_map = dsp::chroma_map(k_chroma_n_fft, k_analysis_rate_hz, 65.0, 2100.0);
     dsp::ChromaMap bass_map = dsp::chroma_map(k_chroma_n_fft, k_analysis_rate_hz, k_bass_chroma_min_hz, k_bass_chroma_max_hz);
+    dsp::SemitoneMap semitones = dsp::semitone_map(k_chroma_n_fft, k_analysis_rate_hz);
     std::vector<float> dct = dsp::dct_matrix(k_n_mels, k_n_mfcc);
     float power_scale = 0;
     float chroma_power_scale = 0;
@@ -113,6 +114,8 @@ struct FeatureExtractor::Impl {
         out.chroma.insert(out.chroma.end(), c, c + 12);
         dsp::apply_chroma(bass_map, cspec.data(), c);
         out.bass_chroma.insert(out.bass_chroma.end(), c, c + 12);
+        dsp::apply_whitened_chroma(semitones, cspec.data(), c);
+        out.harmony_chroma.insert(out.harmony_chroma.end(), c, c + 12);
 
         // Strongest partial between 100 and 1000 Hz, refined by parabolic interpolation.
         const double bin_hz = k_analysis_rate_hz / k_chroma_n_fft;

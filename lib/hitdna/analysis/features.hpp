@@ -29,6 +29,7 @@ struct FrameFeatures {
     std::vector<float> bands;        // frames x dsp::k_num_bands, power (linear)
     std::vector<float> chroma;       // chroma frames x 12, power per pitch class (C = 0)
     std::vector<float> bass_chroma;  // the same over 60..160 Hz only: the bass line
+    std::vector<float> harmony_chroma;  // chroma frames x 12, whitened (dsp::apply_whitened_chroma): chords
     std::vector<float> pitch_hz;     // chroma frames: strongest partial 100..1000 Hz, 0 = none
     std::vector<float> pitch_salience;  // its share of 100..2000 Hz power, 0..1
     size_t n_frames() const { return onset.size(); }

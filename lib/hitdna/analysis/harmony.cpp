@@ -64,8 +64,13 @@ std::array<std::array<double, 12>, 24> triad_templates() {
     return templates;
 }
 
+// "No chord" emission where there is sound: a triad must fit the segment better than this.
+// Flat (noise-like) chroma fits every triad at cosine 0.5.
+constexpr double k_no_chord_score = 0.55;
+
 // Emission score of every chord state for each segment [times[s], times[s+1]): the cosine of
-// the segment's sqrt-chroma with each triad; "no chord" scores 1 on near-silence, else 0.55.
+// the segment's sqrt-chroma with each triad; "no chord" scores 1 on near-silence, else
+// k_no_chord_score.
 std::vector<ChordScores> chord_emissions(const std::vector<float>& chroma, double fps, const std::vector<double>& times) {
     const size_t nseg = times.size() - 1, nframes = chroma.size() / 12;
     const auto templates = triad_templates();
@@ -93,7 +98,7 @@ std::vector<ChordScores> chord_emissions(const std::vector<float>& chroma, doubl
             emit[s][size_t(c)] = norm > 0 ? dot / norm : 0;
         }
         // "No chord" wins on near-silence and on flat (noise-like) chroma.
-        emit[s][24] = energy[s] < 0.02 * max_energy ? 1.0 : 0.55;
+        emit[s][24] = energy[s] < 0.02 * max_energy ? 1.0 : k_no_chord_score;
     }
     return emit;
 }
@@ -170,8 +175,9 @@ constexpr double k_w_tonic_time = 0.3;       // share of chord time on the tonic
 constexpr double k_w_section_edges = 0.3;    // share of section starts and ends on the tonic triad
 constexpr double k_w_first_last = 0.2;       // the song's first and (twice as much) last chord
 constexpr double k_w_cadence = 0.3;          // V-I, V-i (1), VII-i, IV-I, v-i (0.5) per chord change
-// The evidence against the profile: on "tune" every song's evidence favoured its true key, and
-// 1.8 is the smallest scale that also lets it overrule the profile on two minor songs there.
+// The evidence against the profile: chosen at 1.8 (the smallest scale that let it overrule the
+// profile on two minor songs of "tune") before keys were scored by the pair's profile; since
+// then the tune split's keys are the same for any scale from 0.5 to 1.8, so it was kept.
 constexpr double k_evidence_scale = 1.8;
 constexpr double k_modulation_margin = 0.3;   // true lifts gain 0.55..0.7 on "tune", false ones <= 0.2
 constexpr double k_min_modulation_s = 8.0;
@@ -254,9 +260,14 @@ KeyResult estimate_key(const std::array<double, 12>& chroma, const TonicEvidence
             candidate[size_t(k)] = true;
             candidate[size_t(k < 12 ? 12 + (k + 9) % 12 : (k + 3) % 12)] = true;
         }
+    // A key and its relative share a scale, and the profile's preference between them follows
+    // the chord rhythm more than the tonic (i-VI-III-VII spends as long on III as on i, and III
+    // is the most frequent pitch class): the profile says which scale, the evidence which of
+    // its two tonics, so each candidate is scored with the better profile fit of the pair.
     for (int k = 0; k < 24; ++k) {
         if (!candidate[size_t(k)]) continue;
-        const double s = r.scores[size_t(k)] + k_evidence_scale * tonic_score(k, evidence);
+        const int relative = k < 12 ? 12 + (k + 9) % 12 : (k + 3) % 12;
+        const double s = std::max(r.scores[size_t(k)], r.scores[size_t(relative)]) + k_evidence_scale * tonic_score(k, evidence);
         if (s > best) {
             best = s;
             best_key = k;
@@ -290,11 +301,21 @@ std::vector<int> span_tonics(const std::vector<std::array<double, 12>>& chroma_s
     return out;
 }
 
-std::vector<dna::Chord> estimate_chords(const std::vector<float>& chroma, double fps,
+std::vector<dna::Chord> estimate_chords(const std::vector<float>& chroma, const std::vector<float>& harmony_chroma, double fps,
                                         const std::vector<double>& times, double switch_penalty) {
     std::vector<dna::Chord> out;
     if (times.size() < 2) return out;
-    const std::vector<int> path = chord_path(chord_emissions(chroma, fps, times), switch_penalty);
+    // Triads are read from the whitened chroma; whether there is a chord at all from the plain
+    // one (where its own decoding finds none), because whitening lifts the random bumps of
+    // noise (a drum break, a click) to peaks.
+    std::vector<ChordScores> emit = chord_emissions(harmony_chroma, fps, times);
+    const std::vector<int> plain = chord_path(chord_emissions(chroma, fps, times), switch_penalty);
+    for (size_t s = 0; s < emit.size(); ++s)
+        if (plain[s] == 24) {
+            emit[s].fill(0);
+            emit[s][24] = 1.0;
+        }
+    const std::vector<int> path = chord_path(emit, switch_penalty);
     // Consecutive segments with one chord make one chord span.
     for (size_t s = 0; s < path.size(); ++s) {
         std::string l = chord_label(path[s]);

@@ -30,8 +30,10 @@ struct TonicEvidence {
 };
 
 // Key from the pitch-class distribution, then among the keys whose profile fits nearly as
-// well (within k_key_margin), the one the tonic evidence favours. See the weights in
-// harmony.cpp; strength stays the profile correlation of the key chosen.
+// well (within k_key_margin) and their relative keys, the one the tonic evidence favours; a
+// key and its relative are both credited with the better profile fit of the two (the profile
+// tells scales apart, not the two tonics of one scale). See the weights in harmony.cpp;
+// strength stays the profile correlation of the key chosen.
 KeyResult estimate_key(const std::array<double, 12>& chroma, const TonicEvidence& evidence);
 
 // Per span (e.g. section) a tonic for the global key's mode: the global tonic, unless the
@@ -43,8 +45,10 @@ std::vector<int> span_tonics(const std::vector<std::array<double, 12>>& chroma_s
 // Key profile of a key as a unit-mean 12-vector (used for tension).
 std::array<double, 12> key_profile(int tonic, bool minor);
 
-// Chord labels over segments [times[i], times[i+1]) from chroma frames at chroma_fps.
-std::vector<dna::Chord> estimate_chords(const std::vector<float>& chroma, double chroma_fps,
+// Chord labels over segments [times[i], times[i+1]) from chroma frames at chroma_fps: the
+// triad from harmony_chroma (whitened, see dsp::apply_whitened_chroma), "N" where the plain
+// chroma is near-silent or fits no triad better than flat chroma would.
+std::vector<dna::Chord> estimate_chords(const std::vector<float>& chroma, const std::vector<float>& harmony_chroma, double chroma_fps,
                                         const std::vector<double>& times, double switch_penalty = 0.12);
 
 // Tuning offset in cents (-50..50) from predominant partials with salience >= min_salience.

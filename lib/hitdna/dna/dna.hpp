@@ -24,8 +24,9 @@ inline int pitch_index(std::string_view name) {
 // 2: content-based section vectors; 3: drops on the frame the low end returns; 4: key per
 // section and key changes, tonic evidence from the bass and cadences, meter, held tempo changes;
 // 5: pulse clarity normalized, 6/8 read at the dotted quarter, the local tempo (curve,
-// stability, held changes) from the tracked beats, labels that survive a step's transposition.
-constexpr int k_analysis_version = 5;
+// stability, held changes) from the tracked beats, labels that survive a step's transposition;
+// 6: chords from whitened chroma, a key and its relative scored with the pair's profile fit.
+constexpr int k_analysis_version = 6;
 
 struct Event {
     double time_s = 0;

@@ -100,6 +100,56 @@ void apply_chroma(const ChromaMap& map, const float* power, float* chroma12) {
         chroma12[map.pitch_class[i]] += map.weight[i] * power[map.bin[i]];
 }
 
+SemitoneMap semitone_map(int n_fft, double sr, double max_hz) {
+    SemitoneMap map;
+    auto midi_of = [](double hz) { return 69.0 + 12.0 * std::log2(hz / 440.0); };
+    map.n_rows = int(std::floor(midi_of(std::min(max_hz, 0.45 * sr)))) - SemitoneMap::k_lowest_midi + 1;
+    const double bin_hz = sr / n_fft;
+    for (int k = 1; k <= n_fft / 2; ++k) {
+        const double m = midi_of(k * bin_hz) - SemitoneMap::k_lowest_midi;
+        if (m < -0.5 || m > map.n_rows - 0.5) continue;
+        const double lower = std::floor(m), frac = m - lower;
+        const double w_lo = std::cos(frac * std::numbers::pi / 2.0), w_hi = std::sin(frac * std::numbers::pi / 2.0);
+        if (lower >= 0) {
+            map.bin.push_back(k);
+            map.row.push_back(int(lower));
+            map.weight.push_back(static_cast<float>(w_lo * w_lo));
+        }
+        if (lower + 1 < map.n_rows) {
+            map.bin.push_back(k);
+            map.row.push_back(int(lower) + 1);
+            map.weight.push_back(static_cast<float>(w_hi * w_hi));
+        }
+    }
+    return map;
+}
+
+void apply_whitened_chroma(const SemitoneMap& map, const float* power, float* chroma12) {
+    std::fill(chroma12, chroma12 + 12, 0.0f);
+    std::vector<double> amp(size_t(map.n_rows), 0.0);
+    for (size_t i = 0; i < map.bin.size(); ++i) amp[size_t(map.row[i])] += double(map.weight[i]) * power[map.bin[i]];
+    double total = 0;
+    for (auto& v : amp) total += (v = std::sqrt(v));
+    std::array<double, 12> pc{};
+    double white_total = 0;
+    const int top = std::min(map.n_rows, SemitoneMap::k_highest_midi - SemitoneMap::k_lowest_midi + 1);
+    for (int r = 0; r < top; ++r) {
+        const int a = std::max(0, r - 6), b = std::min(map.n_rows - 1, r + 6);
+        double mean = 0;
+        for (int q = a; q <= b; ++q) mean += amp[size_t(q)];
+        mean /= (b - a + 1);
+        if (amp[size_t(r)] <= mean) continue;
+        const double w = amp[size_t(r)] - mean;
+        pc[size_t((SemitoneMap::k_lowest_midi + r) % 12)] += w;
+        white_total += w;
+    }
+    if (white_total <= 0) return;
+    for (int k = 0; k < 12; ++k) {
+        const double v = pc[size_t(k)] * total / white_total;
+        chroma12[k] = static_cast<float>(v * v);
+    }
+}
+
 std::vector<float> dct_matrix(int n_in, int n_out) {
     std::vector<float> m(static_cast<size_t>(n_in * n_out));
     for (int k = 0; k < n_out; ++k) {

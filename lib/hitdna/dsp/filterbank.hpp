@@ -30,6 +30,26 @@ ChromaMap chroma_map(int n_fft, double sample_rate_hz, double min_hz, double max
                      double tuning_cents = 0.0);
 void apply_chroma(const ChromaMap& map, const float* power, float* chroma12);
 
+// Harmony chroma from a whitened semitone spectrum. The power spectrum is read as amplitude
+// per semitone (bins split between the two nearest semitones, as for chroma_map) from
+// k_lowest_midi up to max_hz; each semitone keeps only what stands above the mean amplitude of
+// the octave around it (the first half of the spectral whitening of Mauch & Dixon 2010,
+// "Approximate note transcription for the improved identification of difficult chords"), so
+// a broadband floor (kick drums, distortion, noise) no longer adds to every pitch class and
+// amplitude, not power, weighs the notes; semitones up to k_highest_midi are folded into pitch
+// classes, scaled so that the frame's total amplitude is kept, and squared (power per pitch
+// class, like apply_chroma). Also dividing by the octave's standard deviation read 2 points
+// more bar chords on bench_forms' tune split but lost a distorted triad test that this keeps.
+struct SemitoneMap {
+    static constexpr int k_lowest_midi = 36;   // C2, 65.4 Hz
+    static constexpr int k_highest_midi = 95;  // B6, 1976 Hz: the highest semitone folded
+    int n_rows = 0;                            // semitones k_lowest_midi .. up to max_hz
+    std::vector<int> bin, row;
+    std::vector<float> weight;
+};
+SemitoneMap semitone_map(int n_fft, double sample_rate_hz, double max_hz = 4200.0);
+void apply_whitened_chroma(const SemitoneMap& map, const float* power, float* chroma12);
+
 // DCT-II (orthonormal) of n inputs to n_out coefficients, as a dense matrix.
 std::vector<float> dct_matrix(int n_in, int n_out);
 
