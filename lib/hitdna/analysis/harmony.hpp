@@ -46,8 +46,9 @@ std::vector<int> span_tonics(const std::vector<std::array<double, 12>>& chroma_s
 std::array<double, 12> key_profile(int tonic, bool minor);
 
 // Chord labels over segments [times[i], times[i+1]) from chroma frames at chroma_fps: the
-// triad from harmony_chroma (whitened, see dsp::apply_whitened_chroma), "N" where the plain
-// chroma is near-silent or fits no triad better than flat chroma would.
+// triad from harmony_chroma (whitened, see dsp::apply_whitened_chroma), "N" where the same
+// decoding of the plain chroma finds no chord (near-silence, or no triad fitting better than
+// flat chroma does).
 std::vector<dna::Chord> estimate_chords(const std::vector<float>& chroma, const std::vector<float>& harmony_chroma, double chroma_fps,
                                         const std::vector<double>& times, double switch_penalty = 0.12);
 
