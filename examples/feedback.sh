@@ -22,6 +22,6 @@ cat > "$work/events.jsonl" <<JSONL
 JSONL
 "$hitdna" feedback --events "$work/events.jsonl" || echo "exit status $? (1: some events were rejected)"
 # Replaying the file changes nothing.
-"$hitdna" feedback --events "$work/events.jsonl" --json 2>/dev/null || true
+"$hitdna" feedback --events "$work/events.jsonl" -f json 2>/dev/null || true
 "$hitdna" db verify
 rm -rf "$work"

@@ -11,9 +11,9 @@ export HITDNA_DB="$work/catalog.db"
 "$hitdna" db verify
 "$hitdna" index verify
 echo "garbage" > "$(ls "$work"/catalog.db.hnsw/audio.g*.hnsw | head -1)"
-"$hitdna" match --track 1 -k 2 --format jsonl >/dev/null   # warns, answers exactly
+"$hitdna" match --track 1 -k 2 -f jsonl >/dev/null   # warns, answers exactly
 "$hitdna" index verify || echo "index verify: exit status $? (1: an index is damaged)"
 "$hitdna" index rebuild --space audio
-"$hitdna" index verify --json
-"$hitdna" db stats --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["tracks"], "tracks,", d["bytes_per_track"], "bytes per track")'
+"$hitdna" index verify -f jsonl
+"$hitdna" db stats -f json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["tracks"], "tracks,", d["bytes_per_track"], "bytes per track")'
 rm -rf "$work"

@@ -14,7 +14,7 @@ export HITDNA_DB="$work/catalog.db"
 "$hitdna" ingest "$dir" --genre soundtrack --progress never
 
 # 2. Paths on stdin: nothing is analyzed twice (content hash), metadata is merged.
-find "$dir" -name '*.ogg' | head -3 | "$hitdna" ingest - --tag favourites --json
+find "$dir" -name '*.ogg' | head -3 | "$hitdna" ingest - --tag favourites -f json
 
 # 3. A Spotify-style chart list. Rows find their audio under --audio-dir by artist and title
 #    (file names "Artist - Title.ext" or tags); rows without audio are listed, exit status 1.

@@ -14,19 +14,19 @@ song=$(find "$dir" -name '*.ogg' | sort | sed -n 5p)
 # 1. An excerpt (15 s from 0:40, 3 % slower, MP3 128 kb/s) finds the song it came from and
 #    the section it matched.
 ffmpeg -v error -y -ss 40 -t 14.55 -i "$song" -af atempo=0.97 -c:a libmp3lame -b:a 128k "$work/clip.mp3"
-"$hitdna" match --like "$work/clip.mp3" -k 3 --format table
+"$hitdna" match --like "$work/clip.mp3" -k 3 -f text
 
 # 2. Songs like a catalog track, by id, in JSON Lines for a pipeline.
-"$hitdna" match --track 1 -k 3 --format jsonl | /usr/bin/python3 -c '
+"$hitdna" match --track 1 -k 3 -f jsonl | /usr/bin/python3 -c '
 import json, sys
 for line in sys.stdin:
     r = json.loads(line)
     print("%d. %-24s score %.3f  sections %.3f" % (r["rank"], r["title"], r["score"], r["scores"].get("sections", 0)))'
 
 # 3. Text: words search title, artist, genres, tags and descriptors; descriptor words steer.
-"$hitdna" match --text "dark wide soundtrack" -k 3 --format table
+"$hitdna" match --text "dark wide soundtrack" -k 3 -f text
 
 # 4. Filters apply inside the search; one space only; own weights.
 "$hitdna" match --track 1 --filter genre=soundtrack --filter "duration>=120" --space production,emotion \
-  --weights production=2,emotion=1 -k 3 --format table
+  --weights production=2,emotion=1 -k 3 -f text
 rm -rf "$work"

@@ -22,5 +22,5 @@ fi
 "$hitdna" db remove 1                                                 # a deletion ...
 "$hitdna" sync qdrant --collection example -f json | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print("changes", r["changes"], "deleted", r["tracks_deleted"])'
 # The same query on both backends: same tracks, same scores.
-"$hitdna" match --track 2 -k 3 --filter genre=soundtrack --format jsonl | cut -c1-80
-"$hitdna" match --track 2 -k 3 --filter genre=soundtrack --format jsonl --backend qdrant --collection example | cut -c1-80
+"$hitdna" match --track 2 -k 3 --filter genre=soundtrack -f jsonl | cut -c1-80
+"$hitdna" match --track 2 -k 3 --filter genre=soundtrack -f jsonl --backend qdrant --collection example | cut -c1-80

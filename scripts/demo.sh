@@ -31,7 +31,7 @@ echo "== ${#songs[@]} songs from singularity-music (Singularity game soundtrack,
 echo "   credits in $music/singularity-music/usr/share/doc/singularity-music/copyright)" >&2
 
 echo "== 1. hitdna analyze: the Hit DNA of one song" >&2
-$hitdna analyze --format text "${songs[0]}"
+$hitdna analyze -f text "${songs[0]}"
 
 echo "== 2. hitdna ingest: every song into the catalog $HITDNA_DB" >&2
 $hitdna ingest --genre soundtrack --tag demo --progress never ${HITDNA_DEMO_JOBS:+--jobs "$HITDNA_DEMO_JOBS"} "$dir"
@@ -41,31 +41,31 @@ $hitdna ingest --chart "$work/extra.jsonl" --progress never
 
 echo "== 3. hitdna match --like: a 20 s excerpt of '$(basename "${songs[4]}")' from 1:00, 3 % faster, as MP3 128 kb/s" >&2
 ffmpeg -v error -y -ss 60 -t 20.6 -i "${songs[4]}" -af atempo=1.03 -c:a libmp3lame -b:a 128k "$work/excerpt.mp3"
-$hitdna match --like "$work/excerpt.mp3" -k 5 --format table
+$hitdna match --like "$work/excerpt.mp3" -k 5 -f text
 
 echo "== 4. hitdna match --track: songs like '$(basename "${songs[0]}" .ogg)', as JSON Lines" >&2
-$hitdna match --track "$(basename "${songs[0]}" .ogg)" -k 3 --format jsonl | /usr/bin/python3 -c '
+$hitdna match --track "$(basename "${songs[0]}" .ogg)" -k 3 -f jsonl | /usr/bin/python3 -c '
 import json, sys
 for line in sys.stdin:
     r = json.loads(line)
     print(r["rank"], r["score"], r["title"], {k: v for k, v in r["scores"].items()})'
 
 echo "== 5. hitdna match --text: a quoted title plus descriptor words, filtered to 2011" >&2
-$hitdna match --text "\"$(basename "${songs[0]}" .ogg)\" but dark and wide" -k 3 --format table
-$hitdna match --text "electronic" --filter year=2011 --format table
+$hitdna match --text "\"$(basename "${songs[0]}" .ogg)\" but dark and wide" -k 3 -f text
+$hitdna match --text "electronic" --filter year=2011 -f text
 
 echo "== 6. hitdna enrich: a brief becomes a target DNA — what it states (tempo, key, length, the drop)" >&2
 echo "   is used exactly, the closest hits fill in the rest, and every field says where it came from" >&2
 brief="dark wide soundtrack at 128 bpm in A minor with a long build and a drop at 0:45, 1:40 long"
-$hitdna enrich "$brief" -k 5 --format text
-$hitdna enrich "$brief" -k 5 --format json > "$work/target.json"
+$hitdna enrich "$brief" -k 5 -f text
+$hitdna enrich "$brief" -k 5 -f json > "$work/target.json"
 
 echo "== 7. hitdna generate: the built-in synthesizer renders the target, validated (offline)" >&2
 $hitdna generate --target "$work/target.json" -o "$work/generated.wav" --validate --min-score 0.8 --record "$work/generation.json" |
   /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["generation_id"], "score", r.get("score"), "attempts", len(r["attempts"]), r["output"])'
 
 echo "== 8. hitdna validate: the generated track against its target" >&2
-$hitdna validate "$work/generated.wav" --target "$work/target.json" --min-score 0.8 --format text
+$hitdna validate "$work/generated.wav" --target "$work/target.json" --min-score 0.8 -f text
 
 echo "== 9. hitdna feedback: listeners liked it (idempotent by event id), then a replay" >&2
 gen=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation_id"])' "$work/generation.json")
@@ -90,7 +90,7 @@ if [[ -z "${QDRANT_URL:-}" ]]; then
 fi
 $hitdna sync qdrant --collection demo
 $hitdna sync qdrant --collection demo   # again: nothing changed, nothing sent
-$hitdna match --backend qdrant --collection demo --like "$work/excerpt.mp3" -k 3 --format table
+$hitdna match --backend qdrant --collection demo --like "$work/excerpt.mp3" -k 3 -f text
 
 echo "== 12. hitdna db stats" >&2
 $hitdna db stats

@@ -13,7 +13,7 @@ namespace hitdna::cli {
 Runner register_analyze(CLI::App& app) {
     struct State {
         analysis::BatchOptions options;
-        std::string format;
+        Format format{{"text", "json", "jsonl"}, "json"};
         bool list_dimensions = false;
     };
     auto st = std::make_shared<State>();
@@ -24,8 +24,7 @@ Runner register_analyze(CLI::App& app) {
         "decoded, 6 ffmpeg stalled (the first failure's code), 70 internal error.\n"
         "See man hitdna-analyze.");
     app.add_option("files", st->options.paths, "Audio files, or - for a list of paths on stdin");
-    app.add_option("-f,--format", st->format, "Output: json (one object per file), jsonl (one per line) or text; default text on a terminal, json otherwise")
-        ->check(CLI::IsMember({"json", "jsonl", "text"}));
+    add_format_option(app, st->format);
     app.add_flag("--vectors", st->options.vectors, "Add the named vectors (audio, structure, emotion, production, sections)");
     app.add_option("-j,--jobs", st->options.jobs, "Files analyzed in parallel (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--timeline-hop", st->options.analyze.timeline_hop_s, "Resolution of every curve over time, seconds (default 1)")
@@ -51,7 +50,7 @@ Runner register_analyze(CLI::App& app) {
             std::cerr << "hitdna analyze: --max-bpm must be at least twice --min-bpm\n";
             return 2;
         }
-        std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "text" : "json") : st->format;
+        const std::string fmt = st->format.resolve();
         st->options.format = fmt == "jsonl" ? analysis::OutputFormat::jsonl
                              : fmt == "text" ? analysis::OutputFormat::text
                                              : analysis::OutputFormat::json;

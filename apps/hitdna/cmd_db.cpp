@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/dna/dna.hpp"
 #include "hitdna/store/summary.hpp"
 
@@ -34,7 +35,7 @@ void print_summary(const store::CatalogSummary& sum) {
 Runner register_db(CLI::App& app) {
     struct State {
         std::string db;
-        bool json = false;
+        Format stats_format{{"text", "json", "csv"}, "text", "json"}, verify_format{{"text", "json"}, "text", "json"}, remove_format{{"text", "json"}, "text", "json"};
         std::vector<int64_t> remove_ids;
     };
     auto st = std::make_shared<State>();
@@ -43,10 +44,13 @@ Runner register_db(CLI::App& app) {
     auto* verify = app.add_subcommand("verify", "Check the catalog: SQLite integrity, every track complete, statistics and text index in step");
     auto* remove = app.add_subcommand("remove", "Delete tracks (by id) with their sections, vectors, charts and engagement; mirrors learn of it at their next sync");
     remove->add_option("ids", st->remove_ids, "Catalog track ids")->required();
-    for (auto* sub : {stats, verify, remove}) {
+    for (auto* sub : {stats, verify, remove})
         sub->add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
-        sub->add_flag("--json", st->json, "JSON on stdout");
-    }
+    add_format_option(*stats, st->stats_format);
+    add_format_option(*verify, st->verify_format);
+    add_format_option(*remove, st->remove_format);
+    stats->footer("csv: one row per vector space (its dimensions, vectors in the catalog, index state, vectors the index\n"
+                  "does not cover yet) after the catalog's totals as 'space' = '*'.");
     app.footer("Exit status: 0 ok, 1 'db verify' found problems or 'db remove' met unknown ids, 2 usage, 5 database error.\n"
                "See man hitdna-db.");
     return [st, stats, remove]() -> int {
@@ -64,14 +68,14 @@ Runner register_db(CLI::App& app) {
                 cat.remove_track(id);
                 ++removed;
             }
-            if (st->json) std::cout << nlohmann::json{{"db", path}, {"removed", removed}, {"missing", missing}}.dump() << "\n";
+            if (st->remove_format.resolve() == "json") std::cout << nlohmann::json{{"db", path}, {"removed", removed}, {"missing", missing}}.dump() << "\n";
             else std::cout << "removed " << removed << " track" << (removed == 1 ? "" : "s") << " from " << path << "\n";
             return missing ? 1 : 0;
         }
         store::Catalog cat(path, store::Catalog::Mode::read_only);
         if (!stats->parsed()) {
             auto problems = cat.verify();
-            if (st->json) {
+            if (st->verify_format.resolve() == "json") {
                 nlohmann::ordered_json j;
                 j["db"] = path;
                 j["ok"] = problems.empty();
@@ -84,8 +88,19 @@ Runner register_db(CLI::App& app) {
             return problems.empty() ? 0 : 1;
         }
         auto sum = store::summarize(cat);
-        if (st->json) {
+        const std::string fmt = st->stats_format.resolve();
+        if (fmt == "json") {
             std::cout << store::to_json(sum).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            return 0;
+        }
+        if (fmt == "csv") {
+            const auto& s = sum.stats;
+            std::cout << core::csv_record({"space", "dimensions", "vectors", "index", "vectors_not_in_index", "tracks", "sections", "stale_tracks", "bytes"});
+            std::cout << core::csv_record({"*", "", "", "", "", std::to_string(s.tracks), std::to_string(s.sections), std::to_string(sum.stale_tracks),
+                                           std::to_string(s.file_bytes + s.wal_bytes + sum.index_bytes)});
+            for (const auto& e : sum.indexes)
+                std::cout << core::csv_record({dna::to_string(e.space), std::to_string(e.dimensions), std::to_string(e.catalog_vectors), e.index,
+                                               std::to_string(e.vectors_not_in_index), "", "", "", ""});
             return 0;
         }
         print_summary(sum);

@@ -14,7 +14,8 @@ namespace hitdna::cli {
 Runner register_enrich(CLI::App& app) {
     struct State {
         enrich::PromptOptions o;
-        std::string format, model = "music_v1", qdrant_url;
+        std::string model = "music_v1", qdrant_url;
+        Format format{{"text", "json"}, "json"};
         double duration = 0;
     };
     auto st = std::make_shared<State>();
@@ -36,14 +37,14 @@ Runner register_enrich(CLI::App& app) {
     app.add_option("--duration", st->duration, "Target length in seconds, as if the brief stated it (default: the brief's, else the hits' weighted median)")->check(CLI::Range(10.0, 600.0));
     app.add_option("--model", st->model, "Composition plan format: music_v1 (sections) or music_v2 (chunks); default music_v1")
         ->check(CLI::IsMember({"music_v1", "music_v2"}));
-    app.add_option("-f,--format", st->format, "text (default on a terminal) or json")->check(CLI::IsMember({"text", "json"}));
+    add_format_option(app, st->format);
     add_backend_options(app, st->o.search, st->qdrant_url);
     app.add_option("--db", st->o.db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
         if (st->duration > 0) st->o.duration_s = st->duration;
         st->o.search.qdrant = qdrant::config_from_env(st->qdrant_url);
         auto t = enrich::target_for_prompt(st->o, std::cerr);
-        const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "text" : "json") : st->format;
+        const std::string fmt = st->format.resolve();
         if (fmt == "json") {
             std::cout << enrich::target_document(t, st->model).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         } else {

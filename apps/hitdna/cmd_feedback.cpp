@@ -20,7 +20,7 @@ Runner register_feedback(CLI::App& app) {
         learn::Event event;  // from the flags
         std::string events, db;
         double completion = -1;
-        bool json = false;
+        Format format{{"text", "json"}, "text", "json"};
     };
     auto st = std::make_shared<State>();
     app.footer(
@@ -40,7 +40,7 @@ Runner register_feedback(CLI::App& app) {
     app.add_option("--skips", st->event.skips, "Skips (>= 0)");
     app.add_option("--event-id", st->event.id, "Event id; the same id is applied once (default: a new random id)");
     app.add_option("--at", st->event.at, "When it happened, ISO 8601 (default now)");
-    app.add_flag("--json", st->json, "Print the result as JSON on stdout");
+    add_format_option(app, st->format);
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st, completion]() -> int {
         if (st->event.track.empty() == st->events.empty()) throw Error(ErrorKind::usage, "give a TRACK with counts, or --events FILE (one of them)");
@@ -78,7 +78,7 @@ Runner register_feedback(CLI::App& app) {
         std::snprintf(line, sizeof line, "hitdna feedback: %lld events applied, %lld already applied (same id), %zu rejected; %zu tracks updated, %lld added; %.2f s",
                       (long long)r.applied, (long long)r.duplicates, rep.problems.size(), r.tracks.size(), (long long)r.tracks_added, r.seconds);
         std::cerr << line << "\n";
-        if (st->json) {
+        if (st->format.resolve() == "json") {
             std::cout << learn::to_json(rep).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         } else if (r.tracks.size() <= 20) {
             for (const auto& te : rep.tracks)

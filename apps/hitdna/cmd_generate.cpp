@@ -15,6 +15,7 @@ Runner register_generate(CLI::App& app) {
         std::string db, record, output_format = "mp3_44100_128", url;
         double duration = 0, timeout = 600;
         bool no_record = false;
+        Format format{{"text", "json"}, "json"};
     };
     auto st = std::make_shared<State>();
     app.footer(
@@ -49,6 +50,7 @@ Runner register_generate(CLI::App& app) {
     app.add_option("--record", st->record, "Also write the generation record (JSON) to this file");
     app.add_flag("--no-record", st->no_record, "Do not record the generation in the catalog");
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
+    add_format_option(app, st->format);
     return [st]() -> int {
         auto& o = st->o;
         auto& cfg = o.elevenlabs.config;
@@ -66,7 +68,16 @@ Runner register_generate(CLI::App& app) {
             f << text << "\n";
             if (!f) throw Error(ErrorKind::io, st->record + ": cannot write the record");
         }
-        std::cout << text << "\n";
+        if (st->format.resolve() == "json") {
+            std::cout << text << "\n";
+        } else {
+            const auto& rec = r.record;
+            std::cout << "wrote " << rec.value("output", std::string()) << " (" << rec.value("backend", std::string()) << ", attempt "
+                      << rec.value("best_attempt", 0) << " of " << rec.value("attempts", nlohmann::json::array()).size() << ")\n";
+            if (rec.contains("duration_s")) std::cout << "length " << rec["duration_s"].get<double>() << " s, loudness " << rec.value("integrated_lufs", 0.0) << " LUFS\n";
+            if (rec.contains("score")) std::cout << "validation score " << rec["score"].get<double>() << " (0..1), " << (r.passed ? "passed" : "failed") << "\n";
+            if (rec.contains("generation_id")) std::cout << "generation " << (rec["generation_id"].is_string() ? rec["generation_id"].get<std::string>() : rec["generation_id"].dump()) << "\n";
+        }
         return r.passed ? 0 : 1;
     };
 }

@@ -24,7 +24,7 @@ Runner register_index(CLI::App& app) {
     struct State {
         std::string db, space = "all";
         int threads = 0;
-        bool json = false;
+        Format format{{"text", "json", "jsonl"}, "text", "jsonl"};
     };
     auto st = std::make_shared<State>();
     app.require_subcommand(1);
@@ -34,8 +34,9 @@ Runner register_index(CLI::App& app) {
     for (auto* sub : {rebuild, verify}) {
         sub->add_option("--space", st->space, "audio, structure, emotion, production, sections or all (default)");
         sub->add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
-        sub->add_flag("--json", st->json, "One JSON object per space on stdout");
     }
+    add_format_option(*rebuild, st->format);
+    add_format_option(*verify, st->format);
     rebuild->add_option("-j,--jobs", st->threads, "Threads for building (default: all cores)")->check(CLI::Range(1, 256));
     verify->footer("Exit status: 0 every index usable (stale ones are completed by exact search), 1 an index is missing or\n"
                    "damaged (searches bypass it; 'hitdna index rebuild' repairs), 2 usage, 5 database error.");
@@ -44,6 +45,8 @@ Runner register_index(CLI::App& app) {
         store::Catalog cat(store::resolve_db_path(st->db), is_rebuild ? store::Catalog::Mode::read_write : store::Catalog::Mode::read_only);
         store::VectorIndexes idx(cat);
         int rc = 0;
+        const std::string fmt = st->format.resolve();
+        nlohmann::ordered_json all = nlohmann::ordered_json::array();
         for (auto sp : spaces_of(st->space)) {
             nlohmann::ordered_json j;
             j["space"] = dna::to_string(sp);
@@ -55,7 +58,7 @@ Runner register_index(CLI::App& app) {
                 j["ef_search"] = m.ef_search;
                 j["tuned_recall_at_10"] = m.tuned_recall;
                 j["build_s"] = m.build_s;
-                if (!st->json)
+                if (fmt == "text")
                     std::printf("%-10s rebuilt: %lld vectors, %lld bytes, generation %lld, ef %d (recall@10 %.3f), %.2f s\n", dna::to_string(sp),
                                 (long long)m.count, (long long)m.bytes, (long long)m.generation, m.ef_search, m.tuned_recall, m.build_s);
             } else {
@@ -80,10 +83,12 @@ Runner register_index(CLI::App& app) {
                     state = b;
                     if (!c.ok) rc = 1;
                 }
-                if (!st->json) std::printf("%-10s %s\n", dna::to_string(sp), state.c_str());
+                if (fmt == "text") std::printf("%-10s %s\n", dna::to_string(sp), state.c_str());
             }
-            if (st->json) std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            if (fmt == "jsonl") std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+            if (fmt == "json") all.push_back(j);
         }
+        if (fmt == "json") std::cout << nlohmann::ordered_json{{"spaces", all}}.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         return rc;
     };
 }

@@ -15,7 +15,7 @@ Runner register_ingest(CLI::App& app) {
         ingest::IngestOptions o;
         std::string db;
         std::string progress = "auto";
-        bool json_summary = false;
+        Format format{{"text", "json"}, "text", "json"};
         bool no_ffmpeg = false;
     };
     auto st = std::make_shared<State>();
@@ -44,7 +44,7 @@ Runner register_ingest(CLI::App& app) {
     app.add_flag("--no-index", [st](int64_t) { st->o.update_index = false; }, "Do not update the vector indexes afterwards (searches stay correct, slower)");
     app.add_option("-j,--jobs", st->o.jobs, "Files analyzed in parallel (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--progress", st->progress, "Progress bar: auto (on a terminal), always, never")->check(CLI::IsMember({"auto", "always", "never"}));
-    app.add_flag("--json", st->json_summary, "Print the summary as one JSON object on stdout");
+    add_format_option(app, st->format);
     app.add_flag("--no-ffmpeg", st->no_ffmpeg, "Never fall back to ffmpeg for decoding");
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
@@ -71,7 +71,7 @@ Runner register_ingest(CLI::App& app) {
         }
         std::cerr << "\n";
         if (r.stale) std::cerr << "hitdna ingest: " << r.stale << " known tracks were analyzed by an older analyzer; --reanalyze redoes them\n";
-        if (st->json_summary) {
+        if (st->format.resolve() == "json") {
             std::cout << ingest::to_json(r, path).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         }
         return r.exit_code;

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/match/match.hpp"
 
 namespace hitdna::cli {
@@ -76,12 +77,43 @@ void print_table(const match::MatchReport& rep) {
     if (rep.results.empty()) std::printf("(no matches)\n");
 }
 
+// One row per result (RFC 4180, header first); a space that was not scored is an empty cell.
+void print_csv(const match::MatchReport& rep) {
+    auto num = [](double v) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.4f", v);
+        return std::string(b);
+    };
+    std::vector<std::string> header = {"rank", "score", "track_id", "artist", "title", "year", "genres", "peak_rank", "source", "path",
+                                       "section_role", "section_start_s", "section_end_s"};
+    for (auto sp : dna::k_spaces) header.push_back(std::string(dna::to_string(sp)) + "_score");
+    header.push_back("text_score");
+    header.push_back("hit_score");
+    std::cout << core::csv_record(header);
+    for (const auto& r : rep.results) {
+        std::string genres;
+        for (const auto& g : r.track.genres) genres += (genres.empty() ? "" : ";") + g;
+        std::vector<std::string> row = {std::to_string(r.rank), num(r.score), std::to_string(r.track.id), r.track.artist, r.track.title,
+                                        r.track.year ? std::to_string(*r.track.year) : "", genres,
+                                        r.track.peak_rank ? std::to_string(*r.track.peak_rank) : "", r.track.source, r.track.path,
+                                        r.section ? r.section->role : "", r.section ? num(r.section->start_s) : "", r.section ? num(r.section->end_s) : ""};
+        for (auto sp : dna::k_spaces) {
+            auto it = r.space_scores.find(sp);
+            row.push_back(it == r.space_scores.end() ? "" : num(it->second));
+        }
+        row.push_back(r.text_score ? num(*r.text_score) : "");
+        row.push_back(r.hit_score ? num(*r.hit_score) : "");
+        std::cout << core::csv_record(row);
+    }
+}
+
 }  // namespace
 
 Runner register_match(CLI::App& app) {
     struct State {
         match::MatchOptions o;
-        std::string db, space = "all", weights, format, boost, qdrant_url;
+        std::string db, space = "all", weights, boost, qdrant_url;
+        Format format{{"text", "json", "jsonl", "csv"}, "jsonl", "", true};
     };
     auto st = std::make_shared<State>();
     if (const char* c = std::getenv("QDRANT_COLLECTION"); c && *c) st->o.collection = c;
@@ -101,7 +133,7 @@ Runner register_match(CLI::App& app) {
     app.add_option("-k", st->o.k, "Number of results (default 10)")->check(CLI::Range(1, 10000));
     app.add_option("--boost", st->boost, "learned: re-rank by the learned pattern weights, score x (0.75 + 0.25 x hit score)")
         ->check(CLI::IsMember({"learned"}));
-    app.add_option("-f,--format", st->format, "table (default on a terminal), jsonl or json")->check(CLI::IsMember({"table", "jsonl", "json"}));
+    add_format_option(app, st->format);
     app.add_flag("--no-ffmpeg", [st](int64_t) { st->o.analyze.open.allow_ffmpeg = false; }, "Never fall back to ffmpeg for decoding --like audio");
     add_backend_options(app, st->o, st->qdrant_url);
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
@@ -112,11 +144,13 @@ Runner register_match(CLI::App& app) {
         o.boost_learned = st->boost == "learned";
         o.qdrant = qdrant::config_from_env(st->qdrant_url);
         auto rep = match::run(o, st->db, std::cerr);
-        const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "table" : "jsonl") : st->format;
+        const std::string fmt = st->format.resolve();
         if (fmt == "jsonl") {
             for (const auto& r : rep.results) std::cout << match::to_json(r).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
         } else if (fmt == "json") {
             std::cout << match::to_json(rep).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+        } else if (fmt == "csv") {
+            print_csv(rep);
         } else {
             print_table(rep);
         }

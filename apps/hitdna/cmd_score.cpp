@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/learn/model.hpp"
 
 namespace hitdna::cli {
@@ -14,14 +15,14 @@ Runner register_score(CLI::App& app) {
     struct State {
         std::vector<std::string> files;
         std::string db;
-        bool json = false;
+        Format format{{"text", "json", "jsonl", "csv"}, "text", "jsonl"};
     };
     auto st = std::make_shared<State>();
     app.footer("Hit score: the calibrated probability (0..1) that the track reaches the promotion engagement score\n"
                "(0.6), from the latest pattern weights. Exit status: 0 scored, 1 not enough data yet (no model), 3/4 a\n"
                "file could not be read/decoded, 5 database error. See man hitdna-score.");
     app.add_option("files", st->files, "Audio files")->required();
-    app.add_flag("--json", st->json, "One JSON object per file on stdout");
+    add_format_option(app, st->format);
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
         store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
@@ -32,6 +33,9 @@ Runner register_score(CLI::App& app) {
             return 1;
         }
         int rc = 0;
+        const std::string fmt = st->format.resolve();
+        nlohmann::json all = nlohmann::json::array();
+        if (fmt == "csv") std::cout << core::csv_record({"file", "hit_score", "predicted_engagement", "model_version", "reasons"});
         for (const auto& f : st->files) {
             try {
                 auto p = learn::predict_file(*m, f);
@@ -41,10 +45,19 @@ Runner register_score(CLI::App& app) {
                     if (!rc) rc = 1;
                     continue;
                 }
-                if (st->json) {
-                    nlohmann::json j = {{"file", f}, {"hit_score", std::round(*p.hit_score * 1000) / 1000},
-                                        {"predicted_engagement", std::round(p.engagement * 1000) / 1000}, {"model_version", m->version}, {"reasons", p.reasons}};
+                nlohmann::json j = {{"file", f}, {"hit_score", std::round(*p.hit_score * 1000) / 1000},
+                                    {"predicted_engagement", std::round(p.engagement * 1000) / 1000}, {"model_version", m->version}, {"reasons", p.reasons}};
+                if (fmt == "jsonl") {
                     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+                } else if (fmt == "json") {
+                    all.push_back(j);
+                } else if (fmt == "csv") {
+                    char hs[16], pe[16];
+                    std::snprintf(hs, sizeof hs, "%.3f", *p.hit_score);
+                    std::snprintf(pe, sizeof pe, "%.3f", p.engagement);
+                    std::string reasons;
+                    for (const auto& r : p.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+                    std::cout << core::csv_record({f, hs, pe, std::to_string(m->version), reasons});
                 } else {
                     std::printf("%s: hit score %.2f (probability of promotion, 0..1; predicted engagement %.2f of 1; model v%lld, %lld tracks)\n", f.c_str(),
                                 *p.hit_score, p.engagement, (long long)m->version, (long long)m->n_tracks);
@@ -55,6 +68,7 @@ Runner register_score(CLI::App& app) {
                 if (!rc) rc = exit_code_for(e.kind());
             }
         }
+        if (fmt == "json") std::cout << all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return rc;
     };
 }

@@ -17,7 +17,8 @@ namespace hitdna::cli {
 Runner register_sync(CLI::App& app) {
     struct State {
         qdrant::SyncOptions o;
-        std::string db, url, format = "text", progress = "auto";
+        std::string db, url, progress = "auto";
+        Format format{{"text", "json"}};
         double timeout_s = 120;
         int retries = 5;
     };
@@ -36,7 +37,7 @@ Runner register_sync(CLI::App& app) {
     q->add_option("--timeout", st->timeout_s, "Seconds per request before it is retried (default 120)")->check(CLI::Range(1.0, 3600.0));
     q->add_option("--retries", st->retries, "Retries of 408/429/503 and dropped connections (default 5)")->check(CLI::Range(0, 20));
     q->add_option("--progress", st->progress, "Progress line: auto (on a terminal), always, never")->check(CLI::IsMember({"auto", "always", "never"}));
-    q->add_option("-f,--format", st->format, "text (default) or json summary on stdout")->check(CLI::IsMember({"text", "json"}));
+    add_format_option(*q, st->format);
     q->add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     app.footer("Exit status: 0 synced (or nothing to do), 2 usage (e.g. a collection of another catalog), 5 database error,\n"
                "6 network or timeout, 7 Qdrant refused a request. See man hitdna-sync.");
@@ -63,10 +64,11 @@ Runner register_sync(CLI::App& app) {
                              rate > 0 ? double(total - done) / rate : 0.0);
                 if (done >= total) std::fprintf(stderr, "\n");
             };
-        if (o.dry_run) o.plan = st->format == "json" ? &std::cerr : &std::cout;  // stdout stays one JSON document
+        const std::string fmt = st->format.resolve();
+        if (o.dry_run) o.plan = fmt == "json" ? &std::cerr : &std::cout;  // stdout stays one JSON document
         o.warn = &std::cerr;
         auto rep = qdrant::run_sync(cat, client, o);
-        if (st->format == "json") {
+        if (fmt == "json") {
             std::cout << qdrant::to_json(rep).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
             return 0;
         }

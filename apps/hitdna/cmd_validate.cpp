@@ -42,7 +42,8 @@ void print_report(const validate::Report& r, double min_score, std::ostream& out
 
 Runner register_validate(CLI::App& app) {
     struct State {
-        std::string track, target, format;
+        std::string track, target;
+        Format format{{"text", "json"}, "json"};
         double min_score = 0.8;
     };
     auto st = std::make_shared<State>();
@@ -55,10 +56,10 @@ Runner register_validate(CLI::App& app) {
     app.add_option("track", st->track, "Audio file to check")->required();
     app.add_option("--target", st->target, "Target JSON from 'hitdna enrich --format json' (or a generation record's target)")->required();
     app.add_option("--min-score", st->min_score, "Overall score needed to pass, 0..1 (default 0.8)")->check(CLI::Range(0.0, 1.0));
-    app.add_option("-f,--format", st->format, "text (default on a terminal) or json")->check(CLI::IsMember({"text", "json"}));
+    add_format_option(app, st->format);
     return [st]() -> int {
         auto r = validate::check_file(st->track, enrich::read_target(st->target));
-        const std::string fmt = st->format.empty() ? (isatty(STDOUT_FILENO) ? "text" : "json") : st->format;
+        const std::string fmt = st->format.resolve();
         if (fmt == "json") {
             auto j = validate::to_json(r, st->min_score);
             j["track"] = st->track;

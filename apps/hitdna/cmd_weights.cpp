@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/learn/model.hpp"
 
 namespace hitdna::cli {
@@ -12,14 +13,14 @@ Runner register_weights(CLI::App& app) {
     struct State {
         std::string db;
         size_t top = 15;
-        bool json = false;
+        Format format{{"text", "json", "csv"}, "text", "json"};
     };
     auto st = std::make_shared<State>();
     app.footer("Weights are engagement-score change (0..1 scale) per standard deviation of a dimension, with their\n"
                "standard error; 'clear' = at least 3 SE from 0, 'likely' = 2. Exit status: 0 shown, 1 no model yet\n"
                "(run hitdna learn), 5 database error. See man hitdna-weights.");
     app.add_option("-k,--top", st->top, "Dimensions shown, strongest evidence first (default 15)")->check(CLI::Range(1, 1000));
-    app.add_flag("--json", st->json, "Every dimension as JSON on stdout");
+    add_format_option(app, st->format);
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
         store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
@@ -28,8 +29,18 @@ Runner register_weights(CLI::App& app) {
             std::cerr << "hitdna weights: no pattern weights yet; give feedback on at least " << learn::k_min_tracks << " tracks and run hitdna learn\n";
             return 1;
         }
-        if (st->json) {
+        const std::string fmt = st->format.resolve();
+        if (fmt == "json") {
             std::cout << learn::weights_json(*m).dump(2) << "\n";
+        } else if (fmt == "csv") {
+            // Every dimension, in the model's order: its weight and standard error.
+            std::cout << core::csv_record({"dimension", "weight", "se", "model_version"});
+            for (const auto& f : m->features) {
+                char w[32], se[32];
+                std::snprintf(w, sizeof w, "%.6g", f.weight);
+                std::snprintf(se, sizeof se, "%.6g", f.se);
+                std::cout << core::csv_record({f.name, w, se, std::to_string(m->version)});
+            }
         } else {
             std::cout << learn::describe_weights(*m, st->top);
         }

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace hitdna::core {
 
@@ -28,6 +29,27 @@ inline std::string mmss(double seconds) {
     const int s = int(seconds);
     std::snprintf(b, sizeof b, "%d:%02d", s / 60, s % 60);
     return b;
+}
+
+// One CSV record (RFC 4180): fields with a comma, double quote, CR or LF are quoted, quotes
+// doubled; ends with CRLF as the RFC says.
+inline std::string csv_record(const std::vector<std::string>& fields) {
+    std::string out;
+    for (size_t i = 0; i < fields.size(); ++i) {
+        if (i) out += ',';
+        const std::string& f = fields[i];
+        if (f.find_first_of(",\"\r\n") == std::string::npos) {
+            out += f;
+            continue;
+        }
+        out += '"';
+        for (char c : f) {
+            if (c == '"') out += '"';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "\r\n";
 }
 
 }  // namespace hitdna::core

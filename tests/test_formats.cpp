@@ -1,0 +1,189 @@
+// The output convention: every subcommand's --help offers -f/--format, and every machine format
+// it offers comes out parseable (json: one document; jsonl: one object per line; csv: RFC 4180
+// records, all as long as the header).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "hitdna/analysis/analyze.hpp"
+#include "hitdna/learn/engagement.hpp"
+#include "hitdna/learn/model.hpp"
+#include "hitdna/store/engagement.hpp"
+#include "helpers.hpp"
+#include "signals.hpp"
+
+using namespace hitdna;
+
+namespace {
+
+// RFC 4180 records of `text`; fails the test on a malformed record (a bare quote inside an
+// unquoted field, an unterminated quote, a record that does not end in CRLF).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> row;
+    std::string field;
+    size_t i = 0;
+    while (i < text.size()) {
+        if (text[i] == '"') {
+            ++i;
+            for (;;) {
+                REQUIRE_MESSAGE(i < text.size(), "unterminated quoted field");
+                if (text[i] == '"') {
+                    if (i + 1 < text.size() && text[i + 1] == '"') {
+                        field += '"';
+                        i += 2;
+                        continue;
+                    }
+                    ++i;
+                    break;
+                }
+                field += text[i++];
+            }
+        } else {
+            while (i < text.size() && text[i] != ',' && text[i] != '\r' && text[i] != '\n') {
+                REQUIRE_MESSAGE(text[i] != '"', "a quote inside an unquoted field");
+                field += text[i++];
+            }
+        }
+        REQUIRE_MESSAGE(i < text.size(), "the last record lacks its CRLF");
+        row.push_back(field);
+        field.clear();
+        if (text[i] == ',') {
+            ++i;
+            continue;
+        }
+        REQUIRE_MESSAGE(text.compare(i, 2, "\r\n") == 0, "a record ends without CRLF");
+        i += 2;
+        rows.push_back(row);
+        row.clear();
+    }
+    return rows;
+}
+
+// Runs `args` with each machine format and checks that stdout parses as that format; returns
+// the outputs by format.
+std::map<std::string, std::string> check_formats(std::vector<std::string> args, const std::vector<std::string>& formats, std::vector<int> rcs = {0}) {
+    std::map<std::string, std::string> out;
+    for (const auto& f : formats) {
+        auto a = args;
+        a.push_back("-f");
+        a.push_back(f);
+        auto r = test::run(a);
+        std::string cmd;
+        for (const auto& x : a) cmd += x + " ";
+        INFO(cmd << "\nstderr: " << r.err);
+        REQUIRE(std::find(rcs.begin(), rcs.end(), r.exit_code) != rcs.end());
+        REQUIRE_FALSE(r.out.empty());
+        if (f == "json") {
+            CHECK(nlohmann::json::accept(r.out));
+        } else if (f == "jsonl") {
+            std::istringstream lines(r.out);
+            std::string line;
+            int n = 0;
+            while (std::getline(lines, line)) {
+                CHECK(nlohmann::json::accept(line));
+                ++n;
+            }
+            CHECK(n >= 1);
+        } else if (f == "csv") {
+            auto rows = parse_csv(r.out);
+            REQUIRE(rows.size() >= 2);
+            for (const auto& row : rows) CHECK(row.size() == rows[0].size());
+        }
+        out[f] = r.out;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("output convention: every subcommand's --help offers -f/--format") {
+    const std::vector<std::vector<std::string>> helps = {
+        {"analyze"}, {"ingest"}, {"match"}, {"enrich"}, {"generate"}, {"validate"}, {"feedback"}, {"learn"}, {"weights"}, {"score"},
+        {"db", "stats"}, {"db", "verify"}, {"db", "remove"}, {"index", "rebuild"}, {"index", "verify"}, {"sync", "qdrant"}};
+    for (auto h : helps) {
+        h.push_back("--help");
+        auto r = test::run(h);
+        INFO(h[0] << " " << h[1]);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("-f,--format") != std::string::npos);
+        CHECK(r.out.find("text on a terminal") != std::string::npos);
+        CHECK(r.out.find("--json") == std::string::npos);  // the old flag is hidden
+    }
+    // plot and report write files, not results: no format.
+    for (const char* sub : {"plot", "report"}) CHECK(test::run({sub, "--help"}).exit_code == 0);
+    // A format a subcommand does not offer is a usage error that names it.
+    auto r = test::run({"db", "stats", "-f", "jsonl"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("jsonl") != std::string::npos);
+}
+
+TEST_CASE("output convention: every machine format of every subcommand parses") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    // 40 catalog tracks with engagement, so that learn, weights and score have a model.
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        auto s = test::toy_song(2, 10);
+        const auto base = analysis::analyze_samples(s.samples.data(), s.frames(), s.rate, s.channels, "s");
+        uint32_t st = 5;
+        std::vector<learn::Event> events;
+        for (int i = 0; i < 40; ++i) {
+            dna::Dna d = base;
+            for (auto* x : {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production})
+                for (auto& e : *x) e = 0.5f + 0.2f * test::noise(st);
+            const double y = 1 / (1 + std::exp(-(d.vectors.audio[0] - 0.5) / 0.05));
+            store::TrackMeta m;
+            m.title = "Song, \"" + std::to_string(i) + "\"";  // a comma and quotes for the CSV writers
+            m.artist = "Band";
+            m.genres = {"rock", "pop"};
+            const int64_t id = cat.put_track("h" + std::to_string(i), "/s" + std::to_string(i), m, d);
+            learn::Event e;
+            e.id = "e" + std::to_string(i);
+            e.track = std::to_string(id);
+            e.plays = 500;
+            e.completion = 0.3 + 0.6 * y;
+            e.likes = int64_t(500 * (0.02 + 0.2 * y));
+            e.shares = int64_t(500 * (0.005 + 0.05 * y));
+            e.skips = int64_t(500 * (0.4 - 0.3 * y));
+            events.push_back(e);
+        }
+        learn::apply_events(cat, events, {});
+    }
+    const std::string wav = dir.file("x.wav");
+    test::write_audio(wav, test::toy_song(4, 12));
+
+    check_formats({"analyze", wav}, {"json", "jsonl"});
+    check_formats({"learn", "--db", db}, {"json"});
+    check_formats({"weights", "--db", db}, {"json", "csv"});
+    auto score = check_formats({"score", wav, "--db", db}, {"json", "jsonl", "csv"});
+    CHECK(nlohmann::json::parse(score["json"]).is_array());
+    auto match = check_formats({"match", "--track", "1", "-k", "3", "--db", db}, {"json", "jsonl", "csv"});
+    const auto rows = parse_csv(match["csv"]);
+    REQUIRE(rows.size() == 4);
+    CHECK(rows[0][0] == "rank");
+    CHECK(rows[1][4].find("Song, \"") == 0);  // the title with its comma and quotes, read back whole
+    check_formats({"db", "stats", "--db", db}, {"json", "csv"});
+    check_formats({"db", "verify", "--db", db}, {"json"});
+    check_formats({"index", "rebuild", "--db", db}, {"json", "jsonl"});
+    check_formats({"index", "verify", "--db", db}, {"json", "jsonl"});
+    check_formats({"feedback", "1", "--plays", "10", "--db", db}, {"json"});
+    auto target = check_formats({"enrich", "dark club track, 2 minutes", "--db", db}, {"json"});
+    {
+        std::ofstream(dir.file("target.json")) << target["json"];
+    }
+    // validate and generate exit 1 when the audio misses the target: the output is still a result.
+    check_formats({"validate", wav, "--target", dir.file("target.json")}, {"json"}, {0, 1});
+    check_formats({"ingest", wav, "--db", db}, {"json"});
+    check_formats({"generate", "--target", dir.file("target.json"), "--backend", "local", "-o", dir.file("g.wav"), "--no-record", "--db", db}, {"json"}, {0, 1});
+    check_formats({"db", "remove", "2", "--db", db}, {"json"});
+    // The old flag still works for one release, as its old meaning.
+    auto r = test::run({"score", wav, "--db", db, "--json"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.out)["file"] == wav);
+}
