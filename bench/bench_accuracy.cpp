@@ -20,6 +20,7 @@
 #include <map>
 #include <sstream>
 
+#include "usage.hpp"
 #include "fixtures.hpp"
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/subprocess.hpp"
@@ -66,7 +67,12 @@ bool ffmpeg_loudness(const std::string& ffmpeg, const std::string& path, double&
 // Beat F-measure at +-70 ms (mir_eval.beat.f_measure), beats before 5 s ignored on both sides.
 }  // namespace
 
+constexpr const char* k_usage =
+    "bench_accuracy: tempo, beats, key, chords and loudness against MIDI-backed and constructed truth, beside aubio.\n"
+    "usage: bench_accuracy [--music DIR] [--work DIR] [--annotations TSV] [--no-aubio] [-v] [--check]\n                      [--only real|click|render]\n";
+
 int main(int argc, char** argv) {
+    if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     std::string music = std::getenv("HITDNA_MUSIC_DIR") ? std::getenv("HITDNA_MUSIC_DIR") : std::string(std::getenv("HOME") ? std::getenv("HOME") : "/tmp") + "/.cache/hitdna/music";
     std::string work = "bench-fixtures";
     std::string annotations = std::string(HITDNA_SOURCE_DIR) + "/data/eval/tempo_real.tsv";
@@ -90,9 +96,7 @@ int main(int argc, char** argv) {
         else if (a == "--check") check = true;
         else if (a == "--only") only = next();
         else {
-            std::cerr << "usage: bench_accuracy [--music DIR] [--work DIR] [--annotations TSV] [--no-aubio] [-v] [--check]\n"
-                         "                      [--only real|click|render]\n";
-            return 2;
+            return bench::print_usage(k_usage, false);
         }
     }
     fs::create_directories(work);

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "usage.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/core/subprocess.hpp"
 #include "hitdna/ingest/ingest.hpp"
@@ -160,7 +161,12 @@ double chromaprint_score(const std::vector<uint32_t>& q, const std::vector<uint3
 
 }  // namespace
 
+constexpr const char* k_usage =
+    "bench_catalog: HNSW recall and latency at scale, and excerpt identification beside Chromaprint's fpcalc.\n"
+    "usage: bench_catalog [--music DIR] [--annotations TSV] [--work DIR] [--index-n N] [--queries Q] [--M M] [--efc EF]\n                     [--excerpt-s S] [--seed N] [--no-excerpt] [--no-index] [-v]\n";
+
 int main(int argc, char** argv) {
+    if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     std::string music = std::getenv("HITDNA_MUSIC_DIR") ? std::getenv("HITDNA_MUSIC_DIR")
                                                          : std::string(std::getenv("HOME") ? std::getenv("HOME") : "/tmp") + "/.cache/hitdna/music";
     std::string annotations = std::string(HITDNA_SOURCE_DIR) + "/data/eval/tempo_real.tsv";
@@ -192,9 +198,7 @@ int main(int argc, char** argv) {
         else if (a == "--no-index") do_index = false;
         else if (a == "-v") verbose = true;
         else {
-            std::cerr << "usage: bench_catalog [--music DIR] [--annotations TSV] [--work DIR] [--index-n N] [--queries Q] [--M M] [--efc EF]\n"
-                         "                     [--excerpt-s S] [--seed N] [--no-excerpt] [--no-index] [-v]\n";
-            return 2;
+            return bench::print_usage(k_usage, false);
         }
     }
     fs::create_directories(work);

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "usage.hpp"
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/store/catalog.hpp"
@@ -17,7 +18,12 @@ using namespace hitdna;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
+constexpr const char* k_usage =
+    "bench_feedback: feedback event throughput and engagement totals on a synthetic catalog.\n"
+    "usage: bench_feedback [--tracks N] [--events M] [--work DIR]\n";
+
 int main(int argc, char** argv) {
+    if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     size_t n_tracks = 2000, n_events = 1000000;
     std::string work = "bench-feedback";
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -26,8 +32,7 @@ int main(int argc, char** argv) {
         else if (a == "--events") n_events = size_t(std::atoll(argv[i + 1]));
         else if (a == "--work") work = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: bench_feedback [--tracks N] [--events M] [--work DIR]\n");
-            return 2;
+            return bench::print_usage(k_usage, false);
         }
     }
     fs::remove_all(work);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "usage.hpp"
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/generate/synth.hpp"
@@ -91,7 +92,12 @@ Self check(const enrich::Target& t, uint32_t seed, dna::Dna* out_dna) {
 
 }  // namespace
 
+constexpr const char* k_usage =
+    "bench_generate: offline generation from targets, render time and validation against the target.\n"
+    "usage: bench_generate [--targets N] [-v]\n";
+
 int main(int argc, char** argv) {
+    if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     int n = 20;
     bool verbose = false;
     for (int i = 1; i < argc; ++i) {
@@ -99,8 +105,7 @@ int main(int argc, char** argv) {
         if (a == "--targets" && i + 1 < argc) n = std::atoi(argv[++i]);
         else if (a == "-v") verbose = true;
         else {
-            std::fprintf(stderr, "usage: bench_generate [--targets N] [-v]\n");
-            return 2;
+            return bench::print_usage(k_usage, false);
         }
     }
     // 1. A 3-minute target from a prompt.

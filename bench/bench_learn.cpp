@@ -16,6 +16,7 @@
 #include <random>
 #include <string>
 
+#include "usage.hpp"
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/learn/model.hpp"
@@ -49,7 +50,12 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
+constexpr const char* k_usage =
+    "bench_learn: the learning loop on a simulated population (fit, rank correlation on fresh tracks).\n"
+    "usage: bench_learn [--tracks N] [--work DIR]\n";
+
 int main(int argc, char** argv) {
+    if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     size_t n = 400, fresh = 200;
     std::string work = "bench-learn";
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -57,8 +63,7 @@ int main(int argc, char** argv) {
         if (a == "--tracks") n = size_t(std::atoll(argv[i + 1]));
         else if (a == "--work") work = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: bench_learn [--tracks N] [--work DIR]\n");
-            return 2;
+            return bench::print_usage(k_usage, false);
         }
     }
     fs::remove_all(work);

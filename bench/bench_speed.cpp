@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "usage.hpp"
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/audio/source.hpp"
 #include "hitdna/core/subprocess.hpp"
@@ -158,7 +159,12 @@ int worker(int argc, char** argv) {
     return 2;
 }
 
+constexpr const char* k_usage =
+    "bench_speed: analysis wall time and memory per song, beside decoding alone and aubio.\n"
+    "usage: bench_speed --song FILE [--runs N] [--work DIR] [--hitdna BIN] [--skip-long]\n";
+
 int main(int argc, char** argv) {
+    if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     if (argc >= 3 && std::string(argv[1]) == "--worker") return worker(argc, argv);
     const std::string self = fs::canonical("/proc/self/exe").string();
     std::string song, work = "bench-speed", hitdna_bin = HITDNA_BIN;
@@ -173,8 +179,7 @@ int main(int argc, char** argv) {
         else if (a == "--hitdna") hitdna_bin = next();
         else if (a == "--skip-long") skip_long = true;
         else {
-            std::cerr << "usage: bench_speed [--song FILE] [--runs N] [--work DIR] [--hitdna BIN] [--skip-long]\n";
-            return 2;
+            return bench::print_usage(k_usage, false);
         }
     }
     if (song.empty()) {

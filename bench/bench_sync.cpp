@@ -25,6 +25,7 @@
 #include <string>
 #include <thread>
 
+#include "usage.hpp"
 #include "../tests/fake_qdrant_proc.hpp"
 #include "../tests/synthetic.hpp"
 
@@ -96,7 +97,12 @@ void build(const std::string& db, int n, int sections) {
 
 }  // namespace
 
+constexpr const char* k_usage =
+    "bench_sync: syncing a large synthetic catalog to the Qdrant stand-in (throughput, batches, resume).\n"
+    "usage: bench_sync [--tracks N] [--sections S] [--validate-every K] [--work DIR]\n";
+
 int main(int argc, char** argv) {
+    if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     int n = 100000, sections = 8, validate_every = 50;
     std::string work = "bench-sync";
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -106,8 +112,7 @@ int main(int argc, char** argv) {
         else if (a == "--validate-every") validate_every = std::atoi(argv[i + 1]);
         else if (a == "--work") work = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: bench_sync [--tracks N] [--sections S] [--validate-every K] [--work DIR]\n");
-            return 2;
+            return bench::print_usage(k_usage, false);
         }
     }
     fs::remove_all(work);
