@@ -2,8 +2,10 @@
 // chart names kept over names from tags or file names.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "hitdna/dna/dna.hpp"
@@ -67,4 +69,57 @@ TEST_CASE("ingest: the same content twice in one run is analyzed once, names fro
     CHECK(r.added == 1);
     CHECK(r.known == 1);
     CHECK(cat2.verify().empty());
+}
+
+TEST_CASE("ingest: a list's year and genres win over the file's tags; its other keys become tags --text and --filter reach") {
+    test::TempDir dir;
+    test::write_audio(dir.file("a.wav"), test::toy_song(3, 10));
+    // The file's tags say 2012 and Ambient (Vorbis comments written by ffmpeg, read by TagLib).
+    auto enc = test::sh("ffmpeg -v error -y -i " + dir.file("a.wav") + " -c:a libvorbis -metadata date=2012 -metadata genre=Ambient " + dir.file("a.ogg"));
+    REQUIRE_MESSAGE(enc.exit_code == 0, enc.err);
+    const std::string db = dir.file("h.db");
+    auto r = test::run({"ingest", dir.file("a.ogg"), "--genre", "soundtrack", "--progress", "never", "--db", db});
+    REQUIRE(r.exit_code == 0);
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_only);
+        REQUIRE(cat.track(1)->year == 2012);
+    }
+    // The list states 2011 and electronic for the same audio (known: merged, not analyzed again).
+    std::ofstream(dir.file("extra.jsonl")) << "{\"path\": \"a.ogg\", \"genres\": [\"electronic\"], \"year\": 2011, \"mood\": \"Tense\", \"energy_level\": 7}\n";
+    r = test::run({"ingest", "--chart", dir.file("extra.jsonl"), "--progress", "never", "--db", db, "-f", "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.out)["known"] == 1);
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_only);
+        auto t = cat.track(1);
+        CHECK(t->year == 2011);
+        CHECK(std::count(t->genres.begin(), t->genres.end(), "electronic") == 1);
+        CHECK(std::count(t->genres.begin(), t->genres.end(), "soundtrack") == 1);  // stored before, kept
+        CHECK(std::count(t->tags.begin(), t->tags.end(), "mood:tense") == 1);
+        CHECK(std::count(t->tags.begin(), t->tags.end(), "energy_level:7") == 1);
+        CHECK(cat.verify().empty());
+    }
+    for (std::vector<std::string> q : {std::vector<std::string>{"--text", "electronic", "--filter", "year=2011"},
+                                        std::vector<std::string>{"--text", "tense"},
+                                        std::vector<std::string>{"--text", "electronic", "--filter", "tag=mood:tense"}}) {
+        std::vector<std::string> args = {"match", "-f", "jsonl", "--db", db};
+        args.insert(args.end(), q.begin(), q.end());
+        r = test::run(args);
+        INFO(q[0] << " " << q[1]);
+        REQUIRE(r.exit_code == 0);
+        REQUIRE_FALSE(r.out.empty());
+        CHECK(nlohmann::json::parse(r.out.substr(0, r.out.find('\n')))["track_id"] == 1);
+    }
+    // A new track from a list row with genres does not take the file's tag genres.
+    test::write_audio(dir.file("b.wav"), test::toy_song(5, 10));
+    enc = test::sh("ffmpeg -v error -y -i " + dir.file("b.wav") + " -c:a libvorbis -metadata date=2012 -metadata genre=Ambient " + dir.file("b.ogg"));
+    REQUIRE(enc.exit_code == 0);
+    std::ofstream(dir.file("new.jsonl")) << "{\"path\": \"b.ogg\", \"genres\": [\"house\"], \"year\": 2019}\n";
+    REQUIRE(test::run({"ingest", "--chart", dir.file("new.jsonl"), "--progress", "never", "--db", db}).exit_code == 0);
+    store::Catalog cat(db, store::Catalog::Mode::read_only);
+    auto t = cat.track(2);
+    REQUIRE(t);
+    CHECK(t->year == 2019);
+    CHECK(t->genres == std::vector<std::string>{"house"});
 }

@@ -209,7 +209,16 @@ void read_jsonl_field(JsonlRow& x, const std::string& k, const json& v, const Ch
     else if (key == "streams") ce.streams = int_field(v);
     else if (key == "chart") { ce.chart = as_text(v); x.has_chart = true; }
     else if (key == "date" || key == "chart_date") { ce.date = as_text(v); x.has_chart = true; }
-    else x.extra[k] = v;
+    else {
+        // Anything else is kept, and its text values also become tags "key:value" (lower
+        // case), which --text and --filter tag= reach: {"mood": "tense"} -> mood:tense.
+        x.extra[k] = v;
+        for (const auto& item : v.is_array() ? v : json::array({v})) {
+            if (!(item.is_string() || item.is_number() || item.is_boolean())) continue;
+            const std::string value = core::ascii_lower(core::trim(as_text(item)));
+            if (!value.empty() && value.size() <= 100) r.meta.tags.push_back(key + ":" + value);
+        }
+    }
 }
 
 // The row on line n, or nullopt for a blank line or a bad row (then listed in problems).

@@ -364,7 +364,11 @@ private:
         // A row's own title makes its names authoritative; names from tags or the file
         // name only fill what the catalog lacks.
         meta.names_authoritative = it.meta.names_authoritative && !it.meta.title.empty();
-        merge_into(meta, read_tags(it.path));
+        // A list's year and genres win over the file's tags (as its names do).
+        meta.year_authoritative = it.from_chart && it.meta.year.has_value();
+        store::TrackMeta tags = read_tags(it.path);
+        if (it.from_chart && !it.meta.genres.empty()) tags.genres.clear();
+        merge_into(meta, tags);
         merge_into(meta, meta_from_name(it.path));
         std::optional<store::TrackRow> known;
         {

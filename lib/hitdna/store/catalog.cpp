@@ -431,12 +431,12 @@ void merge_meta_rows(Db& db, int64_t id, const TrackMeta& m, int64_t gen) {
             "artist = CASE WHEN ?3 <> '' AND (?11 OR artist = '') THEN ?3 ELSE artist END, "
             "norm_title = CASE WHEN ?2 <> '' AND (?11 OR title = '') THEN ?4 ELSE norm_title END, "
             "norm_artist = CASE WHEN ?3 <> '' AND (?11 OR artist = '') THEN ?5 ELSE norm_artist END, "
-            "year = CASE WHEN ?11 THEN coalesce(?6, year) ELSE coalesce(year, ?6) END, "
+            "year = CASE WHEN ?11 OR ?12 THEN coalesce(?6, year) ELSE coalesce(year, ?6) END, "
             "source = CASE WHEN ?7 = 'chart' OR (?7 = 'generated' AND source = 'user') THEN ?7 ELSE source END, "
             "extra = json_patch(extra, ?8), updated_at = ?9, generation = ?10 WHERE id = ?1");
     up.bind(1, id).bind(2, m.title).bind(3, m.artist).bind(4, normalize_name(m.title)).bind(5, normalize_name(m.artist));
     up.bind(6, m.year).bind(7, m.source.empty() ? std::string("user") : m.source).bind(8, m.extra_json.empty() ? "{}" : m.extra_json);
-    up.bind(9, now).bind(10, gen).bind(11, int64_t(m.names_authoritative ? 1 : 0)).run();
+    up.bind(9, now).bind(10, gen).bind(11, int64_t(m.names_authoritative ? 1 : 0)).bind(12, int64_t(m.year_authoritative ? 1 : 0)).run();
     Stmt g(db, "INSERT OR IGNORE INTO track_genres(track_id, genre) VALUES (?1, ?2)");
     for (const auto& x : m.genres)
         if (!x.empty()) g.bind(1, id).bind(2, x).run();

@@ -46,8 +46,10 @@ struct TrackMeta {
     std::vector<ChartEntry> charts;
     std::string extra_json = "{}";      // any other metadata, a JSON object
     // Title, artist and year come from a chart row or a list (they replace what is stored);
-    // otherwise (tags, file names) they only fill empty fields.
+    // otherwise (tags, file names) they only fill empty fields. A list row that states a year
+    // but no title replaces the year only.
     bool names_authoritative = false;
+    bool year_authoritative = false;
 };
 
 // What a mirror adds to a TrackRow: the normalized names that filters compare, the descriptor
