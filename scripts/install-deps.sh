@@ -15,7 +15,7 @@ build_pkgs=(
 test_pkgs=(
   python3 python3-jsonschema
   aubio-tools sox fluidsynth timgm6mb-soundfont fluid-soundfont-gm
-  mma abcmidi python3-mido libchromaprint-tools
+  mma abcmidi python3-mido libchromaprint-tools python3-mir-eval
   clang libclang-rt-14-dev
   chromium universal-ctags
 )

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -186,4 +187,48 @@ TEST_CASE("output convention: every machine format of every subcommand parses") 
     auto r = test::run({"score", wav, "--db", db, "--json"});
     REQUIRE(r.exit_code == 0);
     CHECK(nlohmann::json::parse(r.out)["file"] == wav);
+}
+
+TEST_CASE("analyze -f jams: valid against the JAMS schema and namespaces; mir_eval scores its beats and boundaries against a built truth") {
+    // 40 s at 120 BPM: clicks on every beat from 0.1 s; A minor in a low register for 20 s,
+    // then F major an octave up and louder. The truth is the construction: beats every 0.5 s,
+    // one boundary at 20 s.
+    test::TempDir dir;
+    auto s = test::click_track(120, 40, 22050);
+    for (int bar = 0; bar < 20; ++bar) {
+        const double t0 = bar * 2.0 + 0.1;
+        if (t0 < 20) test::add_notes(s.samples, s.rate, t0, std::min(20.0, t0 + 1.9), {45, 57, 60, 64}, 0.04f);
+        else test::add_notes(s.samples, s.rate, t0, std::min(40.0, t0 + 1.9), {65, 69, 72, 77}, 0.08f);
+    }
+    const std::string wav = dir.file("two-parts.wav");
+    test::write_audio(wav, s);
+    nlohmann::json truth;
+    for (double t = 0.1; t < 40; t += 0.5) truth["beats_s"].push_back(t);
+    truth["boundaries_s"] = {0.0, 20.0, 40.0};
+    std::ofstream(dir.file("truth.json")) << truth.dump();
+    auto r = test::run({"analyze", "-f", "jams", wav});
+    REQUIRE(r.exit_code == 0);
+    std::ofstream(dir.file("out.jams")) << r.out;
+    const auto doc = nlohmann::json::parse(r.out);
+    std::set<std::string> namespaces;
+    for (const auto& a : doc["annotations"]) namespaces.insert(a["namespace"].get<std::string>());
+    for (const char* ns : {"beat", "tempo", "key_mode", "chord", "segment_open", "segment_salami_function"}) CHECK(namespaces.count(ns) == 1);
+    auto check = test::sh("/usr/bin/python3 " + std::string(HITDNA_SOURCE_DIR) + "/tests/jams_check.py " + std::string(HITDNA_SOURCE_DIR) + "/data/jams " +
+                          dir.file("out.jams") + " " + dir.file("truth.json"));
+    INFO(check.out << check.err);
+    REQUIRE(check.exit_code == 0);
+    const auto score = nlohmann::json::parse(check.out);
+    CHECK(score["valid"] == true);
+    MESSAGE("mir_eval: " << check.out);
+    CHECK(score["beat_f"].get<double>() >= 0.95);
+    CHECK(score["boundary_recall"].get<double>() == 1.0);  // the boundary at 20 s, within 3 s
+    CHECK(score["boundary_f"].get<double>() >= 0.66);
+    // A document that breaks a namespace fails the check (the validator is not a no-op).
+    auto bad = doc;
+    bad["annotations"][0]["namespace"] = "key_mode";
+    bad["annotations"][0]["data"][0]["value"] = "H:minor";
+    std::ofstream(dir.file("bad.jams")) << bad.dump();
+    auto rejected = test::sh("/usr/bin/python3 " + std::string(HITDNA_SOURCE_DIR) + "/tests/jams_check.py " + std::string(HITDNA_SOURCE_DIR) + "/data/jams " +
+                             dir.file("bad.jams"));
+    CHECK(rejected.exit_code == 1);
 }

@@ -13,7 +13,7 @@ namespace hitdna::cli {
 Runner register_analyze(CLI::App& app) {
     struct State {
         analysis::BatchOptions options;
-        Format format{{"text", "json", "jsonl"}, "json"};
+        Format format{{"text", "json", "jsonl", "jams"}, "json"};
         bool list_dimensions = false;
     };
     auto st = std::make_shared<State>();
@@ -51,8 +51,9 @@ Runner register_analyze(CLI::App& app) {
             return 2;
         }
         const std::string fmt = st->format.resolve();
-        st->options.format = fmt == "jsonl" ? analysis::OutputFormat::jsonl
+        st->options.format = fmt == "jsonl"  ? analysis::OutputFormat::jsonl
                              : fmt == "text" ? analysis::OutputFormat::text
+                             : fmt == "jams" ? analysis::OutputFormat::jams
                                              : analysis::OutputFormat::json;
         auto r = analysis::run_batch(st->options, std::cin, std::cout, std::cerr);
         if (r.failed > 0 && r.analyzed + r.failed > 1)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/dna/jams.hpp"
 #include "hitdna/dna/json.hpp"
 
 namespace hitdna::analysis {
@@ -49,6 +50,7 @@ Slot analyze_one(const std::string& path, const BatchOptions& opt) {
             case OutputFormat::json: s.text = dna::to_json_string(d, opt.vectors, 2) + "\n"; break;
             case OutputFormat::jsonl: s.text = dna::to_json_string(d, opt.vectors, -1) + "\n"; break;
             case OutputFormat::text: s.text = dna::to_text(d); break;
+            case OutputFormat::jams: s.text = dna::to_jams_string(d) + "\n"; break;
         }
     } catch (const Error& e) {
         s.error = e;

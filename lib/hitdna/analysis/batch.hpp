@@ -8,7 +8,7 @@
 
 namespace hitdna::analysis {
 
-enum class OutputFormat { json, jsonl, text };
+enum class OutputFormat { json, jsonl, text, jams };
 
 struct BatchOptions {
     std::vector<std::string> paths;  // "-" reads more paths from stdin, one per line
