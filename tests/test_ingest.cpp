@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -122,4 +123,64 @@ TEST_CASE("ingest: a list's year and genres win over the file's tags; its other 
     REQUIRE(t);
     CHECK(t->year == 2019);
     CHECK(t->genres == std::vector<std::string>{"house"});
+}
+
+TEST_CASE("ingest --dna: analyses made elsewhere are stored as an ingest here would store them, once per content; wrong versions are refused by line") {
+    test::TempDir dir;
+    test::write_audio(dir.file("Band - One.wav"), test::toy_song(1, 12));
+    test::write_audio(dir.file("Band - Two.wav"), test::toy_song(2, 12));
+    // "Elsewhere": analyze with vectors, content hash and tags.
+    auto r = test::run({"analyze", "-f", "jsonl", "--vectors", dir.file("Band - One.wav"), dir.file("Band - Two.wav")});
+    REQUIRE(r.exit_code == 0);
+    std::string lines = r.out;
+    {
+        std::ofstream(dir.file("dna.jsonl")) << lines;
+    }
+    // Here: stored without analysis.
+    const std::string db = dir.file("h.db");
+    r = test::run({"ingest", "--dna", dir.file("dna.jsonl"), "--genre", "demo", "--db", db, "-f", "json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    CHECK(j["added"] == 2);
+    CHECK(j["analysis_s"] == 0.0);
+    // The same files ingested the usual way store the same DNA JSON and nearly the same vectors
+    // (printed to 4 decimals).
+    const std::string db2 = dir.file("local.db");
+    REQUIRE(test::run({"ingest", dir.file("Band - One.wav"), "--progress", "never", "--db", db2}).exit_code == 0);
+    {
+        store::Catalog a(db, store::Catalog::Mode::read_only), b(db2, store::Catalog::Mode::read_only);
+        CHECK(a.dna_json(1) == b.dna_json(1));
+        CHECK(a.track(1)->genres == std::vector<std::string>{"demo"});
+        for (auto sp : dna::k_spaces) {
+            auto va = a.vectors_of(1, sp), vb = b.vectors_of(1, sp);
+            REQUIRE(va.size() == vb.size());
+            for (size_t i = 0; i < va.size(); ++i)
+                for (size_t k = 0; k < va[i].data.size(); ++k) CHECK(std::abs(va[i].data[k] - vb[i].data[k]) <= 6e-5f);
+        }
+        CHECK(a.verify().empty());
+    }
+    // Again, from stdin: known by content hash, nothing added.
+    auto again = test::sh("cat " + dir.file("dna.jsonl") + " | " + std::string(HITDNA_BIN) + " ingest --dna - --db " + db + " -f json");
+    REQUIRE(again.exit_code == 0);
+    CHECK(nlohmann::json::parse(again.out)["known"] == 2);
+    // Another analysis_version, no vectors, no content hash: each refused with its line number.
+    auto first = nlohmann::json::parse(lines.substr(0, lines.find('\n')));
+    auto old = first;
+    old["analysis_version"] = dna::k_analysis_version - 1;
+    old["content_hash"] = std::string(32, 'a');
+    auto novec = first;
+    novec.erase("vectors");
+    novec["content_hash"] = std::string(32, 'b');
+    auto nohash = first;
+    nohash.erase("content_hash");
+    std::ofstream(dir.file("bad.jsonl")) << old.dump() << "\n" << novec.dump() << "\n\n" << nohash.dump() << "\nnot json\n";
+    r = test::run({"ingest", "--dna", dir.file("bad.jsonl"), "--db", db});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("bad.jsonl:1: analysis_version " + std::to_string(dna::k_analysis_version - 1)) != std::string::npos);
+    CHECK(r.err.find("bad.jsonl:2: no vectors") != std::string::npos);
+    CHECK(r.err.find("bad.jsonl:4: no content_hash") != std::string::npos);
+    CHECK(r.err.find("bad.jsonl:5: not a JSON object") != std::string::npos);
+    store::Catalog cat(db, store::Catalog::Mode::read_only);
+    CHECK(cat.catalog_stats().tracks == 2);
 }

@@ -7,6 +7,8 @@
 #include "commands.hpp"
 #include "hitdna/analysis/batch.hpp"
 #include "hitdna/dna/vectors.hpp"
+#include "hitdna/ingest/charts.hpp"
+#include "hitdna/store/hash.hpp"
 
 namespace hitdna::cli {
 
@@ -25,7 +27,8 @@ Runner register_analyze(CLI::App& app) {
         "See man hitdna-analyze.");
     app.add_option("files", st->options.paths, "Audio files, or - for a list of paths on stdin");
     add_format_option(app, st->format);
-    app.add_flag("--vectors", st->options.vectors, "Add the named vectors (audio, structure, emotion, production, sections)");
+    app.add_flag("--vectors", st->options.vectors,
+                 "Add the named vectors (audio, structure, emotion, production, sections), the file's content hash and tags: what 'hitdna ingest --dna' stores");
     app.add_option("-j,--jobs", st->options.jobs, "Files analyzed in parallel (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--timeline-hop", st->options.analyze.timeline_hop_s, "Resolution of every curve over time, seconds (default 1)")
         ->check(CLI::Range(0.25, 10.0));
@@ -55,6 +58,11 @@ Runner register_analyze(CLI::App& app) {
                              : fmt == "text" ? analysis::OutputFormat::text
                              : fmt == "jams" ? analysis::OutputFormat::jams
                                              : analysis::OutputFormat::json;
+        if (st->options.vectors)
+            st->options.identify = [](const std::string& path, dna::Dna& d) {
+                const auto tags = ingest::read_tags(path);
+                d.identity = dna::FileIdentity{store::hash_file(path), tags.title, tags.artist, tags.year, tags.genres};
+            };
         auto r = analysis::run_batch(st->options, std::cin, std::cout, std::cerr);
         if (r.failed > 0 && r.analyzed + r.failed > 1)
             std::cerr << "hitdna analyze: " << r.failed << " of " << (r.analyzed + r.failed) << " files failed\n";

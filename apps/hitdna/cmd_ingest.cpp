@@ -1,11 +1,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/ingest/dna_import.hpp"
 #include "hitdna/ingest/ingest.hpp"
 
 namespace hitdna::cli {
@@ -15,6 +18,7 @@ Runner register_ingest(CLI::App& app) {
         ingest::IngestOptions o;
         std::string db;
         std::string progress = "auto";
+        std::string dna;
         Format format{{"text", "json"}, "text", "json"};
         bool no_ffmpeg = false;
     };
@@ -28,6 +32,8 @@ Runner register_ingest(CLI::App& app) {
         "or times out leaves its row without audio (exit 1).\n"
         "See man hitdna-ingest.");
     app.add_option("inputs", st->o.inputs, "Audio files, folders (searched recursively), or - for paths on stdin");
+    app.add_option("--dna", st->dna,
+                   "JSON Lines from 'hitdna analyze -f jsonl --vectors' (analyses made elsewhere), or - for stdin: stored without analyzing again");
     app.add_option("--chart", st->o.charts, "Chart list: Spotify Charts CSV, Billboard-style CSV or JSON Lines (repeatable)");
     app.add_option("--audio-dir", st->o.audio_dirs, "Folder where chart rows' audio is looked for by artist and title (repeatable)");
     app.add_option("--chart-date", st->o.chart_date, "Date (YYYY-MM-DD) for chart rows without one; default: a date in the chart's file name");
@@ -49,7 +55,11 @@ Runner register_ingest(CLI::App& app) {
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");
     return [st]() -> int {
         auto& o = st->o;
-        if (o.inputs.empty() && o.charts.empty()) {
+        if (!st->dna.empty() && (!o.inputs.empty() || !o.charts.empty())) {
+            std::cerr << "hitdna ingest: --dna takes no files or --chart in the same run\n";
+            return 2;
+        }
+        if (o.inputs.empty() && o.charts.empty() && st->dna.empty()) {
             std::cerr << "hitdna ingest: nothing to ingest (give files, folders, -, or --chart FILE)\n";
             return 2;
         }
@@ -57,7 +67,17 @@ Runner register_ingest(CLI::App& app) {
         o.progress = st->progress == "always" || (st->progress == "auto" && isatty(STDERR_FILENO));
         const std::string path = store::resolve_db_path(st->db);
         store::Catalog cat(path, store::Catalog::Mode::read_write);
-        auto r = ingest::run_ingest(cat, o, std::cin, std::cerr);
+        ingest::IngestResult r;
+        if (!st->dna.empty()) {
+            std::ifstream file;
+            if (st->dna != "-") {
+                file.open(st->dna);
+                if (!file) throw Error(ErrorKind::io, st->dna + ": cannot read the analyses");
+            }
+            r = ingest::import_dna(cat, o, st->dna == "-" ? std::cin : file, st->dna == "-" ? "stdin" : st->dna, std::cerr);
+        } else {
+            r = ingest::run_ingest(cat, o, std::cin, std::cerr);
+        }
         char line[512];
         std::snprintf(line, sizeof line,
                       "hitdna ingest: %d inputs: %d added, %d reanalyzed, %d already known, %d failed; %d chart rows skipped, %d without audio, "

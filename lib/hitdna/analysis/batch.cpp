@@ -46,6 +46,7 @@ Slot analyze_one(const std::string& path, const BatchOptions& opt) {
     Slot s;
     try {
         dna::Dna d = analyze_file(path, opt.analyze);
+        if (opt.identify) opt.identify(path, d);
         switch (opt.format) {
             case OutputFormat::json: s.text = dna::to_json_string(d, opt.vectors, 2) + "\n"; break;
             case OutputFormat::jsonl: s.text = dna::to_json_string(d, opt.vectors, -1) + "\n"; break;

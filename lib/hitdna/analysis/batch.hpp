@@ -1,6 +1,7 @@
 #pragma once
 // `hitdna analyze` as a library call: many files, in parallel, output in input order.
 #include <iosfwd>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct BatchOptions {
     bool vectors = false;
     int jobs = 0;                    // 0 = all cores
     AnalyzeOptions analyze;
+    // Called on each analysis before it is printed (the app fills dna.identity: content hash and
+    // tags, which need the catalog's hash and the tag reader); may throw core::Error.
+    std::function<void(const std::string& path, dna::Dna& dna)> identify;
 };
 
 struct BatchResult {

@@ -152,6 +152,15 @@ struct Vectors {
     std::vector<float> whole;  // the section vector of the whole recording (queries; not in JSON)
 };
 
+// What identifies the analyzed file where it was analyzed, so that another machine can store
+// the analysis without the audio (hitdna analyze --vectors; hitdna ingest --dna).
+struct FileIdentity {
+    std::string content_hash;            // XXH3-128 of the file's bytes, as the catalog keys tracks
+    std::string title, artist;           // from the file's tags ("" = none)
+    std::optional<int> year;
+    std::vector<std::string> genres;
+};
+
 struct Dna {
     std::string file;
     double duration_s = 0;
@@ -167,6 +176,7 @@ struct Dna {
     ProductionLayer production;
     std::vector<std::string> descriptors;
     Vectors vectors;
+    std::optional<FileIdentity> identity;  // only with analyze --vectors (JSON: content_hash, tags)
 };
 
 }  // namespace hitdna::dna

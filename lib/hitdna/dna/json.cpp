@@ -143,6 +143,15 @@ std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
     j["production"] = production_json(d.production);
     j["descriptors"] = d.descriptors;
     if (with_vectors) j["vectors"] = vectors_json(d.vectors);
+    if (d.identity) {
+        j["content_hash"] = d.identity->content_hash;
+        json tags;
+        tags["title"] = d.identity->title;
+        tags["artist"] = d.identity->artist;
+        tags["year"] = d.identity->year ? json(*d.identity->year) : json(nullptr);
+        tags["genres"] = d.identity->genres;
+        j["tags"] = tags;
+    }
     return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);  // a non-UTF-8 file name must not abort
 }
 

@@ -395,6 +395,20 @@ std::vector<std::string> list_audio(const std::string& path) {
     return out;
 }
 
+store::TrackMeta meta_from_name(const std::string& path) {
+    store::TrackMeta m;
+    std::string stem = fs::path(path).stem().string();
+    for (auto& c : stem)
+        if (c == '_') c = ' ';
+    if (auto p = stem.find(" - "); p != std::string::npos) {
+        m.artist = stem.substr(0, p);
+        m.title = stem.substr(p + 3);
+    } else {
+        m.title = stem;
+    }
+    return m;
+}
+
 store::TrackMeta read_tags(const std::string& path) {
     store::TrackMeta m;
     TagLib::FileRef f(path.c_str(), false);

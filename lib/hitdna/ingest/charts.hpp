@@ -67,4 +67,7 @@ private:
 // Title, artist, genre and year from a file's tags (TagLib); empty fields when absent.
 store::TrackMeta read_tags(const std::string& path);
 
+// Title and artist from "Artist - Title.ext" (underscores read as spaces) or the bare file name.
+store::TrackMeta meta_from_name(const std::string& path);
+
 }  // namespace hitdna::ingest

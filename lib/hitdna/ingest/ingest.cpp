@@ -44,21 +44,6 @@ void merge_into(store::TrackMeta& m, const store::TrackMeta& tags) {
         if (std::find(m.genres.begin(), m.genres.end(), g) == m.genres.end()) m.genres.push_back(g);
 }
 
-// Title and artist from "Artist - Title.ext" or the bare file name.
-store::TrackMeta meta_from_name(const std::string& path) {
-    store::TrackMeta m;
-    std::string stem = fs::path(path).stem().string();
-    for (auto& c : stem)
-        if (c == '_') c = ' ';
-    if (auto p = stem.find(" - "); p != std::string::npos) {
-        m.artist = stem.substr(0, p);
-        m.title = stem.substr(p + 3);
-    } else {
-        m.title = stem;
-    }
-    return m;
-}
-
 std::string safe_dir_name(const std::string& s) {
     std::string o;
     for (unsigned char c : s) o += (std::isalnum(c) || c == '-' || c == '.' || c >= 0x80) ? char(c) : '_';

@@ -460,12 +460,15 @@ void merge_meta_rows(Db& db, int64_t id, const TrackMeta& m, int64_t gen) {
 }  // namespace
 
 int64_t Catalog::put_track(const std::string& content_hash, const std::string& path, const TrackMeta& meta, const dna::Dna& d) {
+    return put_track(content_hash, path, meta, d, dna::to_json_string(d, false, -1));
+}
+
+int64_t Catalog::put_track(const std::string& content_hash, const std::string& path, const TrackMeta& meta, const dna::Dna& d, const std::string& dna_json) {
     auto& db = m_impl->db;
     WriteTransaction tx(db);
     const int64_t gen = bump_generation(db);
     StatsAcc acc;
     int64_t id = 0;
-    const std::string dna_json = dna::to_json_string(d, false, -1);
     const std::string now = core::utc_timestamp();
     {
         Stmt st(db, "SELECT id FROM tracks WHERE content_hash = ?1");

@@ -124,6 +124,9 @@ public:
     // Adds a track (or replaces the analysis of the track with the same content hash) with its
     // metadata, DNA, sections and vectors in one transaction. Returns the track id.
     int64_t put_track(const std::string& content_hash, const std::string& path, const TrackMeta& meta, const dna::Dna& dna);
+    // The same with the DNA's JSON as stored given (an analysis made elsewhere, stored as it was
+    // printed); `dna` supplies the columns and vectors.
+    int64_t put_track(const std::string& content_hash, const std::string& path, const TrackMeta& meta, const dna::Dna& dna, const std::string& dna_json);
     // Merges metadata into a known track: fills empty title/artist/year, adds genres, tags and
     // chart entries (history kept; the same chart+date is updated).
     void merge_metadata(int64_t track_id, const TrackMeta& meta);
