@@ -95,3 +95,9 @@ $hitdna match --backend qdrant --collection demo --like "$work/excerpt.mp3" -k 3
 echo "== 12. hitdna db stats" >&2
 $hitdna db stats
 $hitdna db verify
+
+echo "== 13. hitdna export: the catalog as a table (CSV), read back with Python's csv module" >&2
+$hitdna export -f csv -o "$work/catalog.csv"
+/usr/bin/python3 -c 'import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+print(len(rows), "tracks,", len(rows[0]), "columns; slowest:", min(rows, key=lambda r: float(r["tempo_bpm"] or 999))["title"])' "$work/catalog.csv"

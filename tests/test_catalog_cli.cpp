@@ -245,7 +245,7 @@ TEST_CASE("cli: damaged or deleted index files are bypassed with a warning, veri
 }
 
 TEST_CASE("man pages document every flag of every subcommand's --help") {
-    for (const char* sub : {"ingest", "match", "index", "db", "enrich", "generate", "validate", "feedback", "learn", "weights", "score", "sync", "plot", "report"}) {
+    for (const char* sub : {"ingest", "match", "index", "db", "enrich", "generate", "validate", "feedback", "learn", "weights", "score", "sync", "plot", "report", "export"}) {
         const auto man = test::slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-" + sub + ".1");
         REQUIRE_MESSAGE(!man.empty(), "missing man/hitdna-" << std::string(sub) << ".1");
         std::vector<std::vector<std::string>> helps = {{sub, "--help"}};

@@ -14,6 +14,7 @@
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/learn/model.hpp"
+#include "hitdna/store/catalog.hpp"
 #include "hitdna/store/engagement.hpp"
 #include "helpers.hpp"
 #include "signals.hpp"
@@ -106,14 +107,14 @@ std::map<std::string, std::string> check_formats(std::vector<std::string> args, 
 TEST_CASE("output convention: every subcommand's --help offers -f/--format") {
     const std::vector<std::vector<std::string>> helps = {
         {"analyze"}, {"ingest"}, {"match"}, {"enrich"}, {"generate"}, {"validate"}, {"feedback"}, {"learn"}, {"weights"}, {"score"},
-        {"db", "stats"}, {"db", "verify"}, {"db", "remove"}, {"index", "rebuild"}, {"index", "verify"}, {"sync", "qdrant"}};
+        {"db", "stats"}, {"db", "verify"}, {"db", "remove"}, {"index", "rebuild"}, {"index", "verify"}, {"sync", "qdrant"}, {"export"}};
     for (auto h : helps) {
         h.push_back("--help");
         auto r = test::run(h);
         INFO(h[0] << " " << h[1]);
         CHECK(r.exit_code == 0);
         CHECK(r.out.find("-f,--format") != std::string::npos);
-        CHECK(r.out.find("text on a terminal") != std::string::npos);
+        CHECK(r.out.find(h[0] == "export" ? "(default: csv)" : "(default: text") != std::string::npos);
         CHECK(r.out.find("--json") == std::string::npos);  // the old flag is hidden
     }
     // plot and report write files, not results: no format.
@@ -182,6 +183,26 @@ TEST_CASE("output convention: every machine format of every subcommand parses") 
     check_formats({"validate", wav, "--target", dir.file("target.json")}, {"json"}, {0, 1});
     check_formats({"ingest", wav, "--db", db}, {"json"});
     check_formats({"generate", "--target", dir.file("target.json"), "--backend", "local", "-o", dir.file("g.wav"), "--no-record", "--db", db}, {"json"}, {0, 1});
+    auto exported = check_formats({"export", "--db", db}, {"csv", "jsonl"});
+    check_formats({"export", "--sections", "--db", db}, {"csv", "jsonl"});
+    check_formats({"export", "--db", db}, {"jams"});  // one JAMS document per line: JSON Lines
+    {
+        // Every track once, the header first, every row as wide as the header; the jsonl rows
+        // carry the same values (numbers as numbers).
+        const auto table = parse_csv(exported["csv"]);
+        REQUIRE(table.size() == 42);  // 41 tracks (40 + the ingested file) + header
+        const auto& h = table[0];
+        const auto col = [&](const std::string& name) { return size_t(std::find(h.begin(), h.end(), name) - h.begin()); };
+        REQUIRE(col("audio_rhythm_groove") < h.size());
+        REQUIRE(col("title") < h.size());
+        std::istringstream lines(exported["jsonl"]);
+        std::string line;
+        std::getline(lines, line);
+        const auto first = nlohmann::json::parse(line);
+        CHECK(table[1][col("title")] == first["title"].get<std::string>());
+        CHECK(std::stod(table[1][col("audio_rhythm_groove")]) == doctest::Approx(first["audio_rhythm_groove"].get<double>()));
+        CHECK(first["title"].get<std::string>().find("Song, \"") == 0);
+    }
     check_formats({"db", "remove", "2", "--db", db}, {"json"});
     // The old flag still works for one release, as its old meaning.
     auto r = test::run({"score", wav, "--db", db, "--json"});
@@ -231,4 +252,60 @@ TEST_CASE("analyze -f jams: valid against the JAMS schema and namespaces; mir_ev
     auto rejected = test::sh("/usr/bin/python3 " + std::string(HITDNA_SOURCE_DIR) + "/tests/jams_check.py " + std::string(HITDNA_SOURCE_DIR) + "/data/jams " +
                              dir.file("bad.jams"));
     CHECK(rejected.exit_code == 1);
+}
+
+TEST_CASE("export: filtered track and section rows with the DNA's scalars, and JAMS documents that validate") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    for (int v : {1, 2, 3}) test::write_audio(dir.file("Band - Song " + std::to_string(v) + ".wav"), test::toy_song(v, 24));
+    REQUIRE(test::run({"ingest", dir.file("Band - Song 1.wav"), dir.file("Band - Song 2.wav"), "--genre", "rock", "--progress", "never", "--db", db}).exit_code == 0);
+    REQUIRE(test::run({"ingest", dir.file("Band - Song 3.wav"), "--genre", "jazz", "--progress", "never", "--db", db}).exit_code == 0);
+    auto r = test::run({"export", "--filter", "genre=rock", "--db", db});
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("2 tracks") != std::string::npos);
+    const auto rows = parse_csv(r.out);
+    REQUIRE(rows.size() == 3);
+    // The header is the documented column list.
+    auto cols = test::run({"export", "--list-columns"});
+    std::vector<std::string> listed;
+    std::istringstream ls(cols.out);
+    for (std::string c; std::getline(ls, c);) listed.push_back(c);
+    CHECK(rows[0] == listed);
+    // ... and every column is documented in the man page.
+    const auto man = test::slurp(std::string(HITDNA_SOURCE_DIR) + "/man/hitdna-export.1");
+    for (const auto& c : listed) {
+        std::string escaped;
+        for (char ch : c) escaped += ch == '-' ? std::string("\\-") : std::string(1, ch);
+        CHECK_MESSAGE(man.find(escaped) != std::string::npos, "man/hitdna-export.1 lacks " << c);
+    }
+    // Values are the catalog's: tempo and key as stored, a DNA scalar as in the stored DNA JSON.
+    store::Catalog cat(db, store::Catalog::Mode::read_only);
+    const auto col = [&](const std::string& name) { return size_t(std::find(rows[0].begin(), rows[0].end(), name) - rows[0].begin()); };
+    for (size_t i = 1; i < rows.size(); ++i) {
+        const auto t = cat.track(std::stoll(rows[i][col("id")]));
+        REQUIRE(t);
+        CHECK(rows[i][col("genres")] == "rock");
+        CHECK(rows[i][col("key")] == t->key);
+        if (t->bpm) CHECK(std::stod(rows[i][col("tempo_bpm")]) == doctest::Approx(*t->bpm));
+        const auto d = nlohmann::json::parse(cat.dna_json(t->id));
+        CHECK(std::stod(rows[i][col("emotion_valence")]) == doctest::Approx(d["emotion"]["valence"].get<double>()));
+        CHECK(rows[i][col("production_compression")] == d["production"]["compression"].get<std::string>());
+    }
+    // One row per section, as many as the catalog holds.
+    r = test::run({"export", "--sections", "--db", db});
+    REQUIRE(r.exit_code == 0);
+    CHECK(parse_csv(r.out).size() == size_t(cat.catalog_stats().sections) + 1);
+    // JAMS: one document per track, each valid against the schema and namespaces.
+    r = test::run({"export", "-f", "jams", "-o", dir.file("all.jamsl"), "--db", db});
+    REQUIRE(r.exit_code == 0);
+    std::ifstream in(dir.file("all.jamsl"));
+    int docs = 0;
+    for (std::string line; std::getline(in, line); ++docs) {
+        std::ofstream(dir.file("one.jams")) << line;
+        auto check = test::sh("/usr/bin/python3 " + std::string(HITDNA_SOURCE_DIR) + "/tests/jams_check.py " + std::string(HITDNA_SOURCE_DIR) + "/data/jams " + dir.file("one.jams"));
+        INFO(check.out << check.err);
+        CHECK(check.exit_code == 0);
+    }
+    CHECK(docs == 3);
+    CHECK(test::run({"export", "--sections", "-f", "jams", "--db", db}).exit_code == 2);
 }

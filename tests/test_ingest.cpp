@@ -151,6 +151,13 @@ TEST_CASE("ingest --dna: analyses made elsewhere are stored as an ingest here wo
     {
         store::Catalog a(db, store::Catalog::Mode::read_only), b(db2, store::Catalog::Mode::read_only);
         CHECK(a.dna_json(1) == b.dna_json(1));
+        // The columns filters and exports read: the same as a local ingest's.
+        CHECK(a.track(1)->key == b.track(1)->key);
+        CHECK(a.track(1)->mode == b.track(1)->mode);
+        CHECK(a.track(1)->bpm == b.track(1)->bpm);
+        CHECK(a.track(1)->duration_s == b.track(1)->duration_s);
+        CHECK(a.track(1)->title == b.track(1)->title);
+        CHECK(a.track(1)->artist == b.track(1)->artist);
         CHECK(a.track(1)->genres == std::vector<std::string>{"demo"});
         for (auto sp : dna::k_spaces) {
             auto va = a.vectors_of(1, sp), vb = b.vectors_of(1, sp);
@@ -181,6 +188,16 @@ TEST_CASE("ingest --dna: analyses made elsewhere are stored as an ingest here wo
     CHECK(r.err.find("bad.jsonl:2: no vectors") != std::string::npos);
     CHECK(r.err.find("bad.jsonl:4: no content_hash") != std::string::npos);
     CHECK(r.err.find("bad.jsonl:5: not a JSON object") != std::string::npos);
+    // A song without key or tempo (JSON nulls) is stored like any other.
+    test::write_audio(dir.file("quiet.wav"), test::silence(12, 22050, 1));
+    r = test::run({"analyze", "-f", "jsonl", "--vectors", dir.file("quiet.wav")});
+    REQUIRE(r.exit_code == 0);
+    std::ofstream(dir.file("quiet.jsonl")) << r.out;
+    r = test::run({"ingest", "--dna", dir.file("quiet.jsonl"), "--db", db, "-f", "json"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(nlohmann::json::parse(r.out)["added"] == 1);
+    CHECK(test::run({"export", "-f", "jams", "--db", db}).exit_code == 0);
     store::Catalog cat(db, store::Catalog::Mode::read_only);
-    CHECK(cat.catalog_stats().tracks == 2);
+    CHECK(cat.catalog_stats().tracks == 3);
 }

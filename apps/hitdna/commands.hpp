@@ -31,6 +31,7 @@ Runner register_score(CLI::App& app);
 Runner register_sync(CLI::App& app);
 Runner register_plot(CLI::App& app);
 Runner register_report(CLI::App& app);
+Runner register_export(CLI::App& app);
 
 // The output convention of every subcommand that prints results: -f/--format with "text"
 // (default on a terminal: lines or a table) and the machine formats it offers (json: one
@@ -45,6 +46,7 @@ struct Format {
     std::string piped;
     std::string json_alias;            // what the old --json flag meant; "" = the subcommand never had one
     bool table_alias;                  // match: "table", the old name of text, still accepted
+    std::string on_terminal = "text";  // export: csv everywhere
     std::string chosen;
     bool json_flag = false;
     std::string resolve() const;

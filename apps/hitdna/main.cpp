@@ -29,6 +29,7 @@ const Subcommand k_subcommands[] = {
     {"weights", "Show the learned pattern weights with their uncertainty", hitdna::cli::register_weights},
     {"score", "Predict a calibrated hit score for audio files, with the top reasons", hitdna::cli::register_score},
     {"plot", "Draw songs' shapes over time as SVG: sections, energy, tension, tempo, width, loudness", hitdna::cli::register_plot},
+    {"export", "The catalog as a table: one row per track or section (CSV, JSON Lines) or JAMS documents", hitdna::cli::register_export},
     {"report", "One static HTML page: plots, the four layers with units, nearest hits, generation attempts", hitdna::cli::register_report},
     {"sync", "Mirror the catalog into Qdrant (sync qdrant), incrementally and resumably", hitdna::cli::register_sync},
     {"index", "Rebuild or verify the HNSW vector indexes", hitdna::cli::register_index},

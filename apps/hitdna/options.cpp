@@ -21,13 +21,14 @@ void add_backend_options(CLI::App& app, match::MatchOptions& o, std::string& qdr
 std::string Format::resolve() const {
     if (!chosen.empty()) return chosen == "table" ? std::string("text") : chosen;
     if (json_flag && !json_alias.empty()) return json_alias;
-    return isatty(STDOUT_FILENO) ? std::string("text") : piped;
+    return isatty(STDOUT_FILENO) ? on_terminal : piped;
 }
 
 void add_format_option(CLI::App& app, Format& f) {
     std::string list;
     for (const auto& o : f.offered) list += (list.empty() ? "" : ", ") + o;
-    const std::string help = "Output: " + list + " (default: text on a terminal, " + f.piped + " otherwise)";
+    const std::string help = "Output: " + list + " (default: " +
+                             (f.on_terminal == f.piped ? f.piped : f.on_terminal + " on a terminal, " + f.piped + " otherwise") + ")";
     const std::vector<std::string> offered = f.offered;
     const bool table = f.table_alias;
     app.add_option("-f,--format", f.chosen, help)

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "hitdna/dna/json.hpp"
 
 namespace hitdna::dna {
 
@@ -21,17 +24,17 @@ json observation(double time_s, double duration_s, json value, json confidence =
     return o;
 }
 
-json annotation(const std::string& ns, const Dna& d, json data) {
+json annotation(const std::string& ns, int analysis_version, double duration_s, json data) {
     json a;
     a["annotation_metadata"] = {{"corpus", ""},
                                 {"version", HITDNA_VERSION},
-                                {"annotation_tools", "hitdna analyze, analysis_version " + std::to_string(d.analysis_version)},
+                                {"annotation_tools", "hitdna analyze, analysis_version " + std::to_string(analysis_version)},
                                 {"annotation_rules", "machine estimate; see man hitdna-analyze"},
                                 {"data_source", "hitdna " HITDNA_VERSION}};
     a["namespace"] = ns;
     a["data"] = std::move(data);
     a["time"] = 0.0;
-    a["duration"] = r3(d.duration_s);
+    a["duration"] = r3(duration_s);
     a["sandbox"] = json::object();
     return a;
 }
@@ -43,6 +46,17 @@ std::string jams_chord(const std::string& label) {
     return label + ":maj";
 }
 
+// A string field, "" when missing or not a string (JSON null: no key, no label).
+std::string str(const json& j, const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+double num(const json& j, const char* key, double fallback = 0.0) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
 std::string salami_function(const std::string& role) {
     if (role == "hook") return "chorus";
     if (role == "pre-hook") return "pre-chorus";
@@ -50,62 +64,83 @@ std::string salami_function(const std::string& role) {
     return "no_function";
 }
 
-}  // namespace
-
-std::string to_jams_string(const Dna& d) {
-    const auto& a = d.audio;
+// The document from the DNA's JSON (as analyze prints it and the catalog stores it).
+std::string jams_from_json(const json& d, const std::string& title, const std::string& artist) {
+    const json none = json::object();
+    const json& a = d.contains("audio") ? d["audio"] : none;
+    const json& h = a.contains("harmony") ? a["harmony"] : none;
+    const json sections = d.contains("structure") ? d["structure"].value("sections", json::array()) : json::array();
+    const double duration = num(d, "duration_s");
+    const int version = d.value("analysis_version", 0);
+    const std::string file = str(d, "file");
     json doc;
-    doc["file_metadata"] = {{"title", std::filesystem::path(d.file).stem().string()},
-                            {"artist", ""},
+    doc["file_metadata"] = {{"title", title.empty() ? std::filesystem::path(file).stem().string() : title},
+                            {"artist", artist},
                             {"release", ""},
-                            {"duration", r3(d.duration_s)},
-                            {"identifiers", {{"path", d.file}}},
+                            {"duration", r3(duration)},
+                            {"identifiers", {{"path", file}}},
                             {"jams_version", "0.3.4"}};
     json anns = json::array();
-    if (!a.beats_s.empty()) {
+    if (!a.value("beats_s", json::array()).empty()) {
         json data = json::array();
-        for (double t : a.beats_s) data.push_back(observation(t, 0, nullptr));
-        anns.push_back(annotation("beat", d, std::move(data)));
+        for (const auto& t : a["beats_s"]) data.push_back(observation(t.get<double>(), 0, nullptr));
+        anns.push_back(annotation("beat", version, duration, std::move(data)));
     }
-    if (a.bpm) {
+    if (a.contains("bpm") && a["bpm"].is_number()) {
         json data = json::array();
-        double start = 0, bpm = *a.bpm;
-        for (const auto& c : a.tempo_changes) {
-            data.push_back(observation(start, c.time_s - start, r3(bpm), r3(a.bpm_confidence)));
-            start = c.time_s;
-            bpm = c.bpm;
+        const double conf = r3(num(a, "bpm_confidence"));
+        double start = 0, bpm = a["bpm"].get<double>();
+        for (const auto& c : a.value("tempo_changes", json::array())) {
+            const double t = num(c, "time_s");
+            data.push_back(observation(start, t - start, r3(bpm), conf));
+            start = t;
+            bpm = num(c, "bpm", bpm);
         }
-        data.push_back(observation(start, d.duration_s - start, r3(bpm), r3(a.bpm_confidence)));
-        anns.push_back(annotation("tempo", d, std::move(data)));
+        data.push_back(observation(start, duration - start, r3(bpm), conf));
+        anns.push_back(annotation("tempo", version, duration, std::move(data)));
     }
-    if (!a.key.empty()) {
-        anns.push_back(annotation("key_mode", d, json::array({observation(0, d.duration_s, a.key + ":" + a.mode, r3(a.key_strength))})));
+    if (!str(h, "key").empty()) {
+        const std::string key = h["key"].get<std::string>() + ":" + str(h, "mode");
+        anns.push_back(annotation("key_mode", version, duration, json::array({observation(0, duration, key, r3(num(h, "key_strength")))})));
         json data = json::array();
-        for (const auto& s : d.structure.sections)
-            if (!s.key.empty()) data.push_back(observation(s.start_s, s.end_s - s.start_s, s.key + ":" + s.mode));
+        for (const auto& s : sections)
+            if (!str(s, "key").empty())
+                data.push_back(observation(num(s, "start_s"), num(s, "end_s") - num(s, "start_s"), s["key"].get<std::string>() + ":" + str(s, "mode")));
         if (!data.empty()) {
-            auto per_section = annotation("key_mode", d, std::move(data));
+            auto per_section = annotation("key_mode", version, duration, std::move(data));
             per_section["sandbox"]["scope"] = "section";
             anns.push_back(std::move(per_section));
         }
     }
-    if (!a.chords.empty()) {
+    if (!h.value("chords", json::array()).empty()) {
         json data = json::array();
-        for (const auto& c : a.chords) data.push_back(observation(c.start_s, c.end_s - c.start_s, jams_chord(c.label)));
-        anns.push_back(annotation("chord", d, std::move(data)));
+        for (const auto& c : h["chords"])
+            data.push_back(observation(num(c, "start_s"), num(c, "end_s") - num(c, "start_s"), jams_chord((str(c, "chord").empty() ? std::string("N") : str(c, "chord")))));
+        anns.push_back(annotation("chord", version, duration, std::move(data)));
     }
-    if (!d.structure.sections.empty()) {
+    if (!sections.empty()) {
         json labels = json::array(), roles = json::array();
-        for (const auto& s : d.structure.sections) {
-            labels.push_back(observation(s.start_s, s.end_s - s.start_s, s.label));
-            roles.push_back(observation(s.start_s, s.end_s - s.start_s, salami_function(s.role)));
+        for (const auto& s : sections) {
+            const double t = num(s, "start_s"), len = num(s, "end_s") - t;
+            labels.push_back(observation(t, len, str(s, "label")));
+            roles.push_back(observation(t, len, salami_function(str(s, "role"))));
         }
-        anns.push_back(annotation("segment_open", d, std::move(labels)));
-        anns.push_back(annotation("segment_salami_function", d, std::move(roles)));
+        anns.push_back(annotation("segment_open", version, duration, std::move(labels)));
+        anns.push_back(annotation("segment_salami_function", version, duration, std::move(roles)));
     }
     doc["annotations"] = std::move(anns);
-    doc["sandbox"] = {{"hitdna", {{"analysis_version", d.analysis_version}, {"meter", a.meter}}}};
+    doc["sandbox"] = {{"hitdna", {{"analysis_version", version}, {"meter", str(a, "meter")}}}};
     return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string to_jams_string(const Dna& d) { return jams_from_json(json::parse(to_json_string(d, false, -1)), "", ""); }
+
+std::string jams_from_dna_json(const std::string& dna_json, const std::string& title, const std::string& artist) {
+    const json d = json::parse(dna_json, nullptr, false);
+    if (d.is_discarded() || !d.is_object()) throw std::invalid_argument("not a DNA JSON object");
+    return jams_from_json(d, title, artist);
 }
 
 }  // namespace hitdna::dna

@@ -18,4 +18,8 @@ namespace hitdna::dna {
 // left out.
 std::string to_jams_string(const Dna& dna);
 
+// The same from a DNA's JSON as the catalog stores it, with the track's title and artist
+// ("" title: the file name); throws std::invalid_argument when it is not a JSON object.
+std::string jams_from_dna_json(const std::string& dna_json, const std::string& title, const std::string& artist);
+
 }  // namespace hitdna::dna

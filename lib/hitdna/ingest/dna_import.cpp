@@ -37,6 +37,12 @@ struct Parsed {
     store::TrackMeta tags;
 };
 
+// A string field, "" when missing or not a string (JSON null: no key).
+std::string str(const json& j, const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 Parsed parse_line(const std::string& line) {
     json j = json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) throw Error(ErrorKind::usage, "not a JSON object");
@@ -47,22 +53,23 @@ Parsed parse_line(const std::string& line) {
         throw Error(ErrorKind::usage, "analysis_version " + std::to_string(version) + ", this hitdna stores " + std::to_string(dna::k_analysis_version) +
                                           " (analyze again with this version)");
     if (!j.contains("vectors")) throw Error(ErrorKind::usage, "no vectors (analyze with 'hitdna analyze -f jsonl --vectors')");
-    p.content_hash = j.value("content_hash", std::string());
+    p.content_hash = str(j, "content_hash");
     if (p.content_hash.size() != 32 || p.content_hash.find_first_not_of("0123456789abcdef") != std::string::npos)
         throw Error(ErrorKind::usage, "no content_hash (analyze with 'hitdna analyze -f jsonl --vectors')");
     d.analysis_version = version;
-    d.file = j.value("file", std::string());
+    d.file = str(j, "file");
     d.duration_s = j.value("duration_s", 0.0);
     const json& a = j.value("audio", json::object());
     if (a.contains("bpm") && a["bpm"].is_number()) d.audio.bpm = a["bpm"].get<double>();
-    d.audio.key = a.value("key", std::string());
-    d.audio.mode = a.value("mode", std::string());
+    const json& h = a.value("harmony", json::object());
+    d.audio.key = str(h, "key");
+    d.audio.mode = str(h, "mode");
     for (const auto& s : j.value("structure", json::object()).value("sections", json::array())) {
         dna::Section sec;
         sec.start_s = s.value("start_s", 0.0);
         sec.end_s = s.value("end_s", 0.0);
-        sec.label = s.value("label", std::string());
-        sec.role = s.value("role", std::string());
+        sec.label = str(s, "label");
+        sec.role = str(s, "role");
         d.structure.sections.push_back(sec);
     }
     const json& v = j["vectors"];
@@ -73,8 +80,8 @@ Parsed parse_line(const std::string& line) {
     for (const auto& s : v.value("sections", json::array())) d.vectors.sections.push_back(floats_of(s, "section", dna::dimensions(dna::Space::sections).size()));
     if (d.vectors.sections.size() != d.structure.sections.size()) throw Error(ErrorKind::usage, "its section vectors do not match its sections");
     const json& t = j.value("tags", json::object());
-    p.tags.title = t.value("title", std::string());
-    p.tags.artist = t.value("artist", std::string());
+    p.tags.title = str(t, "title");
+    p.tags.artist = str(t, "artist");
     if (t.contains("year") && t["year"].is_number_integer()) p.tags.year = t["year"].get<int>();
     for (const auto& g : t.value("genres", json::array()))
         if (g.is_string()) p.tags.genres.push_back(core::ascii_lower(g.get<std::string>()));
