@@ -12,6 +12,7 @@
 #include "hitdna/learn/model.hpp"
 #include "hitdna/store/engagement.hpp"
 #include "helpers.hpp"
+#include "population.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
@@ -134,21 +135,11 @@ TEST_CASE("learn, weights, score: not enough data says so, then a model on a sim
         std::vector<learn::Event> events;
         for (int i = 0; i < 60; ++i) {
             dna::Dna d = base;
-            for (auto* x : {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production})
-                for (auto& e : *x) e = 0.5f + 0.2f * test::noise(st);
-            const double y = 1 / (1 + std::exp(-(d.vectors.audio[0] - 0.5) / 0.05));  // faster engages more
+            const double y = test::draw_engaged_vectors(d, st);  // faster engages more
             store::TrackMeta m;
             m.title = "s" + std::to_string(i);
             ids.push_back(cat.put_track("s" + std::to_string(i), "/s" + std::to_string(i), m, d));
-            learn::Event e;
-            e.id = "e" + std::to_string(i);
-            e.track = std::to_string(ids.back());
-            e.plays = 500;
-            e.completion = 0.3 + 0.6 * y;
-            e.likes = int64_t(500 * (0.02 + 0.2 * y));
-            e.shares = int64_t(500 * (0.005 + 0.05 * y));
-            e.skips = int64_t(500 * (0.4 - 0.3 * y));
-            events.push_back(e);
+            events.push_back(test::engagement_event("e" + std::to_string(i), ids.back(), y));
             if (i == 10) {
                 // Too few tracks yet.
                 learn::apply_events(cat, events, {});

@@ -17,6 +17,7 @@
 #include "hitdna/store/catalog.hpp"
 #include "hitdna/store/engagement.hpp"
 #include "helpers.hpp"
+#include "population.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
@@ -137,23 +138,13 @@ TEST_CASE("output convention: every machine format of every subcommand parses") 
         std::vector<learn::Event> events;
         for (int i = 0; i < 40; ++i) {
             dna::Dna d = base;
-            for (auto* x : {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production})
-                for (auto& e : *x) e = 0.5f + 0.2f * test::noise(st);
-            const double y = 1 / (1 + std::exp(-(d.vectors.audio[0] - 0.5) / 0.05));
+            const double y = test::draw_engaged_vectors(d, st);
             store::TrackMeta m;
             m.title = "Song, \"" + std::to_string(i) + "\"";  // a comma and quotes for the CSV writers
             m.artist = "Band";
             m.genres = {"rock", "pop"};
             const int64_t id = cat.put_track("h" + std::to_string(i), "/s" + std::to_string(i), m, d);
-            learn::Event e;
-            e.id = "e" + std::to_string(i);
-            e.track = std::to_string(id);
-            e.plays = 500;
-            e.completion = 0.3 + 0.6 * y;
-            e.likes = int64_t(500 * (0.02 + 0.2 * y));
-            e.shares = int64_t(500 * (0.005 + 0.05 * y));
-            e.skips = int64_t(500 * (0.4 - 0.3 * y));
-            events.push_back(e);
+            events.push_back(test::engagement_event("e" + std::to_string(i), id, y));
         }
         learn::apply_events(cat, events, {});
     }

@@ -9,7 +9,6 @@
 #include "hitdna/core/text.hpp"
 #include "hitdna/dna/vectors.hpp"
 #include "hitdna/ingest/charts.hpp"
-#include "hitdna/store/vector_index.hpp"
 
 namespace hitdna::ingest {
 
@@ -126,11 +125,7 @@ IngestResult import_dna(store::Catalog& cat, const IngestOptions& o, std::istrea
         cat.put_track(p.content_hash, p.dna.file, meta, p.dna, p.stored_json);
         ++res.added;
     }
-    if (o.update_index && res.added) {
-        const auto ti = std::chrono::steady_clock::now();
-        store::VectorIndexes(cat).update_all(err, "hitdna ingest");
-        res.index_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
-    }
+    if (o.update_index && res.added) res.index_s = update_indexes(cat, err);
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.exit_code = res.bad_rows ? 1 : 0;
     return res;

@@ -432,15 +432,13 @@ private:
     int m_first_failure = 0;                  // under m_res_mu
 };
 
-// The vector indexes brought up to date; a space that fails is left to exact scans with a
-// warning. Returns the seconds it took.
+}  // namespace
+
 double update_indexes(store::Catalog& cat, std::ostream& err) {
     auto ti = Clock::now();
     store::VectorIndexes(cat).update_all(err, "hitdna ingest");
     return since(ti);
 }
-
-}  // namespace
 
 IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istream& in, std::ostream& err) {
     const auto t0 = Clock::now();
