@@ -15,4 +15,6 @@ rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 print(len(rows), "tracks;", "fastest:", max(rows, key=lambda r: float(r["tempo_bpm"] or 0))["title"])
 for r in rows[:3]: print(r["title"], r["tempo_bpm"], "BPM", r["key"], r["mode"], "groove", r["audio_rhythm_groove"])' "$work/tracks.csv"
 "$hitdna" export --sections --filter 'bpm>100' -f jsonl | head -2
+# Spotify-style estimates under Spotify's audio-features names (hitdna's formulas: man hitdna-export).
+"$hitdna" export --spotify -f csv | head -4
 "$hitdna" export -f jams -o "$work/catalog.jamsl"

@@ -101,3 +101,6 @@ $hitdna export -f csv -o "$work/catalog.csv"
 /usr/bin/python3 -c 'import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 print(len(rows), "tracks,", len(rows[0]), "columns; slowest:", min(rows, key=lambda r: float(r["tempo_bpm"] or 999))["title"])' "$work/catalog.csv"
+# Spotify's audio-features columns, estimated from hitdna's own measurements (not Spotify's model).
+$hitdna export --spotify -f csv | /usr/bin/python3 -c 'import csv, sys
+for r in csv.DictReader(sys.stdin): print(r["title"][:28].ljust(28), "danceability", r["danceability"], "energy", r["energy"], "acousticness", r["acousticness"], "speechiness", r["speechiness"])'

@@ -16,6 +16,7 @@ test_pkgs=(
   python3 python3-jsonschema
   aubio-tools sox fluidsynth timgm6mb-soundfont fluid-soundfont-gm
   mma abcmidi python3-mido libchromaprint-tools python3-mir-eval
+  espeak-ng python3-numpy
   clang libclang-rt-14-dev
   chromium universal-ctags
 )

@@ -16,8 +16,10 @@
 #include "hitdna/analysis/meter.hpp"
 #include "hitdna/analysis/numeric.hpp"
 #include "hitdna/analysis/production.hpp"
+#include "hitdna/analysis/texture.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/describe.hpp"
+#include "hitdna/dna/spotify_style.hpp"
 #include "hitdna/dsp/filterbank.hpp"
 #include "hitdna/dna/vectors.hpp"
 
@@ -563,6 +565,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     const Timeline tl = fill_timeline(d.audio, ff, pr.loudness_lufs, hop);
     const Harmony harmony = fill_harmony(d.audio, ff, rh, d.duration_s, silent);
     fill_timbre(d.audio, ff);
+    fill_texture(d.audio, ff, silent);
     // Intensity and tension curves: the structure reads intensity, the emotion layer both.
     EmotionCurves curves = emotion_curves(ff, pr.loudness_lufs, tl.onset_hop, tl.centroid_hop, harmony.key, hop, silent);
     const StructureInput si = structure_input(ff, harmony.grid, pr.loudness_lufs, curves.intensity, tl.low_db, d.duration_s, hop);
@@ -579,6 +582,7 @@ dna::Dna analyze_source(audio::Source& src, const std::string& name, const Analy
     d.emotion = summarize_emotion(curves, key, d.audio, d.structure, hop, silent);
     d.production = summarize_production(ff, pr, rh.onset_peaks, d.audio.tuning_cents, dec.folded_peak_dbfs, silent);
 
+    d.spotify_style = dna::spotify_style(d);
     d.descriptors = dna::describe(d);
     d.vectors = dna::make_vectors(d, {ff.chroma, ff.chroma_frames_per_s, ff.mfcc, ff.bands, ff.frames_per_s});
     return d;

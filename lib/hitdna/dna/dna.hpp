@@ -26,7 +26,7 @@ inline int pitch_index(std::string_view name) {
 // 5: pulse clarity normalized, 6/8 read at the dotted quarter, the local tempo (curve,
 // stability, held changes) from the tracked beats, labels that survive a step's transposition;
 // 6: chords from whitened chroma, a key and its relative scored with the pair's profile fit.
-constexpr int k_analysis_version = 6;
+constexpr int k_analysis_version = 7;
 
 struct Event {
     double time_s = 0;
@@ -88,6 +88,11 @@ struct AudioLayer {
     double swing_ratio = 1;             // long/short eighth ratio, 1 = straight
     std::array<double, 13> mfcc_mean{}, mfcc_std{};
     double spectral_centroid_hz = 0;
+    // Texture of the 250 Hz - 6 kHz envelope (analysis/texture.cpp): inputs of the
+    // Spotify-style speechiness and acousticness estimates.
+    double low_energy_share = 0;        // frames under half their 1 s neighbourhood's mean power, 0..1
+    double decay_share = 0;             // steady frames whose level falls (struck/plucked notes), 0..1
+    double attack_drop_db = 0;          // median level drop 0.2-0.4 s after an attack, dB (about -10..30)
 };
 
 struct Section {
@@ -146,6 +151,12 @@ struct ProductionLayer {
     std::string compression;          // "brickwall", "heavy", "moderate", "light", "dynamic", "none" (silence)
 };
 
+// Estimates under the names of Spotify's (closed) audio-features fields, each defined from
+// hitdna's own measurements (dna/spotify_style.cpp has the formulas); not Spotify's model.
+struct SpotifyStyle {
+    double danceability = 0, energy = 0, valence = 0, acousticness = 0, instrumentalness = 0, speechiness = 0, liveness = 0;  // 0..1
+};
+
 struct Vectors {
     std::vector<float> audio, structure, emotion, production;
     std::vector<std::vector<float>> sections;
@@ -174,6 +185,7 @@ struct Dna {
     StructureLayer structure;
     EmotionLayer emotion;
     ProductionLayer production;
+    SpotifyStyle spotify_style;
     std::vector<std::string> descriptors;
     Vectors vectors;
     std::optional<FileIdentity> identity;  // only with analyze --vectors (JSON: content_hash, tags)

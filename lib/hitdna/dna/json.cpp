@@ -84,7 +84,8 @@ json audio_json(const AudioLayer& a) {
     au["rhythm"] = {{"rhythmic_complexity", a.rhythmic_complexity}, {"syncopation", a.syncopation},
                     {"onset_rate_per_s", a.onset_rate_per_s}, {"groove", a.groove},
                     {"pulse_clarity", a.pulse_clarity}, {"swing_ratio", a.swing_ratio}};
-    au["timbre"] = {{"mfcc_mean", a.mfcc_mean}, {"mfcc_std", a.mfcc_std}, {"spectral_centroid_hz", a.spectral_centroid_hz}};
+    au["timbre"] = {{"mfcc_mean", a.mfcc_mean}, {"mfcc_std", a.mfcc_std}, {"spectral_centroid_hz", a.spectral_centroid_hz},
+                    {"low_energy_share", a.low_energy_share}, {"decay_share", a.decay_share}, {"attack_drop_db", a.attack_drop_db}};
     return au;
 }
 
@@ -141,6 +142,9 @@ std::string to_json_string(const Dna& d, bool with_vectors, int indent) {
     j["structure"] = structure_json(d.structure);
     j["emotion"] = emotion_json(d.emotion);
     j["production"] = production_json(d.production);
+    const SpotifyStyle& ss = d.spotify_style;
+    j["spotify_style"] = {{"danceability", ss.danceability}, {"energy", ss.energy}, {"valence", ss.valence}, {"acousticness", ss.acousticness},
+                          {"instrumentalness", ss.instrumentalness}, {"speechiness", ss.speechiness}, {"liveness", ss.liveness}};
     j["descriptors"] = d.descriptors;
     if (with_vectors) j["vectors"] = vectors_json(d.vectors);
     if (d.identity) {
@@ -210,6 +214,12 @@ std::string to_text(const Dna& d) {
     o << buf;
     std::snprintf(buf, sizeof buf, "  mix       sub %.1f%% of power, low end %.1f dB, sparkle %.1f dB, width %.2f (lows %.2f), reverb proxy %.2f\n",
                   p.sub_presence * 100, p.low_end_db, p.sparkle_db, p.mean_width, p.low_width, p.reverb_proxy);
+    o << buf;
+    const SpotifyStyle& ss = d.spotify_style;
+    std::snprintf(buf, sizeof buf,
+                  "  spotify   danceability %.2f, energy %.2f, valence %.2f, acousticness %.2f, instrumentalness %.2f, speechiness %.2f,"
+                  " liveness %.2f (0..1 estimates, not Spotify's model)\n",
+                  ss.danceability, ss.energy, ss.valence, ss.acousticness, ss.instrumentalness, ss.speechiness, ss.liveness);
     o << buf;
     o << "  words    ";
     for (const auto& w : d.descriptors) o << " " << w;

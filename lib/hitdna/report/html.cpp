@@ -35,7 +35,8 @@ std::string unit_of(const std::string& key) {
         {"sparkle_db", "dB re total"}, {"reverb_proxy", "0..1, proxy"}, {"pitch_quantization", "0..1, proxy"}, {"melody_coverage", "0..1 of frames"},
         {"mean_width", "0..1 (side / (mid + side))"}, {"low_width", "0..1, below 120 Hz"}, {"correlation", "-1..1 (L/R)"},
         {"integrated_lufs", "LUFS (BS.1770)"}, {"loudness_range_lu", "LU (EBU R128)"}, {"sample_peak_dbfs", "dBFS"}, {"crest_db", "dB"},
-        {"plr_db", "dB"}, {"timeline_hop_s", "s"}, {"compression", "style"}, {"key", "tonic"}, {"mode", "major/minor"}};
+        {"plr_db", "dB"}, {"timeline_hop_s", "s"}, {"compression", "style"}, {"key", "tonic"}, {"mode", "major/minor"},
+        {"low_energy_share", "0..1 of frames"}, {"decay_share", "0..1 of steady frames"}, {"attack_drop_db", "dB"}};
     auto it = k.find(key);
     return it == k.end() ? "" : it->second;
 }
@@ -121,6 +122,12 @@ void write_layers(const json& dna, std::ostringstream& h) {
         json l = dna.value(layer, json::object());
         if (std::string(layer) == "structure") l.erase("sections");
         layer_rows(l, "", h);
+        h << "</table></div>\n";
+    }
+    if (dna.contains("spotify_style")) {
+        h << "<div><h3>Spotify-style estimates</h3>\n<table><tr><th>field</th><th>value</th><th>unit / range</th></tr>\n";
+        for (auto& [k, v] : dna["spotify_style"].items())
+            h << "<tr><td>" << xml_escape(k) << "</td><td class=\"num\">" << cell(v) << "</td><td>0..1, estimate (hitdna's formula, not Spotify's model)</td></tr>\n";
         h << "</table></div>\n";
     }
     h << "</div>\n";

@@ -1,6 +1,8 @@
 #include "hitdna/store/export.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -39,6 +41,11 @@ const std::vector<std::pair<std::string, std::string>>& track_scalars() {
 
 const std::vector<std::string> k_track_meta = {"id", "title", "artist", "year", "genres", "tags", "peak_rank", "source", "path",
                                                "duration_s", "tempo_bpm", "key", "mode", "time_signature", "loudness_lufs", "analysis_version"};
+const std::vector<std::string> k_spotify_style = {"danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness"};
+// Spotify's audio-features fields in its own order, after hitdna's identifying columns.
+const std::vector<std::string> k_spotify_columns = {"id", "title", "artist", "path", "danceability", "energy", "key", "loudness", "mode",
+                                                    "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
+                                                    "duration_ms", "time_signature"};
 const std::vector<std::string> k_section_fields = {"section_index", "start_s", "end_s", "label", "role", "energy_lufs", "length_ratio", "novelty",
                                                    "section_key", "section_mode"};
 
@@ -75,6 +82,29 @@ json track_meta(const TrackRow& t, const json& d) {
     return m;
 }
 
+// A row under Spotify's names and encodings: key as a pitch class (-1 none), mode 1 major /
+// 0 minor (empty without a key), loudness in LUFS, duration in ms, time signature as beats per
+// bar (3/4 -> 3, 4/4 -> 4, 6/8 -> 6; empty when unknown).
+json spotify_row(const TrackRow& t, const json& d) {
+    json row;
+    row["id"] = t.id;
+    row["title"] = t.title;
+    row["artist"] = t.artist;
+    row["path"] = t.path;
+    for (const std::string& k : k_spotify_style) row[k] = at(d, "/spotify_style/" + k);
+    const int pc = t.key.empty() ? -1 : dna::pitch_index(t.key);
+    row["key"] = pc;
+    row["loudness"] = at(d, "/production/integrated_lufs");
+    row["mode"] = pc < 0 ? json(nullptr) : json(t.mode == "major" ? 1 : 0);
+    row["tempo"] = t.bpm ? json(*t.bpm) : json(nullptr);
+    row["duration_ms"] = int64_t(std::llround(t.duration_s * 1000));
+    const json meter = at(d, "/audio/meter");
+    row["time_signature"] = meter.is_string() ? json(std::atoi(meter.get<std::string>().c_str())) : json(nullptr);
+    json ordered;
+    for (const auto& c : k_spotify_columns) ordered[c] = row[c];
+    return ordered;
+}
+
 std::string cell(const json& v) {
     if (v.is_null()) return "";
     if (v.is_string()) return v.get<std::string>();
@@ -94,19 +124,21 @@ void write_row(const json& row, ExportFormat f, std::ostream& out) {
 
 }  // namespace
 
-std::vector<std::string> export_columns(bool sections) {
+std::vector<std::string> export_columns(const ExportOptions& o) {
+    if (o.spotify) return k_spotify_columns;
     std::vector<std::string> cols = k_track_meta;
-    if (sections) {
+    if (o.sections) {
         cols.insert(cols.end(), k_section_fields.begin(), k_section_fields.end());
         return cols;
     }
+    cols.insert(cols.end(), k_spotify_style.begin(), k_spotify_style.end());
     for (const auto& [name, pointer] : track_scalars()) cols.push_back(name);
     return cols;
 }
 
 size_t export_catalog(Catalog& cat, const ExportOptions& o, std::ostream& out) {
     Catalog::ReadSnapshot snapshot(cat);
-    if (o.format == ExportFormat::csv) out << core::csv_record(export_columns(o.sections));
+    if (o.format == ExportFormat::csv) out << core::csv_record(export_columns(o));
     size_t rows = 0;
     for (int64_t id : cat.track_ids(o.filter)) {
         const auto t = cat.track(id);
@@ -119,8 +151,14 @@ size_t export_catalog(Catalog& cat, const ExportOptions& o, std::ostream& out) {
         }
         const json d = json::parse(text, nullptr, false);
         const json meta = track_meta(*t, d.is_object() ? d : json::object());
+        if (o.spotify) {
+            write_row(spotify_row(*t, d.is_object() ? d : json::object()), o.format, out);
+            ++rows;
+            continue;
+        }
         if (!o.sections) {
             json row = meta;
+            for (const std::string& k : k_spotify_style) row[k] = d.is_object() ? at(d, "/spotify_style/" + k) : json(nullptr);
             for (const auto& [name, pointer] : track_scalars()) row[name] = d.is_object() ? at(d, pointer) : json(nullptr);
             write_row(row, o.format, out);
             ++rows;
