@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "hitdna/analysis/analyze.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/core/files.hpp"
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/learn/model.hpp"
 #include "hitdna/store/catalog.hpp"
@@ -299,4 +301,33 @@ TEST_CASE("export: filtered track and section rows with the DNA's scalars, and J
     }
     CHECK(docs == 3);
     CHECK(test::run({"export", "--sections", "-f", "jams", "--db", db}).exit_code == 2);
+    CHECK(test::run({"export", "--spotify", "--sections", "--db", db}).exit_code == 2);
+    // -o streams into a temporary file renamed at the end: a failed export leaves what was there.
+    std::ofstream(dir.file("keep.csv")) << "old";
+    r = test::run({"export", "--filter", "nosuchfield=1", "-o", dir.file("keep.csv"), "--db", db});
+    CHECK(r.exit_code == 2);
+    CHECK(test::slurp(dir.file("keep.csv")) == "old");
+    r = test::run({"export", "-o", dir.file("no/such/dir.csv"), "--db", db});
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find(dir.file("no/such/dir.csv") + ": cannot write") != std::string::npos);
+}
+
+TEST_CASE("AtomicFile: the target changes only on commit, and no temporary file is left either way") {
+    test::TempDir dir;
+    const std::string path = dir.file("out.txt");
+    std::ofstream(path) << "old";
+    {
+        core::AtomicFile f(path);
+        f.stream() << "half";
+    }  // no commit: an exception or an early return
+    CHECK(test::slurp(path) == "old");
+    {
+        core::AtomicFile f(path);
+        f.stream() << "new";
+        CHECK(test::slurp(path) == "old");
+        f.commit();
+    }
+    CHECK(test::slurp(path) == "new");
+    CHECK(test::sh("ls " + dir.file("") + " | grep -c 'out.txt.'").out.substr(0, 1) == "0");
+    CHECK_THROWS_AS(core::AtomicFile(dir.file("missing/out.txt")), Error);
 }

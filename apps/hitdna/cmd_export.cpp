@@ -1,9 +1,9 @@
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/files.hpp"
 #include "hitdna/store/export.hpp"
 
 namespace hitdna::cli {
@@ -46,9 +46,17 @@ Runner register_export(CLI::App& app) {
         o.filter = store::parse_filter(st->filters);
         o.format = fmt == "jsonl" ? store::ExportFormat::jsonl : fmt == "jams" ? store::ExportFormat::jams : store::ExportFormat::csv;
         store::Catalog cat(store::resolve_db_path(st->db), store::Catalog::Mode::read_only);
-        std::ostringstream out;
-        const size_t rows = store::export_catalog(cat, o, out);
-        write_output(st->output, out.str());
+        // Rows stream out as they are read: a million-track export never sits in memory.
+        size_t rows = 0;
+        if (st->output == "-") {
+            rows = store::export_catalog(cat, o, std::cout);
+            std::cout.flush();
+        } else {
+            core::AtomicFile file(st->output);
+            rows = store::export_catalog(cat, o, file.stream());
+            file.commit();
+            std::cerr << "hitdna: wrote " << st->output << "\n";
+        }
         std::cerr << "hitdna export: " << rows << (st->sections ? " sections" : fmt == "jams" ? " documents" : " tracks") << "\n";
         return 0;
     };

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "hitdna/core/error.hpp"
 
@@ -34,6 +35,33 @@ void write_file_atomically(const std::string& path, const std::string& content) 
         ::unlink(tmpl.c_str());
         throw Error(ErrorKind::io, path + ": cannot write: " + std::strerror(e));
     }
+}
+
+AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)), m_tmp(m_path + ".XXXXXX") {
+    const int fd = ::mkstemp(m_tmp.data());
+    if (fd < 0) throw Error(ErrorKind::io, m_path + ": cannot write: " + std::strerror(errno));
+    ::fchmod(fd, 0644);
+    ::close(fd);
+    m_out.open(m_tmp, std::ios::binary | std::ios::trunc);
+    if (!m_out) {
+        const int e = errno;
+        ::unlink(m_tmp.c_str());
+        throw Error(ErrorKind::io, m_path + ": cannot write: " + std::strerror(e));
+    }
+}
+
+AtomicFile::~AtomicFile() {
+    if (!m_done) ::unlink(m_tmp.c_str());
+}
+
+void AtomicFile::commit() {
+    m_out.flush();
+    const bool ok = m_out.good();
+    const int e = errno;
+    m_out.close();
+    if (!ok || m_out.fail()) throw Error(ErrorKind::io, m_path + ": cannot write: " + std::strerror(ok ? errno : e));
+    if (std::rename(m_tmp.c_str(), m_path.c_str()) != 0) throw Error(ErrorKind::io, m_path + ": cannot write: " + std::strerror(errno));
+    m_done = true;
 }
 
 }  // namespace hitdna::core
