@@ -4,6 +4,8 @@
 //   2  feedback events, JSON Lines (`hitdna feedback --events`)
 //   3  --filter expressions, one per line
 //   4  the error answers of ElevenLabs and Qdrant (status from the second byte)
+//   5  analyses for `hitdna ingest --dna` (JSON Lines of `analyze -f jsonl --vectors`), stored
+//      into a scratch catalog without index updates
 // Every input must give a result or a hitdna::Error: never a crash, hang or sanitizer report.
 #include <unistd.h>
 
@@ -17,9 +19,11 @@
 #include "hitdna/enrich/prompt.hpp"
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/generate/elevenlabs.hpp"
+#include "hitdna/ingest/dna_import.hpp"
 #include "hitdna/learn/engagement.hpp"
 #include "hitdna/qdrant/client.hpp"
 #include "hitdna/report/inputs.hpp"
+#include "hitdna/store/catalog.hpp"
 #include "hitdna/store/filter.hpp"
 
 namespace {
@@ -51,13 +55,23 @@ void read_json_input(const std::string& text) {
     for (const auto& in : hitdna::report::resolve_inputs({path}, scratch_dir() + "/none.db", ao, log)) (void)hitdna::report::plot_inputs(in);
 }
 
+void import_dna_lines(const std::string& text) {
+    static hitdna::store::Catalog catalog(scratch_dir() + "/dna.db", hitdna::store::Catalog::Mode::read_write);
+    hitdna::ingest::IngestOptions o;
+    o.update_index = false;
+    std::istringstream in(text);
+    std::ostringstream err;
+    const auto r = hitdna::ingest::import_dna(catalog, o, in, "fuzz.jsonl", err);
+    if (r.added + r.known + r.bad_rows > r.inputs) __builtin_trap();  // every line is counted once
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 2) return 0;
     const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
     try {
-        switch (data[0] % 5) {
+        switch (data[0] % 6) {
             case 0:
                 read_json_input(text);
                 break;
@@ -78,6 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 (void)hitdna::store::parse_filter(exprs);
                 break;
             }
+            case 5:
+                import_dna_lines(text);
+                break;
             default: {
                 const int status = 400 + data[1] % 200;
                 hitdna::generate::Refusal refusal;
