@@ -34,6 +34,7 @@ WRAPPED = [
     (re.compile(r"^xxhash\.h$"), {"store"}, False),
     (re.compile(r"^ebur128\.h$"), {"analysis", "generate"}, False),
     (re.compile(r"^Eigen/"), {"learn"}, False),
+    (re.compile(r"^xgboost/"), {"learn"}, True),
 ]
 
 

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -154,7 +155,7 @@ TEST_CASE("learn, weights, score: not enough data says so, then a model on a sim
     CHECK(r.err.find("not enough data") != std::string::npos);
     CHECK(r.out.empty());
     CHECK(test::run({"weights", "--db", db}).exit_code == 1);
-    r = test::run({"learn", "--db", db});
+    r = test::run({"learn", "--model", "ridge", "--db", db});  // the linear model's weights are what this test reads
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("audio.tempo_log2") != std::string::npos);
@@ -190,4 +191,169 @@ TEST_CASE("learn, weights, score: not enough data says so, then a model on a sim
     r = test::run({"enrich", "s1", "--db", db, "-f", "json"});
     REQUIRE(r.exit_code == 0);
     CHECK(r.err.find("pattern weights v1") != std::string::npos);
+}
+
+TEST_CASE("learn --model: ridge, knn, xgboost and auto each fit, judge themselves on the same held-out tracks and score with an interval") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        auto base = small_dna(3);
+        uint32_t st = 7;
+        std::vector<learn::Event> events;
+        for (int i = 0; i < 120; ++i) {
+            dna::Dna d = base;
+            const double y = test::draw_engaged_vectors(d, st);
+            const int64_t id = cat.put_track("k" + std::to_string(i), "/k" + std::to_string(i), store::TrackMeta{}, d);
+            events.push_back(test::engagement_event("k" + std::to_string(i), id, y));
+        }
+        learn::apply_events(cat, events, {});
+    }
+    test::write_audio(dir.file("x.wav"), test::toy_song(4, 12));
+    int version = 0;
+    for (const char* kind : {"ridge", "knn", "xgboost", "auto"}) {
+        INFO(kind);
+        auto r = test::run({"learn", "--model", kind, "--db", db, "-f", "json"});
+        INFO(r.err);
+        REQUIRE(r.exit_code == 0);
+        const auto w = nlohmann::json::parse(r.out);
+        CHECK(w["version"] == ++version);
+        CHECK(w["holdout"]["n"] == 24);  // a fifth of the 120 tracks
+        CHECK(w["holdout"]["interval90"].get<double>() > 0);
+        if (std::string(kind) == "auto") {
+            // Every kind was judged; the kept one is the best on the held-out R^2.
+            REQUIRE(w["candidates"].size() == 3);
+            CHECK(w["kind"] == w["candidates"][0]["kind"]);
+            CHECK(w["candidates"][0]["r2"].get<double>() >= w["candidates"][1]["r2"].get<double>());
+            CHECK(w["holdout"]["r2"] == w["candidates"][0]["r2"]);
+        } else {
+            CHECK(w["kind"] == kind);
+            CHECK(w["candidates"].empty());
+        }
+        // The linear world (engagement rises with tempo): every kind ranks held-out tracks.
+        CHECK(w["holdout"]["spearman"].get<double>() > 0.5);
+        r = test::run({"score", dir.file("x.wav"), "--db", db, "-f", "json"});
+        REQUIRE(r.exit_code == 0);
+        const auto s = nlohmann::json::parse(r.out)[0];
+        CHECK(s["model_kind"] == w["kind"]);
+        const double e = s["predicted_engagement"], lo = s["engagement_interval90"][0], hi = s["engagement_interval90"][1];
+        CHECK(lo <= e);
+        CHECK(e <= hi);
+        CHECK(hi - lo > 0);
+        CHECK(s["reasons"].size() >= 1);
+        r = test::run({"weights", "--db", db});
+        REQUIRE(r.exit_code == 0);
+        CHECK(r.out.find(std::string("(") + w["kind"].get<std::string>() + ")") != std::string::npos);
+    }
+    CHECK(test::run({"learn", "--model", "forest", "--db", db}).exit_code == 2);
+}
+
+namespace {
+
+// 35 analyzed toy songs at seven tempos (84..162 BPM), all tagged electronic; listeners engage
+// more with faster songs (y rises with the analyzed BPM). Returns the ids.
+std::vector<int64_t> tempo_population(const std::string& db, double scale) {
+    store::Catalog cat(db, store::Catalog::Mode::read_write);
+    std::vector<int64_t> ids;
+    std::vector<learn::Event> events;
+    for (int v = 0; v < 35; ++v) {
+        const dna::Dna d = small_dna(v);
+        store::TrackMeta m;
+        m.title = "t" + std::to_string(v);
+        m.genres = {"electronic"};
+        ids.push_back(cat.put_track("t" + std::to_string(v), "/t" + std::to_string(v), m, d));
+        const double y = 1 / (1 + std::exp(-(d.audio.bpm.value_or(120) - 120) / 15));
+        events.push_back(test::engagement_event("t" + std::to_string(v) + "-" + std::to_string(scale), ids.back(), y));
+        events.back().plays = int64_t(500 * scale);
+    }
+    learn::apply_events(cat, events, {});
+    return ids;
+}
+
+std::map<int64_t, nlohmann::json> rows_by_id(const std::string& jsonl) {
+    std::map<int64_t, nlohmann::json> out;
+    std::istringstream in(jsonl);
+    for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line);
+        out[j["track_id"].get<int64_t>()] = j;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("learned patterns move match and enrich the right way by the right amount, and a model the catalog outgrew is called stale") {
+    test::TempDir dir;
+    const std::string db = dir.file("h.db");
+    const auto ids = tempo_population(db, 1.0);
+    store::Catalog cat(db, store::Catalog::Mode::read_only);
+    auto bpm_of = [&](int64_t id) { return nlohmann::json::parse(cat.dna_json(id))["audio"]["bpm"].get<double>(); };
+    // Before any model: plain similarity, and the hits' weights.
+    const std::string query = std::to_string(ids[3]);
+    auto plain = test::run({"match", "--track", query, "-k", "20", "-f", "jsonl", "--db", db});
+    REQUIRE(plain.exit_code == 0);
+    auto before = test::run({"enrich", "fast electronic", "--db", db, "-f", "json"});
+    REQUIRE(before.exit_code == 0);
+    REQUIRE(test::run({"learn", "--model", "ridge", "--db", db}).exit_code == 0);
+    // match --boost learned: each score is the plain one x (0.75 + 0.25 x hit score) ...
+    auto boosted = test::run({"match", "--track", query, "-k", "20", "-f", "jsonl", "--boost", "learned", "--db", db});
+    REQUIRE(boosted.exit_code == 0);
+    const auto p = rows_by_id(plain.out), b = rows_by_id(boosted.out);
+    int compared = 0;
+    double hit_fast = 0, hit_slow = 0;
+    int n_fast = 0, n_slow = 0;
+    for (const auto& [id, row] : b) {
+        REQUIRE(row.contains("hit_score"));
+        const double h = row["hit_score"];
+        if (!p.count(id)) continue;
+        CHECK(row["score"].get<double>() == doctest::Approx(p.at(id)["score"].get<double>() * (0.75 + 0.25 * h)).epsilon(0.002));
+        ++compared;
+        (bpm_of(id) > 130 ? hit_fast : hit_slow) += h;
+        (bpm_of(id) > 130 ? n_fast : n_slow) += 1;
+    }
+    CHECK(compared >= 10);
+    // ... and the hit score is higher for the faster songs listeners engaged with.
+    REQUIRE(n_fast > 0);
+    REQUIRE(n_slow > 0);
+    CHECK(hit_fast / n_fast > hit_slow / n_slow + 0.2);
+    // enrich: every hit's weight moves by its pattern factor (0.5 + hit score), so the target's
+    // tempo (a weighted median of the hits') rises.
+    auto after = test::run({"enrich", "fast electronic", "--db", db, "-f", "json"});
+    REQUIRE(after.exit_code == 0);
+    CHECK(after.err.find("pattern weights v1 (ridge)") != std::string::npos);
+    const auto t0 = nlohmann::json::parse(before.out), t1 = nlohmann::json::parse(after.out);
+    std::map<int64_t, double> w0, w1;
+    for (const auto& h : t0["hits"]) w0[h["track_id"]] = h["weight"];
+    for (const auto& h : t1["hits"]) w1[h["track_id"]] = h["weight"];
+    double weighted_bpm0 = 0, weighted_bpm1 = 0, sum0 = 0, sum1 = 0;
+    for (const auto& [id, w] : w0) weighted_bpm0 += w * bpm_of(id), sum0 += w;
+    for (const auto& [id, w] : w1) weighted_bpm1 += w * bpm_of(id), sum1 += w;
+    CHECK(weighted_bpm1 / sum1 > weighted_bpm0 / sum0);
+    CHECK(t1["bpm"].get<double>() >= t0["bpm"].get<double>());
+    // Field by field: the weights' ratio between two hits kept in both is the ratio of their
+    // pattern factors (weights are rounded to 0.0001 in the JSON).
+    auto model = learn::latest(cat);
+    REQUIRE(model);
+    std::vector<int64_t> both;
+    for (const auto& [id, w] : w1)
+        if (w0.count(id)) both.push_back(id);
+    REQUIRE(both.size() >= 2);
+    const auto factor = [&](int64_t id) { return learn::pattern_factor(*model, cat, id); };
+    for (size_t i = 1; i < both.size(); ++i) {
+        const double r0 = w0[both[i]] / w0[both[0]], r1 = w1[both[i]] / w1[both[0]];
+        CHECK(r1 == doctest::Approx(r0 * factor(both[i]) / factor(both[0])).epsilon(0.01));
+    }
+    // Stale: twice the events since the fit.
+    CHECK(learn::stale_reason(*model, cat).empty());
+    {
+        store::Catalog rw(db, store::Catalog::Mode::read_write);
+        std::vector<learn::Event> more;
+        for (size_t i = 0; i < ids.size(); ++i) more.push_back(test::engagement_event("more" + std::to_string(i), ids[i], 0.5));
+        learn::apply_events(rw, more, {});
+    }
+    CHECK(learn::stale_reason(*model, cat).find("stale") != std::string::npos);
+    auto w = test::run({"weights", "--db", db, "-f", "json"});
+    CHECK(nlohmann::json::parse(w.out)["stale"] == true);
+    CHECK(w.err.find("is stale") != std::string::npos);
+    CHECK(test::run({"match", "--track", query, "--boost", "learned", "--db", db}).err.find("is stale") != std::string::npos);
 }

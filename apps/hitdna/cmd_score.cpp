@@ -34,8 +34,10 @@ Runner register_score(CLI::App& app) {
         }
         int rc = 0;
         const std::string fmt = st->format.resolve();
+        if (const std::string stale = learn::stale_reason(*m, cat); !stale.empty()) std::cerr << "hitdna score: warning: " << stale << "\n";
         nlohmann::json all = nlohmann::json::array();
-        if (fmt == "csv") std::cout << core::csv_record({"file", "hit_score", "predicted_engagement", "model_version", "reasons"});
+        if (fmt == "csv")
+            std::cout << core::csv_record({"file", "hit_score", "predicted_engagement", "engagement_low", "engagement_high", "model_version", "model_kind", "reasons"});
         for (const auto& f : st->files) {
             try {
                 auto p = learn::predict_file(*m, f);
@@ -45,22 +47,27 @@ Runner register_score(CLI::App& app) {
                     if (!rc) rc = 1;
                     continue;
                 }
-                nlohmann::json j = {{"file", f}, {"hit_score", std::round(*p.hit_score * 1000) / 1000},
-                                    {"predicted_engagement", std::round(p.engagement * 1000) / 1000}, {"model_version", m->version}, {"reasons", p.reasons}};
+                auto r3 = [](double x) { return std::round(x * 1000) / 1000; };
+                nlohmann::json j = {{"file", f}, {"hit_score", r3(*p.hit_score)}, {"predicted_engagement", r3(p.engagement)},
+                                    {"engagement_interval90", {r3(p.low), r3(p.high)}}, {"model_version", m->version}, {"model_kind", m->kind},
+                                    {"reasons", p.reasons}};
                 if (fmt == "jsonl") {
                     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
                 } else if (fmt == "json") {
                     all.push_back(j);
                 } else if (fmt == "csv") {
-                    char hs[16], pe[16];
+                    char hs[16], pe[16], lo[16], hi[16];
                     std::snprintf(hs, sizeof hs, "%.3f", *p.hit_score);
                     std::snprintf(pe, sizeof pe, "%.3f", p.engagement);
+                    std::snprintf(lo, sizeof lo, "%.3f", p.low);
+                    std::snprintf(hi, sizeof hi, "%.3f", p.high);
                     std::string reasons;
                     for (const auto& r : p.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
-                    std::cout << core::csv_record({f, hs, pe, std::to_string(m->version), reasons});
+                    std::cout << core::csv_record({f, hs, pe, lo, hi, std::to_string(m->version), m->kind, reasons});
                 } else {
-                    std::printf("%s: hit score %.2f (probability of promotion, 0..1; predicted engagement %.2f of 1; model v%lld, %lld tracks)\n", f.c_str(),
-                                *p.hit_score, p.engagement, (long long)m->version, (long long)m->n_tracks);
+                    std::printf("%s: hit score %.2f (probability of promotion, 0..1; predicted engagement %.2f of 1, 90 %% interval %.2f-%.2f; "
+                                "model v%lld, %s, %lld tracks)\n", f.c_str(), *p.hit_score, p.engagement, p.low, p.high, (long long)m->version,
+                                m->kind.c_str(), (long long)m->n_tracks);
                     for (const auto& r : p.reasons) std::printf("  - %s\n", r.c_str());
                 }
             } catch (const Error& e) {

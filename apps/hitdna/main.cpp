@@ -25,7 +25,7 @@ const Subcommand k_subcommands[] = {
     {"generate", "Generate audio for a prompt or target (built-in synthesizer), validating and retrying", hitdna::cli::register_generate},
     {"validate", "Compare a track with a target DNA layer by layer; pass or fail", hitdna::cli::register_validate},
     {"feedback", "Record engagement (plays, completion, likes, shares, skips) for tracks and generations", hitdna::cli::register_feedback},
-    {"learn", "Fit pattern weights: which DNA features go with engagement", hitdna::cli::register_learn},
+    {"learn", "Fit a pattern model: which DNA features go with engagement", hitdna::cli::register_learn},
     {"weights", "Show the learned pattern weights with their uncertainty", hitdna::cli::register_weights},
     {"score", "Predict a calibrated hit score for audio files, with the top reasons", hitdna::cli::register_score},
     {"plot", "Draw songs' shapes over time as SVG: sections, energy, tension, tempo, width, loudness", hitdna::cli::register_plot},

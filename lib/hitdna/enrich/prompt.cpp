@@ -69,7 +69,9 @@ Target target_for_prompt(const PromptOptions& o, std::ostream& log) {
     // Learned patterns, once they exist, re-weight the hits (0.5 + hit score), so that targets
     // drift toward what worked; the brief re-weights them toward what it states.
     auto model = learn::latest(cat);
-    if (model) log << "hitdna: hits weighted by pattern weights v" << model->version << "\n";
+    if (model) log << "hitdna: hits weighted by pattern weights v" << model->version << " (" << model->kind << ")\n";
+    if (model)
+        if (const std::string stale = learn::stale_reason(*model, cat); !stale.empty()) log << "hitdna: warning: " << stale << "\n";
     std::map<int64_t, std::string> why;
     for (auto& [id, score] : scored) {
         if (model) score *= learn::pattern_factor(*model, cat, id);

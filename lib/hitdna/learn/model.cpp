@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <random>
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/vectors.hpp"
+#include "hitdna/learn/detail/kinds.hpp"
 #include "hitdna/learn/engagement.hpp"
+#include "hitdna/learn/xgb.hpp"
 #include "hitdna/store/engagement.hpp"
 #include "hitdna/store/models.hpp"
 
@@ -19,16 +22,6 @@ using json = nlohmann::json;
 namespace hitdna::learn {
 
 namespace {
-
-
-
-// Weighted ridge: beta for centred X, y; returns beta.
-Eigen::VectorXd ridge(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const Eigen::VectorXd& w, double lambda) {
-    const Eigen::MatrixXd Xw = X.array().colwise() * w.array();
-    Eigen::MatrixXd A = X.transpose() * Xw;
-    A.diagonal().array() += lambda;
-    return A.ldlt().solve(Xw.transpose() * y);
-}
 
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
@@ -52,22 +45,16 @@ std::vector<float> features_of_track(store::Catalog& cat, int64_t id) {
 
 namespace {
 
-// Every track with plays: its raw feature row, engagement score, weight and promotion.
-struct TrainingData {
-    std::vector<std::vector<float>> rows;
-    std::vector<double> ys, ws;
-    std::vector<char> promoted;
-};
-
 TrainingData read_training_data(store::Catalog& cat) {
     TrainingData d;
     for (const auto& t : store::engaged_tracks(cat)) {
         auto f = features_of_track(cat, t.track_id);
         if (f.empty()) continue;
+        d.ids.push_back(t.track_id);
         d.rows.push_back(std::move(f));
         d.ws.push_back(double(t.plays) / (double(t.plays) + 50.0));
         d.ys.push_back(t.score);
-        d.promoted.push_back(t.promoted);
+        d.plays.push_back(t.plays);
     }
     return d;
 }
@@ -91,83 +78,11 @@ void describe_features(store::Catalog& cat, Model& m) {
     for (size_t j = 0; j < m.features.size(); ++j) m.features[j].name = names[j], m.features[j].description = descs[j];
 }
 
-// The standardized design, centred on the weighted means.
-struct Design {
-    long n = 0, p = 0;
-    Eigen::MatrixXd X, Xc;
-    Eigen::VectorXd y, w, yc;
-    Eigen::RowVectorXd xbar;
-    double ybar = 0;
-};
-
-Design make_design(const TrainingData& d, const Model& m) {
-    Design g;
-    g.n = long(d.rows.size()), g.p = long(m.features.size());
-    const long n = g.n, p = g.p;
-    g.X.resize(n, p);
-    g.y.resize(n), g.w.resize(n);
-    for (long i = 0; i < n; ++i) {
-        for (long j = 0; j < p; ++j) g.X(i, j) = (d.rows[size_t(i)][size_t(j)] - m.features[size_t(j)].mean) / m.features[size_t(j)].sd;
-        g.y(i) = d.ys[size_t(i)];
-        g.w(i) = d.ws[size_t(i)];
-    }
-    g.w *= double(n) / g.w.sum();  // weights average 1, so residual degrees of freedom are n - df
-    g.ybar = (g.w.array() * g.y.array()).sum() / g.w.sum();
-    g.yc = g.y.array() - g.ybar;
-    g.xbar = (g.X.array().colwise() * g.w.array()).colwise().sum() / g.w.sum();
-    g.Xc = g.X.rowwise() - g.xbar;
-    return g;
-}
-
-// The penalty by 5-fold cross-validation (weighted squared error): (lambda, its error).
-std::pair<double, double> choose_lambda(const Design& g) {
-    const long n = g.n, p = g.p;
-    std::vector<long> fold(static_cast<size_t>(n));
-    for (long i = 0; i < n; ++i) fold[size_t(i)] = i % 5;
-    std::shuffle(fold.begin(), fold.end(), std::mt19937(11));
-    double best_lambda = 1, best_err = 1e300;
-    for (double lambda : {0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0}) {
-        double err = 0;
-        for (int k = 0; k < 5; ++k) {
-            std::vector<long> tr, te;
-            for (long i = 0; i < n; ++i) (fold[size_t(i)] == k ? te : tr).push_back(i);
-            Eigen::MatrixXd Xt(long(tr.size()), p);
-            Eigen::VectorXd yt(long(tr.size())), wt(long(tr.size()));
-            for (size_t r = 0; r < tr.size(); ++r) Xt.row(long(r)) = g.Xc.row(tr[r]), yt(long(r)) = g.yc(tr[r]), wt(long(r)) = g.w(tr[r]);
-            Eigen::VectorXd b = ridge(Xt, yt, wt, lambda);
-            for (long i : te) err += g.w(i) * std::pow(g.yc(i) - g.Xc.row(i).dot(b), 2);
-        }
-        if (err < best_err) best_err = err, best_lambda = lambda;
-    }
-    return {best_lambda, best_err};
-}
-
-// Weights and their standard errors (sandwich of the ridge estimator with the residual
-// variance); returns beta.
-Eigen::VectorXd fit_weights(const Design& g, double lambda, Model& m) {
-    Eigen::VectorXd beta = ridge(g.Xc, g.yc, g.w, lambda);
-    m.intercept = g.ybar - g.xbar.dot(beta);
-    const Eigen::MatrixXd Xw = g.Xc.array().colwise() * g.w.array();
-    Eigen::MatrixXd G = g.Xc.transpose() * Xw;
-    Eigen::MatrixXd A = G;
-    A.diagonal().array() += lambda;
-    Eigen::MatrixXd Ainv = A.inverse();
-    const double df = (Ainv * G).trace();
-    Eigen::VectorXd res = g.yc - g.Xc * beta;
-    const double sigma2 = (g.w.array() * res.array().square()).sum() / std::max(1.0, double(g.n) - df);
-    Eigen::MatrixXd cov = sigma2 * Ainv * G * Ainv;
-    for (long j = 0; j < g.p; ++j) {
-        m.features[size_t(j)].weight = beta(j);
-        m.features[size_t(j)].se = std::sqrt(std::max(0.0, cov(j, j)));
-    }
-    return beta;
-}
-
 // Where successful (promoted) tracks lie on each dimension: deciles in raw units.
-void success_quantiles(const TrainingData& d, const std::vector<long>& ok, Model& m) {
+void success_quantiles(const TrainingData& d, const std::vector<size_t>& ok, Model& m) {
     for (size_t j = 0; j < m.features.size() && !ok.empty(); ++j) {
         std::vector<double> v;
-        for (long i : ok) v.push_back(d.rows[size_t(i)][j]);
+        for (size_t i : ok) v.push_back(d.rows[i][j]);
         std::sort(v.begin(), v.end());
         for (int q = 0; q <= 10; ++q) m.features[j].success_quantiles.push_back(v[size_t(std::lround(q / 10.0 * double(v.size() - 1)))]);
     }
@@ -175,11 +90,11 @@ void success_quantiles(const TrainingData& d, const std::vector<long>& ok, Model
 
 // Platt scaling: P(engagement >= promotion score) from the prediction (Newton's method), with
 // Platt's smoothed targets that keep the fit finite when the classes separate.
-void calibrate(const Eigen::VectorXd& pred, const std::vector<char>& promoted, size_t n_pos_tracks, Model& m) {
+void calibrate(const Eigen::VectorXd& pred, const std::vector<char>& promoted, Model& m) {
     const long n = long(pred.size());
-    const double n_pos = double(n_pos_tracks), n_neg = double(n) - n_pos;
+    const double n_pos = double(std::count(promoted.begin(), promoted.end(), 1)), n_neg = double(n) - n_pos;
     const double t_pos = (n_pos + 1) / (n_pos + 2), t_neg = 1 / (n_neg + 2);
-    double a = 10, b = -10 * k_promote_score;
+    double a = 10, b = -10 * m.promote_threshold;
     for (int it = 0; it < 50; ++it) {
         double ga = 0, gb = 0, haa = 0, hab = 0, hbb = 0;
         for (long i = 0; i < n; ++i) {
@@ -207,29 +122,91 @@ bool finite_model(const Model& m) {
 
 }  // namespace
 
-Model fit(store::Catalog& cat) {
+namespace {
+
+Model fit_kind(const std::string& kind, const TrainingData& d, const std::vector<size_t>& idx, const Model& base, uint64_t seed) {
+    if (kind == "ridge" || kind == "ols") return fit_ridge(d, idx, base, kind == "ols");
+    if (kind == "knn") return fit_knn(d, idx, base);
+    if (kind == "xgboost") return fit_xgboost(d, idx, base, seed);
+    throw Error(ErrorKind::usage, "unknown model '" + kind + "' (ridge, knn, xgboost or auto)");
+}
+
+// A fitted model on held-out rows: weighted R^2, Spearman and the 90 % residual half-width.
+Holdout judge(const Model& m, const TrainingData& d, const std::vector<size_t>& held, Eigen::VectorXd& pred) {
+    pred = predict_standardized(m, standardized(d, held, m));
+    Holdout h;
+    h.kind = m.kind;
+    h.n = int64_t(held.size());
+    double sw = 0, swy = 0;
+    for (size_t r = 0; r < held.size(); ++r) sw += d.ws[held[r]], swy += d.ws[held[r]] * d.ys[held[r]];
+    double sse = 0, sst = 0;
+    std::vector<double> ys, ps, res;
+    for (size_t r = 0; r < held.size(); ++r) {
+        const double y = d.ys[held[r]], p = std::clamp(pred(long(r)), 0.0, 1.0), w = d.ws[held[r]];
+        sse += w * (y - p) * (y - p), sst += w * (y - swy / sw) * (y - swy / sw);
+        ys.push_back(y), ps.push_back(p), res.push_back(std::abs(y - p));
+    }
+    h.r2 = sst > 0 ? 1 - sse / sst : 0;
+    h.spearman = spearman(ps, ys);
+    std::sort(res.begin(), res.end());
+    h.interval90 = res.empty() ? 0 : res[std::min(res.size() - 1, size_t(std::ceil(0.9 * double(res.size() + 1))) - 1)];
+    return h;
+}
+
+// Held-out fifth (at most 5 000 tracks) and the rest, in a shuffled order fixed by the seed.
+std::pair<std::vector<size_t>, std::vector<size_t>> split(size_t n, uint64_t seed) {
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), std::mt19937(uint32_t(seed)));
+    const size_t n_held = std::clamp<size_t>(n / 5, 1, 5000);
+    return {std::vector<size_t>(order.begin(), order.begin() + long(n_held)), std::vector<size_t>(order.begin() + long(n_held), order.end())};
+}
+
+}  // namespace
+
+Model fit(store::Catalog& cat, const FitOptions& o) {
     store::Catalog::ReadSnapshot snapshot(cat);  // every read below sees one state of the catalog
     const TrainingData data = read_training_data(cat);
-    if (int64_t(data.rows.size()) < k_min_tracks)
-        throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(data.rows.size()) + " tracks with plays, " +
+    if (int64_t(data.n()) < k_min_tracks)
+        throw Error(ErrorKind::usage, "not enough data to learn from: " + std::to_string(data.n()) + " tracks with plays, " +
                                           std::to_string(k_min_tracks) + " needed (hitdna feedback adds them)");
-    Model m;
-    describe_features(cat, m);
-    const Design g = make_design(data, m);
-    const double tss = (g.w.array() * g.yc.array().square()).sum();
-    const auto [lambda, cv_err] = choose_lambda(g);
-    m.lambda = lambda;
-    m.cv_r2 = tss > 0 ? 1 - cv_err / tss : 0;
-    const Eigen::VectorXd beta = fit_weights(g, lambda, m);
-    // Successful = promoted (engagement >= 0.6 with >= 100 plays).
-    std::vector<long> ok;
-    for (long i = 0; i < g.n; ++i)
-        if (data.promoted[size_t(i)]) ok.push_back(i);
-    m.n_tracks = g.n;
+    const std::vector<std::string> kinds = o.kind == "auto" ? std::vector<std::string>{"ridge", "knn", "xgboost"} : std::vector<std::string>{o.kind};
+    Model base;
+    describe_features(cat, base);
+    base.promote_threshold = o.promote_threshold;
+    base.promote_min_plays = o.promote_min_plays;
+    const auto [held, train] = split(data.n(), o.seed);
+    std::vector<Holdout> judged;
+    std::vector<Eigen::VectorXd> held_pred;
+    for (const auto& kind : kinds) {
+        held_pred.emplace_back();
+        judged.push_back(judge(fit_kind(kind, data, train, base, o.seed), data, held, held_pred.back()));
+    }
+    const size_t best = size_t(std::max_element(judged.begin(), judged.end(), [](auto& a, auto& b) { return a.r2 < b.r2; }) - judged.begin());
+    std::vector<size_t> all(data.n());
+    std::iota(all.begin(), all.end(), 0);
+    Model m = fit_kind(kinds[best], data, all, base, o.seed);
+    m.holdout = judged[best];
+    if (kinds.size() > 1) {
+        m.candidates = judged;
+        std::sort(m.candidates.begin(), m.candidates.end(), [](auto& a, auto& b) { return a.r2 > b.r2; });
+    }
+    if (m.kind != "ridge") m.cv_r2 = m.holdout.r2;
+    std::vector<char> promoted(data.n());
+    std::vector<size_t> ok;
+    for (size_t i = 0; i < data.n(); ++i) {
+        promoted[i] = data.ys[i] >= o.promote_threshold && data.plays[i] >= o.promote_min_plays;
+        if (promoted[i]) ok.push_back(i);
+    }
+    m.n_tracks = int64_t(data.n());
     m.n_successful = int64_t(ok.size());
     success_quantiles(data, ok, m);
-    const Eigen::VectorXd pred = (g.X * beta).array() + m.intercept;
-    if (ok.size() >= 5 && size_t(g.n) - ok.size() >= 5) calibrate(pred, data.promoted, ok.size(), m);
+    // Calibrated on the held-out predictions when they hold both outcomes, else in sample.
+    std::vector<char> held_promoted;
+    for (size_t i : held) held_promoted.push_back(promoted[i]);
+    const auto pos = std::count(held_promoted.begin(), held_promoted.end(), 1);
+    if (pos >= 5 && long(held.size()) - pos >= 5) calibrate(held_pred[best], held_promoted, m);
+    else if (ok.size() >= 5 && data.n() - ok.size() >= 5) calibrate(predict_standardized(m, standardized(data, all, m)), promoted, m);
     if (!finite_model(m)) throw Error(ErrorKind::internal, "the fitted model is not finite; nothing was stored");
     m.n_events = store::engagement_event_count(cat);
     m.catalog_generation = cat.generation();
@@ -237,8 +214,42 @@ Model fit(store::Catalog& cat) {
     return m;
 }
 
+namespace {
+
+json holdout_json(const Holdout& h) {
+    return {{"kind", h.kind}, {"n", h.n}, {"r2", h.r2}, {"spearman", h.spearman}, {"interval90", h.interval90}};
+}
+
+Holdout holdout_of(const json& j) {
+    Holdout h;
+    h.kind = j.value("kind", std::string());
+    h.n = j.value("n", int64_t(0));
+    h.r2 = j.value("r2", 0.0);
+    h.spearman = j.value("spearman", 0.0);
+    h.interval90 = j.value("interval90", 0.0);
+    return h;
+}
+
+// A knn model's rows, read back from the catalog (tracks gone since are left out).
+void load_knn_rows(store::Catalog& cat, Model& m) {
+    TrainingData d;
+    std::vector<double> ys, ws;
+    for (size_t i = 0; i < m.knn_ids.size(); ++i) {
+        auto f = features_of_track(cat, m.knn_ids[i]);
+        if (f.size() != m.features.size()) continue;
+        d.ids.push_back(m.knn_ids[i]), d.rows.push_back(std::move(f)), ys.push_back(m.knn_y[i]), ws.push_back(m.knn_w[i]);
+    }
+    m.knn_ids = d.ids, m.knn_y = ys, m.knn_w = ws;
+    std::vector<size_t> all(d.n());
+    std::iota(all.begin(), all.end(), 0);
+    m.knn = make_knn_data(standardized(d, all, m));
+}
+
+}  // namespace
+
 Model save(store::Catalog& cat, Model m) {
     json j;
+    j["kind"] = m.kind;
     j["n_tracks"] = m.n_tracks;
     j["n_successful"] = m.n_successful;
     j["n_events"] = m.n_events;
@@ -248,10 +259,16 @@ Model save(store::Catalog& cat, Model m) {
     j["cv_r2"] = m.cv_r2;
     j["platt"] = {m.platt_a, m.platt_b};
     j["calibrated"] = m.calibrated;
+    j["promotion"] = {{"threshold", m.promote_threshold}, {"min_plays", m.promote_min_plays}};
+    j["holdout"] = holdout_json(m.holdout);
+    j["candidates"] = json::array();
+    for (const auto& c : m.candidates) j["candidates"].push_back(holdout_json(c));
     json fs = json::array();
     for (const auto& f : m.features)
         fs.push_back({{"name", f.name}, {"description", f.description}, {"mean", f.mean}, {"sd", f.sd}, {"weight", f.weight}, {"se", f.se}, {"success_quantiles", f.success_quantiles}});
     j["features"] = fs;
+    if (m.kind == "knn") j["knn"] = {{"k", m.knn_k}, {"ids", m.knn_ids}, {"engagement", m.knn_y}, {"weights", m.knn_w}};
+    if (m.kind == "xgboost") j["xgboost"] = {{"rounds", m.boost_rounds}, {"booster", m.booster_json}};
     m.version = store::save_model(cat, m.fitted_at, m.n_tracks, j.dump());
     return m;
 }
@@ -263,6 +280,7 @@ std::optional<Model> latest(store::Catalog& cat) {
     m.version = stored->version;
     m.fitted_at = stored->fitted_at;
     const json j = json::parse(stored->model_json);
+    m.kind = j.value("kind", std::string("ridge"));  // models stored before kinds existed are ridge
     m.n_tracks = j.at("n_tracks");
     m.n_successful = j.at("n_successful");
     m.n_events = j.value("n_events", int64_t(0));
@@ -273,29 +291,37 @@ std::optional<Model> latest(store::Catalog& cat) {
     m.platt_a = j.at("platt")[0];
     m.platt_b = j.at("platt")[1];
     m.calibrated = j.at("calibrated");
+    if (j.contains("promotion")) m.promote_threshold = j["promotion"].at("threshold"), m.promote_min_plays = j["promotion"].at("min_plays");
+    if (j.contains("holdout")) m.holdout = holdout_of(j["holdout"]);
+    for (const auto& c : j.value("candidates", json::array())) m.candidates.push_back(holdout_of(c));
     for (const auto& f : j.at("features"))
         m.features.push_back({f.at("name"), f.at("description"), f.at("mean"), f.at("sd"), f.at("weight"), f.at("se"), f.at("success_quantiles").get<std::vector<double>>()});
+    if (m.kind == "knn") {
+        const json& k = j.at("knn");
+        m.knn_k = k.at("k"), m.knn_ids = k.at("ids").get<std::vector<int64_t>>();
+        m.knn_y = k.at("engagement").get<std::vector<double>>(), m.knn_w = k.at("weights").get<std::vector<double>>();
+        load_knn_rows(cat, m);
+    }
+    if (m.kind == "xgboost") {
+        m.boost_rounds = j.at("xgboost").at("rounds");
+        m.booster_json = j.at("xgboost").at("booster");
+        m.booster = std::make_shared<const xgb::Booster>(m.booster_json);
+    }
     return m;
 }
 
-Prediction predict(const Model& m, const std::vector<float>& raw) {
-    Prediction p;
-    double s = m.intercept;
+namespace {
+
+// The strongest reasons of a ridge prediction: contributions the data supports (|w| >= 2 SE).
+void linear_reasons(const Model& m, const std::vector<float>& raw, Prediction& p) {
     std::vector<std::pair<double, size_t>> contrib;
-    for (size_t j = 0; j < m.features.size() && j < raw.size(); ++j) {
-        const auto& f = m.features[j];
-        const double z = (raw[j] - f.mean) / f.sd;
-        // The centred contribution: how far this track's value moves it from the average track.
-        contrib.push_back({f.weight * z, j});
-        s += f.weight * z;
-    }
-    p.engagement = std::clamp(s, 0.0, 1.0);
-    if (m.calibrated) p.hit_score = sigmoid(m.platt_a * s + m.platt_b);
+    for (size_t j = 0; j < m.features.size() && j < raw.size(); ++j)
+        contrib.push_back({m.features[j].weight * (raw[j] - m.features[j].mean) / m.features[j].sd, j});
     std::sort(contrib.begin(), contrib.end(), [](auto& a, auto& b) { return std::abs(a.first) > std::abs(b.first); });
     for (size_t k = 0; k < contrib.size() && p.reasons.size() < 3; ++k) {
         const auto& [c, j] = contrib[k];
         const auto& f = m.features[j];
-        if (!(f.se > 0) || std::abs(f.weight) < 2 * f.se || std::abs(c) < 0.0005) continue;  // only weights the data supports (|w| >= 2 SE)
+        if (!(f.se > 0) || std::abs(f.weight) < 2 * f.se || std::abs(c) < 0.0005) continue;
         std::string where;
         if (!f.success_quantiles.empty()) {
             int below = 0;
@@ -309,17 +335,125 @@ Prediction predict(const Model& m, const std::vector<float>& raw) {
                       c >= 0 ? "raises" : "lowers", std::abs(c));
         p.reasons.push_back(b);
     }
+}
+
+// Tree contributions (TreeSHAP): the three largest, in the same words.
+void tree_reasons(const Model& m, const std::vector<float>& raw, const std::vector<float>& z, Prediction& p) {
+    const auto c = m.booster->contributions(z.data(), 1, z.size());
+    std::vector<size_t> order(z.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::abs(c[a]) > std::abs(c[b]); });
+    for (size_t k = 0; k < order.size() && p.reasons.size() < 3; ++k) {
+        const size_t j = order[k];
+        if (std::abs(c[j]) < 0.0005) break;
+        char b[400];
+        std::snprintf(b, sizeof b, "%s = %.3f (%s): %s the predicted engagement (0..1) by %.3f (tree contribution)", m.features[j].name.c_str(), raw[j],
+                      m.features[j].description.c_str(), c[j] >= 0 ? "raises" : "lowers", std::abs(double(c[j])));
+        p.reasons.push_back(b);
+    }
+}
+
+// The nearest engaged tracks and how they did.
+void neighbour_reasons(const Model& m, const std::vector<float>& z, Prediction& p) {
+    Eigen::VectorXf q(long(z.size()));
+    for (size_t j = 0; j < z.size(); ++j) q(long(j)) = z[j];
+    std::string s = "scored like its nearest engaged tracks:";
+    for (size_t i : nearest(*m.knn, q, std::min(3, m.knn_k))) {
+        char b[80];
+        std::snprintf(b, sizeof b, " #%lld (engagement %.3f)", (long long)m.knn_ids[i], m.knn_y[i]);
+        s += b;
+    }
+    p.reasons.push_back(s);
+}
+
+}  // namespace
+
+std::vector<double> predict_engagement(const Model& m, const std::vector<float>& rows, size_t n) {
+    const size_t p = m.features.size();
+    Eigen::MatrixXd Z(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(p));
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < p; ++j) Z(long(i), long(j)) = (rows[i * p + j] - m.features[j].mean) / m.features[j].sd;
+    const Eigen::VectorXd s = predict_standardized(m, Z);
+    std::vector<double> out(n);
+    for (size_t i = 0; i < n; ++i) out[i] = std::clamp(s(long(i)), 0.0, 1.0);
+    return out;
+}
+
+Prediction predict(const Model& m, const std::vector<float>& raw) {
+    Prediction p;
+    const size_t n = m.features.size();
+    if (raw.size() < n) throw Error(ErrorKind::internal, "a feature row of " + std::to_string(raw.size()) + " values for a model of " + std::to_string(n));
+    std::vector<float> z(n);
+    Eigen::MatrixXd Z(1, static_cast<Eigen::Index>(n));
+    for (size_t j = 0; j < n; ++j) z[j] = float((raw[j] - m.features[j].mean) / m.features[j].sd), Z(0, long(j)) = z[j];
+    const double s = predict_standardized(m, Z)(0);
+    p.engagement = std::clamp(s, 0.0, 1.0);
+    p.low = std::clamp(s - m.holdout.interval90, 0.0, 1.0);
+    p.high = std::clamp(s + m.holdout.interval90, 0.0, 1.0);
+    if (m.calibrated) p.hit_score = sigmoid(m.platt_a * s + m.platt_b);
+    if (m.kind == "xgboost") tree_reasons(m, raw, z, p);
+    else if (m.kind == "knn") neighbour_reasons(m, z, p);
+    else linear_reasons(m, raw, p);
     return p;
 }
 
 Prediction predict_file(const Model& m, const std::string& path) { return predict(m, features_of(analysis::analyze_file(path).vectors)); }
 
+namespace {
+
+// How the model did on the held-out tracks, and with auto the kinds it was chosen from.
+std::string describe_holdout(const Model& m) {
+    std::string out;
+    char b[400];
+    if (m.holdout.n > 0) {
+        std::snprintf(b, sizeof b, "  held-out %lld tracks: R^2 %.3f, Spearman %.3f; 90 %% of their engagement scores within +-%.3f of the prediction\n",
+                      (long long)m.holdout.n, m.holdout.r2, m.holdout.spearman, m.holdout.interval90);
+        out += b;
+    }
+    if (m.candidates.size() > 1) {
+        out += "  chosen by --model auto on the held-out R^2:";
+        for (const auto& c : m.candidates) {
+            std::snprintf(b, sizeof b, " %s %.3f%s", c.kind.c_str(), c.r2, &c == &m.candidates.back() ? "\n" : ",");
+            out += b;
+        }
+        std::snprintf(b, sizeof b, "  %s beats the next best by %.3f R^2\n", m.candidates[0].kind.c_str(), m.candidates[0].r2 - m.candidates[1].r2);
+        out += b;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string describe_weights(const Model& m, size_t top) {
     std::string out;
     char b[512];
-    std::snprintf(b, sizeof b, "pattern weights v%lld, fitted %s on %lld tracks with engagement (%lld at or above the promotion score; %lld events; "
-                  "catalog generation %lld); penalty %.1f; cross-validated R^2 %.2f\n", (long long)m.version, m.fitted_at.c_str(), (long long)m.n_tracks,
-                  (long long)m.n_successful, (long long)m.n_events, (long long)m.catalog_generation, m.lambda, m.cv_r2);
+    std::snprintf(b, sizeof b, "pattern model v%lld (%s), fitted %s on %lld tracks with engagement (%lld promoted: engagement >= %.2f with >= %lld plays; "
+                  "%lld events; catalog generation %lld)\n", (long long)m.version, m.kind.c_str(), m.fitted_at.c_str(), (long long)m.n_tracks,
+                  (long long)m.n_successful, m.promote_threshold, (long long)m.promote_min_plays, (long long)m.n_events, (long long)m.catalog_generation);
+    out += b;
+    out += describe_holdout(m);
+    if (m.kind == "knn") {
+        std::snprintf(b, sizeof b, "  k nearest neighbours (k = %d) among %zu engaged tracks: no weight per dimension; a track scores as its most similar "
+                      "engaged tracks did\n", m.knn_k, m.knn_ids.size());
+        return out + b;
+    }
+    if (m.kind == "xgboost") {
+        std::snprintf(b, sizeof b, "  %d boosted trees (depth 4); dimensions by importance (total gain), not signed weights:\n", m.boost_rounds);
+        out += b;
+        const auto gain = m.booster->importance(m.features.size());
+        std::vector<size_t> order(gain.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t c) { return gain[a] > gain[c]; });
+        double total = 0;
+        for (double g : gain) total += g;
+        for (size_t i = 0; i < std::min(top, order.size()) && gain[order[i]] > 0; ++i) {
+            std::snprintf(b, sizeof b, "  %5.1f %% of the gain  %-32s %s\n", 100 * gain[order[i]] / std::max(total, 1e-12), m.features[order[i]].name.c_str(),
+                          m.features[order[i]].description.c_str());
+            out += b;
+        }
+        return out;
+    }
+    std::snprintf(b, sizeof b, "  penalty %.1f; cross-validated R^2 %.2f\n", m.lambda, m.cv_r2);
     out += b;
     std::vector<const Feature*> fs;
     for (const auto& f : m.features) fs.push_back(&f);
@@ -338,15 +472,39 @@ std::string describe_weights(const Model& m, size_t top) {
 nlohmann::json weights_json(const Model& m) {
     nlohmann::json j;
     j["version"] = m.version;
+    j["kind"] = m.kind;
     j["fitted_at"] = m.fitted_at;
     j["n_tracks"] = m.n_tracks;
     j["n_events"] = m.n_events;
     j["catalog_generation"] = m.catalog_generation;
     j["cv_r2"] = m.cv_r2;
     j["lambda"] = m.lambda;
-    for (const auto& f : m.features) j["weights"].push_back({{"dimension", f.name}, {"weight", f.weight}, {"se", f.se}});
+    j["promotion"] = {{"threshold", m.promote_threshold}, {"min_plays", m.promote_min_plays}};
+    j["holdout"] = holdout_json(m.holdout);
+    j["candidates"] = nlohmann::json::array();
+    for (const auto& c : m.candidates) j["candidates"].push_back(holdout_json(c));
+    std::vector<double> gain;
+    if (m.kind == "xgboost") gain = m.booster->importance(m.features.size());
+    for (size_t i = 0; i < m.features.size(); ++i) {
+        const auto& f = m.features[i];
+        if (m.kind == "xgboost") j["weights"].push_back({{"dimension", f.name}, {"weight", nullptr}, {"se", nullptr}, {"gain", gain[i]}});
+        else if (m.kind == "knn") j["weights"].push_back({{"dimension", f.name}, {"weight", nullptr}, {"se", nullptr}});
+        else j["weights"].push_back({{"dimension", f.name}, {"weight", f.weight}, {"se", f.se}});
+    }
     return j;
 }
+
+std::string stale_reason(const Model& m, store::Catalog& cat) {
+    const int64_t events = store::engagement_event_count(cat);
+    const int64_t tracks = int64_t(store::engaged_tracks(cat).size());
+    if (double(events) < 1.5 * double(m.n_events) && double(tracks) < 1.25 * double(m.n_tracks)) return "";
+    char b[300];
+    std::snprintf(b, sizeof b, "pattern model v%lld is stale: fitted on %lld events of %lld tracks, the catalog now has %lld events of %lld tracks "
+                  "(run hitdna learn)", (long long)m.version, (long long)m.n_events, (long long)m.n_tracks, (long long)events, (long long)tracks);
+    return b;
+}
+
+std::vector<double> importance(const Model& m) { return m.kind == "xgboost" && m.booster ? m.booster->importance(m.features.size()) : std::vector<double>{}; }
 
 double pattern_factor(const Model& m, store::Catalog& cat, int64_t track_id) {
     auto f = features_of_track(cat, track_id);

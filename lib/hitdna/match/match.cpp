@@ -424,6 +424,7 @@ void boost_learned(store::Catalog* catalog, std::vector<MatchResult>& all, std::
         warn << "hitdna: warning: --boost learned: no pattern weights yet (hitdna learn); results are not re-ranked\n";
         return;
     }
+    if (const std::string stale = learn::stale_reason(*model, *catalog); !stale.empty()) warn << "hitdna: warning: " << stale << "\n";
     for (auto& r : all) {
         auto f = learn::features_of_track(*catalog, r.track.id);
         if (f.empty()) continue;
