@@ -244,6 +244,11 @@ TEST_CASE("learn --model: ridge, knn, xgboost and auto each fit, judge themselve
         r = test::run({"weights", "--db", db});
         REQUIRE(r.exit_code == 0);
         CHECK(r.out.find(std::string("(") + w["kind"].get<std::string>() + ")") != std::string::npos);
+        if (w["kind"] != "ridge") {
+            // Nonlinear kinds explain themselves by partial dependence; tempo drives this world.
+            CHECK(r.out.find("partial dependence: audio.tempo_log2") != std::string::npos);
+            CHECK(r.out.find("rises") != std::string::npos);
+        }
     }
     CHECK(test::run({"learn", "--model", "forest", "--db", db}).exit_code == 2);
 }

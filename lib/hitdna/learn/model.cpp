@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+#include <tuple>
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/clock.hpp"
@@ -162,6 +163,77 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split(size_t n, uint64_t see
     return {std::vector<size_t>(order.begin(), order.begin() + long(n_held)), std::vector<size_t>(order.begin() + long(n_held), order.end())};
 }
 
+// The mean prediction over `rows` (standardized) with dimension j set to each of `grid`.
+std::vector<double> partial_dependence(const Model& m, Eigen::MatrixXd rows, long j, const std::vector<double>& grid) {
+    std::vector<double> pd;
+    for (double g : grid) {
+        rows.col(j).setConstant(g);
+        pd.push_back(predict_standardized(m, rows).mean());
+    }
+    return pd;
+}
+
+// Partial dependence in words for the dimensions a nonlinear model leans on most (the four
+// with the largest spread of partial dependence over their 10th..90th percentiles), and whether
+// the strongest one acts mainly above or below the median of another.
+std::vector<std::string> describe_effects(const Model& m, const TrainingData& d) {
+    std::vector<size_t> idx(d.n());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::shuffle(idx.begin(), idx.end(), std::mt19937(5));
+    idx.resize(std::min<size_t>(idx.size(), m.kind == "knn" ? 80 : 300));  // knn searches every engaged track per row
+    const Eigen::MatrixXd Z = standardized(d, idx, m);
+    const long p = Z.cols();
+    auto quantile = [&](long j, double q) {
+        std::vector<double> v(Z.col(j).data(), Z.col(j).data() + Z.rows());
+        std::sort(v.begin(), v.end());
+        return v[size_t(q * double(v.size() - 1))];
+    };
+    auto raw = [&](long j, double z) { return m.features[size_t(j)].mean + z * m.features[size_t(j)].sd; };
+    std::vector<std::tuple<double, long, std::vector<double>, std::vector<double>>> ranked;  // spread, j, grid, pd
+    for (long j = 0; j < p; ++j) {
+        std::vector<double> grid;
+        for (int q = 1; q <= 9; ++q) grid.push_back(quantile(j, q / 10.0));
+        if (grid.front() == grid.back()) continue;
+        const auto pd = partial_dependence(m, Z, j, grid);
+        ranked.push_back({*std::max_element(pd.begin(), pd.end()) - *std::min_element(pd.begin(), pd.end()), j, grid, pd});
+    }
+    std::sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return std::get<0>(a) > std::get<0>(b); });
+    std::vector<std::string> out;
+    char b[400];
+    for (size_t r = 0; r < std::min<size_t>(4, ranked.size()); ++r) {
+        const auto& [spread, j, grid, pd] = ranked[r];
+        const size_t hi = size_t(std::max_element(pd.begin(), pd.end()) - pd.begin()), lo = size_t(std::min_element(pd.begin(), pd.end()) - pd.begin());
+        const char* shape = hi == pd.size() - 1 && lo == 0 ? "rises" : hi == 0 && lo == pd.size() - 1 ? "falls" : hi > 0 && hi < pd.size() - 1 ? "peaks" : "dips";
+        std::snprintf(b, sizeof b, "%s (%s): predicted engagement %s over its 10th-90th percentiles (%.3f to %.3f), from %.3f to %.3f; highest at %.3f",
+                      m.features[size_t(j)].name.c_str(), m.features[size_t(j)].description.c_str(), shape, raw(j, grid.front()), raw(j, grid.back()),
+                      pd.front(), pd.back(), raw(j, grid[hi]));
+        out.push_back(b);
+    }
+    if (ranked.size() >= 2) {
+        // Does the strongest dimension act mainly on one side of the second's median?
+        const long j = std::get<1>(ranked[0]), k = std::get<1>(ranked[1]);
+        const double med = quantile(k, 0.5);
+        std::vector<long> above, below;
+        for (long i = 0; i < Z.rows(); ++i) (Z(i, k) > med ? above : below).push_back(i);
+        if (above.size() >= 20 && below.size() >= 20) {
+            auto effect = [&](const std::vector<long>& rows) {
+                Eigen::MatrixXd sub(long(rows.size()), p);
+                for (size_t i = 0; i < rows.size(); ++i) sub.row(long(i)) = Z.row(rows[i]);
+                const auto pd = partial_dependence(m, sub, j, std::get<2>(ranked[0]));
+                return *std::max_element(pd.begin(), pd.end()) - *std::min_element(pd.begin(), pd.end());
+            };
+            const double ea = effect(above), eb = effect(below);
+            if (std::max(ea, eb) > 2 * std::min(ea, eb)) {
+                std::snprintf(b, sizeof b, "%s matters mainly when %s is %s %.3f (its effect spans %.3f there, %.3f on the other side): an interaction",
+                              m.features[size_t(j)].name.c_str(), m.features[size_t(k)].name.c_str(), ea > eb ? "above" : "at or below", raw(k, med),
+                              std::max(ea, eb), std::min(ea, eb));
+                out.push_back(b);
+            }
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 Model fit(store::Catalog& cat, const FitOptions& o) {
@@ -192,6 +264,7 @@ Model fit(store::Catalog& cat, const FitOptions& o) {
         std::sort(m.candidates.begin(), m.candidates.end(), [](auto& a, auto& b) { return a.r2 > b.r2; });
     }
     if (m.kind != "ridge") m.cv_r2 = m.holdout.r2;
+    if (m.kind == "xgboost" || m.kind == "knn") m.effects = describe_effects(m, data);
     std::vector<char> promoted(data.n());
     std::vector<size_t> ok;
     for (size_t i = 0; i < data.n(); ++i) {
@@ -269,6 +342,7 @@ Model save(store::Catalog& cat, Model m) {
     j["features"] = fs;
     if (m.kind == "knn") j["knn"] = {{"k", m.knn_k}, {"ids", m.knn_ids}, {"engagement", m.knn_y}, {"weights", m.knn_w}};
     if (m.kind == "xgboost") j["xgboost"] = {{"rounds", m.boost_rounds}, {"booster", m.booster_json}};
+    j["effects"] = m.effects;
     m.version = store::save_model(cat, m.fitted_at, m.n_tracks, j.dump());
     return m;
 }
@@ -294,6 +368,7 @@ std::optional<Model> latest(store::Catalog& cat) {
     if (j.contains("promotion")) m.promote_threshold = j["promotion"].at("threshold"), m.promote_min_plays = j["promotion"].at("min_plays");
     if (j.contains("holdout")) m.holdout = holdout_of(j["holdout"]);
     for (const auto& c : j.value("candidates", json::array())) m.candidates.push_back(holdout_of(c));
+    m.effects = j.value("effects", std::vector<std::string>{});
     for (const auto& f : j.at("features"))
         m.features.push_back({f.at("name"), f.at("description"), f.at("mean"), f.at("sd"), f.at("weight"), f.at("se"), f.at("success_quantiles").get<std::vector<double>>()});
     if (m.kind == "knn") {
@@ -435,7 +510,9 @@ std::string describe_weights(const Model& m, size_t top) {
     if (m.kind == "knn") {
         std::snprintf(b, sizeof b, "  k nearest neighbours (k = %d) among %zu engaged tracks: no weight per dimension; a track scores as its most similar "
                       "engaged tracks did\n", m.knn_k, m.knn_ids.size());
-        return out + b;
+        out += b;
+        for (const auto& e : m.effects) out += "  partial dependence: " + e + "\n";
+        return out;
     }
     if (m.kind == "xgboost") {
         std::snprintf(b, sizeof b, "  %d boosted trees (depth 4); dimensions by importance (total gain), not signed weights:\n", m.boost_rounds);
@@ -451,6 +528,7 @@ std::string describe_weights(const Model& m, size_t top) {
                           m.features[order[i]].description.c_str());
             out += b;
         }
+        for (const auto& e : m.effects) out += "  partial dependence: " + e + "\n";
         return out;
     }
     std::snprintf(b, sizeof b, "  penalty %.1f; cross-validated R^2 %.2f\n", m.lambda, m.cv_r2);
@@ -483,6 +561,7 @@ nlohmann::json weights_json(const Model& m) {
     j["holdout"] = holdout_json(m.holdout);
     j["candidates"] = nlohmann::json::array();
     for (const auto& c : m.candidates) j["candidates"].push_back(holdout_json(c));
+    j["effects"] = m.effects;
     std::vector<double> gain;
     if (m.kind == "xgboost") gain = m.booster->importance(m.features.size());
     for (size_t i = 0; i < m.features.size(); ++i) {

@@ -65,6 +65,9 @@ struct Model {
     std::vector<double> knn_y, knn_w;
     std::shared_ptr<const KnnData> knn;  // their standardized rows, read from the catalog on load
     // xgboost: the booster (XGBoost JSON) and its number of trees.
+    // Partial dependence of the nonlinear kinds on their most used dimensions, in words
+    // (computed at fit time on the training tracks).
+    std::vector<std::string> effects;
     std::string booster_json;
     int boost_rounds = 0;
     std::shared_ptr<const xgb::Booster> booster;
