@@ -132,6 +132,7 @@ Metrics measure(const std::vector<double>& pred, const std::vector<double>& hit,
 
 struct Interval {
     double value, lo, hi;
+    std::vector<double> draws;  // per resample, in resample order (paired across models)
 };
 
 // Point value and bootstrap 95 % percentile interval of each metric, the same resamples for
@@ -156,11 +157,20 @@ std::map<std::string, std::map<std::string, Interval>> bootstrap(const std::map<
         }
         const std::map<std::string, double> pv = {{"spearman", point.spearman}, {"r2", point.r2}, {"brier", point.brier}, {"ece", point.ece}};
         for (auto& [k, v] : draws) {
-            std::sort(v.begin(), v.end());
-            out[name][k] = {pv.at(k), v[size_t(0.025 * double(B - 1))], v[size_t(0.975 * double(B - 1))]};
+            std::vector<double> sorted = v;
+            std::sort(sorted.begin(), sorted.end());
+            out[name][k] = {pv.at(k), sorted[size_t(0.025 * double(B - 1))], sorted[size_t(0.975 * double(B - 1))], v};
         }
     }
     return out;
+}
+
+// The paired bootstrap 95 % interval of a - b (the same resamples for both).
+std::pair<double, double> paired(const Interval& a, const Interval& b) {
+    std::vector<double> d;
+    for (size_t i = 0; i < a.draws.size(); ++i) d.push_back(a.draws[i] - b.draws[i]);
+    std::sort(d.begin(), d.end());
+    return {d[size_t(0.025 * double(d.size() - 1))], d[size_t(0.975 * double(d.size() - 1))]};
 }
 
 std::string fmt(const Interval& i) {
@@ -326,10 +336,14 @@ int main(int argc, char** argv) {
             const bool beats_mean = m.at(best).at("r2").lo > m.at("mean").at("r2").hi;
             const bool beats_ols = m.at(best).at("r2").lo > m.at("ols").at("r2").hi;
             const double nonlinear = std::max(m.at("knn").at("spearman").value, m.at("xgboost").at("spearman").value);
-            std::printf("- %s seed %zu: best by Spearman %s; R^2 interval above the mean's: %s, above OLS's: %s; knn/xgboost %s ridge (%.3f vs %.3f); "
+            const auto d_ols = paired(m.at(best).at("r2"), m.at("ols").at("r2"));
+            const auto d_ridge = paired(m.at("xgboost").at("spearman"), m.at("ridge").at("spearman"));
+            std::printf("- %s seed %zu: best by Spearman %s; R^2 interval above the mean's: %s, above OLS's: %s (paired R^2 difference with OLS "
+                        "[%+.3f, %+.3f]); knn/xgboost %s ridge (%.3f vs %.3f; paired Spearman difference xgboost - ridge [%+.3f, %+.3f]); "
                         "ECE of %s %.3f (goal <= 0.05); auto chose %s\n", name.c_str(), s + 1, best.c_str(), beats_mean ? "yes" : "no",
-                        beats_ols ? "yes" : "no", nonlinear > m.at("ridge").at("spearman").value ? "beat" : "do not beat", nonlinear,
-                        m.at("ridge").at("spearman").value, best.c_str(), m.at(best).at("ece").value, runs[s].auto_choice.c_str());
+                        beats_ols ? "yes" : "no", d_ols.first, d_ols.second, nonlinear > m.at("ridge").at("spearman").value ? "beat" : "do not beat",
+                        nonlinear, m.at("ridge").at("spearman").value, d_ridge.first, d_ridge.second, best.c_str(), m.at(best).at("ece").value,
+                        runs[s].auto_choice.c_str());
         }
     }
     return 0;
