@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 
+#include "../tests/synthetic.hpp"
 #include "learn_sim.hpp"
 #include "usage.hpp"
 #include "hitdna/ingest/dna_import.hpp"
@@ -43,7 +44,8 @@ constexpr const char* k_usage =
     "                    when DIR/corpus.jsonl is missing (about 30 minutes on 2 cores, once)\n"
     "  --corpus FILE     analyses to use instead (hitdna analyze -f jsonl --vectors)\n"
     "  --rulesets FILE   hidden rules (default data/eval/learn/rulesets.json)\n"
-    "  --only NAME       one rule set;  --seeds N  the first N seeds (default all);  --bootstrap B  resamples (default 1000)\n";
+    "  --only NAME       one rule set;  --seeds N  the first N seeds (default all);  --bootstrap B  resamples (default 1000)\n"
+    "  --scale N         instead: time learn on N synthetic tracks with --events M events (default 10 000 000) in DIR/scale.db\n";
 
 struct Corpus {
     std::vector<std::string> lines;      // one analysis each, deduplicated by content hash
@@ -272,13 +274,70 @@ RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std:
     return res;
 }
 
+// The speed goal: learn on N tracks with M events (built once in DIR/scale.db), each kind in
+// process, then `hitdna learn` as a user runs it (wall time and peak memory).
+int run_scale(const std::string& work, int n, int64_t m_events) {
+    using Clock = std::chrono::steady_clock;
+    const std::string db = work + "/scale.db";
+    if (!fs::exists(db)) {
+        const auto t0 = Clock::now();
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        cat.set_durable_commits(false);  // building the fixture only
+        const auto base = test::tone_dna();
+        std::vector<int64_t> ids;
+        for (int i = 0; i < n; ++i) ids.push_back(test::put_synthetic_track(cat, base, i, 1, 23));
+        std::printf("catalog: %d synthetic tracks in %.1f s\n", n, std::chrono::duration<double>(Clock::now() - t0).count());
+        // Engagement follows an interaction of two dimensions; M events spread over the tracks.
+        const auto t1 = Clock::now();
+        std::mt19937_64 rng(3);
+        std::normal_distribution<double> g(0, 1);
+        const int64_t per_track = std::max<int64_t>(1, m_events / n);
+        int64_t applied = 0;
+        std::vector<learn::Event> batch;
+        for (int i = 0; i < n; ++i) {
+            const auto f = learn::features_of_track(cat, ids[size_t(i)]);
+            const double y = 1 / (1 + std::exp(-(2.0 * (f[0] > 0.5 && f[20] < 0.45) + 0.8 * (f[40] - 0.5) / 0.2 - 0.5 + 0.5 * g(rng))));
+            for (int64_t e = 0; e < per_track; ++e) {
+                learn::Event ev;
+                ev.id = "x" + std::to_string(i) + "-" + std::to_string(e);
+                ev.track = std::to_string(ids[size_t(i)]);
+                ev.plays = 5;
+                ev.completion = std::clamp(0.3 + 0.6 * y + 0.1 * g(rng), 0.0, 1.0);
+                ev.likes = int64_t(std::lround(5 * std::clamp(0.02 + 0.2 * y + 0.05 * g(rng), 0.0, 1.0)));
+                ev.skips = int64_t(std::lround(5 * std::clamp(0.45 - 0.35 * y + 0.05 * g(rng), 0.0, 1.0)));
+                batch.push_back(ev);
+            }
+            if (batch.size() >= 200000 || i + 1 == n) {
+                applied += learn::apply_events(cat, batch, {}).applied;
+                batch.clear();
+            }
+        }
+        std::printf("events: %lld applied in %.1f s\n", (long long)applied, std::chrono::duration<double>(Clock::now() - t1).count());
+    }
+    store::Catalog cat(db, store::Catalog::Mode::read_write);
+    std::printf("| kind | fit (in process) | held-out R^2 | held-out Spearman |\n|---|---|---|---|\n");
+    for (const char* kind : {"ridge", "knn", "xgboost", "auto"}) {
+        learn::FitOptions fo;
+        fo.kind = kind;
+        const auto t0 = Clock::now();
+        const auto m = learn::fit(cat, fo);
+        std::printf("| %s | %.1f s | %.3f | %.3f |\n", kind, std::chrono::duration<double>(Clock::now() - t0).count(), m.holdout.r2, m.holdout.spearman);
+        std::fflush(stdout);
+    }
+    const std::string cmd = std::string("/usr/bin/time -f '%e s wall, %M kB peak' ") + HITDNA_BIN + " learn --db " + db + " -f json > /dev/null";
+    std::printf("hitdna learn (auto, as a user runs it): ");
+    std::fflush(stdout);
+    return std::system(cmd.c_str()) == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
     std::string work = "bench-learn", corpus, rulesets = std::string(HITDNA_SOURCE_DIR) + "/data/eval/learn/rulesets.json", only;
     size_t n_seeds = 99;
-    int B = 1000;
+    int B = 1000, scale = 0;
+    int64_t events = 10000000;
     for (int i = 1; i < argc; i += 2) {
         const std::string a = argv[i];
         if (i + 1 >= argc) return bench::print_usage(k_usage, false);
@@ -288,9 +347,12 @@ int main(int argc, char** argv) {
         else if (a == "--only") only = argv[i + 1];
         else if (a == "--seeds") n_seeds = size_t(std::atoll(argv[i + 1]));
         else if (a == "--bootstrap") B = std::atoi(argv[i + 1]);
+        else if (a == "--scale") scale = std::atoi(argv[i + 1]);
+        else if (a == "--events") events = std::atoll(argv[i + 1]);
         else return bench::print_usage(k_usage, false);
     }
     fs::create_directories(work);
+    if (scale > 0) return run_scale(work, scale, events);
     if (corpus.empty()) {
         corpus = work + "/corpus.jsonl";
         if (!fs::exists(corpus)) {

@@ -74,22 +74,37 @@ Design make_design(const TrainingData& d, const std::vector<size_t>& idx, const 
     return g;
 }
 
-// The penalty by 5-fold cross-validation (weighted squared error): (lambda, its error).
+// The penalty by 5-fold cross-validation (weighted squared error): (lambda, its error). Each
+// fold's Gram matrix is formed once; a fold's training system is the total minus its own.
 std::pair<double, double> choose_lambda(const Design& g) {
     std::vector<long> fold(static_cast<size_t>(g.n));
     for (long i = 0; i < g.n; ++i) fold[size_t(i)] = i % 5;
     std::shuffle(fold.begin(), fold.end(), std::mt19937(11));
+    std::vector<Eigen::MatrixXd> G(5, Eigen::MatrixXd::Zero(g.p, g.p));
+    std::vector<Eigen::VectorXd> b(5, Eigen::VectorXd::Zero(g.p));
+    std::vector<std::vector<long>> rows(5);
+    for (long i = 0; i < g.n; ++i) rows[size_t(fold[size_t(i)])].push_back(i);
+    for (int k = 0; k < 5; ++k) {
+        Eigen::MatrixXd Xk(long(rows[size_t(k)].size()), g.p);
+        Eigen::VectorXd wy(Xk.rows()), w(Xk.rows());
+        for (size_t r = 0; r < rows[size_t(k)].size(); ++r) {
+            const long i = rows[size_t(k)][r];
+            Xk.row(long(r)) = g.Xc.row(i), w(long(r)) = g.w(i), wy(long(r)) = g.w(i) * g.yc(i);
+        }
+        G[size_t(k)] = Xk.transpose() * (Xk.array().colwise() * w.array()).matrix();
+        b[size_t(k)] = Xk.transpose() * wy;
+    }
+    Eigen::MatrixXd G_all = Eigen::MatrixXd::Zero(g.p, g.p);
+    Eigen::VectorXd b_all = Eigen::VectorXd::Zero(g.p);
+    for (int k = 0; k < 5; ++k) G_all += G[size_t(k)], b_all += b[size_t(k)];
     double best_lambda = 1, best_err = 1e300;
     for (double lambda : {0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0}) {
         double err = 0;
         for (int k = 0; k < 5; ++k) {
-            std::vector<long> tr, te;
-            for (long i = 0; i < g.n; ++i) (fold[size_t(i)] == k ? te : tr).push_back(i);
-            Eigen::MatrixXd Xt(long(tr.size()), g.p);
-            Eigen::VectorXd yt(long(tr.size())), wt(long(tr.size()));
-            for (size_t r = 0; r < tr.size(); ++r) Xt.row(long(r)) = g.Xc.row(tr[r]), yt(long(r)) = g.yc(tr[r]), wt(long(r)) = g.w(tr[r]);
-            const Eigen::VectorXd b = ridge(Xt, yt, wt, lambda);
-            for (long i : te) err += g.w(i) * std::pow(g.yc(i) - g.Xc.row(i).dot(b), 2);
+            Eigen::MatrixXd A = G_all - G[size_t(k)];
+            A.diagonal().array() += lambda;
+            const Eigen::VectorXd beta = A.ldlt().solve(b_all - b[size_t(k)]);
+            for (long i : rows[size_t(k)]) err += g.w(i) * std::pow(g.yc(i) - g.Xc.row(i).dot(beta), 2);
         }
         if (err < best_err) best_err = err, best_lambda = lambda;
     }
@@ -168,17 +183,38 @@ Model fit_knn(const TrainingData& d, const std::vector<size_t>& idx, Model m) {
     m.knn = make_knn_data(Z);
     m.knn_ids.clear(), m.knn_y.clear(), m.knn_w.clear();
     for (size_t i : idx) m.knn_ids.push_back(d.ids[i]), m.knn_y.push_back(d.ys[i]), m.knn_w.push_back(d.ws[i]);
-    // k by leave-one-out error on up to 500 of the rows (exact search costs n x p per query).
+    // k by leave-one-out error on up to 500 of the rows: their 80 nearest others, found with
+    // one matrix product per block, serve every k.
     std::vector<size_t> probe(idx.size());
     std::iota(probe.begin(), probe.end(), 0);
     std::shuffle(probe.begin(), probe.end(), std::mt19937(13));
     probe.resize(std::min<size_t>(probe.size(), 500));
+    const int k_max = 80;
+    std::vector<std::vector<size_t>> near(probe.size());
+    std::vector<size_t> order(idx.size());
+    for (size_t b0 = 0; b0 < probe.size(); b0 += 256) {
+        const size_t nb = std::min<size_t>(256, probe.size() - b0);
+        Eigen::MatrixXf Q(long(nb), m.knn->rows.cols());
+        for (size_t q = 0; q < nb; ++q) Q.row(long(q)) = m.knn->rows.row(long(probe[b0 + q]));
+        const Eigen::MatrixXf D = (-2.0f * (m.knn->rows * Q.transpose())).colwise() + m.knn->sqnorm;
+        for (size_t q = 0; q < nb; ++q) {
+            std::iota(order.begin(), order.end(), 0);
+            order.erase(order.begin() + long(probe[b0 + q]));  // leave the row itself out
+            const size_t kk = std::min<size_t>(order.size(), k_max);
+            std::partial_sort(order.begin(), order.begin() + long(kk), order.end(), [&](size_t a, size_t c) { return D(long(a), long(q)) < D(long(c), long(q)); });
+            near[b0 + q].assign(order.begin(), order.begin() + long(kk));
+            order.resize(idx.size());
+        }
+    }
     double best = 1e300;
     m.knn_k = 5;
     for (int k : {5, 10, 20, 40, 80}) {
         if (size_t(k) >= idx.size()) break;
         double err = 0;
-        for (size_t r : probe) err += m.knn_w[r] * std::pow(m.knn_y[r] - knn_mean(m, nearest(*m.knn, m.knn->rows.row(long(r)).transpose(), k, long(r))), 2);
+        for (size_t r = 0; r < probe.size(); ++r) {
+            const std::vector<size_t> nb(near[r].begin(), near[r].begin() + std::min<long>(k, long(near[r].size())));
+            err += m.knn_w[probe[r]] * std::pow(m.knn_y[probe[r]] - knn_mean(m, nb), 2);
+        }
         if (err < best) best = err, m.knn_k = k;
     }
     return m;
@@ -228,7 +264,20 @@ Eigen::VectorXd predict_standardized(const Model& m, const Eigen::MatrixXd& Z) {
     Eigen::VectorXd out(n);
     if (m.kind == "knn") {
         if (!m.knn) throw Error(ErrorKind::internal, "knn model without its tracks");
-        for (long i = 0; i < n; ++i) out(i) = knn_mean(m, nearest(*m.knn, Z.row(i).transpose().cast<float>(), m.knn_k));
+        // Distances for blocks of queries at once (a matrix product), then the k smallest each.
+        const Eigen::MatrixXf Q = Z.cast<float>();
+        const long block = 256, nr = m.knn->rows.rows();
+        std::vector<size_t> order(static_cast<size_t>(nr));
+        for (long b0 = 0; b0 < n; b0 += block) {
+            const long nb = std::min(block, n - b0);
+            const Eigen::MatrixXf D = (-2.0f * (m.knn->rows * Q.middleRows(b0, nb).transpose())).colwise() + m.knn->sqnorm;
+            for (long q = 0; q < nb; ++q) {
+                std::iota(order.begin(), order.end(), 0);
+                const size_t kk = std::min(order.size(), size_t(std::max(1, m.knn_k)));
+                std::partial_sort(order.begin(), order.begin() + long(kk), order.end(), [&](size_t a, size_t c) { return D(long(a), q) < D(long(c), q); });
+                out(b0 + q) = knn_mean(m, std::vector<size_t>(order.begin(), order.begin() + long(kk)));
+            }
+        }
     } else if (m.kind == "xgboost") {
         if (!m.booster) throw Error(ErrorKind::internal, "xgboost model without its booster");
         std::vector<float> rows(size_t(n * p));

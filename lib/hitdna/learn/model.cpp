@@ -5,7 +5,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <map>
 #include <random>
+#include <unordered_map>
 #include <tuple>
 
 #include "hitdna/analysis/analyze.hpp"
@@ -46,13 +48,38 @@ std::vector<float> features_of_track(store::Catalog& cat, int64_t id) {
 
 namespace {
 
+// Feature rows of many tracks: one scan per space instead of four queries per track. Tracks
+// missing a space's vector are left out.
+std::map<int64_t, std::vector<float>> features_of_tracks(store::Catalog& cat, const std::vector<int64_t>& ids) {
+    std::unordered_map<int64_t, size_t> slot;
+    for (size_t i = 0; i < ids.size(); ++i) slot[ids[i]] = i;
+    std::vector<std::vector<float>> rows(ids.size());
+    std::vector<int> spaces_seen(ids.size(), 0);
+    for (size_t si = 0; si < dna::k_track_spaces.size(); ++si) {
+        cat.for_each_vector(dna::k_track_spaces[si], 0, store::Filter{}, [&](store::StoredVector&& v) {
+            auto it = slot.find(v.track_id);
+            if (it == slot.end() || spaces_seen[it->second] != int(si)) return;  // in space order, one vector per space
+            rows[it->second].insert(rows[it->second].end(), v.data.begin(), v.data.end());
+            ++spaces_seen[it->second];
+        });
+    }
+    std::map<int64_t, std::vector<float>> out;
+    for (size_t i = 0; i < ids.size(); ++i)
+        if (spaces_seen[i] == int(dna::k_track_spaces.size())) out[ids[i]] = std::move(rows[i]);
+    return out;
+}
+
 TrainingData read_training_data(store::Catalog& cat) {
     TrainingData d;
-    for (const auto& t : store::engaged_tracks(cat)) {
-        auto f = features_of_track(cat, t.track_id);
-        if (f.empty()) continue;
+    const auto engaged = store::engaged_tracks(cat);
+    std::vector<int64_t> ids;
+    for (const auto& t : engaged) ids.push_back(t.track_id);
+    auto rows = features_of_tracks(cat, ids);
+    for (const auto& t : engaged) {
+        auto it = rows.find(t.track_id);
+        if (it == rows.end()) continue;
         d.ids.push_back(t.track_id);
-        d.rows.push_back(std::move(f));
+        d.rows.push_back(std::move(it->second));
         d.ws.push_back(double(t.plays) / (double(t.plays) + 50.0));
         d.ys.push_back(t.score);
         d.plays.push_back(t.plays);
@@ -176,11 +203,19 @@ std::vector<double> partial_dependence(const Model& m, Eigen::MatrixXd rows, lon
 // Partial dependence in words for the dimensions a nonlinear model leans on most (the four
 // with the largest spread of partial dependence over their 10th..90th percentiles), and whether
 // the strongest one acts mainly above or below the median of another.
-std::vector<std::string> describe_effects(const Model& m, const TrainingData& d) {
+std::vector<std::string> describe_effects(const Model& full, const TrainingData& d) {
     std::vector<size_t> idx(d.n());
     std::iota(idx.begin(), idx.end(), 0);
     std::shuffle(idx.begin(), idx.end(), std::mt19937(5));
-    idx.resize(std::min<size_t>(idx.size(), m.kind == "knn" ? 80 : 300));  // knn searches every engaged track per row
+    // knn searches every engaged track per row: its partial dependence reads 80 rows against a
+    // sample of at most 5 000 of them.
+    Model m = full;
+    if (m.kind == "knn" && m.knn_ids.size() > 5000) {
+        std::vector<size_t> keep(idx.begin(), idx.begin() + 5000);
+        m = fit_knn(d, keep, full);
+        m.knn_k = full.knn_k;
+    }
+    idx.resize(std::min<size_t>(idx.size(), m.kind == "knn" ? 80 : 300));
     const Eigen::MatrixXd Z = standardized(d, idx, m);
     const long p = Z.cols();
     auto quantile = [&](long j, double q) {
@@ -305,12 +340,13 @@ Holdout holdout_of(const json& j) {
 
 // A knn model's rows, read back from the catalog (tracks gone since are left out).
 void load_knn_rows(store::Catalog& cat, Model& m) {
+    auto rows = features_of_tracks(cat, m.knn_ids);
     TrainingData d;
     std::vector<double> ys, ws;
     for (size_t i = 0; i < m.knn_ids.size(); ++i) {
-        auto f = features_of_track(cat, m.knn_ids[i]);
-        if (f.size() != m.features.size()) continue;
-        d.ids.push_back(m.knn_ids[i]), d.rows.push_back(std::move(f)), ys.push_back(m.knn_y[i]), ws.push_back(m.knn_w[i]);
+        auto it = rows.find(m.knn_ids[i]);
+        if (it == rows.end() || it->second.size() != m.features.size()) continue;
+        d.ids.push_back(m.knn_ids[i]), d.rows.push_back(std::move(it->second)), ys.push_back(m.knn_y[i]), ws.push_back(m.knn_w[i]);
     }
     m.knn_ids = d.ids, m.knn_y = ys, m.knn_w = ws;
     std::vector<size_t> all(d.n());
