@@ -45,6 +45,7 @@ constexpr const char* k_usage =
     "  --corpus FILE     analyses to use instead (hitdna analyze -f jsonl --vectors)\n"
     "  --rulesets FILE   hidden rules (default data/eval/learn/rulesets.json)\n"
     "  --only NAME       one rule set;  --seeds N  the first N seeds (default all);  --bootstrap B  resamples (default 1000)\n"
+    "  --curve yes       also a learning curve on the goal rule set: how many engaged tracks a model needs\n"
     "  --scale N         instead: time learn on N synthetic tracks with --events M events (default 10 000 000) in DIR/scale.db\n";
 
 struct Corpus {
@@ -188,8 +189,53 @@ struct RunResult {
 
 // One world: events for the catalog's training songs round by round, models fitted at the end,
 // held-out songs judged.
+// How many engaged tracks a model needs: the same world's events for the first n training
+// tracks only (a fixed random order), fitted as hitdna learn does, judged on the same held-out
+// songs. N is the smallest n whose bootstrap 95 % interval of Spearman lies above 0 (the mean
+// baseline's), for every size from there on.
+void learning_curve(const std::vector<int64_t>& ids, const std::string& base_db, const std::string& work, std::vector<size_t> train,
+                    const std::vector<std::pair<size_t, learn::Event>>& events, const std::vector<size_t>& judged, const Outcome& o, uint64_t seed, int B) {
+    std::shuffle(train.begin(), train.end(), std::mt19937_64(seed + 7));
+    std::printf("\nLearning curve (engaged tracks -> held-out Spearman of ridge and xgboost, bootstrap 95 %%):\n");
+    std::printf("| engaged tracks | ridge | xgboost |\n|---|---|---|\n");
+    std::map<std::string, int> first_ok;
+    for (size_t n : {30, 50, 75, 100, 150, 200, 300, 500, 1000}) {
+        if (n > train.size()) break;
+        const std::set<size_t> keep(train.begin(), train.begin() + long(n));
+        const std::string db = work + "/curve.db";
+        for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db + ext);
+        fs::copy_file(base_db, db);
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        std::vector<learn::Event> ev;
+        for (const auto& [i, e] : events)
+            if (keep.count(i)) ev.push_back(e);
+        learn::apply_events(cat, ev, {});
+        std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> preds;
+        for (const char* kind : {"ridge", "xgboost"}) {
+            learn::FitOptions fo;
+            fo.kind = kind;
+            fo.seed = seed;
+            const auto m = learn::fit(cat, fo);
+            std::vector<double> p, h;
+            for (size_t i : judged) {
+                const auto pr = learn::predict(m, learn::features_of_track(cat, ids[i]));
+                p.push_back(pr.engagement), h.push_back(pr.hit_score.value_or(0.5));
+            }
+            preds[kind] = {p, h};
+        }
+        const auto met = bootstrap(preds, o, B, seed + 5);
+        std::printf("| %zu | %s | %s |\n", n, fmt(met.at("ridge").at("spearman")).c_str(), fmt(met.at("xgboost").at("spearman")).c_str());
+        for (const char* kind : {"ridge", "xgboost"}) {
+            if (met.at(kind).at("spearman").lo > 0) first_ok.emplace(kind, int(n));
+            else first_ok.erase(kind);  // must hold from there on
+        }
+        std::fflush(stdout);
+    }
+    for (const auto& [kind, n] : first_ok) std::printf("N (%s): %d engaged tracks give a held-out Spearman above 0 with 95 %% confidence\n", kind.c_str(), n);
+}
+
 RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std::string& base_db, const std::string& work, const sim::Config& cfg,
-                    const sim::RuleSet& rs, uint64_t seed, int B) {
+                    const sim::RuleSet& rs, uint64_t seed, int B, bool curve) {
     const std::string db = work + "/run.db";
     for (const char* ext : {"", "-wal", "-shm"}) fs::remove(db + ext);
     fs::copy_file(base_db, db);
@@ -209,9 +255,10 @@ RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std:
                 train.size(), songs.size() - held_songs.size(), held.size(), held_songs.size());
     std::printf("| round | events | tracks with plays | truly engaging | promoted | recall | promoted that do not truly engage |\n|---|---|---|---|---|---|---|\n");
     int64_t events_total = 0;
+    std::vector<std::pair<size_t, learn::Event>> all_events;  // kept for the learning curve
     for (int r = 1; r <= cfg.rounds; ++r) {
         std::vector<learn::Event> events;
-        for (auto& [i, e] : world.listen(train, r, ids, "s" + std::to_string(seed))) events.push_back(std::move(e));
+        for (auto& [i, e] : world.listen(train, r, ids, "s" + std::to_string(seed))) events.push_back(e), all_events.push_back({i, e});
         events_total += learn::apply_events(cat, events, {}).applied;
         int truly = 0, promoted = 0, hit = 0, false_promoted = 0, with_plays = 0;
         for (size_t i : train) {
@@ -267,6 +314,7 @@ RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std:
         std::fprintf(stderr, "bench_learn: %s %s seed %llu fitted in %.1f s\n", rs.name.c_str(), kind, (unsigned long long)seed, secs);
     }
     res.metrics = bootstrap(preds, o, B, seed + 99);
+    if (curve) learning_curve(ids, base_db, work, train, all_events, judged, o, seed, B);
     std::printf("\n| model | Spearman vs expected engagement | R^2 vs earned engagement | Brier (hit score) | ECE (hit score) |\n|---|---|---|---|---|\n");
     for (const auto& [name, m] : res.metrics)
         std::printf("| %s | %s | %s | %s | %s |\n", name.c_str(), fmt(m.at("spearman")).c_str(), fmt(m.at("r2")).c_str(), fmt(m.at("brier")).c_str(),
@@ -337,6 +385,7 @@ int main(int argc, char** argv) {
     std::string work = "bench-learn", corpus, rulesets = std::string(HITDNA_SOURCE_DIR) + "/data/eval/learn/rulesets.json", only;
     size_t n_seeds = 99;
     int B = 1000, scale = 0;
+    bool with_curve = false;
     int64_t events = 10000000;
     for (int i = 1; i < argc; i += 2) {
         const std::string a = argv[i];
@@ -348,6 +397,7 @@ int main(int argc, char** argv) {
         else if (a == "--seeds") n_seeds = size_t(std::atoll(argv[i + 1]));
         else if (a == "--bootstrap") B = std::atoi(argv[i + 1]);
         else if (a == "--scale") scale = std::atoi(argv[i + 1]);
+        else if (a == "--curve") with_curve = std::string(argv[i + 1]) == "yes";
         else if (a == "--events") events = std::atoll(argv[i + 1]);
         else return bench::print_usage(k_usage, false);
     }
@@ -385,7 +435,7 @@ int main(int argc, char** argv) {
     for (const auto& rs : cfg.rulesets) {
         if (!only.empty() && rs.name != only) continue;
         std::printf("\n## Rule set %s: %s\n", rs.name.c_str(), rs.description.c_str());
-        for (size_t s = 0; s < std::min(n_seeds, cfg.seeds.size()); ++s) results[rs.name].push_back(run_world(c, ids, base_db, work, cfg, rs, cfg.seeds[s], B));
+        for (size_t s = 0; s < std::min(n_seeds, cfg.seeds.size()); ++s) results[rs.name].push_back(run_world(c, ids, base_db, work, cfg, rs, cfg.seeds[s], B, with_curve && rs.name == cfg.goal_ruleset));
     }
     // The goals, stated before tuning, on the hardest rule set (and the interaction rules).
     std::printf("\n## Goals\n");
