@@ -96,27 +96,6 @@ double ece(const std::vector<double>& p, const std::vector<double>& y) {
     return e;
 }
 
-double spearman(std::vector<double> a, std::vector<double> b) {
-    auto ranks = [](const std::vector<double>& v) {
-        std::vector<size_t> o(v.size());
-        std::iota(o.begin(), o.end(), 0);
-        std::sort(o.begin(), o.end(), [&](size_t x, size_t y) { return v[x] < v[y]; });
-        std::vector<double> r(v.size());
-        for (size_t i = 0; i < o.size();) {
-            size_t j = i;
-            while (j + 1 < o.size() && v[o[j + 1]] == v[o[i]]) ++j;
-            for (size_t k = i; k <= j; ++k) r[o[k]] = (double(i) + double(j)) / 2;
-            i = j + 1;
-        }
-        return r;
-    };
-    const auto ra = ranks(a), rb = ranks(b);
-    const double m = (double(a.size()) - 1) / 2;
-    double sab = 0, saa = 0, sbb = 0;
-    for (size_t i = 0; i < a.size(); ++i) sab += (ra[i] - m) * (rb[i] - m), saa += (ra[i] - m) * (ra[i] - m), sbb += (rb[i] - m) * (rb[i] - m);
-    return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
-}
-
 struct Outcome {  // held-out truth
     std::vector<double> expected, observed, promoted;
 };
@@ -125,7 +104,7 @@ Metrics measure(const std::vector<double>& pred, const std::vector<double>& hit,
     std::vector<double> p, h, e, y, z;
     for (size_t r : rows) p.push_back(pred[r]), h.push_back(hit[r]), e.push_back(o.expected[r]), y.push_back(o.observed[r]), z.push_back(o.promoted[r]);
     Metrics m;
-    m.spearman = spearman(p, e);
+    m.spearman = learn::spearman(p, e);
     m.r2 = r_squared(p, y);
     for (size_t i = 0; i < h.size(); ++i) m.brier += (h[i] - z[i]) * (h[i] - z[i]);
     m.brier /= double(h.size());
@@ -218,7 +197,7 @@ void learning_curve(const std::vector<int64_t>& ids, const std::string& base_db,
             const auto m = learn::fit(cat, fo);
             std::vector<double> p, h;
             for (size_t i : judged) {
-                const auto pr = learn::predict(m, learn::features_of_track(cat, ids[i]));
+                const auto pr = learn::predict(m, learn::features_of_track(cat, ids[i]), false);
                 p.push_back(pr.engagement), h.push_back(pr.hit_score.value_or(0.5));
             }
             preds[kind] = {p, h};
@@ -305,7 +284,7 @@ RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std:
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::vector<double> p, h;
         for (size_t i : judged) {
-            const auto pr = learn::predict(m, learn::features_of_track(cat, ids[i]));
+            const auto pr = learn::predict(m, learn::features_of_track(cat, ids[i]), false);
             p.push_back(pr.engagement), h.push_back(pr.hit_score.value_or(rate / n_train));
         }
         const std::string name = std::string(kind) == "auto" ? "auto (" + m.kind + ")" : kind;

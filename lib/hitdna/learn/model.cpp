@@ -490,7 +490,7 @@ std::vector<double> predict_engagement(const Model& m, const std::vector<float>&
     return out;
 }
 
-Prediction predict(const Model& m, const std::vector<float>& raw) {
+Prediction predict(const Model& m, const std::vector<float>& raw, bool with_reasons) {
     Prediction p;
     const size_t n = m.features.size();
     if (raw.size() < n) throw Error(ErrorKind::internal, "a feature row of " + std::to_string(raw.size()) + " values for a model of " + std::to_string(n));
@@ -502,6 +502,7 @@ Prediction predict(const Model& m, const std::vector<float>& raw) {
     p.low = std::clamp(s - m.holdout.interval90, 0.0, 1.0);
     p.high = std::clamp(s + m.holdout.interval90, 0.0, 1.0);
     if (m.calibrated) p.hit_score = sigmoid(m.platt_a * s + m.platt_b);
+    if (!with_reasons) return p;
     if (m.kind == "xgboost") tree_reasons(m, raw, z, p);
     else if (m.kind == "knn") neighbour_reasons(m, z, p);
     else linear_reasons(m, raw, p);
@@ -611,7 +612,7 @@ nlohmann::json weights_json(const Model& m) {
 
 std::string stale_reason(const Model& m, store::Catalog& cat) {
     const int64_t events = store::engagement_event_count(cat);
-    const int64_t tracks = int64_t(store::engaged_tracks(cat).size());
+    const int64_t tracks = store::engaged_track_count(cat);
     if (double(events) < 1.5 * double(m.n_events) && double(tracks) < 1.25 * double(m.n_tracks)) return "";
     char b[300];
     std::snprintf(b, sizeof b, "pattern model v%lld is stale: fitted on %lld events of %lld tracks, the catalog now has %lld events of %lld tracks "
@@ -624,7 +625,7 @@ std::vector<double> importance(const Model& m) { return m.kind == "xgboost" && m
 double pattern_factor(const Model& m, store::Catalog& cat, int64_t track_id) {
     auto f = features_of_track(cat, track_id);
     if (f.empty()) return 1.0;
-    auto p = predict(m, f);
+    auto p = predict(m, f, false);
     return p.hit_score ? 0.5 + *p.hit_score : 1.0;
 }
 

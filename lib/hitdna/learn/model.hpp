@@ -99,7 +99,9 @@ struct Prediction {
     std::optional<double> hit_score;  // calibrated probability of promotion, 0..1; none without calibration
     std::vector<std::string> reasons;  // the strongest contributions, in words
 };
-Prediction predict(const Model& m, const std::vector<float>& raw);
+// `with_reasons` false skips the reasons (tree contributions, a neighbour search) where only
+// the numbers are used.
+Prediction predict(const Model& m, const std::vector<float>& raw, bool with_reasons = true);
 // Many rows at once (n rows of the model's feature count, row-major): engagement only.
 std::vector<double> predict_engagement(const Model& m, const std::vector<float>& rows, size_t n);
 // The prediction for an audio file (hitdna score): analyzed, then predicted. Throws
@@ -117,6 +119,8 @@ nlohmann::json weights_json(const Model& m);
 // gained half again the events, or a quarter again the tracks with plays, since it was fitted
 // (hitdna learn refits). Shown by weights, score, match --boost learned and enrich.
 std::string stale_reason(const Model& m, store::Catalog& catalog);
+// Spearman rank correlation (ties share their mean rank); 0 when either side is constant.
+double spearman(const std::vector<double>& a, const std::vector<double>& b);
 // Gain of each dimension in an xgboost model (empty for the other kinds).
 std::vector<double> importance(const Model& m);
 

@@ -428,7 +428,7 @@ void boost_learned(store::Catalog* catalog, std::vector<MatchResult>& all, std::
     for (auto& r : all) {
         auto f = learn::features_of_track(*catalog, r.track.id);
         if (f.empty()) continue;
-        r.hit_score = learn::predict(*model, f).hit_score;
+        r.hit_score = learn::predict(*model, f, false).hit_score;
         if (r.hit_score) r.score *= 0.75 + 0.25 * *r.hit_score;
     }
 }

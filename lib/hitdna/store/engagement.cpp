@@ -102,6 +102,11 @@ std::vector<EngagedTrack> engaged_tracks(Catalog& cat) {
     return out;
 }
 
+int64_t engaged_track_count(Catalog& cat) {
+    Stmt st(detail::db_of(cat), "SELECT count(*) FROM engagement WHERE plays > 0");
+    return st.step() ? st.i64(0) : 0;
+}
+
 int64_t engagement_event_count(Catalog& cat) {
     Stmt st(detail::db_of(cat), "SELECT count(*) FROM engagement_events");
     return st.step() ? st.i64(0) : 0;

@@ -59,6 +59,9 @@ struct EngagedTrack {
 // Every track with plays, by id, with its stored score.
 std::vector<EngagedTrack> engaged_tracks(Catalog& catalog);
 
+// Tracks with plays.
+int64_t engaged_track_count(Catalog& catalog);
+
 // Events stored.
 int64_t engagement_event_count(Catalog& catalog);
 

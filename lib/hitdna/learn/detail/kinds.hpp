@@ -41,7 +41,4 @@ std::shared_ptr<const KnnData> make_knn_data(const Eigen::MatrixXd& Z);
 // The k nearest rows of `knn` to z (indexes, nearest first); `skip` leaves one row out.
 std::vector<size_t> nearest(const KnnData& knn, const Eigen::VectorXf& z, int k, long skip = -1);
 
-// Spearman rank correlation (ties share their mean rank); 0 when either side is constant.
-double spearman(const std::vector<double>& a, const std::vector<double>& b);
-
 }  // namespace hitdna::learn
