@@ -275,6 +275,7 @@ RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std:
         if (auto e = learn::engagement_of(cat, ids[i])) mean += e->engagement.score, rate += e->engagement.promoted, ++n_train;
     preds["mean"] = {std::vector<double>(judged.size(), mean / n_train), std::vector<double>(judged.size(), rate / n_train)};
     RunResult res;
+    std::vector<std::string> xgb_effects;
     for (const char* kind : {"ols", "ridge", "knn", "xgboost", "auto"}) {
         learn::FitOptions fo;
         fo.kind = kind;
@@ -289,6 +290,11 @@ RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std:
         }
         const std::string name = std::string(kind) == "auto" ? "auto (" + m.kind + ")" : kind;
         if (std::string(kind) == "auto") res.auto_choice = m.kind;
+        if (std::string(kind) == "xgboost") xgb_effects = m.effects;
+        for (const auto& cand : m.candidates)
+            if (cand.r2_minus_ridge)
+                std::fprintf(stderr, "bench_learn: %s seed %llu auto: %s held-out R^2 %.3f, minus ridge's %+.3f..%+.3f (90 %%)\n", rs.name.c_str(),
+                             (unsigned long long)seed, cand.kind.c_str(), cand.r2, cand.r2_minus_ridge->first, cand.r2_minus_ridge->second);
         preds[name] = {p, h};
         std::fprintf(stderr, "bench_learn: %s %s seed %llu fitted in %.1f s\n", rs.name.c_str(), kind, (unsigned long long)seed, secs);
     }
@@ -298,6 +304,22 @@ RunResult run_world(const Corpus& c, const std::vector<int64_t>& ids, const std:
     for (const auto& [name, m] : res.metrics)
         std::printf("| %s | %s | %s | %s | %s |\n", name.c_str(), fmt(m.at("spearman")).c_str(), fmt(m.at("r2")).c_str(), fmt(m.at("brier")).c_str(),
                     fmt(m.at("ece")).c_str());
+    // Ceilings: the world's own expected engagement as the prediction, and the part of it the
+    // DNA can tell (Brier and ECE do not apply: neither is a probability of promotion).
+    {
+        std::vector<double> dna_part;
+        for (size_t i : judged) dna_part.push_back(world.dna_expected_score(i, cfg.rounds));
+        const std::vector<double> flat(o.expected.size(), rate / n_train);
+        const auto ceil = bootstrap({{"all", {o.expected, flat}}, {"dna", {dna_part, flat}}}, o, B, seed + 99);
+        std::printf("\nCeilings, R^2 against the engagement the held-out tracks earned: the world's expected engagement %s (all it knows but the "
+                    "listeners' draws); its part the DNA can tell (without each track's own noise, sd %.2f) %s: the best a model of the DNA can do.\n",
+                    fmt(ceil.at("all").at("r2")).c_str(), rs.track_noise_sd, fmt(ceil.at("dna").at("r2")).c_str());
+    }
+    // What the xgboost model says about itself (hitdna weights), beside the hidden rules.
+    std::printf("\nHidden rules:");
+    for (const auto& t : rs.terms) std::printf(" %s (weight %.2f);", t.note.c_str(), t.weight);
+    std::printf("\nxgboost's partial dependence (hitdna weights):\n");
+    for (const auto& e : xgb_effects) std::printf("- %s\n", e.c_str());
     return res;
 }
 

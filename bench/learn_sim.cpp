@@ -62,6 +62,7 @@ Config load_config(const std::string& path) {
             term.cap = t.value("cap", 0.0);
             term.scale = t.value("scale", 1.0);
             term.drift_sign = t.value("drift_sign", 0);
+            term.note = t.value("note", "");
             rs.terms.push_back(term);
         }
         c.rulesets.push_back(rs);
@@ -150,9 +151,15 @@ double World::appeal(size_t i, int round) const {
     return a;
 }
 
-double World::expected_score(size_t i, int round) const {
-    // E[sigmoid(a + u)], u ~ N(0, listener_sd): the normal density on a fine grid over +-6 SD.
-    const double a = appeal(i, round), sd = m_listeners.listener_sd;
+double World::expected_score(size_t i, int round) const { return score_of(appeal(i, round), m_listeners.listener_sd); }
+
+double World::dna_expected_score(size_t i, int round) const {
+    const double noise = m_noise.empty() ? 0.0 : m_noise[i];
+    return score_of(appeal(i, round) - noise, std::hypot(m_listeners.listener_sd, m_rules.track_noise_sd));
+}
+
+double World::score_of(double a, double sd) const {
+    // E[sigmoid(a + u)], u ~ N(0, sd): the normal density on a fine grid over +-6 SD.
     double q = 0, wsum = 0;
     for (int k = -600; k <= 600; ++k) {
         const double z = k / 100.0, w = std::exp(-0.5 * z * z);

@@ -18,6 +18,7 @@ namespace hitdna::sim {
 struct Term {
     std::string kind;        // linear | interaction | hinge | saturation | section
     std::string field, field2, feature;
+    std::string note;        // the rule in words, as the rule-set file states it
     double weight = 0, below = 0, above = 0, cap = 0, scale = 1;
     int drift_sign = 0;
 };
@@ -61,12 +62,22 @@ public:
     // The engagement score hitdna would compute from `plays` plays of track i in round r with
     // no sampling noise beyond the listeners' (the expected rates): the truth a model aims at.
     double expected_score(size_t i, int round) const;
+    // The part of it the DNA can tell: the expected score averaged over the track's own noise
+    // too (the rule's terms only; the noise and the listeners' spread are both normal and add
+    // inside the sigmoid). The best any model of the track's fields can do on average.
+    double dna_expected_score(size_t i, int round) const;
     // One round of listening for tracks `which`: (track index, event) pairs, one or two events
     // per track with plays (plays that reported a completion, plays that did not), ids tagged
     // with `tag`; `track_id[i]` names the catalog track.
     std::vector<std::pair<size_t, learn::Event>> listen(const std::vector<size_t>& which, int round, const std::vector<int64_t>& track_id,
                                                         const std::string& tag);
     const RuleSet& rules() const { return m_rules; }
+
+private:
+    // The engagement score of expected rates sigmoid(a + u), u ~ N(0, sd).
+    double score_of(double a, double sd) const;
+
+public:
 
 private:
     double term_value(const Term& t, const Fields& f, int round) const;

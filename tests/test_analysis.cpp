@@ -256,6 +256,36 @@ TEST_CASE("vectors have the documented lengths and finite values") {
         for (float x : v) CHECK(std::isfinite(x));
 }
 
+TEST_CASE("a dimension read in its unit gives back the DNA field it was made from") {
+    auto d = run(test::to_stereo(test::click_track(128, 30), 0.5f));
+    auto dim = [](dna::Space sp, const char* name) {
+        for (const auto& x : dna::dimensions(sp))
+            if (std::string(x.name) == name) return x;
+        FAIL("no dimension " << name);
+        return dna::dimensions(sp).front();
+    };
+    auto value = [&](dna::Space sp, const std::vector<float>& v, const char* name) {
+        const auto& ds = dna::dimensions(sp);
+        for (size_t i = 0; i < ds.size(); ++i)
+            if (std::string(ds[i].name) == name) return double(v[i]);
+        return 0.0;
+    };
+    char want[64];
+    REQUIRE(d.audio.bpm.has_value());
+    std::snprintf(want, sizeof want, "%.0f BPM", *d.audio.bpm);
+    CHECK(dna::in_units(dim(dna::Space::audio, "tempo_log2"), value(dna::Space::audio, d.vectors.audio, "tempo_log2")) == want);
+    std::snprintf(want, sizeof want, "%.1f LUFS", d.production.integrated_lufs);
+    CHECK(dna::in_units(dim(dna::Space::production, "loudness"), value(dna::Space::production, d.vectors.production, "loudness")) == want);
+    const long s = std::lround(d.duration_s);
+    std::snprintf(want, sizeof want, "%ld:%02ld", s / 60, s % 60);
+    CHECK(dna::in_units(dim(dna::Space::structure, "duration"), value(dna::Space::structure, d.vectors.structure, "duration")) == want);
+    // Scores stay plain numbers; times past the clamp read as the clamp.
+    CHECK(dna::in_units(dim(dna::Space::audio, "groove"), 0.426) == "0.43");
+    CHECK(dna::in_units(dim(dna::Space::structure, "first_hook_time"), 0.25) == "0:30");
+    CHECK(dna::in_units(dim(dna::Space::structure, "first_hook_time"), 1.0) == "2:00");
+    CHECK(dna::in_units(dim(dna::Space::production, "low_end"), 0.5) == "-10.0 dB");
+}
+
 TEST_CASE("rates and channel counts: 8 kHz mono and 96 kHz 6-channel analyze") {
     auto low = test::click_track(100, 20, 8000);
     auto d = run(low);

@@ -18,7 +18,7 @@ Runner register_learn(CLI::App& app) {
     app.footer("Fits a pattern model on every track with engagement (see man hitdna-learn) and stores it as a new\n"
                "version: each model kind is judged on the same held-out fifth of those tracks. Exit status: 0 fitted,\n"
                "1 not enough data (fewer than 30 tracks with engagement), 2 usage, 5 database error.");
-    app.add_option("--model", st->fit.kind, "ridge, knn, xgboost, or auto: the best of the three on the held-out tracks (R^2)")
+    app.add_option("--model", st->fit.kind, "ridge, knn, xgboost, or auto: the best held-out R^2 (below 300 engaged tracks, ridge unless another kind beats it clearly)")
         ->check(CLI::IsMember({"ridge", "knn", "xgboost", "auto"}))
         ->default_str("auto");
     app.add_option("--promote-threshold", st->fit.promote_threshold, "A track is promoted (a success the hit score predicts) at this engagement score, 0..1")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numbers>
 
 namespace hitdna::dna {
@@ -10,52 +11,52 @@ namespace {
 double clamp01(double v) { return std::clamp(v, 0.0, 1.0); }
 
 const std::vector<Dimension> k_audio = {
-    {"tempo_log2", "log2(bpm / 120), clamped to -1..1; 0 without a beat"},
+    {"tempo_log2", "log2(bpm / 120), clamped to -1..1; 0 without a beat", "BPM", 0, 0},
     {"tempo_confidence", "audio.bpm_confidence, 0..1"},
     {"tempo_stability", "audio.tempo_stability, 0..1"},
     {"key_fifths_x", "cos of the key's angle on the circle of fifths (relative minors share the angle of their major) x key strength"},
     {"key_fifths_y", "sin of the same angle x key strength"},
     {"mode", "+key strength for major, -key strength for minor, 0 without a key"},
-    {"chord_rate", "chord changes per minute / 60, clamped to 0..1"},
-    {"chord_variety", "distinct chords / 24"},
+    {"chord_rate", "chord changes per minute / 60, clamped to 0..1", "/min", 60, 0},
+    {"chord_variety", "distinct chords / 24", "chords", 24, 0},
     {"rhythmic_complexity", "audio.rhythmic_complexity, 0..1"},
     {"syncopation", "audio.syncopation, 0..1"},
     {"pulse_clarity", "audio.pulse_clarity, 0..1"},
     {"groove", "audio.groove, 0..1"},
-    {"swing", "(swing_ratio - 1) / 2, 0..1"},
-    {"onset_rate", "onsets per second / 10, clamped to 0..1"},
-    {"brightness", "spectral centroid / 5000 Hz, clamped to 0..1"},
+    {"swing", "(swing_ratio - 1) / 2, 0..1", "swing ratio", 2, 1},
+    {"onset_rate", "onsets per second / 10, clamped to 0..1", "/s", 10, 0},
+    {"brightness", "spectral centroid / 5000 Hz, clamped to 0..1", "Hz", 5000, 0},
     {"mfcc1", "mean MFCC 1 / 50 (spectral tilt)"},
     {"mfcc2", "mean MFCC 2 / 50"},
     {"mfcc3", "mean MFCC 3 / 50"},
     {"mfcc4", "mean MFCC 4 / 50"},
     {"mfcc5", "mean MFCC 5 / 50"},
-    {"energy_arc_1", "loudness in the 1st eighth of the song relative to its integrated loudness, LU / 10, clamped to -3..3"},
-    {"energy_arc_2", "same, 2nd eighth"},
-    {"energy_arc_3", "same, 3rd eighth"},
-    {"energy_arc_4", "same, 4th eighth"},
-    {"energy_arc_5", "same, 5th eighth"},
-    {"energy_arc_6", "same, 6th eighth"},
-    {"energy_arc_7", "same, 7th eighth"},
-    {"energy_arc_8", "same, 8th eighth"},
+    {"energy_arc_1", "loudness in the 1st eighth of the song relative to its integrated loudness, LU / 10, clamped to -3..3", "LU", 10, 0},
+    {"energy_arc_2", "same, 2nd eighth", "LU", 10, 0},
+    {"energy_arc_3", "same, 3rd eighth", "LU", 10, 0},
+    {"energy_arc_4", "same, 4th eighth", "LU", 10, 0},
+    {"energy_arc_5", "same, 5th eighth", "LU", 10, 0},
+    {"energy_arc_6", "same, 6th eighth", "LU", 10, 0},
+    {"energy_arc_7", "same, 7th eighth", "LU", 10, 0},
+    {"energy_arc_8", "same, 8th eighth", "LU", 10, 0},
 };
 const std::vector<Dimension> k_structure = {
-    {"section_count", "number of sections / 20, clamped to 0..1"},
-    {"mean_section_length", "mean section length / 60 s, clamped to 0..1"},
-    {"first_hook_rel", "first hook start / duration, 0..1; 1 without a hook"},
-    {"first_hook_time", "first hook start / 120 s, clamped to 0..1; 1 without a hook"},
-    {"hook_repeats", "hook occurrences / 8, clamped to 0..1"},
-    {"hook_share", "share of the song labelled hook, 0..1"},
-    {"build_rate", "builds per minute / 2, clamped to 0..1"},
-    {"drop_rate", "drops per minute / 2, clamped to 0..1"},
+    {"section_count", "number of sections / 20, clamped to 0..1", "sections", 20, 0},
+    {"mean_section_length", "mean section length / 60 s, clamped to 0..1", "s", 60, 0},
+    {"first_hook_rel", "first hook start / duration, 0..1; 1 without a hook", "%", 100, 0},
+    {"first_hook_time", "first hook start / 120 s, clamped to 0..1; 1 without a hook", "m:ss", 120, 0},
+    {"hook_repeats", "hook occurrences / 8, clamped to 0..1", "times", 8, 0},
+    {"hook_share", "share of the song labelled hook, 0..1", "%", 100, 0},
+    {"build_rate", "builds per minute / 2, clamped to 0..1", "/min", 2, 0},
+    {"drop_rate", "drops per minute / 2, clamped to 0..1", "/min", 2, 0},
     {"repetition", "structure.repetition, 0..1"},
-    {"repeats_per_min", "structure.repeats_per_min / 4, clamped to 0..1"},
+    {"repeats_per_min", "structure.repeats_per_min / 4, clamped to 0..1", "/min", 4, 0},
     {"surprise", "structure.surprise, 0..1"},
     {"earworm", "structure.earworm, 0..1"},
-    {"intro_share", "share of the song in intro sections, 0..1"},
-    {"outro_share", "share of the song in outro sections, 0..1"},
+    {"intro_share", "share of the song in intro sections, 0..1", "%", 100, 0},
+    {"outro_share", "share of the song in outro sections, 0..1", "%", 100, 0},
     {"has_bridge", "1 when a bridge was found, else 0"},
-    {"duration", "duration / 300 s, clamped to 0..1"},
+    {"duration", "duration / 300 s, clamped to 0..1", "m:ss", 300, 0},
 };
 const std::vector<Dimension> k_emotion = {
     {"valence", "emotion.valence, -1..1"},
@@ -64,8 +65,8 @@ const std::vector<Dimension> k_emotion = {
     {"intensity_mean", "emotion.mean_intensity, 0..1"},
     {"intensity_spread", "standard deviation of intensity x 4, clamped to 0..1"},
     {"anticipation", "emotion.anticipation, 0..1"},
-    {"release_rate", "releases per minute / 4, clamped to 0..1"},
-    {"catharsis_rate", "catharsis moments per minute / 2, clamped to 0..1"},
+    {"release_rate", "releases per minute / 4, clamped to 0..1", "/min", 4, 0},
+    {"catharsis_rate", "catharsis moments per minute / 2, clamped to 0..1", "/min", 2, 0},
     {"tension_arc_1", "mean tension in the 1st eighth of the song, 0..1"},
     {"tension_arc_2", "same, 2nd eighth"},
     {"tension_arc_3", "same, 3rd eighth"},
@@ -77,8 +78,8 @@ const std::vector<Dimension> k_emotion = {
 };
 const std::vector<Dimension> k_production = {
     {"sub_presence", "production.sub_presence x 4, clamped to 0..1"},
-    {"low_end", "(production.low_end_db + 20) / 20, clamped to 0..1"},
-    {"sustain_808", "production.bass_808_sustain_s / 2 s, 0..1"},
+    {"low_end", "(production.low_end_db + 20) / 20, clamped to 0..1", "dB", 20, -20},
+    {"sustain_808", "production.bass_808_sustain_s / 2 s, 0..1", "s", 2, 0},
     {"low_distortion", "production.low_distortion, 0..1 (proxy)"},
     {"sparkle", "production.sparkle x 10, clamped to 0..1"},
     {"reverb", "production.reverb_proxy, 0..1 (proxy)"},
@@ -88,10 +89,10 @@ const std::vector<Dimension> k_production = {
     {"width_spread", "standard deviation of width over time x 8, clamped to 0..1"},
     {"low_width", "production.low_width x 4, clamped to 0..1"},
     {"correlation", "production.correlation, -1..1"},
-    {"loudness", "(integrated LUFS + 30) / 25, clamped to 0..1"},
-    {"loudness_range", "loudness range / 20 LU, clamped to 0..1"},
-    {"crest", "crest factor / 30 dB, clamped to 0..1"},
-    {"plr", "peak-to-loudness ratio / 25 dB, clamped to 0..1"},
+    {"loudness", "(integrated LUFS + 30) / 25, clamped to 0..1", "LUFS", 25, -30},
+    {"loudness_range", "loudness range / 20 LU, clamped to 0..1", "LU", 20, 0},
+    {"crest", "crest factor / 30 dB, clamped to 0..1", "dB", 30, 0},
+    {"plr", "peak-to-loudness ratio / 25 dB, clamped to 0..1", "dB", 25, 0},
 };
 // The sections space describes what a stretch of music sounds like, so that an excerpt finds
 // the part of a song it came from and similar parts of other songs. Position, length and role
@@ -293,6 +294,33 @@ const std::vector<Dimension>& dimensions(Space space) {
         case Space::sections: return k_section;
     }
     return k_audio;
+}
+
+std::string in_units(const Dimension& d, double v) {
+    const std::string_view unit = d.unit;
+    char b[64];
+    if (unit == "BPM") {
+        std::snprintf(b, sizeof b, "%.0f BPM", 120 * std::exp2(v));
+        return b;
+    }
+    const double x = d.offset + d.scale * v;
+    if (unit == "m:ss") {
+        const long s = std::lround(std::max(0.0, x));
+        std::snprintf(b, sizeof b, "%ld:%02ld", s / 60, s % 60);
+    } else if (unit.empty()) {
+        std::snprintf(b, sizeof b, "%.2f", x);
+    } else if (unit == "%") {
+        std::snprintf(b, sizeof b, "%.0f %%", x);
+    } else if (unit == "Hz" || unit == "sections" || unit == "chords") {
+        std::snprintf(b, sizeof b, "%.0f %s", x, d.unit);
+    } else if (unit == "/min" || unit == "/s") {
+        std::snprintf(b, sizeof b, "%.1f per %s", x, unit == "/min" ? "minute" : "second");
+    } else if (unit == "swing ratio") {
+        std::snprintf(b, sizeof b, "swing ratio %.2f", x);
+    } else {
+        std::snprintf(b, sizeof b, "%.1f %s", x, d.unit);
+    }
+    return b;
 }
 
 const char* to_string(Space space) {

@@ -23,9 +23,17 @@ inline constexpr bool is_track_space(Space space) { return space != Space::secti
 struct Dimension {
     const char* name;
     const char* description;
+    // The unit a person reads the dimension in, undoing the description's scaling: value =
+    // offset + scale x vector value ("BPM" is 120 x 2^value instead; "m:ss" is seconds written
+    // as minutes and seconds). "" for dimensions that are already a 0..1 or -1..1 score.
+    const char* unit = "";
+    double scale = 1, offset = 0;
 };
 
 const std::vector<Dimension>& dimensions(Space space);
+// One dimension's vector value in its unit ("118 BPM", "0:30", "-8.0 LUFS", "12 %"; "0.42"
+// for a score). Clamped values read as their clamp (a tempo_log2 of 1 is "240 BPM").
+std::string in_units(const Dimension& dimension, double value);
 // "audio", "structure", "emotion", "production", "sections".
 const char* to_string(Space space);
 // The name of one vector of a space: the space's name, but "section" for a section's vector

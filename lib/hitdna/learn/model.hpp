@@ -7,7 +7,10 @@
 //            the standardized space), k by cross-validation;
 //   xgboost  gradient-boosted trees (XGBoost's C API), stopped early on a validation split;
 //   ols      ordinary least squares (a baseline, not offered by hitdna learn).
-// Every kind is judged on the same held-out fifth of the engaged tracks (auto keeps the best);
+// Every kind is judged on the same held-out fifth of the engaged tracks. auto keeps the best
+// held-out R^2; below k_auto_small engaged tracks it keeps ridge unless another kind beats it
+// clearly (the paired bootstrap 90 % interval of the R^2 difference lies above 0): on a small
+// held-out set the simpler model is the safer bet (bench_learn --curve);
 // the kept model is refitted on all of them. Stored with a version and the data it was fit on;
 // calibrated into a hit score (0..1) by Platt scaling of the held-out predictions against
 // promotion.
@@ -42,6 +45,9 @@ struct Holdout {
     double r2 = 0;          // of the engagement score
     double spearman = 0;    // rank correlation with the engagement score
     double interval90 = 0;  // 90 % of held-out engagement scores lay within +- this of the prediction
+    // With --model auto, for kinds other than ridge: the paired bootstrap 90 % interval of this
+    // kind's held-out R^2 minus ridge's (the same tracks resampled for both).
+    std::optional<std::pair<double, double>> r2_minus_ridge;
 };
 
 struct Model {
@@ -81,6 +87,12 @@ struct FitOptions {
 };
 
 constexpr int64_t k_min_tracks = 30;  // fewer tracks with engagement: no model, no scores
+// Below this many engaged tracks, auto needs a clear margin to leave ridge. bench_learn --curve
+// (hardest world, 3 seeds): ridge ranks held-out songs better up to ~150 tracks, xgboost from
+// ~200-300; above it, the paired interval on a fifth of the tracks is too wide to separate
+// a clear nonlinear gain from a tie (hardest seed 1601 at 1 665 tracks: -0.011..+0.060 where
+// the bench's own held-out songs show +0.10).
+constexpr int64_t k_auto_small = 300;
 
 // Fits on every track with engagement; throws Error(usage) naming how many tracks there are
 // when fewer than k_min_tracks.
