@@ -60,25 +60,29 @@ brief="dark wide soundtrack at 128 bpm in A minor with a long build and a drop a
 $hitdna enrich "$brief" -k 5 -f text
 $hitdna enrich "$brief" -k 5 -f json > "$work/target.json"
 
-echo "== 7. hitdna generate: the built-in synthesizer renders the target, validated (offline)" >&2
+echo "== 7. hitdna sketch: the target as a multi-track MIDI arrangement, $work/demo.mid" >&2
+echo "   (open it in any DAW or MuseScore, or play it: fluidsynth -ni /usr/share/sounds/sf2/FluidR3_GM.sf2 $work/demo.mid)" >&2
+$hitdna sketch "$work/target.json" -o "$work/demo.mid"
+
+echo "== 8. hitdna generate: the built-in synthesizer renders the target, validated (offline)" >&2
 $hitdna generate --target "$work/target.json" -o "$work/generated.wav" --validate --min-score 0.8 --record "$work/generation.json" |
   /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["generation_id"], "score", r.get("score"), "attempts", len(r["attempts"]), r["output"])'
 
-echo "== 8. hitdna validate: the generated track against its target" >&2
+echo "== 9. hitdna validate: the generated track against its target" >&2
 $hitdna validate "$work/generated.wav" --target "$work/target.json" --min-score 0.8 -f text
 
-echo "== 9. hitdna feedback: listeners liked it (idempotent by event id), then a replay" >&2
+echo "== 10. hitdna feedback: listeners liked it (idempotent by event id), then a replay" >&2
 gen=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["generation_id"])' "$work/generation.json")
 $hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
 $hitdna feedback "$gen" --plays 420 --completion 0.88 --likes 71 --shares 19 --skips 35 --event-id demo-1
 
-echo "== 10. hitdna plot and report: the generation over its target (SVG), and one HTML page about it" >&2
+echo "== 11. hitdna plot and report: the generation over its target (SVG), and one HTML page about it" >&2
 $hitdna plot "$work/generation.json" -o "$work/generation.svg"
 $hitdna plot "${songs[4]}" --hits 5 --normalize -o "$work/song-vs-hits.svg"
 $hitdna report "$gen" -o "$work/generation.html"
 echo "   open $work/generation.svg, $work/song-vs-hits.svg and $work/generation.html in a browser" >&2
 
-echo "== 11. hitdna sync qdrant: mirror the catalog into Qdrant, then the same search there" >&2
+echo "== 12. hitdna sync qdrant: mirror the catalog into Qdrant, then the same search there" >&2
 fake_pid=
 if [[ -z "${QDRANT_URL:-}" ]]; then
   exec {fake_out}< <(exec /usr/bin/python3 tests/fake_qdrant.py --spec data/qdrant-openapi-v1.19.0.json --port 0)
@@ -92,11 +96,11 @@ $hitdna sync qdrant --collection demo
 $hitdna sync qdrant --collection demo   # again: nothing changed, nothing sent
 $hitdna match --backend qdrant --collection demo --like "$work/excerpt.mp3" -k 3 -f text
 
-echo "== 12. hitdna db stats" >&2
+echo "== 13. hitdna db stats" >&2
 $hitdna db stats
 $hitdna db verify
 
-echo "== 13. hitdna export: the catalog as a table (CSV), read back with Python's csv module" >&2
+echo "== 14. hitdna export: the catalog as a table (CSV), read back with Python's csv module" >&2
 $hitdna export -f csv -o "$work/catalog.csv"
 /usr/bin/python3 -c 'import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))

@@ -22,6 +22,7 @@ Runner register_match(CLI::App& app);
 Runner register_index(CLI::App& app);
 Runner register_db(CLI::App& app);
 Runner register_enrich(CLI::App& app);
+Runner register_sketch(CLI::App& app);
 Runner register_generate(CLI::App& app);
 Runner register_validate(CLI::App& app);
 Runner register_feedback(CLI::App& app);

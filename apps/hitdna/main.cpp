@@ -22,6 +22,7 @@ const Subcommand k_subcommands[] = {
     {"ingest", "Analyze files, folders and chart lists into the catalog", hitdna::cli::register_ingest},
     {"match", "Find catalog tracks and sections like an audio file, a track or a text", hitdna::cli::register_match},
     {"enrich", "Turn a prompt into a target DNA, an enriched prompt and a composition plan from similar hits", hitdna::cli::register_enrich},
+    {"sketch", "Write a target as a multi-track MIDI arrangement sketch (drums, bass, chords, hook motif)", hitdna::cli::register_sketch},
     {"generate", "Generate audio for a prompt or target (built-in synthesizer), validating and retrying", hitdna::cli::register_generate},
     {"validate", "Compare a track with a target DNA layer by layer; pass or fail", hitdna::cli::register_validate},
     {"feedback", "Record engagement (plays, completion, likes, shares, skips) for tracks and generations", hitdna::cli::register_feedback},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <ostream>
@@ -89,8 +90,12 @@ Target target_for_prompt(const PromptOptions& o, std::ostream& log) {
 }
 
 Target read_target(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw Error(ErrorKind::io, path + ": cannot read the target");
+    std::ifstream file;
+    if (path != "-") {
+        file.open(path);
+        if (!file) throw Error(ErrorKind::io, path + ": cannot read the target");
+    }
+    std::istream& in = path == "-" ? std::cin : file;
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(in);

@@ -30,7 +30,7 @@ Target target_for_prompt(const PromptOptions& options, std::ostream& log);
 // A target read from a JSON file (hitdna enrich --format json, or a generation record's
 // target). Throws Error(io) when unreadable, Error(usage) naming the file and the field when
 // it is not a target.
-Target read_target(const std::string& path);
+Target read_target(const std::string& path);  // "-": standard input
 
 // What `hitdna enrich --format json` prints: the target, the enriched prompt, the model and
 // its composition plan.

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Checks `hitdna sketch` files with an independent reader (mido, Debian python3-mido).
+
+Targets come from `hitdna enrich` briefs on an empty catalog (and one edited for a long 808);
+every expectation is computed here from the target JSON and the General MIDI / SMF
+definitions, never from hitdna's own reading of its file:
+  - format 1, 480 ticks per quarter, the tempo map (round(60e6 / bpm) us per quarter) at 0;
+  - a key signature naming the target's key and mode;
+  - one marker per target section, on the tick of the section's start (mido's second2tick),
+    naming its label and role; the end of the song on the tick of its duration;
+  - meters: 4/4, and a short bar's meter where a stated length ends mid-bar;
+  - drums on channel 10 with a crash at every hook, a fill before sections, a snare roll and
+    a reverse cymbal before builds; bass roots inside the bass range (808: Synth Bass, notes
+    at least the target's sustain); chords of three voices;
+  - the lead plays the same motif at each hook but the last, which varies it;
+  - loudness follows the arc: expression per bar ordered as the arc's levels;
+  - the same seed gives the same bytes, another seed a different sketch.
+usage: sketch_check.py HITDNA WORKDIR
+"""
+import json
+import os
+import subprocess
+import sys
+
+import mido
+
+hitdna, work = sys.argv[1], sys.argv[2]
+os.makedirs(work, exist_ok=True)
+env = dict(os.environ, HITDNA_DB=os.path.join(work, "empty.db"))
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def run(args, **kw):
+    return subprocess.run([hitdna] + args, env=env, check=True, capture_output=True, **kw)
+
+
+def target(brief, duration, name, edit=None):
+    t = json.loads(run(["enrich", brief, "--duration", str(duration), "-f", "json"]).stdout)
+    if edit:
+        edit(t)
+    path = os.path.join(work, name + ".json")
+    with open(path, "w") as f:
+        json.dump(t, f)
+    return t, path
+
+
+def sketch(path, name, seed=1):
+    mid = os.path.join(work, f"{name}-{seed}.mid")
+    run(["sketch", path, "-o", mid, "--seed", str(seed)])
+    return mid
+
+
+KEYS = {0: "C", 1: "Db", 2: "D", 3: "Eb", 4: "E", 5: "F", 6: "F#", 7: "G", 8: "Ab", 9: "A", 10: "Bb", 11: "B"}
+PC = {"C": 0, "C#": 1, "Db": 1, "D": 2, "D#": 3, "Eb": 3, "E": 4, "F": 5, "F#": 6, "Gb": 6, "G": 7, "G#": 8, "Ab": 8, "A": 9, "A#": 10,
+      "Bb": 10, "B": 11}
+
+
+def events(mf):
+    """Per track: (absolute tick, message) lists."""
+    out = []
+    for tr in mf.tracks:
+        at, evs = 0, []
+        for m in tr:
+            at += m.time
+            evs.append((at, m))
+        out.append(evs)
+    return out
+
+
+def notes(evs, channel=None):
+    """(tick, length, key, velocity) of every note in a track's events."""
+    open_, out = {}, []
+    for at, m in evs:
+        if m.type == "note_on" and m.velocity > 0:
+            open_.setdefault((m.channel, m.note), []).append((at, m.velocity))
+        elif m.type in ("note_off", "note_on") and (m.channel, m.note) in open_ and open_[(m.channel, m.note)]:
+            t0, v = open_[(m.channel, m.note)].pop(0)
+            if channel is None or m.channel == channel:
+                out.append((t0, at - t0, m.note, v))
+    return sorted(out)
+
+
+def named(mf_events, name):
+    for evs in mf_events:
+        for _, m in evs:
+            if m.type == "track_name" and m.name == name:
+                return evs
+    return None
+
+
+def check_file(t, mid, label):
+    mf = mido.MidiFile(mid)
+    check(mf.type == 1, f"{label}: format 1")
+    check(mf.ticks_per_beat == 480, f"{label}: 480 ticks per quarter")
+    evs = events(mf)
+    conductor = evs[0]
+    tempos = [(at, m.tempo) for at, m in conductor if m.type == "set_tempo"]
+    uspq = round(60e6 / t["bpm"])
+    check(tempos == [(0, uspq)], f"{label}: tempo map {tempos} is [(0, {uspq})]")
+    keys = [m.key for _, m in conductor if m.type == "key_signature"]
+    want_key = KEYS[PC[t["key"]]] + ("m" if t["mode"] == "minor" else "")
+    # mido names minor keys by their tonic; enharmonic spellings are equal keys.
+    same = keys and (keys[0] == want_key or PC.get(keys[0].rstrip("m")) == PC[t["key"]] and keys[0].endswith("m") == want_key.endswith("m"))
+    check(bool(same), f"{label}: key signature {keys} names {want_key}")
+    markers = [(at, m.text) for at, m in conductor if m.type == "marker"]
+    check(len(markers) == len(t["sections"]), f"{label}: {len(markers)} markers for {len(t['sections'])} sections")
+    for (at, text), s in zip(markers, t["sections"]):
+        # The section's start snapped to the nearest beat (the sketch's rule); the JSON keeps
+        # 0.1 s, so the seconds agree within 0.05 s and the beat exactly.
+        want = 480 * round(s["start_s"] * t["bpm"] / 60)
+        check(at == want, f"{label}: marker '{text}' at tick {at}, section {s['label']} {s['role']} starts on the beat at tick {want}")
+        check(abs(mido.tick2second(at, 480, uspq) - s["start_s"]) <= 0.05 + 1e-9, f"{label}: marker '{text}' within 0.05 s of {s['start_s']} s")
+        check(text.startswith(s["label"] + " " + s["role"]), f"{label}: marker '{text}' names {s['label']} {s['role']}")
+    end = max(evs[i][-1][0] for i in range(len(evs)))
+    want_end = round(mido.second2tick(t["duration_s"], 480, uspq))
+    check(end == want_end, f"{label}: song ends at tick {end}, its duration is tick {want_end}")
+    check(abs(mf.length - t["duration_s"]) < 0.01, f"{label}: mido reads {mf.length:.3f} s, the target is {t['duration_s']} s")
+    return mf, evs, markers, uspq
+
+
+def check_parts(t, mf, evs, markers, label):
+    drums = named(evs, "drums")
+    check(drums is not None, f"{label}: a drums track")
+    dn = notes(drums)
+    check(all(m.channel == 9 for _, m in drums if m.type in ("note_on", "note_off")), f"{label}: drums on channel 10")
+    starts = [at for at, _ in markers]
+    for (at, text), s in zip(markers, t["sections"]):
+        if s["role"] == "hook":
+            check(any(n[0] == at and n[2] == 49 for n in dn), f"{label}: a crash on the downbeat of {text}")
+    for i, (at, text) in enumerate(markers[1:], 1):
+        prev = t["sections"][i - 1]
+        if prev.get("build"):
+            continue
+        fill = [n for n in dn if at - 480 <= n[0] < at and n[2] in (38, 45, 47, 50)]
+        check(len(fill) >= 4, f"{label}: a fill in the beat before {text} ({len(fill)} hits)")
+    for i, s in enumerate(t["sections"]):
+        if s.get("build"):
+            end = starts[i + 1] if i + 1 < len(starts) else None
+            roll = [n for n in dn if n[2] == 38 and end - 1920 <= n[0] < end]
+            check(len(roll) >= 12, f"{label}: a snare roll in the last bar of the build ending at {end} ({len(roll)} hits)")
+            vs = [n[3] for n in roll]
+            check(vs == sorted(vs), f"{label}: the roll rises")
+            fx = named(evs, "fx")
+            check(fx is not None and any(n[0] == end - 1920 for n in notes(fx)), f"{label}: a reverse cymbal in the build's last bar")
+            check(any(m.type == "program_change" and m.program == 119 for _, m in (fx or [])), f"{label}: the riser is GM Reverse Cymbal")
+    bass = notes(named(evs, "bass"))
+    check(bass and all(28 <= n[2] <= 55 for n in bass), f"{label}: bass notes in E1..G3")
+    chords = notes(named(evs, "chords"))
+    by_tick = {}
+    for n in chords:
+        by_tick.setdefault(n[0], []).append(n[2])
+    check(by_tick and all(len(v) in (3, 4) for v in by_tick.values()), f"{label}: chords of three voices (plus a bass octave)")
+    return dn, bass
+
+
+def motif_at(lead, start, bars=2):
+    """The lead's (offset, length, key) within `bars` bars from `start`."""
+    return [(n[0] - start, n[1], n[2]) for n in lead if start <= n[0] < start + bars * 1920]
+
+
+def check_motif(t, evs, markers, label):
+    lead = notes(named(evs, "lead"))
+    hooks = [at for (at, _), s in zip(markers, t["sections"]) if s["role"] == "hook"]
+    check(len(hooks) >= 2, f"{label}: at least two hooks to compare")
+    first = motif_at(lead, hooks[0])
+    check(len(first) >= 5, f"{label}: the hook has a motif ({len(first)} notes)")
+    for h in hooks[1:-1]:
+        check(motif_at(lead, h) == first, f"{label}: the hook at tick {h} repeats the first hook's motif")
+    last = motif_at(lead, hooks[-1])
+    check([n[:2] for n in last] == [n[:2] for n in first], f"{label}: the last hook keeps the motif's rhythm")
+    check(last != first, f"{label}: the last hook varies the motif")
+    non_hook = [n for n in lead if not any(h <= n[0] < h2 for h, h2 in zip(hooks, [a for a, _ in markers[1:]] + [10**12]))]
+    return lead
+
+
+def check_dynamics(t, evs, label):
+    chords = named(evs, "chords")
+    cc = {}
+    for at, m in chords:
+        if m.type == "control_change" and m.control == 11:
+            cc[at] = m.value
+    arc = t["energy_arc_lu"]
+    dur = t["duration_s"]
+    uspq = round(60e6 / t["bpm"])
+    # Expression in force at the middle of each sixteenth of the song, against the arc there.
+    pairs = []
+    for i, level in enumerate(arc):
+        tick = round(mido.second2tick((i + 0.5) / len(arc) * dur, 480, uspq))
+        val = [v for at, v in sorted(cc.items()) if at <= tick]
+        pairs.append((level, val[-1] if val else 127))
+    order_ok = sum(1 for a in pairs for b in pairs if a[0] > b[0] + 1.0 and a[1] < b[1])
+    check(order_ok == 0, f"{label}: expression follows the arc's order ({order_ok} pairs out of order by more than 1 LU)")
+
+
+def main():
+    t1, p1 = target("128 bpm in A minor, dark club track, long build, drop at 1:00", 180, "club")
+    t2, p2 = target("92 bpm ballad in Eb major, first hook at 0:45, 4 hooks", 200, "ballad")
+    t3, p3 = target("140 bpm in F# minor, trap, long 808", 150, "trap",
+                    edit=lambda t: t["production"].update({"bass_808_sustain_s": 0.9}))
+    for t, p, name in ((t1, p1, "club"), (t2, p2, "ballad"), (t3, p3, "trap")):
+        mid = sketch(p, name)
+        mf, evs, markers, uspq = check_file(t, mid, name)
+        dn, bass = check_parts(t, mf, evs, markers, name)
+        check_motif(t, evs, markers, name)
+        check_dynamics(t, evs, name)
+        if name == "trap":
+            prog = [m.program for _, m in named(evs, "bass") if m.type == "program_change"]
+            check(prog == [38], f"trap: an 808 (Synth Bass 1) for a 0.9 s sustain, got {prog}")
+            sustain = round(mido.second2tick(0.9, 480, uspq))
+            long_ = [n for n in bass if n[1] >= sustain - 20]
+            check(len(long_) >= len(bass) // 3, f"trap: 808 notes hold the target's sustain ({len(long_)} of {len(bass)})")
+        if name == "ballad":
+            meters = [(at, m.numerator) for at, m in evs[0] if m.type == "time_signature"]
+            beats = mido.second2tick(t["duration_s"], 480, uspq) / 480
+            print(f"ballad: {beats:.2f} beats, meters {meters}")
+            if abs(beats / 4 - round(beats / 4)) > 0.01:
+                check(len(meters) >= 2, f"ballad: a short last bar has its own meter ({meters})")
+    # Determinism and seeds.
+    a, b = sketch(p1, "club", 1), sketch(p1, "club-again", 1)
+    check(open(a, "rb").read() == open(b, "rb").read(), "the same seed gives the same file")
+    c = sketch(p1, "club", 7)
+    check(open(a, "rb").read() != open(c, "rb").read(), "another seed gives another file")
+    ea, ec = events(mido.MidiFile(a)), events(mido.MidiFile(c))
+    diffs = 0
+    for name in ("chords", "lead", "bass", "drums"):
+        na, nc = notes(named(ea, name)), notes(named(ec, name))
+        pa = [m.program for _, m in named(ea, name) if m.type == "program_change"]
+        pc = [m.program for _, m in named(ec, name) if m.type == "program_change"]
+        diffs += (na != nc) + (pa != pc)
+    check(diffs >= 3, f"seeds 1 and 7 differ in at least three of the parts' notes and instruments ({diffs})")
+    print(f"sketch_check: {len(failures)} failures")
+    return 1 if failures else 0
+
+
+sys.exit(main())
