@@ -32,7 +32,8 @@ WRAPPED = [
     (re.compile(r"^kiss_fft"), {"dsp"}, False),
     (re.compile(r"^taglib/"), {"ingest"}, False),
     (re.compile(r"^xxhash\.h$"), {"store"}, False),
-    (re.compile(r"^ebur128\.h$"), {"analysis", "generate"}, False),
+    (re.compile(r"^ebur128\.h$"), {"analysis", "sketch"}, False),
+    (re.compile(r"^fluidsynth"), {"sketch"}, True),
     (re.compile(r"^Eigen/"), {"learn"}, False),
     (re.compile(r"^xgboost/"), {"learn"}, True),
 ]

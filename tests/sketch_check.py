@@ -13,7 +13,8 @@ definitions, never from hitdna's own reading of its file:
     a reverse cymbal before builds; bass roots inside the bass range (808: Synth Bass, notes
     at least the target's sustain); chords of three voices;
   - the lead plays the same motif at each hook but the last, which varies it;
-  - loudness follows the arc: expression per bar ordered as the arc's levels;
+  - loudness follows the plan: expression ordered as the sections' energy, the breakdown
+    before a drop at least 9 LU down;
   - the same seed gives the same bytes, another seed a different sketch.
 usage: sketch_check.py HITDNA WORKDIR
 """
@@ -179,23 +180,29 @@ def check_motif(t, evs, markers, label):
     return lead
 
 
-def check_dynamics(t, evs, label):
+def check_dynamics(t, evs, markers, label):
+    """Expression (CC 11) per man hitdna-sketch: the section's energy outside builds, the
+    breakdown 15 LU down in a build's last two bars before a drop (40 log10 curve)."""
     chords = named(evs, "chords")
-    cc = {}
-    for at, m in chords:
-        if m.type == "control_change" and m.control == 11:
-            cc[at] = m.value
-    arc = t["energy_arc_lu"]
-    dur = t["duration_s"]
-    uspq = round(60e6 / t["bpm"])
-    # Expression in force at the middle of each sixteenth of the song, against the arc there.
-    pairs = []
-    for i, level in enumerate(arc):
-        tick = round(mido.second2tick((i + 0.5) / len(arc) * dur, 480, uspq))
-        val = [v for at, v in sorted(cc.items()) if at <= tick]
-        pairs.append((level, val[-1] if val else 127))
-    order_ok = sum(1 for a in pairs for b in pairs if a[0] > b[0] + 1.0 and a[1] < b[1])
-    check(order_ok == 0, f"{label}: expression follows the arc's order ({order_ok} pairs out of order by more than 1 LU)")
+    cc = sorted((at, m.value) for at, m in chords if m.type == "control_change" and m.control == 11)
+
+    def at_tick(tick):
+        v = [val for at, val in cc if at <= tick]
+        return v[-1] if v else 127
+
+    starts = [at for at, _ in markers] + [10**12]
+    level = []
+    for i, s in enumerate(t["sections"]):
+        if not s.get("build"):
+            mid = (starts[i] + min(starts[i + 1], starts[i] + 4 * 1920)) // 2
+            level.append((s["energy_lu"], at_tick(mid), s["label"] + " " + s["role"]))
+    bad = [(a, b) for a in level for b in level if a[0] > b[0] + 0.5 and a[1] < b[1]]
+    check(not bad, f"{label}: expression ordered as the sections' energy ({bad[:2]})")
+    for i, s in enumerate(t["sections"]):
+        if s.get("build") and i + 1 < len(t["sections"]) and t["sections"][i + 1].get("drop"):
+            breakdown, drop = at_tick(starts[i + 1] - 960), at_tick(starts[i + 1] + 960)
+            # At least 15 - 6 LU under the drop (the ramp ends 1 LU under it): 10^(-9/40) = 0.6.
+            check(breakdown <= 0.6 * drop, f"{label}: the breakdown before the drop is quiet (expression {breakdown} against {drop})")
 
 
 def main():
@@ -208,7 +215,7 @@ def main():
         mf, evs, markers, uspq = check_file(t, mid, name)
         dn, bass = check_parts(t, mf, evs, markers, name)
         check_motif(t, evs, markers, name)
-        check_dynamics(t, evs, name)
+        check_dynamics(t, evs, markers, name)
         if name == "trap":
             prog = [m.program for _, m in named(evs, "bass") if m.type == "program_change"]
             check(prog == [38], f"trap: an 808 (Synth Bass 1) for a 0.9 s sustain, got {prog}")

@@ -20,8 +20,9 @@ Runner register_generate(CLI::App& app) {
     auto st = std::make_shared<State>();
     app.footer(
         "Backends: elevenlabs (POST /v1/music with the target's composition plan; key from\n"
-        "ELEVENLABS_API_KEY, base URL from --elevenlabs-url or ELEVENLABS_BASE_URL) and local (hitdna's\n"
-        "own synthesizer, offline, 16-bit stereo WAV, the same file for the same target and --seed).\n"
+        "ELEVENLABS_API_KEY, base URL from --elevenlabs-url or ELEVENLABS_BASE_URL) and local (the target's\n"
+        "arrangement sketch, as hitdna sketch writes it, played through a General MIDI soundfont by\n"
+        "libfluidsynth and mastered; offline, 16-bit stereo WAV, the same file for the same target and --seed).\n"
         "The default is elevenlabs when ELEVENLABS_API_KEY is set, else local. The JSON record of the\n"
         "generation goes to stdout and into the catalog (table generations). Exit status: 0 written\n"
         "(and, with --validate, passed), 1 written but the best attempt is below --min-score, 2 usage,\n"
@@ -47,6 +48,8 @@ Runner register_generate(CLI::App& app) {
     app.add_option("--elevenlabs-url", st->url, "ElevenLabs base URL (default $ELEVENLABS_BASE_URL, else https://api.elevenlabs.io)");
     app.add_option("--timeout", st->timeout, "Seconds to wait for ElevenLabs to answer one request (default 600)")->check(CLI::Range(1.0, 3600.0));
     app.add_flag("--accept-suggestion", st->o.elevenlabs.accept_suggestion, "When ElevenLabs refuses the prompt or plan with a suggestion, retry once with it");
+    app.add_option("--soundfont", st->o.soundfont, "local: General MIDI soundfont (default: FluidR3_GM.sf2, else TimGM6mb.sf2, in /usr/share/sounds/sf2)");
+    app.add_option("--midi", st->o.loop.midi, "local: also write the kept attempt's arrangement sketch as a MIDI file (as hitdna sketch writes it)");
     app.add_option("--record", st->record, "Also write the generation record (JSON) to this file");
     app.add_flag("--no-record", st->no_record, "Do not record the generation in the catalog");
     app.add_option("--db", st->db, "Catalog database (default: $HITDNA_DB, else ~/.local/share/hitdna/hitdna.db)");

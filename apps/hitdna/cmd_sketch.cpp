@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -6,7 +7,10 @@
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/enrich/prompt.hpp"
+#include "hitdna/audio/wav.hpp"
+#include "hitdna/sketch/master.hpp"
 #include "hitdna/sketch/midi.hpp"
+#include "hitdna/sketch/render.hpp"
 #include "hitdna/sketch/sketch.hpp"
 
 namespace hitdna::cli {
@@ -38,11 +42,34 @@ nlohmann::json sketch_json(const sketch::Sketch& s, const enrich::Target& t, con
     return j;
 }
 
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Renders and masters the sketch into a WAV file; what was measured, as JSON.
+nlohmann::json render_file(const sketch::Sketch& s, const enrich::Target& t, const std::string& path, const std::string& soundfont) {
+    if (path.size() < 4 || path.substr(path.size() - 4) != ".wav") throw Error(ErrorKind::usage, path + ": --render writes WAV; name it .wav");
+    sketch::RenderOptions ro;
+    ro.soundfont = sketch::find_soundfont(soundfont);
+    const auto t0 = now_s();
+    auto audio = sketch::render(s, ro);
+    const double synth_s = now_s() - t0;
+    sketch::MasterOptions mo;
+    mo.target_lufs = t.production.integrated_lufs;
+    mo.target_width = t.production.mean_width;
+    const auto m = sketch::master(audio.samples, audio.sample_rate, mo);
+    const double total_s = now_s() - t0;
+    audio::write_wav(path, audio.samples, audio.sample_rate, 2);
+    std::cerr << "hitdna: wrote " << path << "\n";
+    return {{"wav", path}, {"soundfont", ro.soundfont}, {"sample_rate", audio.sample_rate}, {"duration_s", audio.duration_s()},
+            {"synth_seconds", synth_s}, {"render_seconds", total_s}, {"integrated_lufs", m.lufs_after}, {"true_peak_dbtp", m.true_peak_dbtp},
+            {"width", m.width_after}, {"width_before", m.width_before}, {"side_gain", m.side_gain}, {"gain_db", m.gain_db},
+            {"limited_share", m.limited_share}};
+}
+
 }  // namespace
 
 Runner register_sketch(CLI::App& app) {
     struct State {
-        std::string target, output;
+        std::string target, output, render, soundfont;
         uint32_t seed = 1;
         Format format{{"text", "json"}, "text"};
     };
@@ -55,6 +82,8 @@ Runner register_sketch(CLI::App& app) {
     app.add_option("target", st->target, "Target JSON (hitdna enrich -f json), or - for standard input")->required();
     app.add_option("-o,--output", st->output, "MIDI file to write (.mid)")->required();
     app.add_option("--seed", st->seed, "Seed of the musical choices: progressions, groove, instruments, motif (default 1)")->check(CLI::Range(0u, 2147483647u));
+    app.add_option("--render", st->render, "Also render it to this WAV file: libfluidsynth with a General MIDI soundfont, then mastered to the target's loudness (true peak <= -1 dBTP) and width");
+    app.add_option("--soundfont", st->soundfont, "Soundfont for --render (default: FluidR3_GM.sf2, else TimGM6mb.sf2, in /usr/share/sounds/sf2)");
     add_format_option(app, st->format);
     return [st]() -> int {
         const enrich::Target t = enrich::read_target(st->target);
@@ -63,11 +92,20 @@ Runner register_sketch(CLI::App& app) {
         const sketch::Sketch s = sketch::make_sketch(t, o);
         sketch::write_midi(st->output, s);
         std::cerr << "hitdna: wrote " << st->output << "\n";
+        nlohmann::json rendered;
+        if (!st->render.empty()) rendered = render_file(s, t, st->render, st->soundfont);
         if (st->format.resolve() == "json") {
-            std::cout << sketch_json(s, t, st->output).dump(2) << "\n";
+            auto j = sketch_json(s, t, st->output);
+            if (!rendered.is_null()) j["render"] = rendered;
+            std::cout << j.dump(2) << "\n";
         } else {
             std::printf("%s: %zu bars, %.1f s, %zu sections, %zu tracks\n%s\n", st->output.c_str(), s.bars.size(), sketch::seconds_at(s, s.end_tick),
                         s.sections.size(), s.tracks.size(), s.summary.c_str());
+            if (!rendered.is_null())
+                std::printf("%s: %.1f s rendered in %.2f s with %s; %.1f LUFS (target %.1f), true peak %.1f dBTP, width %.2f (target %.2f)\n",
+                            st->render.c_str(), rendered["duration_s"].get<double>(), rendered["render_seconds"].get<double>(),
+                            rendered["soundfont"].get<std::string>().c_str(), rendered["integrated_lufs"].get<double>(), t.production.integrated_lufs,
+                            rendered["true_peak_dbtp"].get<double>(), rendered["width"].get<double>(), t.production.mean_width);
         }
         return 0;
     };

@@ -331,20 +331,23 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
     return out;
 }
 
-std::vector<double> arc_of_plan(const std::vector<PlannedSection>& s, double duration_s, double bpm) {
+double plan_level(const std::vector<PlannedSection>& s, double t, double bpm) {
+    if (s.empty()) return 0;
     const double bar = 240.0 / bpm;
+    size_t i = 0;
+    while (i + 1 < s.size() && t >= s[i + 1].start_s) ++i;
+    if (!s[i].build) return s[i].energy_lu;
+    const double next = i + 1 < s.size() ? s[i + 1].energy_lu : s[i].energy_lu + 3;
+    const double f = std::clamp((t - s[i].start_s) / std::max(1e-9, s[i].duration_s), 0.0, 1.0);
+    const double ramp = next - 6 + 5 * f;
+    const bool breakdown = i + 1 < s.size() && s[i + 1].drop && t >= s[i].start_s + s[i].duration_s - 2 * bar;
+    return breakdown ? ramp + k_breakdown_lu : ramp;
+}
+
+std::vector<double> arc_of_plan(const std::vector<PlannedSection>& s, double duration_s, double bpm) {
     std::vector<double> arc(k_arc_points, 0.0);
     if (s.empty() || duration_s <= 0) return arc;
-    auto level = [&](double t) {
-        size_t i = 0;
-        while (i + 1 < s.size() && t >= s[i + 1].start_s) ++i;
-        if (!s[i].build) return s[i].energy_lu;
-        const double next = i + 1 < s.size() ? s[i + 1].energy_lu : s[i].energy_lu + 3;
-        const double f = std::clamp((t - s[i].start_s) / std::max(1e-9, s[i].duration_s), 0.0, 1.0);
-        const double ramp = next - 6 + 5 * f;
-        const bool breakdown = i + 1 < s.size() && s[i + 1].drop && t >= s[i].start_s + s[i].duration_s - 2 * bar;
-        return breakdown ? ramp + k_breakdown_lu : ramp;
-    };
+    auto level = [&](double t) { return plan_level(s, t, bpm); };
     const int sub = 64;
     // The mean level in LU over each sixteenth, as the analyzer's arc averages LUFS per hop.
     for (int k = 0; k < k_arc_points; ++k) {

@@ -42,6 +42,10 @@ std::vector<PlannedSection> plan_form(const FormRequest& request);
 // A build's last two bars before a drop (the breakdown): this far under the build's level, LU.
 constexpr double k_breakdown_lu = -15;
 
+// The level of a plan at a time, LU: its section's, rising from 6 to 1 LU under the next part
+// through a build, k_breakdown_lu lower in a build's last two bars before a drop.
+double plan_level(const std::vector<PlannedSection>& sections, double time_s, double bpm);
+
 // The energy arc of a plan: each sixteenth's mean of the section levels (LU), with a build
 // rising from 6 to 1 LU under the part that follows, and its breakdown before a drop
 // (k_breakdown_lu); not yet normalized.

@@ -8,6 +8,7 @@
 #include "hitdna/core/error.hpp"
 #include "hitdna/generate/run.hpp"
 #include "hitdna/generate/synth.hpp"
+#include "hitdna/sketch/midi.hpp"
 
 using json = nlohmann::json;
 
@@ -24,14 +25,18 @@ bool tempo_off(const dna::Dna& d, const enrich::Target& t) {
 
 class LocalBackend : public Backend {
 public:
-    LocalBackend(const enrich::Target& t, uint32_t seed) : m_plan(enrich::composition_plan(t, "music_v1")) { m_options.seed = seed; }
+    LocalBackend(const enrich::Target& t, uint32_t seed, const std::string& soundfont) : m_plan(enrich::composition_plan(t, "music_v1")) {
+        m_options.seed = seed;
+        m_options.soundfont = soundfont;
+    }
     std::string name() const override { return "local"; }
 
     void make(const enrich::Target& t, json& attempt, std::ostream&) override {
         attempt["seed"] = m_options.seed;
         m_rendered = render(t, m_options);
-        attempt["tempo_scale"] = m_options.tempo_scale;
         attempt["energy_contrast"] = m_options.energy_contrast;
+        attempt["soundfont"] = m_rendered.soundfont;
+        attempt["true_peak_dbtp"] = m_rendered.true_peak_dbtp;
     }
 
     Take write(const std::string& path, const enrich::Target&) override {
@@ -39,15 +44,26 @@ public:
         return {m_rendered.integrated_lufs, m_rendered.duration_s, true};
     }
 
-    // Tempo by the measured ratio, energy contrast when the arc is flat, else another seed.
-    void adjust(const enrich::Target& t, const dna::Dna& d, const validate::Report& rep) override {
-        if (tempo_off(d, t)) m_options.tempo_scale *= t.bpm / *d.audio.bpm;
-        else if (rep.energy_correlation < 0.8) m_options.energy_contrast *= 1.3;
+    // The sketch plays the target's tempo exactly, so a misread tempo is not corrected by
+    // playing another: more energy contrast when the arc came out flat, else another seed
+    // (other progressions, groove, instruments and motif).
+    void adjust(const enrich::Target&, const dna::Dna&, const validate::Report& rep) override {
+        if (rep.energy_correlation < 0.8 && m_options.energy_contrast < 2) m_options.energy_contrast *= 1.3;
         else m_options.seed = next_seed(m_options.seed);
     }
 
+    std::vector<uint8_t> midi(const json& attempt, const enrich::Target& t) const override {
+        sketch::SketchOptions so;
+        so.seed = attempt.at("seed").get<uint32_t>();
+        so.energy_contrast = attempt.at("energy_contrast").get<double>();
+        return sketch::midi_bytes(sketch::make_sketch(t, so));
+    }
+
     void describe(json& record) const override {
-        record["generator"] = "hitdna-synth-1";
+        record["generator"] = "hitdna-sketch-1";
+        record["sketch_seed"] = m_rendered.sketch.seed;
+        record["sketch_summary"] = m_rendered.sketch.summary;
+        record["soundfont"] = m_rendered.soundfont;
         record["composition_plan"] = m_plan;
     }
 
@@ -139,7 +155,9 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Backend> local_backend(const enrich::Target& target, uint32_t seed) { return std::make_unique<LocalBackend>(target, seed); }
+std::unique_ptr<Backend> local_backend(const enrich::Target& target, uint32_t seed, const std::string& soundfont) {
+    return std::make_unique<LocalBackend>(target, seed, soundfont);
+}
 
 std::unique_ptr<Backend> elevenlabs_backend(const enrich::Target& target, const ElevenLabsOptions& options) {
     return std::make_unique<ElevenLabsBackend>(target, options);

@@ -10,6 +10,7 @@
 
 #include "hitdna/analysis/analyze.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/files.hpp"
 #include "hitdna/store/generations.hpp"
 #include "hitdna/store/hash.hpp"
 
@@ -100,6 +101,14 @@ Result run(const enrich::Target& t, Backend& backend, const LoopOptions& o, std:
     if (std::rename(best.file.c_str(), o.output.c_str()) != 0) throw Error(ErrorKind::io, o.output + ": cannot write");
     Result r;
     r.record = make_record(t, backend, o, attempts, best);
+    if (!o.midi.empty()) {
+        const auto bytes = backend.midi(attempts[size_t(best.attempt - 1)], t);
+        if (bytes.empty()) throw Error(ErrorKind::usage, "--midi: the " + backend.name() + " backend makes no MIDI file");
+        core::AtomicFile f(o.midi);
+        f.stream().write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+        f.commit();
+        r.record["midi"] = fs::absolute(o.midi).string();
+    }
     r.best_attempt = best.attempt;
     r.best_score = best.score;
     r.passed = !o.validate || best.score >= o.min_score;
@@ -121,10 +130,11 @@ Result generate(GenerateOptions o, std::ostream& log) {
     if (backend == "local" && fs::path(o.loop.output).extension() != ".wav")
         throw Error(ErrorKind::usage, "-o " + o.loop.output + ": the local backend writes WAV; name the file .wav");
     if (backend == "elevenlabs" && cfg.api_key.empty()) throw Error(ErrorKind::usage, "--backend elevenlabs needs ELEVENLABS_API_KEY in the environment");
+    if (backend != "local" && !o.loop.midi.empty()) throw Error(ErrorKind::usage, "--midi: only the local backend makes a MIDI sketch");
     o.enrich.prompt = o.prompt;
     const enrich::Target t = o.target_file.empty() ? enrich::target_for_prompt(o.enrich, log) : enrich::read_target(o.target_file);
     o.elevenlabs.seed = o.seed;
-    auto b = backend == "local" ? local_backend(t, o.seed) : elevenlabs_backend(t, o.elevenlabs);
+    auto b = backend == "local" ? local_backend(t, o.seed, o.soundfont) : elevenlabs_backend(t, o.elevenlabs);
     return run(t, *b, o.loop, log);
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hitdna/dna/dna.hpp"
 #include "hitdna/enrich/prompt.hpp"
@@ -41,10 +42,17 @@ public:
     virtual void adjust(const enrich::Target& target, const dna::Dna& measured, const validate::Report& report) = 0;
     // Adds this backend's fields (generator, composition plan, ...) to the generation record.
     virtual void describe(nlohmann::json& record) const = 0;
+    // The MIDI file of an attempt (from its record), or nothing when the backend has none.
+    virtual std::vector<uint8_t> midi(const nlohmann::json& attempt, const enrich::Target& target) const {
+        (void)attempt, (void)target;
+        return {};
+    }
 };
 
-// hitdna's own synthesizer (offline, 16-bit stereo WAV, the same file for the same target and seed).
-std::unique_ptr<Backend> local_backend(const enrich::Target& target, uint32_t seed);
+// hitdna's own generator: the target's arrangement sketch played through a General MIDI
+// soundfont and mastered (offline, 16-bit stereo WAV, the same file for the same target, seed
+// and soundfont; "" = the default soundfont).
+std::unique_ptr<Backend> local_backend(const enrich::Target& target, uint32_t seed, const std::string& soundfont = "");
 
 struct ElevenLabsOptions {
     ElevenLabsConfig config;           // key, base URL, output format, timeout
@@ -62,6 +70,7 @@ struct LoopOptions {
     int max_attempts = 3;              // with validate
     bool record = true;                // store the generation in the catalog
     std::string db;                    // catalog path; "" = $HITDNA_DB or the default
+    std::string midi;                  // also write the kept attempt's sketch here (local backend)
 };
 
 struct Result {
@@ -83,6 +92,7 @@ struct GenerateOptions {
     std::string backend;               // local | elevenlabs | "" (elevenlabs when the key is set, else local)
     ElevenLabsOptions elevenlabs;      // key and URL default from the environment (config_from_env)
     uint32_t seed = 1;                 // 0..2147483647
+    std::string soundfont;             // local backend: "" = the default General MIDI soundfont
     LoopOptions loop;
 };
 

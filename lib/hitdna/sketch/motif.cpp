@@ -125,7 +125,7 @@ void add_dynamics(const enrich::Target& t, Sketch& s) {
         // 40 log10(value / 127) dB curve.
         int last = -1;
         for (const auto& b : s.bars) {
-            const int cc = std::clamp(int(std::lround(127 * std::pow(10.0, (b.level_lu - top) / 40))), 8, 127);
+            const int cc = std::clamp(int(std::lround(127 * std::pow(10.0, s.energy_contrast * (b.level_lu - top) / 40))), 8, 127);
             if (cc != last) tr.controls.push_back({b.tick, 11, cc}), last = cc;
         }
     }

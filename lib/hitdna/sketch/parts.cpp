@@ -36,6 +36,7 @@ void groove(Track& tr, const Bar& b, const Feel& f, int style) {
     if (f.role == "intro") {
         hits({0, 4, 8, 12}, closed_hat, -25);
         if (f.intensity >= 0.4) hits({0, 8}, kick, -10);
+        else hits({0}, kick, -25);  // the low end is there from the start: the verse is no drop
     } else if (f.role == "verse") {
         hits({0, 2, 4, 6, 8, 10, 12, 14}, closed_hat, -20);
         if (style == 0) hits({0, 8}, kick, 0);
@@ -141,7 +142,7 @@ void add_bass(const enrich::Target& t, Sketch& s) {
     for (size_t i = 0; i < s.bars.size(); ++i) {
         const Bar& b = s.bars[i];
         const Feel f = feel(s, i);
-        if (f.breakdown || (f.role == "intro" && f.intensity < 0.4)) continue;
+        if (f.breakdown) continue;
         const auto tri = triad(s, f.chord);
         const int root = bass_key(tri[0]), fifth = bass_key(tri[2]);
         const int v = vel(f.velocity, 0);

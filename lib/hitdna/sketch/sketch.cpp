@@ -9,6 +9,7 @@
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/dna.hpp"
+#include "hitdna/enrich/form.hpp"
 #include "hitdna/sketch/detail/parts.hpp"
 
 namespace hitdna::sketch {
@@ -110,7 +111,7 @@ void lay_out(const enrich::Target& t, Sketch& s) {
             b.section = si;
             b.index_in_section = index;
             const double mid = (double(at) + b.beats * k_ppq / 2.0) / k_ppq * beat_s;
-            b.level_lu = enrich::arc_at(t, mid);
+            b.level_lu = enrich::plan_level(t.sections, mid, t.bpm);
             s.bars.push_back(b);
         }
         sec.bars = index;
@@ -227,6 +228,7 @@ Sketch make_sketch(const enrich::Target& t, const SketchOptions& o) {
     if (!(t.duration_s > 0 && t.duration_s <= 3600)) throw Error(ErrorKind::usage, "target duration_s must be in 0..3600 s");
     Sketch s;
     s.seed = o.seed;
+    s.energy_contrast = o.energy_contrast;
     s.bpm = t.bpm;
     s.tonic = dna::pitch_index(t.key);
     if (s.tonic < 0) {

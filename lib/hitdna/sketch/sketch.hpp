@@ -68,7 +68,7 @@ struct Bar {
     int beats = 4;           // quarter notes in this bar, rounded up (a short last bar before a section: 1..3)
     size_t section = 0;
     int index_in_section = 0;
-    double level_lu = 0;     // the target's energy arc at the bar's middle, LU
+    double level_lu = 0;     // the target plan's level at the bar's middle (enrich::plan_level), LU
 };
 
 struct Sketch {
@@ -84,12 +84,14 @@ struct Sketch {
     std::vector<Track> tracks;
     int64_t end_tick = 0;
     uint32_t seed = 1;
+    double energy_contrast = 1.0;
     std::vector<int> motif_hook_bars;  // first bar of every hook occurrence that carries the motif
     std::string summary;     // the choices in words: progressions, instruments, motif
 };
 
 struct SketchOptions {
     uint32_t seed = 1;
+    double energy_contrast = 1.0;  // scales the arc's LU offsets in the per-bar expression
 };
 
 // The arrangement of a target. Throws Error(usage) naming the field when the target cannot be
