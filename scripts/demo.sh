@@ -64,7 +64,7 @@ echo "== 7. hitdna sketch: the target as a multi-track MIDI arrangement, $work/d
 echo "   (open it in any DAW or MuseScore, or play it: fluidsynth -ni /usr/share/sounds/sf2/FluidR3_GM.sf2 $work/demo.mid)" >&2
 $hitdna sketch "$work/target.json" -o "$work/demo.mid"
 
-echo "== 8. hitdna generate: the built-in synthesizer renders the target, validated (offline)" >&2
+echo "== 8. hitdna generate: the target's sketch played through a General MIDI soundfont and mastered, validated (offline)" >&2
 $hitdna generate --target "$work/target.json" -o "$work/generated.wav" --validate --min-score 0.8 --record "$work/generation.json" |
   /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["generation_id"], "score", r.get("score"), "attempts", len(r["attempts"]), r["output"])'
 

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -16,6 +18,7 @@
 #include "synthetic.hpp"
 
 using namespace hitdna;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -274,9 +277,21 @@ TEST_CASE("cli: a brief through generate, validate and report: the brief first, 
     REQUIRE(r.exit_code == 0);
     test::write_file(dir.file("t.json"), r.out);
     r = test::run({"generate", "--target", dir.file("t.json"), "-o", dir.file("g.wav"), "--validate", "--min-score", "0.7", "--record", dir.file("gen.json"),
-                   "--db", dir.file("cat.db"), "--seed", "2"});
+                   "--db", dir.file("cat.db"), "--seed", "2", "--midi", dir.file("g.mid")});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
+    {
+        // The kept attempt's sketch: the file hitdna sketch writes for that attempt's seed.
+        const auto rec = nlohmann::json::parse(r.out);
+        CHECK(rec["generator"] == "hitdna-sketch-1");
+        CHECK(rec["midi"] == fs::absolute(dir.file("g.mid")).string());
+        const auto& kept = rec["attempts"][rec["best_attempt"].get<int>() - 1];
+        if (kept["energy_contrast"] == 1.0) {
+            auto s = test::run({"sketch", dir.file("t.json"), "-o", dir.file("s.mid"), "--seed", std::to_string(kept["seed"].get<int>())});
+            REQUIRE(s.exit_code == 0);
+            CHECK(test::slurp(dir.file("s.mid")) == test::slurp(dir.file("g.mid")));
+        }
+    }
     r = test::run({"validate", dir.file("g.wav"), "--target", dir.file("t.json"), "-f", "text"});
     INFO(r.out);
     // The brief comes first, each item checked; the drop is heard on its bar.
@@ -296,4 +311,7 @@ TEST_CASE("cli: a brief through generate, validate and report: the brief first, 
     CHECK(page.find("<tr><td>bpm</td><td>128 BPM</td><td>prompt</td>") != std::string::npos);
     CHECK(page.find("<tr><td>production.integrated_lufs</td>") != std::string::npos);
     CHECK(page.find("The brief, heard in the kept attempt") != std::string::npos);
+    // The sketch's piano roll under its section timeline, one lane per track.
+    CHECK(page.find("The arrangement sketch (hitdna sketch --seed ") != std::string::npos);
+    for (const char* lane : {">sections</text>", ">drums</text>", ">bass</text>", ">chords</text>", ">lead</text>"}) CHECK(page.find(lane) != std::string::npos);
 }

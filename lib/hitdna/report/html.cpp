@@ -12,6 +12,9 @@
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/match/match.hpp"
 #include "hitdna/report/inputs.hpp"
+#include "hitdna/report/pianoroll.hpp"
+#include "hitdna/report/plot.hpp"
+#include "hitdna/sketch/sketch.hpp"
 #include "hitdna/store/catalog.hpp"
 
 using json = nlohmann::json;
@@ -236,13 +239,33 @@ void write_attempts(const json& g, std::ostringstream& h) {
     h << "</table>\n";
 }
 
+// The kept attempt's arrangement sketch (local backend), remade from the target and the
+// attempt's seed and energy contrast: its piano roll under the section timeline.
+void write_sketch(const json& g, std::ostringstream& h) {
+    const int best = g.value("best_attempt", -1);
+    const json attempts = g.value("attempts", json::array());
+    if (g.value("generator", std::string()) != "hitdna-sketch-1" || best < 1 || size_t(best) > attempts.size() || !g.contains("target")) return;
+    const json& a = attempts[size_t(best - 1)];
+    try {
+        sketch::SketchOptions so;
+        so.seed = a.at("seed").get<uint32_t>();
+        so.energy_contrast = a.value("energy_contrast", 1.0);
+        const auto s = sketch::make_sketch(enrich::target_from_json(g["target"], "the generation's target"), so);
+        h << "<h3>The arrangement sketch (hitdna sketch --seed " << so.seed << ")</h3>\n<p>" << xml_escape(s.summary) << "</p>\n<div class=\"plot\">\n"
+          << piano_roll_svg(s) << "</div>\n";
+    } catch (const std::exception&) {
+        // an older or edited record: no sketch to show
+    }
+}
+
 // A generation: what was asked, the target and every attempt with its validation.
 void write_generation(const json& g, std::ostringstream& h) {
     h << "<h2>Generation</h2>\n<table>\n";
-    for (const char* k : {"generation_id", "prompt", "enriched_prompt", "backend", "generator", "score", "output", "duration_s", "integrated_lufs"})
+    for (const char* k : {"generation_id", "prompt", "enriched_prompt", "backend", "generator", "score", "output", "midi", "duration_s", "integrated_lufs"})
         if (g.contains(k)) h << "<tr><th>" << k << "</th><td>" << xml_escape(cell(g[k])) << "</td></tr>\n";
     h << "</table>\n";
     if (g.contains("target") && g["target"].is_object()) write_target(g["target"], h);
+    write_sketch(g, h);
     write_attempts(g, h);
     write_brief_checks(g, h);
 }

@@ -15,6 +15,16 @@ using json = nlohmann::json;
 
 namespace hitdna::report {
 
+const char* role_fill(const std::string& role) {
+    if (role == "intro") return "#cfd8dc";
+    if (role == "verse") return "#90caf9";
+    if (role == "pre-hook") return "#ffe082";
+    if (role == "hook") return "#ef9a9a";
+    if (role == "bridge") return "#b39ddb";
+    if (role == "outro") return "#b0bec5";
+    return "#e0e0e0";
+}
+
 namespace {
 
 constexpr const char* k_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
@@ -140,15 +150,6 @@ std::string fmt(double v, int decimals = 1) {
 
 std::string mmss(double s) { return core::mmss(std::round(s)); }
 
-const char* role_fill(const std::string& role) {
-    if (role == "intro") return "#cfd8dc";
-    if (role == "verse") return "#90caf9";
-    if (role == "pre-hook") return "#ffe082";
-    if (role == "hook") return "#ef9a9a";
-    if (role == "bridge") return "#b39ddb";
-    if (role == "outro") return "#b0bec5";
-    return "#e0e0e0";
-}
 
 // A "nice" tick step for a range.
 double nice_step(double span, int max_ticks) {

@@ -33,6 +33,9 @@ struct PlotOptions {
 // Throws Error(usage) when an input has neither DNA nor a target.
 std::string render_svg(const std::vector<PlotInput>& inputs, const PlotOptions& options);
 
+// The fill colour of a section role in every drawing (intro, verse, pre-hook, hook, bridge, outro).
+const char* role_fill(const std::string& role);
+
 // Escapes text for XML/HTML.
 std::string xml_escape(const std::string& s);
 

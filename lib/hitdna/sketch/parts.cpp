@@ -115,7 +115,7 @@ std::array<int, 3> voice(const std::array<int, 3>& pcs, const std::array<int, 3>
 
 void add_drums(const enrich::Target&, Sketch& s) {
     Track tr{"drums", 9, 0, {}, {}};
-    const int style = int(mix(s.seed, "groove") % 3), fill_style = int(mix(s.seed, "fill") % 2);
+    const int fill_style = int(mix(s.seed, "fill") % 2);
     for (size_t i = 0; i < s.bars.size(); ++i) {
         const Bar& b = s.bars[i];
         const Feel f = feel(s, i);
@@ -127,6 +127,9 @@ void add_drums(const enrich::Target&, Sketch& s) {
             continue;
         }
         if (f.breakdown) continue;
+        // The groove's variation is chosen per repeat label: repeats groove alike, two
+        // different verses side by side do not.
+        const int style = int(mix(s.seed, "groove " + sec.label) % 3);
         groove(tr, b, f, f.role == "hook" ? style % 2 : style);
         if (f.last) fill(tr, b, f, fill_style);
     }
@@ -173,12 +176,19 @@ void add_chords(const enrich::Target&, Sketch& s) {
     static const int programs[5] = {0, 4, 48, 89, 5};
     const int program = programs[mix(s.seed, "chords") % 5];
     const bool sustained = program == 48 || program == 89;  // strings and pads do not stab
-    const int style = int(mix(s.seed, "comp") % 2);
     Track tr{"chords", 0, program, {}, {}};
     std::array<int, 3> prev = {60, 64, 67};
     for (size_t i = 0; i < s.bars.size(); ++i) {
         const Bar& b = s.bars[i];
         const Feel f = feel(s, i);
+        const std::string& label = s.sections[b.section].label;
+        const int style = int(mix(s.seed, "comp " + label) % 2);  // per repeat label, as the groove
+        // A new label moves the voicing to the other half of the range (an octave up from the
+        // lower half, down from the upper): a change of register marks the new part.
+        if (b.index_in_section == 0 && b.section > 0 && label != s.sections[b.section - 1].label) {
+            const int shift = prev[0] + prev[1] + prev[2] < 3 * 64 ? 12 : -12;
+            for (auto& k : prev) k += shift;
+        }
         const auto v3 = voice(triad(s, f.chord), prev);
         prev = v3;
         auto chord = [&](int pos, int len, int dv) {

@@ -78,6 +78,9 @@ Audio render(const Sketch& s, const RenderOptions& o) {
     fluid_settings_setnum(settings.get(), "synth.gain", 0.5);
     std::unique_ptr<fluid_synth_t, decltype(&delete_fluid_synth)> synth(new_fluid_synth(settings.get()), delete_fluid_synth);
     if (!synth) throw Error(ErrorKind::internal, "libfluidsynth could not create a synthesizer");
+    // Linear interpolation of the samples: a fifth faster than fluidsynth's default 4th order
+    // (bench_sketch), for a sketch's render the difference is in the top octaves only.
+    fluid_synth_set_interp_method(synth.get(), -1, FLUID_INTERP_LINEAR);
     if (fluid_synth_sfload(synth.get(), sf.c_str(), 1) == FLUID_FAILED) throw Error(ErrorKind::io, sf + ": not a soundfont libfluidsynth can load");
     Audio out;
     out.sample_rate = o.sample_rate;
