@@ -17,12 +17,6 @@ namespace hitdna::cli {
 
 namespace {
 
-const char* roman(int degree, bool minor) {
-    static const char* maj[7] = {"I", "ii", "iii", "IV", "V", "vi", "vii"};
-    static const char* min[7] = {"i", "ii", "III", "iv", "V", "VI", "VII"};
-    return (minor ? min : maj)[((degree % 7) + 7) % 7];
-}
-
 nlohmann::json sketch_json(const sketch::Sketch& s, const enrich::Target& t, const std::string& midi) {
     nlohmann::json j = {{"format", "hitdna-sketch-1"}, {"midi", midi}, {"seed", s.seed}, {"bpm", s.bpm}, {"key", t.key}, {"mode", t.mode},
                         {"key_signature", s.key_sharps}, {"ppq", sketch::k_ppq}, {"bars", s.bars.size()}, {"end_tick", s.end_tick},
@@ -30,7 +24,7 @@ nlohmann::json sketch_json(const sketch::Sketch& s, const enrich::Target& t, con
     j["sections"] = nlohmann::json::array();
     for (const auto& sec : s.sections) {
         nlohmann::json chords = nlohmann::json::array();
-        for (int c : sec.chords) chords.push_back(roman(c, s.minor));
+        for (int c : sec.chords) chords.push_back(sketch::roman_numeral(c, s.minor));
         j["sections"].push_back({{"label", sec.label}, {"role", sec.role}, {"start_tick", sec.start_tick}, {"start_s", sketch::seconds_at(s, sec.start_tick)},
                                  {"bars", sec.bars}, {"build", sec.build}, {"drop", sec.drop}, {"energy_lu", sec.energy_lu}, {"chords", chords}});
     }

@@ -24,7 +24,7 @@ int drum_row(int key) {
 
 double lane_height(const sketch::Track& t) { return t.channel == 9 ? 60 : t.name == "fx" ? 22 : 64; }
 
-void write_lane(std::ostringstream& o, const sketch::Sketch& s, const sketch::Track& t, double y, double x_of_tick_scale, double pw) {
+void write_lane(std::ostringstream& o, const sketch::Track& t, double y, double x_of_tick_scale, double pw) {
     const double h = lane_height(t);
     o << "<rect x=\"" << k_left << "\" y=\"" << y << "\" width=\"" << pw << "\" height=\"" << h << "\" fill=\"#fafafa\" stroke=\"#ddd\"/>\n";
     o << "<text x=\"" << k_left - 6 << "\" y=\"" << y + h / 2 + 4 << "\" text-anchor=\"end\" font-size=\"11\">" << xml_escape(t.name) << "</text>\n";
@@ -43,7 +43,6 @@ void write_lane(std::ostringstream& o, const sketch::Sketch& s, const sketch::Tr
         o << b;
     }
     o << "</g>\n";
-    (void)s;
 }
 
 }  // namespace
@@ -73,7 +72,7 @@ std::string piano_roll_svg(const sketch::Sketch& s, int width_px) {
     o << "<text x=\"" << k_left - 6 << "\" y=\"" << k_top + 17 << "\" text-anchor=\"end\" font-size=\"11\">sections</text>\n";
     double y = k_top + k_strip + k_gap;
     for (const auto& t : s.tracks) {
-        write_lane(o, s, t, y, scale, pw);
+        write_lane(o, t, y, scale, pw);
         y += lane_height(t) + k_gap;
     }
     // Time axis, m:ss.

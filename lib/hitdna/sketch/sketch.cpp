@@ -177,12 +177,6 @@ void add_markers(Sketch& s) {
     }
 }
 
-const char* roman(int degree, bool minor) {
-    static const char* maj[7] = {"I", "ii", "iii", "IV", "V", "vi", "vii"};
-    static const char* min[7] = {"i", "ii", "III", "iv", "V", "VI", "VII"};
-    return (minor ? min : maj)[((degree % 7) + 7) % 7];
-}
-
 // The choices in words: key, progressions per label, instruments.
 std::string describe(const enrich::Target& t, const Sketch& s) {
     std::string out = "key " + t.key + " " + t.mode + ", " + std::to_string(int(std::lround(t.bpm))) + " BPM; progressions:";
@@ -191,7 +185,7 @@ std::string describe(const enrich::Target& t, const Sketch& s) {
         if (seen[sec.label + sec.role]) continue;
         seen[sec.label + sec.role] = true;
         out += " " + sec.label + " " + sec.role + " ";
-        for (size_t i = 0; i < std::min<size_t>(4, sec.chords.size()); ++i) out += std::string(i ? "-" : "") + roman(sec.chords[i], s.minor);
+        for (size_t i = 0; i < std::min<size_t>(4, sec.chords.size()); ++i) out += std::string(i ? "-" : "") + roman_numeral(sec.chords[i], s.minor);
         out += ";";
     }
     out += " instruments:";
@@ -279,6 +273,12 @@ int64_t tick_at(const Sketch& s, double seconds) {
         return s.tempo[i].tick + int64_t(std::llround(left / q * k_ppq));
     }
     return 0;
+}
+
+const char* roman_numeral(int degree, bool minor) {
+    static const char* maj[7] = {"I", "ii", "iii", "IV", "V", "vi", "vii"};
+    static const char* min[7] = {"i", "ii", "III", "iv", "V", "VI", "VII"};
+    return (minor ? min : maj)[((degree % 7) + 7) % 7];
 }
 
 const char* program_name(int p) {

@@ -102,6 +102,9 @@ Sketch make_sketch(const enrich::Target& target, const SketchOptions& options = 
 double seconds_at(const Sketch& s, int64_t tick);
 int64_t tick_at(const Sketch& s, double seconds);
 
+// A scale degree (0 = the tonic) as a Roman numeral of its chord ("vi"; in minor "VI", V major).
+const char* roman_numeral(int degree, bool minor);
+
 // The General MIDI program names hitdna uses, for the summary ("Acoustic Grand Piano").
 const char* program_name(int program);
 
