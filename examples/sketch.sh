@@ -11,6 +11,10 @@ export HITDNA_DB="$work/catalog.db"   # empty: the target comes from the brief a
 "$hitdna" sketch "$work/target.json" -o "$work/sketch.mid"            # text: bars, sections, choices in words
 "$hitdna" sketch "$work/target.json" -o "$work/sketch-7.mid" --seed 7 -f json |
   /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print([(x["label"], x["role"], "-".join(x["chords"][:4])) for x in s["sections"]])'
+# Played through a General MIDI soundfont and mastered to the target's loudness and width
+# (as generate --backend local does); ffmpeg's meter checks the loudness and the true peak.
+"$hitdna" sketch "$work/target.json" -o "$work/sketch.mid" --render "$work/sketch.wav"
+ffmpeg -nostats -hide_banner -i "$work/sketch.wav" -af ebur128=peak=true -f null - 2>&1 | grep -E "^ +(I|Peak):"
 # Pipelines: the target on standard input.
 "$hitdna" enrich "92 bpm sad ballad in Eb major" -f json | "$hitdna" sketch - -o "$work/ballad.mid"
 # Any MIDI reader sees the tempo map and the section markers.
