@@ -32,6 +32,7 @@
 #include "hitdna/generate/synth.hpp"
 #include "hitdna/validate/validate.hpp"
 #include "../tests/brief_probe.hpp"
+#include "debian_songs.hpp"
 
 using namespace hitdna;
 using json = nlohmann::json;
@@ -174,21 +175,6 @@ void hear(const enrich::Target& t, const enrich::Brief& b, const std::string& wa
     }
 }
 
-// The catalog of Debian songs: ingested once into the work directory by the hitdna binary.
-std::string ensure_catalog(const std::string& db, const std::string& music, const std::string& work) {
-    if (!db.empty()) return db;
-    const std::string path = work + "/debian-songs.db";
-    if (fs::exists(path)) return path;
-    std::vector<std::string> argv = {HITDNA_BIN, "ingest", "--db", path, "--progress", "never"};
-    for (const char* pkg : {"singularity-music", "openclonk-data", "nexuiz-music", "starfighter-data"})
-        if (fs::exists(music + "/" + pkg)) argv.push_back(music + "/" + pkg);
-    if (argv.size() == 6) throw Error(ErrorKind::usage, "no songs under " + music + " (run scripts/fetch-music.sh singularity-music openclonk-data nexuiz-music starfighter-data)");
-    std::fprintf(stderr, "bench_brief: ingesting the Debian songs into %s\n", path.c_str());
-    auto r = core::run_process(argv);
-    if (r.exit_code != 0) throw Error(ErrorKind::io, "ingest failed: " + r.err);
-    return path;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -217,7 +203,7 @@ int main(int argc, char** argv) {
     }
     try {
         fs::create_directories(work);
-        const std::string catalog = ensure_catalog(db, music, work);
+        const std::string catalog = bench::debian_songs_catalog(HITDNA_BIN, "bench_brief", db, music, work);
         std::ifstream in(briefs);
         if (!in) throw Error(ErrorKind::io, briefs + ": cannot read");
         Tally tally;

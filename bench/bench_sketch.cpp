@@ -37,6 +37,7 @@
 #include "hitdna/store/filter.hpp"
 #include "hitdna/validate/validate.hpp"
 #include "../tests/brief_probe.hpp"
+#include "debian_songs.hpp"
 #include "usage.hpp"
 
 using namespace hitdna;
@@ -83,41 +84,6 @@ std::pair<std::optional<double>, std::optional<double>> ffmpeg_r128(const std::s
     return {i, p};
 }
 
-std::string ensure_catalog(const std::string& db, const std::string& music, const std::string& work) {
-    if (!db.empty()) return db;
-    const std::string path = work + "/debian-songs.db";
-    if (fs::exists(path)) return path;
-    std::vector<std::string> argv = {HITDNA_BIN, "ingest", "--db", path, "--progress", "never"};
-    for (const char* pkg : {"singularity-music", "openclonk-data", "nexuiz-music", "starfighter-data"})
-        if (fs::exists(music + "/" + pkg)) argv.push_back(music + "/" + pkg);
-    if (argv.size() == 6) throw Error(ErrorKind::usage, "no songs under " + music + " (run scripts/fetch-music.sh singularity-music openclonk-data nexuiz-music starfighter-data)");
-    std::fprintf(stderr, "bench_sketch: ingesting the Debian songs into %s\n", path.c_str());
-    auto r = core::run_process(argv);
-    if (r.exit_code != 0) throw Error(ErrorKind::io, "ingest failed: " + r.err);
-    return path;
-}
-
-// aubio's beats read more finely: the beat times fall on 512-sample hops (11.6 ms at
-// 44.1 kHz), so one interval is quantized by up to 2.7 % at 140 BPM and the median interval
-// inherits it. The mean of the intervals within 10 % of the median averages the quantization
-// out over the song while ignoring missed and extra beats.
-std::optional<double> aubio_mean_bpm(const std::string& wav) {
-    auto r = core::run_process({"aubio", "beat", wav});
-    std::istringstream in(r.out);
-    std::vector<double> beats, ibi;
-    for (double x; in >> x;) beats.push_back(x);
-    for (size_t i = 1; i < beats.size(); ++i) ibi.push_back(beats[i] - beats[i - 1]);
-    if (ibi.size() < 8) return std::nullopt;
-    std::vector<double> sorted = ibi;
-    std::nth_element(sorted.begin(), sorted.begin() + long(sorted.size() / 2), sorted.end());
-    const double med = sorted[sorted.size() / 2];
-    double sum = 0;
-    int n = 0;
-    for (double x : ibi)
-        if (std::abs(x / med - 1) <= 0.1) sum += x, ++n;
-    return n ? std::optional<double>(60.0 * n / sum) : std::nullopt;
-}
-
 struct Row {
     std::string name;
     bool report = false;
@@ -144,8 +110,9 @@ Row run_one(const enrich::Target& t, const std::string& name, const std::string&
     const auto d = analysis::analyze_file(wav);
     row.heard_bpm = d.audio.bpm.value_or(0);
     row.tempo_ok = d.audio.bpm && std::abs(*d.audio.bpm / t.bpm - 1) <= 0.01;
-    if (auto a = test::aubio_bpm(wav)) row.aubio = *a, row.aubio_ok = std::abs(*a / t.bpm - 1) <= 0.01;
-    if (auto a = aubio_mean_bpm(wav)) row.aubio_mean = *a, row.aubio_mean_ok = std::abs(*a / t.bpm - 1) <= 0.01;
+    const auto ibi = test::aubio_intervals(wav);
+    if (auto a = test::aubio_median_bpm(ibi)) row.aubio = *a, row.aubio_ok = std::abs(*a / t.bpm - 1) <= 0.01;
+    if (auto a = test::aubio_trimmed_mean_bpm(ibi)) row.aubio_mean = *a, row.aubio_mean_ok = std::abs(*a / t.bpm - 1) <= 0.01;
     row.key = t.key + " " + t.mode;
     row.heard_key = d.audio.key + " " + d.audio.mode;
     row.key_ok = dna::pitch_index(d.audio.key) == s.tonic && d.audio.mode == t.mode;
@@ -206,7 +173,7 @@ int main(int argc, char** argv) {
     }
     try {
         fs::create_directories(work);
-        const std::string catalog = ensure_catalog(db, music, work);
+        const std::string catalog = bench::debian_songs_catalog(HITDNA_BIN, "bench_sketch", db, music, work);
         store::Catalog cat(catalog, store::Catalog::Mode::read_only);
         std::vector<store::TrackRow> tracks;
         cat.for_each_vector(dna::Space::audio, 0, store::Filter{}, [&](store::StoredVector&& v) {

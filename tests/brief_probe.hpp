@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -67,16 +68,38 @@ inline std::optional<double> ffmpeg_lufs(const std::string& wav) {
     return std::stod(m[1]);
 }
 
-// Tempo from aubio's beat times: 60 / the median inter-beat interval, BPM (nullopt under 9 beats).
-inline std::optional<double> aubio_bpm(const std::string& wav) {
+// aubio's inter-beat intervals (s), from one run of `aubio beat`.
+inline std::vector<double> aubio_intervals(const std::string& wav) {
     auto r = core::run_process({"aubio", "beat", wav});
     std::istringstream in(r.out);
     std::vector<double> beats, ibi;
     for (double x; in >> x;) beats.push_back(x);
     for (size_t i = 1; i < beats.size(); ++i) ibi.push_back(beats[i] - beats[i - 1]);
+    return ibi;
+}
+
+// Tempo from aubio's beat intervals: 60 / the median interval, BPM (nullopt under 9 beats).
+inline std::optional<double> aubio_median_bpm(std::vector<double> ibi) {
     if (ibi.size() < 8) return std::nullopt;
     std::nth_element(ibi.begin(), ibi.begin() + long(ibi.size() / 2), ibi.end());
     return 60.0 / ibi[ibi.size() / 2];
 }
+
+// The same read more finely: aubio's beat times fall on 512-sample hops (11.6 ms at 44.1 kHz),
+// so one interval is quantized by up to 2.7 % at 140 BPM and the median inherits it. The mean
+// of the intervals within 10 % of the median averages the quantization out over the song while
+// ignoring missed and extra beats.
+inline std::optional<double> aubio_trimmed_mean_bpm(const std::vector<double>& ibi) {
+    const auto median = aubio_median_bpm(ibi);
+    if (!median) return std::nullopt;
+    const double med = 60.0 / *median;
+    double sum = 0;
+    int n = 0;
+    for (double x : ibi)
+        if (std::abs(x / med - 1) <= 0.1) sum += x, ++n;
+    return n ? std::optional<double>(60.0 * n / sum) : std::nullopt;
+}
+
+inline std::optional<double> aubio_bpm(const std::string& wav) { return aubio_median_bpm(aubio_intervals(wav)); }
 
 }  // namespace hitdna::test

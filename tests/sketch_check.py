@@ -176,7 +176,6 @@ def check_motif(t, evs, markers, label):
     last = motif_at(lead, hooks[-1])
     check([n[:2] for n in last] == [n[:2] for n in first], f"{label}: the last hook keeps the motif's rhythm")
     check(last != first, f"{label}: the last hook varies the motif")
-    non_hook = [n for n in lead if not any(h <= n[0] < h2 for h, h2 in zip(hooks, [a for a, _ in markers[1:]] + [10**12]))]
     return lead
 
 

@@ -116,14 +116,6 @@ double integrated_lufs(const std::vector<float>& x, int rate) {
     return l;
 }
 
-double true_peak_dbtp(const std::vector<float>& x, int rate) {
-    auto m = meter(x, rate, EBUR128_MODE_TRUE_PEAK);
-    double p = 0, q = 0;
-    ebur128_true_peak(m.get(), 0, &p);
-    ebur128_true_peak(m.get(), 1, &q);
-    return 20 * std::log10(std::max({p, q, 1e-12}));
-}
-
 MasterReport master(std::vector<float>& x, int rate, const MasterOptions& o) {
     MasterReport r;
     r.width_before = width_of(x);

@@ -1,8 +1,7 @@
 #pragma once
 // Mastering of a rendered sketch: stereo width toward the target (mid/side), loudness to the
 // target (BS.1770 integrated loudness, libebur128) and a true-peak limiter (peaks found on the
-// signal interpolated at 4x, as BS.1770's true-peak meter does; true_peak_dbtp() measures the
-// result independently with libebur128's meter).
+// signal interpolated at 4x, as BS.1770's true-peak meter does).
 #include <vector>
 
 namespace hitdna::sketch {
@@ -25,8 +24,7 @@ struct MasterReport {
 // Masters interleaved stereo in place. Throws Error(internal) when libebur128 fails.
 MasterReport master(std::vector<float>& stereo, int sample_rate, const MasterOptions& options);
 
-// Integrated loudness (LUFS) and true peak (dBTP) of interleaved stereo, by libebur128.
+// Integrated loudness (LUFS) of interleaved stereo, by libebur128.
 double integrated_lufs(const std::vector<float>& stereo, int sample_rate);
-double true_peak_dbtp(const std::vector<float>& stereo, int sample_rate);
 
 }  // namespace hitdna::sketch

@@ -25,7 +25,11 @@ const std::vector<std::vector<std::pair<int, int>>>& rhythms() {
     return r;
 }
 
-bool chord_tone(int degree, int chord) { return (((degree - chord) % 7) + 7) % 7 % 2 == 0 && (((degree - chord) % 7) + 7) % 7 != 6; }
+// Root, third or fifth of the triad on `chord`: 0, 2 or 4 scale steps above it.
+bool chord_tone(int degree, int chord) {
+    const int step = ((degree - chord) % 7 + 7) % 7;
+    return step == 0 || step == 2 || step == 4;
+}
 
 // The nearest degree to `d` that is a tone of the triad on `chord` (up first on a tie).
 int snap(int d, int chord) {
