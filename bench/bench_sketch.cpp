@@ -1,7 +1,7 @@
 // bench_sketch: arrangement sketches of targets from real songs, rendered and heard back, in
 // one run (issue 17).
-//   Targets: every song of a catalog of Debian recordings (ingested once by the hitdna binary)
-//   becomes a target as enrich makes it from that one hit: its tempo, key and mode, form,
+//   Targets: every song (30 s or longer: the packages also hold sound effects and jingles) of
+//   a catalog of Debian recordings (ingested once by the hitdna binary) becomes a target as enrich makes it from that one hit: its tempo, key and mode, form,
 //   first hook, builds, drops, energy arc and production. Each is sketched (seed 1), rendered
 //   through libfluidsynth (FluidR3_GM) and mastered, then analyzed by hitdna and compared with
 //   its target. Nothing of the render is fitted to the analyzer: the sketch follows the plan,
@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
         store::Catalog cat(catalog, store::Catalog::Mode::read_only);
         std::vector<store::TrackRow> tracks;
         cat.for_each_vector(dna::Space::audio, 0, store::Filter{}, [&](store::StoredVector&& v) {
-            if (auto row = cat.track(v.track_id)) tracks.push_back(*row);
+            if (auto row = cat.track(v.track_id); row && row->duration_s >= 30) tracks.push_back(*row);
         });
         std::sort(tracks.begin(), tracks.end(), [](auto& a, auto& b) { return a.path < b.path; });
         std::vector<Row> rows;

@@ -315,3 +315,81 @@ TEST_CASE("cli: a brief through generate, validate and report: the brief first, 
     CHECK(page.find("The arrangement sketch (hitdna sketch --seed ") != std::string::npos);
     for (const char* lane : {">sections</text>", ">drums</text>", ">bass</text>", ">chords</text>", ">lead</text>"}) CHECK(page.find(lane) != std::string::npos);
 }
+
+TEST_CASE("enrich: a hit's short hooks survive the form template, each where the hit has it") {
+    // A hit whose hooks are 8 s each (four bars at 120 BPM), shorter than the template's
+    // shortest part (12 s): they must stay hooks at their own starts, not melt into verses.
+    test::TempDir dir;
+    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
+    auto d = test::song_dna(0, 20);
+    d.audio.bpm = 120;
+    d.duration_s = 240;
+    d.structure.sections.clear();
+    d.vectors.sections.clear();
+    const size_t dims = dna::dimensions(dna::Space::sections).size();
+    struct Part {
+        double start, end;
+        const char *label, *role;
+    } form[] = {{0, 40, "A", "intro"},   {40, 62, "B", "verse"},   {62, 70, "C", "hook"},    {70, 96, "D", "verse"}, {96, 118, "E", "bridge"},
+                {118, 126, "C", "hook"}, {126, 164, "D", "verse"}, {164, 172, "C", "hook"}, {172, 240, "F", "outro"}};
+    for (const auto& p : form) {
+        dna::Section s;
+        s.start_s = p.start, s.end_s = p.end, s.label = p.label, s.role = p.role, s.energy_lufs = -14;
+        d.structure.sections.push_back(s);
+        d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
+    }
+    d.structure.first_hook_s = 62;
+    d.structure.hook_repeats = 3;
+    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
+    const auto t = enrich::aggregate(cat, {{id, 1.0}}, std::string(""));
+    std::vector<double> hooks;
+    for (const auto& s : t.sections)
+        if (s.role == "hook") hooks.push_back(s.start_s);
+    INFO(enrich::to_json(t).dump());
+    REQUIRE(hooks.size() == 3);
+    const double bar = 2.0;  // 4 beats at 120 BPM
+    CHECK(std::abs(hooks[0] - 62) <= bar);
+    CHECK(std::abs(hooks[1] - 118) <= bar);
+    CHECK(std::abs(hooks[2] - 164) <= bar);
+    REQUIRE(t.first_hook_s);
+    CHECK(std::abs(*t.first_hook_s - 62) <= bar);
+    for (const auto& s : t.sections) CHECK(s.duration_s >= 12 * 0.75);
+}
+
+TEST_CASE("enrich: the template hit's held tempo changes carry over scaled, unless the brief states the tempo") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
+    auto d = test::song_dna(1, 20);
+    d.audio.bpm = 100;
+    d.audio.tempo_changes = {{60.0, 120.0}, {150.0, 100.0}};
+    d.duration_s = 200;
+    d.structure.sections.clear();
+    d.vectors.sections.clear();
+    const size_t dims = dna::dimensions(dna::Space::sections).size();
+    for (int i = 0; i < 5; ++i) {
+        dna::Section s;
+        s.start_s = 40.0 * i, s.end_s = 40.0 * (i + 1), s.label = i % 2 ? "B" : "A", s.role = i % 2 ? "hook" : "verse";
+        d.structure.sections.push_back(s);
+        d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
+    }
+    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
+    // Open tempo, 300 s asked for: the changes at the same share of the song, same ratios.
+    const auto t = enrich::aggregate(cat, {{id, 1.0}}, std::string(""), 300.0);
+    REQUIRE(t.tempo_changes.size() == 2);
+    CHECK(t.tempo_changes[0].time_s == doctest::Approx(90.0));
+    CHECK(t.tempo_changes[0].bpm == doctest::Approx(t.bpm * 1.2).epsilon(0.01));
+    CHECK(t.tempo_changes[1].time_s == doctest::Approx(225.0));
+    CHECK(t.tempo_changes[1].bpm == doctest::Approx(t.bpm).epsilon(0.01));
+    CHECK(t.provenance.at("tempo_changes").from == "hits");
+    CHECK(enrich::enriched_prompt(t).find("The tempo moves to") != std::string::npos);
+    // The JSON keeps them; a change outside the song is refused, naming the field.
+    auto j = enrich::to_json(t);
+    CHECK(enrich::target_from_json(j, "t.json").tempo_changes.size() == 2);
+    j["tempo_changes"][1]["time_s"] = 400.0;
+    CHECK_THROWS_WITH(enrich::target_from_json(j, "t.json"), doctest::Contains("tempo_changes[1]"));
+    // A stated tempo is the tempo throughout.
+    const auto stated = enrich::aggregate(cat, {{id, 1.0}}, enrich::parse_brief("100 bpm"), 300.0);
+    CHECK(stated.bpm == 100);
+    CHECK(stated.tempo_changes.empty());
+    CHECK(stated.provenance.at("tempo_changes").from == "prompt");
+}

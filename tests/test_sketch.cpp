@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <ebur128.h>
 
 #include <algorithm>
 #include <cmath>
@@ -6,6 +7,7 @@
 
 #include "hitdna/core/error.hpp"
 #include "hitdna/enrich/target.hpp"
+#include "hitdna/sketch/master.hpp"
 #include "hitdna/sketch/midi.hpp"
 #include "hitdna/sketch/sketch.hpp"
 
@@ -92,4 +94,69 @@ TEST_CASE("the MIDI reader names the source and the cause of a bad file") {
     REQUIRE(f.tracks[0].notes.size() == 2);
     CHECK(f.tracks[0].notes[0].length == 96);
     CHECK(f.tracks[0].notes[1].key == 64);
+}
+
+namespace {
+
+// 30 s of stereo at 44.1 kHz: a quiet, a loud and a middle section (a chord of sines, one
+// channel delayed for width), with a full-scale click every half second in the loud one.
+std::vector<float> three_sections() {
+    const int rate = 44100;
+    std::vector<float> x(size_t(30 * rate) * 2);
+    const double levels[3] = {0.02, 0.3, 0.1};
+    for (size_t i = 0; i < x.size() / 2; ++i) {
+        const double t = double(i) / rate, a = levels[std::min<size_t>(2, i / size_t(10 * rate))];
+        auto tone = [&](double tt) { return a * (std::sin(2 * M_PI * 220 * tt) + 0.5 * std::sin(2 * M_PI * 330 * tt) + 0.3 * std::sin(2 * M_PI * 1760 * tt)) / 1.8; };
+        double l = tone(t), r = tone(t - 0.0007);
+        if (i / size_t(10 * rate) == 1 && i % size_t(rate / 2) < 40) l = r = (i % 2 ? 1.0 : -1.0);
+        x[2 * i] = float(l), x[2 * i + 1] = float(r);
+    }
+    return x;
+}
+
+// True peak (dBTP) by libebur128's own true-peak meter, not hitdna's interpolator.
+double true_peak_dbtp(const std::vector<float>& x) {
+    ebur128_state* st = ebur128_init(2, 44100, EBUR128_MODE_TRUE_PEAK);
+    ebur128_add_frames_float(st, x.data(), x.size() / 2);
+    double p0 = 0, p1 = 0;
+    ebur128_true_peak(st, 0, &p0);
+    ebur128_true_peak(st, 1, &p1);
+    ebur128_destroy(&st);
+    return 20 * std::log10(std::max(p0, p1));
+}
+
+// Loudness of one 10 s section, LUFS.
+double section_lufs(const std::vector<float>& x, int k) {
+    const size_t n = size_t(10 * 44100) * 2;
+    return sketch::integrated_lufs(std::vector<float>(x.begin() + long(k * n), x.begin() + long((k + 1) * n)), 44100);
+}
+
+}  // namespace
+
+TEST_CASE("mastering reaches the target loudness and width under a -1 dBTP ceiling, and keeps the sections' order") {
+    auto x = three_sections();
+    sketch::MasterOptions o;
+    o.target_lufs = -14;
+    o.target_width = 0.3;
+    const auto r = sketch::master(x, 44100, o);
+    CHECK_FALSE(r.gain_capped);
+    CHECK(std::abs(sketch::integrated_lufs(x, 44100) + 14) < 0.3);
+    CHECK(true_peak_dbtp(x) <= -1.0);
+    CHECK(std::abs(r.width_after - 0.3) < 0.02);
+    CHECK(r.limited_share > 0);  // the clicks were held
+    const double q = section_lufs(x, 0), l = section_lufs(x, 1), m = section_lufs(x, 2);
+    CHECK(q < m);
+    CHECK(m < l);
+    CHECK(l - q > 15);  // 23.5 dB apart before; limiting the clicks must not flatten that
+}
+
+TEST_CASE("mastering a target louder than 12 dB of limiting allows stops at that limit and says so") {
+    auto x = three_sections();
+    sketch::MasterOptions o;
+    o.target_lufs = -3;
+    const auto r = sketch::master(x, 44100, o);
+    CHECK(r.gain_capped);
+    CHECK(sketch::integrated_lufs(x, 44100) < -3.5);
+    CHECK(true_peak_dbtp(x) <= -1.0);
+    CHECK(section_lufs(x, 1) - section_lufs(x, 0) > 10);
 }

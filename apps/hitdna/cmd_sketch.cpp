@@ -56,7 +56,7 @@ nlohmann::json render_file(const sketch::Sketch& s, const enrich::Target& t, con
     return {{"wav", path}, {"soundfont", ro.soundfont}, {"sample_rate", audio.sample_rate}, {"duration_s", audio.duration_s()},
             {"synth_seconds", synth_s}, {"render_seconds", total_s}, {"integrated_lufs", m.lufs_after}, {"true_peak_dbtp", m.true_peak_dbtp},
             {"width", m.width_after}, {"width_before", m.width_before}, {"side_gain", m.side_gain}, {"gain_db", m.gain_db},
-            {"limited_share", m.limited_share}};
+            {"limited_share", m.limited_share}, {"gain_capped", m.gain_capped}};
 }
 
 }  // namespace
@@ -96,10 +96,10 @@ Runner register_sketch(CLI::App& app) {
             std::printf("%s: %zu bars, %.1f s, %zu sections, %zu tracks\n%s\n", st->output.c_str(), s.bars.size(), sketch::seconds_at(s, s.end_tick),
                         s.sections.size(), s.tracks.size(), s.summary.c_str());
             if (!rendered.is_null())
-                std::printf("%s: %.1f s rendered in %.2f s with %s; %.1f LUFS (target %.1f), true peak %.1f dBTP, width %.2f (target %.2f)\n",
+                std::printf("%s: %.1f s rendered in %.2f s with %s; %.1f LUFS (target %.1f%s), true peak %.1f dBTP, width %.2f (target %.2f)\n",
                             st->render.c_str(), rendered["duration_s"].get<double>(), rendered["render_seconds"].get<double>(),
                             rendered["soundfont"].get<std::string>().c_str(), rendered["integrated_lufs"].get<double>(), t.production.integrated_lufs,
-                            rendered["true_peak_dbtp"].get<double>(), rendered["width"].get<double>(), t.production.mean_width);
+                            rendered["gain_capped"].get<bool>() ? "; held back: louder needs over 12 dB of limiting" : "", rendered["true_peak_dbtp"].get<double>(), rendered["width"].get<double>(), t.production.mean_width);
         }
         return 0;
     };

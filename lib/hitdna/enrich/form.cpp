@@ -136,13 +136,16 @@ void fit_piece(std::vector<Part>& f, size_t a, size_t& b, int bars, double bar_s
     std::sort(rem.begin(), rem.end(), [](auto& x, auto& y) { return x.first > y.first; });
     for (size_t k = 0; used < bars && !rem.empty(); k = (k + 1) % rem.size()) ++f[rem[k].second].bars, ++used;
     if (used < bars) f[b - 1].bars += bars - used, used = bars;  // only fixed parts: the last takes the rest
-    // A hook of at least 8 bars where other parts can spare them (the longest gives one at a
-    // time while it keeps 4).
+    // A hook of at least 8 bars where other parts can spare them: the part right after it
+    // gives one at a time while it keeps 4 (so that no hook moves), else the longest.
     for (size_t i = a; i < b; ++i)
         while (f[i].p.role == "hook" && f[i].bars < 8) {
+            auto can_give = [&](size_t k) { return f[k].p.role != "hook" && f[k].fixed_bars == 0 && f[k].bars > 4; };
             size_t donor = b;
-            for (size_t k = a; k < b; ++k)
-                if (f[k].p.role != "hook" && f[k].fixed_bars == 0 && f[k].bars > 4 && (donor == b || f[k].bars > f[donor].bars)) donor = k;
+            if (i + 1 < b && can_give(i + 1)) donor = i + 1;
+            else
+                for (size_t k = a; k < b; ++k)
+                    if (can_give(k) && (donor == b || f[k].bars > f[donor].bars)) donor = k;
             if (donor == b) break;
             --f[donor].bars, ++f[i].bars;
         }

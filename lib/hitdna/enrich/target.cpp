@@ -22,6 +22,7 @@ struct HitDna {
     double weight = 0;
     double duration_s = 0;
     std::optional<double> bpm;
+    std::vector<dna::TempoChange> tempo_changes;
     std::string key, mode;
     std::vector<PlannedSection> sections;
     std::vector<double> arc;  // k_arc_points, LU re integrated
@@ -41,6 +42,8 @@ HitDna parse_hit(const json& d) {
     h.duration_s = num(d, "duration_s", 0);
     const json& a = d.at("audio");
     if (a.contains("bpm") && a["bpm"].is_number()) h.bpm = a["bpm"].get<double>();
+    for (const auto& c : a.value("tempo_changes", json::array()))
+        if (c.is_object() && c.value("bpm", 0.0) > 0) h.tempo_changes.push_back({num(c, "time_s", 0), num(c, "bpm", 0)});
     h.key = a.at("harmony").value("key", "");
     h.mode = a.at("harmony").value("mode", "");
     const json& p = d.at("production");
@@ -511,28 +514,47 @@ const HitDna* form_template(const std::vector<HitDna>& hits) {
 // While the shortest section is under 3/4 of min_len_s or there are more than max_sections,
 // it joins its shorter neighbour, which keeps its role (the role of the longer part); an
 // opening shorter than that borrows from a hook after it instead, so that merging never puts
-// a hook at 0:00.
+// a hook at 0:00. A hook is never merged away, and keeps its start: a short hook borrows up to
+// min_len_s from the part after it (while that part stays long enough), else takes that part
+// in; a short part before a hook joins the part before it rather than moving the hook earlier.
 void merge_short_sections(std::vector<PlannedSection>& sections, double min_len_s, size_t max_sections) {
+    auto hook = [&](size_t i) { return sections[i].role == "hook"; };
     for (bool merged = true; merged && sections.size() > 1;) {
         merged = false;
         size_t shortest = 0;
         for (size_t i = 1; i < sections.size(); ++i)
             if (sections[i].duration_s < sections[shortest].duration_s) shortest = i;
-        if (!(sections[shortest].duration_s < min_len_s * 0.75 || sections.size() > max_sections)) break;
-        if (shortest == 0 && sections[1].role == "hook" && sections[0].role != "hook" && sections[1].duration_s >= 2 * min_len_s) {
+        const bool is_short = sections[shortest].duration_s < min_len_s * 0.75;
+        if (!(is_short || sections.size() > max_sections)) break;
+        merged = true;
+        if (shortest == 0 && hook(1) && !hook(0) && sections[1].duration_s >= 2 * min_len_s) {
             const double take = min_len_s - sections[0].duration_s;
             sections[0].duration_s += take;
             sections[1].duration_s -= take;
-            merged = true;
+            continue;
+        }
+        if (hook(shortest)) {
+            // The part after (before, for a last hook) lends or is taken in; the hook keeps
+            // its label and, unless it is last, its start.
+            const bool last = shortest + 1 >= sections.size();
+            const size_t other = last ? shortest - 1 : shortest + 1;
+            const double take = min_len_s - sections[shortest].duration_s;
+            if (is_short && sections[other].duration_s - take >= min_len_s * 0.75) {
+                sections[shortest].duration_s += take;
+                sections[other].duration_s -= take;
+                continue;
+            }
+            sections[shortest].duration_s += sections[other].duration_s;
+            sections.erase(sections.begin() + long(other));
             continue;
         }
         size_t into = shortest == 0 ? 1
                       : shortest + 1 >= sections.size() ? shortest - 1
                       : (sections[shortest - 1].duration_s <= sections[shortest + 1].duration_s ? shortest - 1 : shortest + 1);
-        if (into == 1 && shortest == 0 && sections[1].role == "hook" && sections[0].role != "hook") sections[1].role = sections[0].role, sections[1].label = sections[0].label;
+        if (into == shortest + 1 && shortest > 0 && hook(into)) into = shortest - 1;
+        if (into == 1 && shortest == 0 && hook(1) && !hook(0)) sections[1].role = sections[0].role, sections[1].label = sections[0].label;
         sections[into].duration_s += sections[shortest].duration_s;
         sections.erase(sections.begin() + long(shortest));
-        merged = true;
     }
     double at = 0;
     for (auto& s : sections) s.start_s = at, at += s.duration_s;
@@ -565,6 +587,33 @@ std::vector<FormPart> template_parts(const HitDna& tpl, const Target& t) {
     merge_short_sections(secs, std::max(4 * bar, 12.0), std::max<size_t>(1, size_t(t.duration_s / 15)));
     merge_adjacent_repeats(secs);
     return parts_of(secs, t.duration_s, t.energy_arc);
+}
+
+// The template hit's held tempo changes, at the same share of the song and the same ratio to
+// its tempo, when the target's tempo came from the hits (a stated or feel-moved tempo is the
+// tempo throughout: the brief is honoured exactly). Changes of under 2 % after rounding or
+// within 4 bars of the song's edges are left out.
+void carry_tempo_changes(const HitDna* tpl, Target& t) {
+    t.tempo_changes.clear();
+    const bool open = t.provenance["bpm"].from == "hits";
+    if (!tpl || !tpl->bpm || *tpl->bpm <= 0 || tpl->duration_s <= 0 || tpl->tempo_changes.empty()) {
+        prov(t, "tempo_changes", open ? "hits" : t.provenance["bpm"].from, open ? "none in the closest hit's form" : "one tempo: the brief's");
+        return;
+    }
+    if (!open) {
+        prov(t, "tempo_changes", t.provenance["bpm"].from, "one tempo: the brief's (the closest hit changes tempo)");
+        return;
+    }
+    const double bar = 240.0 / t.bpm;
+    double last = t.bpm;
+    for (const auto& c : tpl->tempo_changes) {
+        const double at = std::round(c.time_s * t.duration_s / tpl->duration_s * 100) / 100;
+        const double bpm = std::round(c.bpm * t.bpm / *tpl->bpm * 10) / 10;
+        if (at < 4 * bar || at > t.duration_s - 4 * bar || !(bpm >= 30 && bpm <= 300) || std::abs(bpm / last - 1) < 0.02) continue;
+        t.tempo_changes.push_back({at, bpm});
+        last = bpm;
+    }
+    prov(t, "tempo_changes", "hits", "the closest hit's, scaled to the target's tempo and length");
 }
 
 // Descriptor words that describe a field the target sets itself (tempo, key, mode, width,
@@ -614,6 +663,7 @@ Target aggregate(store::Catalog& cat, const std::vector<std::pair<int64_t, doubl
     // Structure: the closest hit with a real form is the template, fitted around the brief.
     const HitDna* tpl = form_template(votes.hits);
     plan_target(b, tpl ? template_parts(*tpl, t) : std::vector<FormPart>{}, builds, drops, t);
+    carry_tempo_changes(tpl, t);
     t.descriptors = shared_descriptors(votes, b);
     return t;
 }
@@ -687,6 +737,10 @@ std::string enriched_prompt(const Target& t) {
     std::snprintf(b, sizeof b, "Instrumental, %g BPM%s, %s %s, %s%s long.", std::round(t.bpm * 10) / 10, feel_time.c_str(), t.key.c_str(), t.mode.c_str(),
                   exact_length ? "" : "about ", mmss(std::round(t.duration_s)).c_str());
     s += b;
+    for (const auto& c : t.tempo_changes) {
+        std::snprintf(b, sizeof b, " The tempo moves to %g BPM at %s.", c.bpm, mmss(c.time_s).c_str());
+        s += b;
+    }
     if (!t.genres.empty()) {
         s += " Genre: ";
         for (size_t i = 0; i < t.genres.size(); ++i) s += (i ? ", " : "") + t.genres[i];
@@ -825,6 +879,12 @@ std::vector<FieldLine> target_fields(const Target& t) {
     };
     std::snprintf(b, sizeof b, "%g BPM", std::round(t.bpm * 10) / 10);
     add("bpm", b);
+    std::string changes;
+    for (const auto& c : t.tempo_changes) {
+        std::snprintf(b, sizeof b, "%s%g BPM at %s", changes.empty() ? "" : ", ", c.bpm, mmss(c.time_s).c_str());
+        changes += b;
+    }
+    add("tempo_changes", changes.empty() ? "none" : changes);
     add("key", t.key);
     add("mode", t.mode);
     std::snprintf(b, sizeof b, "%s (%.1f s)", mmss(std::round(t.duration_s)).c_str(), t.duration_s);
@@ -858,6 +918,9 @@ json to_json(const Target& t) {
     j["prompt"] = t.prompt;
     j["from_hits"] = t.from_hits;
     j["bpm"] = t.bpm;
+    json changes = json::array();
+    for (const auto& c : t.tempo_changes) changes.push_back({{"time_s", c.time_s}, {"bpm", c.bpm}});
+    j["tempo_changes"] = changes;
     j["key"] = t.key;
     j["mode"] = t.mode;
     j["duration_s"] = t.duration_s;
@@ -942,6 +1005,7 @@ Target target_from_json(const json& j, const std::string& source) {
         t.prompt = j.value("prompt", "");
         t.from_hits = j.value("from_hits", false);
         t.bpm = j.at("bpm").get<double>();
+        for (const auto& c : j.value("tempo_changes", json::array())) t.tempo_changes.push_back({c.at("time_s").get<double>(), c.at("bpm").get<double>()});
         t.key = j.at("key").get<std::string>();
         t.mode = j.at("mode").get<std::string>();
         t.duration_s = j.at("duration_s").get<double>();
@@ -969,6 +1033,11 @@ Target target_from_json(const json& j, const std::string& source) {
         throw Error(ErrorKind::usage, source + ": not a hitdna target: " + msg);
     }
     if (!(t.bpm >= 30 && t.bpm <= 300)) throw Error(ErrorKind::usage, source + ": bpm " + std::to_string(t.bpm) + " out of range 30..300");
+    for (size_t i = 0; i < t.tempo_changes.size(); ++i) {
+        const auto& c = t.tempo_changes[i];
+        if (!(c.bpm >= 30 && c.bpm <= 300) || !(c.time_s > 0 && c.time_s < t.duration_s) || (i > 0 && c.time_s <= t.tempo_changes[i - 1].time_s))
+            throw Error(ErrorKind::usage, source + ": tempo_changes[" + std::to_string(i) + "] needs bpm in 30..300 and a time_s inside the song, after the one before");
+    }
     if (dna::pitch_index(t.key) < 0 || (t.mode != "major" && t.mode != "minor"))
         throw Error(ErrorKind::usage, source + ": key must be one of C C# D Eb E F F# G Ab A Bb B and mode major or minor");
     if (t.sections.empty() || !(t.duration_s >= 3 && t.duration_s <= 600)) throw Error(ErrorKind::usage, source + ": needs sections and a duration of 3..600 s");

@@ -49,7 +49,10 @@ struct TargetProduction {
 
 struct Target {
     std::string prompt;                // the user's words
-    double bpm = 120;
+    double bpm = 120;                  // from 0:00 on
+    // Held changes of tempo: from time_s on, bpm (in time order, inside the song). From the
+    // form's template hit when the brief leaves the tempo open; empty: one tempo throughout.
+    std::vector<dna::TempoChange> tempo_changes;
     std::string key = "C", mode = "major";
     double duration_s = 180;
     bool duration_stated = false;      // stated by the brief or --duration: kept to the second

@@ -10,6 +10,7 @@ struct MasterOptions {
     double target_lufs = -14;      // LUFS
     double ceiling_dbtp = -1;      // dBTP
     double target_width = -1;      // side / (mid + side) energy, 0..1 (as hitdna analyze defines it); < 0 leaves it alone
+    double max_limit_db = 12;      // the most the limiter may take off the loudest peak, dB (heuristic: more flattens the arc)
 };
 
 struct MasterReport {
@@ -19,6 +20,7 @@ struct MasterReport {
     double gain_db = 0;                         // make-up gain, dB
     double true_peak_dbtp = 0;                  // after limiting, dBTP (the limiter's 4x interpolation)
     double limited_share = 0;                   // share of samples the limiter turned down, 0..1
+    bool gain_capped = false;                   // the target loudness needed more than max_limit_db of limiting
 };
 
 // Masters interleaved stereo in place. Throws Error(internal) when libebur128 fails.

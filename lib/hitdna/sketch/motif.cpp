@@ -81,7 +81,9 @@ void add_lead(const enrich::Target&, Sketch& s) {
             const size_t at = bi + size_t(n.pos16 / 16);
             if (at >= s.bars.size() || s.bars[at].section != b.section) break;
             const Feel f = feel(s, at);
-            int d = n.degree + (varied && n.pos16 >= 16 ? 2 : 0);
+            // The last hook answers its first bar an octave up: a lift that keeps the motif's
+            // pitch classes, so the hook stays recognisably the same part.
+            int d = n.degree + (varied && n.pos16 >= 16 ? 7 : 0);
             if (n.pos16 % 8 == 0) d = snap(d, f.chord);
             const Bar& nb = s.bars[at];
             const int pos = n.pos16 % 16;

@@ -128,8 +128,8 @@ void add_drums(const enrich::Target&, Sketch& s) {
         }
         if (f.breakdown) continue;
         // The groove's variation is chosen per repeat label: repeats groove alike, two
-        // different verses side by side do not.
-        const int style = int(mix(s.seed, "groove " + sec.label) % 3);
+        // different verses do not (the variant steps through the role's grooves).
+        const int style = int((mix(s.seed, "groove " + sec.role) + uint32_t(sec.variant + sec.variant / 3)) % 3);
         groove(tr, b, f, f.role == "hook" ? style % 2 : style);
         if (f.last) fill(tr, b, f, fill_style);
     }
@@ -181,13 +181,15 @@ void add_chords(const enrich::Target&, Sketch& s) {
     for (size_t i = 0; i < s.bars.size(); ++i) {
         const Bar& b = s.bars[i];
         const Feel f = feel(s, i);
-        const std::string& label = s.sections[b.section].label;
-        const int style = int(mix(s.seed, "comp " + label) % 2);  // per repeat label, as the groove
-        // A new label moves the voicing to the other half of the range (an octave up from the
-        // lower half, down from the upper): a change of register marks the new part.
-        if (b.index_in_section == 0 && b.section > 0 && label != s.sections[b.section - 1].label) {
-            const int shift = prev[0] + prev[1] + prev[2] < 3 * 64 ? 12 : -12;
-            for (auto& k : prev) k += shift;
+        const Section& sec = s.sections[b.section];
+        const int style = int((mix(s.seed, "comp " + sec.role) + uint32_t(sec.variant + sec.variant / 2)) % 2);  // per label, as the groove
+        // Each label's register (sketch.hpp): at a section's start the voicing moves an octave
+        // toward its half of the range when it is in the other, so a new part changes
+        // register and a repeat sounds where its label did before.
+        if (b.index_in_section == 0) {
+            const bool is_high = prev[0] + prev[1] + prev[2] >= 3 * 64;
+            if (is_high != sec.high)
+                for (auto& k : prev) k += sec.high ? 12 : -12;
         }
         const auto v3 = voice(triad(s, f.chord), prev);
         prev = v3;

@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/text.hpp"
 #include "hitdna/dna/dna.hpp"
 #include "hitdna/enrich/form.hpp"
 #include "hitdna/sketch/detail/parts.hpp"
@@ -43,6 +44,13 @@ std::array<int, 3> triad(const Sketch& s, int degree) {
 
 namespace {
 
+// The role whose progressions a section plays: intros and outros the hook's (another of
+// them than the hook's own), unknown roles the verse's.
+std::string family(const std::string& role) {
+    if (role == "intro" || role == "outro") return "hook";
+    return role == "hook" || role == "verse" || role == "pre-hook" || role == "bridge" ? role : "verse";
+}
+
 // Progressions, one chord per step, as scale degrees (0 = I). Minor keys use the natural minor
 // scale with a major V (the raised leading tone). Documented in man/hitdna-sketch.1.
 const std::vector<std::vector<int>>& progressions(const std::string& role, bool minor) {
@@ -58,10 +66,7 @@ const std::vector<std::vector<int>>& progressions(const std::string& role, bool 
         {"pre-hook", {{3, 4, 3, 4}, {5, 6, 4, 4}, {3, 5, 4, 4}}},
         {"bridge", {{5, 6, 0, 0}, {3, 0, 5, 4}, {2, 6, 0, 4}}},
     };
-    const auto& table = minor ? minor_ : major;
-    // Intros and outros play the hook's harmony; unknown roles the verse's.
-    const std::string r = role == "intro" || role == "outro" ? "hook" : table.count(role) ? role : "verse";
-    return table.at(r);
+    return (minor ? minor_ : major).at(family(role));
 }
 
 // Key signature of a tonic and mode: sharps > 0, flats < 0; names with 'b' take flats, and
@@ -77,11 +82,20 @@ int key_signature(int tonic, bool minor, const std::string& name) {
 
 int64_t beat_ticks(double beats) { return int64_t(std::llround(beats * k_ppq)); }
 
-// The grid: sections snapped to whole beats at the target's tempo, each cut into 4/4 bars
+// The tempo map: the target's tempo from 0, then each held change on the beat nearest its time.
+void map_tempo(const enrich::Target& t, Sketch& s) {
+    s.tempo.push_back({0, t.bpm, uint32_t(std::lround(60e6 / t.bpm))});
+    for (const auto& c : t.tempo_changes) {
+        const int64_t tick = beat_ticks(std::round(double(tick_at(s, c.time_s)) / k_ppq));
+        if (tick <= s.tempo.back().tick) continue;
+        s.tempo.push_back({tick, c.bpm, uint32_t(std::lround(60e6 / c.bpm))});
+    }
+}
+
+// The grid: sections snapped to whole beats through the tempo map, each cut into 4/4 bars
 // from its start (a remainder of 1..3 beats is a short bar with its own meter).
 void lay_out(const enrich::Target& t, Sketch& s) {
-    const double beat_s = 60.0 / t.bpm;
-    s.end_tick = std::max<int64_t>(k_ppq, int64_t(std::llround(t.duration_s / beat_s * k_ppq)));
+    s.end_tick = std::max<int64_t>(k_ppq, tick_at(s, t.duration_s));
     for (size_t i = 0; i < t.sections.size(); ++i) {
         const auto& p = t.sections[i];
         Section sec;
@@ -90,7 +104,7 @@ void lay_out(const enrich::Target& t, Sketch& s) {
         sec.build = p.build;
         sec.drop = p.drop;
         sec.energy_lu = p.energy_lu;
-        sec.start_tick = beat_ticks(std::round(p.start_s / beat_s));
+        sec.start_tick = beat_ticks(std::round(double(tick_at(s, p.start_s)) / k_ppq));
         if (!s.sections.empty() && sec.start_tick <= s.sections.back().start_tick) continue;  // shorter than half a beat
         if (sec.start_tick >= s.end_tick) break;
         s.sections.push_back(sec);
@@ -110,7 +124,7 @@ void lay_out(const enrich::Target& t, Sketch& s) {
             b.beats = std::max(1, beats);
             b.section = si;
             b.index_in_section = index;
-            const double mid = (double(at) + b.beats * k_ppq / 2.0) / k_ppq * beat_s;
+            const double mid = seconds_at(s, at + b.beats * k_ppq / 2);
             b.level_lu = enrich::plan_level(t.sections, mid, t.bpm);
             s.bars.push_back(b);
         }
@@ -123,28 +137,46 @@ void lay_out(const enrich::Target& t, Sketch& s) {
     }
 }
 
+// Each section's variant (its label's order among the labels of its role) and register (a
+// new label the other half from the section before it, a repeat its label's).
+void assign_variants(Sketch& s) {
+    std::map<std::string, std::map<std::string, int>> order;  // role family -> label -> variant
+    std::map<std::string, bool> high;
+    for (size_t i = 0; i < s.sections.size(); ++i) {
+        auto& sec = s.sections[i];
+        auto& labels = order[family(sec.role)];
+        if (!labels.count(sec.label)) labels.emplace(sec.label, int(labels.size()));
+        sec.variant = labels[sec.label];
+        if (!high.count(sec.label)) high[sec.label] = i > 0 && !s.sections[i - 1].high;
+        sec.high = high[sec.label];
+    }
+}
+
 // Chords per bar: one progression per label (repeats of a label are the same music), one
 // chord per bar (per two bars at 140 BPM and above); a pre-hook ends on V, an outro on I.
 void choose_harmony(Sketch& s) {
     std::map<std::string, int> chosen;
     const int per = s.bpm >= 140 ? 2 : 1;
-    // Intros and outros play the (first) hook's progression: the hook's harmony foreshadowed
-    // and recalled.
-    std::string hook_key = "hook";
-    for (const auto& sec : s.sections)
-        if (sec.role == "hook") {
-            hook_key = sec.label + "/hook";
-            break;
-        }
     for (auto& sec : s.sections) {
         const auto& options = progressions(sec.role, s.minor);
-        const std::string key = sec.role == "intro" || sec.role == "outro" ? hook_key : sec.label + "/" + sec.role;
-        if (!chosen.count(key)) chosen[key] = int(mix(s.seed, "progression " + key) % options.size());
+        const std::string key = sec.label + "/" + sec.role;
+        // The family's progressions in a seeded order, one per label: two verses (or an intro
+        // and the hook) with different labels play different progressions while the family has
+        // enough.
+        if (!chosen.count(key)) chosen[key] = int((mix(s.seed, "progression " + family(sec.role)) + uint32_t(sec.variant)) % options.size());
         sec.progression = chosen[key];
         const auto& prog = options[size_t(sec.progression)];
         for (int b = 0; b < sec.bars; ++b) sec.chords.push_back(prog[size_t((b / per) % int(prog.size()))]);
         if (sec.role == "pre-hook" && sec.bars > 0) sec.chords.back() = 4;
         if (sec.role == "outro" && sec.bars > 0) sec.chords.back() = 0;
+    }
+    // A turnaround: a section of two bars or more that leads into the tonic ends on V (major
+    // in minor, with the leading tone), so that every arrival home is a cadence that names
+    // the key.
+    for (size_t i = 0; i + 1 < s.sections.size(); ++i) {
+        auto& c = s.sections[i].chords;
+        const auto& next = s.sections[i + 1].chords;
+        if (c.size() >= 2 && !next.empty() && next.front() == 0) c.back() = 4;
     }
     if (!s.sections.empty() && !s.sections.back().chords.empty()) s.sections.back().chords.back() = 0;  // end home
 }
@@ -179,7 +211,14 @@ void add_markers(Sketch& s) {
 
 // The choices in words: key, progressions per label, instruments.
 std::string describe(const enrich::Target& t, const Sketch& s) {
-    std::string out = "key " + t.key + " " + t.mode + ", " + std::to_string(int(std::lround(t.bpm))) + " BPM; progressions:";
+    std::string out = "key " + t.key + " " + t.mode + ", " + std::to_string(int(std::lround(t.bpm))) + " BPM";
+    for (size_t i = 1; i < s.tempo.size(); ++i) {
+        char b[64];
+        std::snprintf(b, sizeof b, "%s%g BPM at %s", i == 1 ? " (then " : ", ", std::round(s.tempo[i].bpm * 10) / 10,
+                      core::mmss(seconds_at(s, s.tempo[i].tick)).c_str());
+        out += b;
+    }
+    out += std::string(s.tempo.size() > 1 ? ")" : "") + "; progressions:";
     std::map<std::string, bool> seen;
     for (const auto& sec : s.sections) {
         if (seen[sec.label + sec.role]) continue;
@@ -220,6 +259,8 @@ Feel feel(const Sketch& s, size_t bar) {
 Sketch make_sketch(const enrich::Target& t, const SketchOptions& o) {
     if (!(t.bpm >= 30 && t.bpm <= 300)) throw Error(ErrorKind::usage, "target bpm " + std::to_string(t.bpm) + " is outside 30..300");
     if (!(t.duration_s > 0 && t.duration_s <= 3600)) throw Error(ErrorKind::usage, "target duration_s must be in 0..3600 s");
+    for (const auto& c : t.tempo_changes)
+        if (!(c.bpm >= 30 && c.bpm <= 300)) throw Error(ErrorKind::usage, "target tempo_changes bpm " + std::to_string(c.bpm) + " is outside 30..300");
     Sketch s;
     s.seed = o.seed;
     s.energy_contrast = o.energy_contrast;
@@ -234,8 +275,9 @@ Sketch make_sketch(const enrich::Target& t, const SketchOptions& o) {
     if (t.mode != "major" && t.mode != "minor") throw Error(ErrorKind::usage, "target mode '" + t.mode + "' is not major or minor");
     s.minor = t.mode == "minor";
     s.key_sharps = key_signature(s.tonic, s.minor, t.key);
-    s.tempo.push_back({0, t.bpm, uint32_t(std::lround(60e6 / t.bpm))});
+    map_tempo(t, s);
     lay_out(t, s);
+    assign_variants(s);
     choose_harmony(s);
     detail::add_drums(t, s);
     detail::add_bass(t, s);

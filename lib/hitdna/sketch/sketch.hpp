@@ -61,6 +61,13 @@ struct Section {
     double energy_lu = 0;    // the target's section level, LU re integrated loudness
     std::vector<int> chords; // one chord per bar, as scale degrees 0..6 (the progression, cycled)
     int progression = 0;     // index in the role's list of progressions (man page)
+    // Which of the distinct labels with this role it is, in order of first appearance (repeats
+    // of a label share it): different parts of one role get different progressions, grooves
+    // and comping, so that the form is heard.
+    int variant = 0;
+    // Chords in the upper half of their range. A new label takes the other half from the
+    // section before it; a repeat keeps its label's, so repeats sound alike.
+    bool high = false;
 };
 
 struct Bar {
