@@ -62,3 +62,29 @@ TEST_CASE("match: a quoted title pulls in its vectors, descriptor words steer, t
     rep = match::run_match(cat, o, warn);
     CHECK(warn.str().find("No Such Song") != std::string::npos);
 }
+
+TEST_CASE("match: no evidence, no row: a text that names one track lists that track alone") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    for (int i = 0; i < 30; ++i) test::put_synthetic_track(cat, base, i, 2, 7);  // "Song i" by "Artist i"
+    match::MatchOptions o;
+    o.k = 5;
+    std::ostringstream warn;
+    o.text = "Song 17";
+    auto rep = match::run_match(cat, o, warn);
+    REQUIRE(rep.results.size() == 1);
+    CHECK(rep.results[0].track.title == "Song 17");
+    // Words no track carries together: the tracks that carry some of them, each with a text
+    // score above 0 (a word of the query), never a row scored on nothing.
+    o.text = "Song 17 Artist 18";
+    rep = match::run_match(cat, o, warn);
+    REQUIRE_FALSE(rep.results.empty());
+    for (const auto& r : rep.results) {
+        REQUIRE(r.text_score);
+        CHECK(*r.text_score > 0);
+    }
+    o.text = "Song 999";
+    rep = match::run_match(cat, o, warn);
+    for (const auto& r : rep.results) CHECK(r.track.title.find("Song") == 0);
+}

@@ -28,7 +28,8 @@ struct Query {
     std::map<Space, std::vector<float>> track_vecs;
     std::vector<std::pair<QuerySection, std::vector<float>>> sections;
     std::unordered_set<int64_t> exclude;
-    std::string fts;
+    std::string fts;      // any of the words (FTS5 OR)
+    std::string fts_all;  // every word (FTS5 AND): when some track has them all, only those count
     std::vector<std::string> resolved;
 };
 
@@ -148,6 +149,7 @@ Query build_text_query(store::Catalog& cat, const std::string& text, std::ostrea
         std::string quoted = "\"";
         for (char c : w) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
         q.fts += (q.fts.empty() ? "" : " OR ") + quoted + "\"";
+        q.fts_all += (q.fts_all.empty() ? "" : " AND ") + quoted + "\"";
     }
     return q;
 }
@@ -342,7 +344,10 @@ public:
             }
         }
         if (!m_q.fts.empty()) {
-            auto hits = catalog->text_search(m_q.fts, 500, filter);  // the filter applies inside the text search too
+            // No evidence, no row: tracks that carry every word of the text, when there are
+            // any; else those that carry some (the filter applies inside the text search too).
+            auto hits = catalog->text_search(m_q.fts_all, 500, filter);
+            if (hits.empty()) hits = catalog->text_search(m_q.fts, 500, filter);
             double best = 0;
             for (auto& [id, r] : hits) best = std::min(best, r);
             for (auto& [id, r] : hits) {
@@ -395,6 +400,7 @@ private:
         if (!m_q.fts.empty()) {
             auto it = m_text_rel.find(id);
             r.text_score = it == m_text_rel.end() ? 0.0 : it->second;
+            if (wsum == 0 && it == m_text_rel.end()) return std::nullopt;  // nothing the query asked
             r.score = wsum > 0 ? 0.8 * vec + 0.2 * *r.text_score : *r.text_score;
         } else {
             r.score = vec;
