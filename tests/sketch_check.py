@@ -14,7 +14,7 @@ definitions, never from hitdna's own reading of its file:
   - drums on channel 10 with a crash at every hook, a fill before sections, a snare roll and
     a reverse cymbal before builds; bass roots inside the bass range (808: Synth Bass, notes
     at least the target's sustain); chords of three voices;
-  - the lead plays the same motif at each hook but the last, which varies it;
+  - the lead plays the same motif at each hook; the last hook's last statement varies it;
   - loudness follows the plan: expression ordered as the sections' energy, the breakdown
     before a drop at least 9 LU down;
   - the same seed gives the same bytes, another seed a different sketch.
@@ -214,9 +214,17 @@ def check_motif(t, evs, markers, label):
     check(len(first) >= 5, f"{label}: the hook has a motif ({len(first)} notes)")
     for h in hooks[1:-1]:
         check(motif_at(lead, h) == first, f"{label}: the hook at tick {h} repeats the first hook's motif")
-    last = motif_at(lead, hooks[-1])
-    check([n[:2] for n in last] == [n[:2] for n in first], f"{label}: the last hook keeps the motif's rhythm")
-    check(last != first, f"{label}: the last hook varies the motif")
+    # The last hook's last whole statement (statements every two bars from its start) varies
+    # the motif; its earlier statements repeat it.
+    i_last = max(i for i, s in enumerate(t["sections"]) if s["role"] == "hook")
+    end = markers[i_last + 1][0] if i_last + 1 < len(markers) else max(n[0] + n[1] for n in lead)
+    bars = -(-(end - hooks[-1]) // 1920)
+    tag = hooks[-1] + 1920 * 2 * (max(0, bars - 2) // 2)
+    last = motif_at(lead, tag)
+    check([n[:2] for n in last] == [n[:2] for n in first], f"{label}: the last hook's last statement keeps the motif's rhythm")
+    check(last != first, f"{label}: the last hook's last statement varies the motif")
+    if tag > hooks[-1]:
+        check(motif_at(lead, hooks[-1]) == first, f"{label}: the last hook opens with the motif itself")
     return lead
 
 

@@ -76,13 +76,14 @@ void add_lead(const enrich::Target&, Sketch& s) {
         const Section& sec = s.sections[b.section];
         if (sec.role != "hook" || b.index_in_section % 2 != 0) continue;
         if (b.index_in_section == 0) s.motif_hook_bars.push_back(int(bi));
-        const bool varied = b.section == last_hook;
+        // The last hook's last whole statement is the varied one (its tag): the hook's earlier
+        // statements, as every other hook's, stay the motif, so the part is heard as the hook.
+        const bool varied = b.section == last_hook && b.index_in_section == std::max(0, sec.bars - 2) / 2 * 2;
         for (const auto& n : motif) {
             const size_t at = bi + size_t(n.pos16 / 16);
             if (at >= s.bars.size() || s.bars[at].section != b.section) break;
             const Feel f = feel(s, at);
-            // The last hook answers its first bar an octave up: a lift that keeps the motif's
-            // pitch classes, so the hook stays recognisably the same part.
+            // The varied statement answers its first bar an octave up.
             int d = n.degree + (varied && n.pos16 >= 16 ? 7 : 0);
             if (n.pos16 % 8 == 0) d = snap(d, f.chord);
             const Bar& nb = s.bars[at];

@@ -207,7 +207,10 @@ void add_chords(const enrich::Target&, Sketch& s) {
             chord(0, 8, 0), chord(8, 8, -5);
             put(tr, b, 0, 16, v3[0] - 12, vel(f.velocity, -10));
         } else {
-            for (int p = 0; p < 16; p += 2) chord(p, 1, p == 0 || p == 6 || p == 10 ? 0 : -15);
+            // Eighth-note stabs; at 160 BPM and above quarters, the same number of stabs a
+            // second as eighths at 80 BPM.
+            const int step = s.bpm >= 160 ? 4 : 2;
+            for (int p = 0; p < 16; p += step) chord(p, 1, p == 0 || p == 6 || p == 10 ? 0 : -15);
         }
     }
     s.tracks.push_back(std::move(tr));
