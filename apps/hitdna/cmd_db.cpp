@@ -41,7 +41,7 @@ Runner register_db(CLI::App& app) {
     auto st = std::make_shared<State>();
     app.require_subcommand(1);
     auto* stats = app.add_subcommand("stats", "Counts, sizes, analysis versions and index staleness of the catalog");
-    auto* verify = app.add_subcommand("verify", "Check the catalog: SQLite integrity, every track complete, statistics and text index in step");
+    auto* verify = app.add_subcommand("verify", "Check the catalog: SQLite integrity, every track complete, statistics, text index and index files in step");
     auto* remove = app.add_subcommand("remove", "Delete tracks (by id) with their sections, vectors, charts and engagement; mirrors learn of it at their next sync");
     remove->add_option("ids", st->remove_ids, "Catalog track ids")->required();
     for (auto* sub : {stats, verify, remove})
@@ -75,6 +75,13 @@ Runner register_db(CLI::App& app) {
         store::Catalog cat(path, store::Catalog::Mode::read_only);
         if (!stats->parsed()) {
             auto problems = cat.verify();
+            // The index files, hashed whole (a query checks only their stamp): a damaged one is
+            // bypassed by searches, and reported here. A missing index is no problem (a cache).
+            store::VectorIndexes idx(cat);
+            for (auto sp : dna::k_spaces) {
+                const auto s = idx.status(sp, true);
+                if (s.present && !s.valid) problems.push_back(std::string("index ") + dna::to_string(sp) + ": " + s.problem + " (searches bypass it; 'hitdna index rebuild')");
+            }
             if (st->verify_format.resolve() == "json") {
                 nlohmann::ordered_json j;
                 j["db"] = path;

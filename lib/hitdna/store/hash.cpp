@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -38,5 +39,26 @@ std::string hash_file(const std::string& path) {
 }
 
 std::string hash_bytes(const void* data, size_t n) { return hex(XXH3_128bits(data, n)); }
+
+std::string stamp_file(const std::string& path) {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f) throw Error(ErrorKind::io, path + ": cannot read: " + std::strerror(errno));
+    if (std::fseek(f.get(), 0, SEEK_END) != 0) throw Error(ErrorKind::io, path + ": cannot seek: " + std::strerror(errno));
+    const long size = std::ftell(f.get());
+    constexpr long part = 64 * 1024;
+    std::vector<char> buf(size_t(std::min(size, 2 * part)) + sizeof size);
+    std::memcpy(buf.data(), &size, sizeof size);
+    size_t got = 0;
+    std::rewind(f.get());
+    if (size <= 2 * part) {
+        got = std::fread(buf.data() + sizeof size, 1, size_t(size), f.get());
+    } else {
+        got = std::fread(buf.data() + sizeof size, 1, size_t(part), f.get());
+        if (std::fseek(f.get(), size - part, SEEK_SET) != 0) throw Error(ErrorKind::io, path + ": cannot seek: " + std::strerror(errno));
+        got += std::fread(buf.data() + sizeof size + part, 1, size_t(part), f.get());
+    }
+    if (got + sizeof size != buf.size()) throw Error(ErrorKind::io, path + ": read error");
+    return hex(XXH3_128bits(buf.data(), buf.size()));
+}
 
 }  // namespace hitdna::store

@@ -25,6 +25,7 @@
 #include "hitdna/store/hash.hpp"
 #include "hitdna/store/hnsw_build.hpp"
 #include "hitdna/store/detail/access.hpp"
+#include "hitdna/store/detail/mapped_hnsw.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -78,6 +79,7 @@ json manifest_json(const IndexManifest& m) {
     j["file"] = m.file;
     j["bytes"] = m.bytes;
     j["xxh3_128"] = m.hash;
+    j["stamp"] = m.stamp;
     j["catalog"] = m.catalog_id;
     j["M"] = m.m;
     j["ef_construction"] = m.ef_construction;
@@ -108,6 +110,7 @@ std::optional<IndexManifest> read_manifest(const std::string& path, std::string&
         m.file = j.at("file");
         m.bytes = j.at("bytes");
         m.hash = j.at("xxh3_128");
+        m.stamp = j.value("stamp", std::string());
         m.catalog_id = j.at("catalog");
         m.m = j.at("M");
         m.ef_construction = j.at("ef_construction");
@@ -142,12 +145,17 @@ int64_t file_size(const std::string& path) {
 struct Loaded {
     IndexManifest manifest;
     std::unique_ptr<hnswlib::L2Space> l2;
-    std::unique_ptr<Hnsw> hnsw;
+    std::unique_ptr<Hnsw> hnsw;                 // loaded into memory (to extend it)
+    std::unique_ptr<detail::MappedHnsw> mapped;  // searched in place
 };
 
-// Loads a space's index, checking the manifest, size and hash; nullptr with the reason.
+enum class Open { search, extend };
+
+// Opens a space's index, checking the manifest, the size and the stamp (the whole file's hash
+// with check_hash, or when the manifest predates stamps); nullptr with the reason. `search`
+// maps the file; `extend` loads it with hnswlib, room for extra_capacity more vectors.
 std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const std::string& catalog_id, int64_t catalog_generation,
-                                   size_t extra_capacity, bool check_hash, std::string& why) {
+                                   size_t extra_capacity, bool check_hash, std::string& why, Open how = Open::search) {
     auto m = read_manifest(manifest_path(dir, space), why);
     if (!m) return nullptr;
     if (m->space != space || m->dim != dna::dimensions(space).size()) {
@@ -169,16 +177,27 @@ std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const st
         return nullptr;
     }
     try {
-        if (check_hash && hash_file(file) != m->hash) {
+        if ((check_hash || m->stamp.empty()) && hash_file(file) != m->hash) {
             why = "index file " + file + " fails its checksum";
+            return nullptr;
+        }
+        if (!check_hash && !m->stamp.empty() && stamp_file(file) != m->stamp) {
+            why = "index file " + file + " fails its stamp (size, first and last 64 KiB)";
             return nullptr;
         }
         auto l = std::make_unique<Loaded>();
         l->manifest = *m;
-        l->l2 = std::make_unique<hnswlib::L2Space>(m->dim);
-        l->hnsw = std::make_unique<Hnsw>(l->l2.get(), file, false, size_t(m->count) + extra_capacity);
-        if (int64_t(l->hnsw->cur_element_count) != m->count) {
-            why = "index file " + file + " holds " + std::to_string(l->hnsw->cur_element_count) + " vectors, manifest says " + std::to_string(m->count);
+        size_t count = 0;
+        if (how == Open::search) {
+            l->mapped = std::make_unique<detail::MappedHnsw>(file, m->dim);
+            count = l->mapped->size();
+        } else {
+            l->l2 = std::make_unique<hnswlib::L2Space>(m->dim);
+            l->hnsw = std::make_unique<Hnsw>(l->l2.get(), file, false, size_t(m->count) + extra_capacity);
+            count = l->hnsw->cur_element_count;
+        }
+        if (int64_t(count) != m->count) {
+            why = "index file " + file + " holds " + std::to_string(count) + " vectors, manifest says " + std::to_string(m->count);
             return nullptr;
         }
         return l;
@@ -337,6 +356,7 @@ void commit_index(const std::string& dir, Hnsw& h, IndexManifest& m) {
     }
     fsync_path(tmp, false);
     m.hash = hash_file(tmp);
+    m.stamp = stamp_file(tmp);
     if (::rename(tmp.c_str(), file.c_str()) != 0) throw Error(ErrorKind::index, file + ": cannot rename: " + std::strerror(errno));
     const std::string mp = manifest_path(dir, m.space), mtmp = mp + ".tmp";
     {
@@ -409,7 +429,7 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     std::string why;
     const SpaceStats st = m_catalog.stats(space);
     const int64_t catalog_generation = m_catalog.generation();
-    auto cur = load_index(m_dir, space, m_catalog.catalog_id(), catalog_generation, 0, true, why);
+    auto cur = load_index(m_dir, space, m_catalog.catalog_id(), catalog_generation, 0, true, why, Open::extend);
     // Small indexes are rebuilt (cheap, and the statistics stay fresh); so are indexes whose
     // statistics predate half the catalog, or that carry many rows deleted since.
     if (!cur || cur->manifest.count < m_incremental_min || st.count > 2 * cur->manifest.count || cur->manifest.count > st.count + st.count / 5)
@@ -479,7 +499,7 @@ SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* 
     : m_impl(std::make_unique<Impl>(indexes.m_catalog)), m_space(space) {
     std::string why;
     if (indexes.m_catalog.stats(space).count > 0) {
-        m_impl->index = load_index(indexes.m_dir, space, indexes.m_catalog.catalog_id(), indexes.m_catalog.generation(), 0, true, why);
+        m_impl->index = load_index(indexes.m_dir, space, indexes.m_catalog.catalog_id(), indexes.m_catalog.generation(), 0, false, why);
         if (!m_impl->index && warnings)
             *warnings << "hitdna: warning: " << to_string(space) << " index not used (" << why
                       << "); searching the catalog exactly. 'hitdna index rebuild' makes a new one.\n";
@@ -550,8 +570,8 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
     if (exact_all) {
         exact(0);
     } else {
-        auto& h = *m_impl->index->hnsw;
-        const int64_t total = int64_t(h.cur_element_count);
+        const auto& h = *m_impl->index->mapped;
+        const int64_t total = int64_t(h.size());
         size_t want = k;
         if (!filter.empty()) {
             const double share = std::max(1e-3, double(n_allowed) / double(std::max<int64_t>(1, total)));
@@ -560,10 +580,7 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
         std::vector<VectorHit> found;
         for (;;) {
             want = std::min<size_t>(want, size_t(std::max<int64_t>(1, total)));
-            h.setEf(std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
-            auto pq = h.searchKnn(z.data(), want);
-            std::vector<std::pair<float, int64_t>> cand;
-            while (!pq.empty()) cand.emplace_back(pq.top().first, int64_t(pq.top().second)), pq.pop();
+            const auto cand = h.search(z.data(), want, std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
             std::vector<int64_t> ids;
             for (auto& c : cand) ids.push_back(c.second);
             auto rows = cat.vectors_by_id(m_space, ids);  // rows deleted since the build are gone here

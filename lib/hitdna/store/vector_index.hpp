@@ -28,7 +28,8 @@ struct IndexManifest {
     size_t dim = 0;
     std::string file;           // name inside the index directory
     int64_t bytes = 0;
-    std::string hash;           // XXH3-128 of the file
+    std::string hash;           // XXH3-128 of the file (checked by verify and before an update)
+    std::string stamp;          // stamp_file (checked on every open; "" in manifests before it)
     std::string catalog_id;     // the catalog's random id (meta.catalog_id)
     int m = 32, ef_construction = 200, ef_search = 64;
     double tuned_recall = 0;    // recall@10 measured at ef_search when the index was built
