@@ -39,6 +39,8 @@ MappedHnsw::MappedHnsw(const std::string& path, size_t dim) : m_dim(dim) {
     ::close(fd);  // the mapping keeps the file
     if (p == MAP_FAILED) throw std::runtime_error(std::string("cannot map: ") + std::strerror(errno));
     m_map = static_cast<const char*>(p);
+    // A search visits records scattered over the file: read-ahead would read what it skips.
+    ::madvise(p, m_bytes, MADV_RANDOM);
     try {
         const char* h = m_map;
         const auto offset_level0 = read_at<size_t>(h), count = read_at<size_t>(h + 16), record = read_at<size_t>(h + 24);
