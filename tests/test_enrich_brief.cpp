@@ -393,3 +393,34 @@ TEST_CASE("enrich: the template hit's held tempo changes carry over scaled, unle
     CHECK(stated.tempo_changes.empty());
     CHECK(stated.provenance.at("tempo_changes").from == "prompt");
 }
+
+TEST_CASE("enrich: a form with too many parts for a short target is merged down, the opening included") {
+    // Scaled to the 86 s target the opening is the shortest part but not short (12 s, the
+    // minimum), a 24 s hook follows it, and 86 s allow 5 parts of the 6: merging must end (the
+    // opening's borrowing from the hook once repeated forever with nothing to borrow).
+    test::TempDir dir;
+    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
+    auto d = test::song_dna(2, 20);
+    d.audio.bpm = 120;
+    d.duration_s = 172;
+    d.structure.sections.clear();
+    d.vectors.sections.clear();
+    const size_t dims = dna::dimensions(dna::Space::sections).size();
+    const double starts[] = {0, 24, 72, 97, 122, 147, 172};
+    const char* roles[] = {"intro", "hook", "verse", "bridge", "verse", "outro"};
+    for (int i = 0; i < 6; ++i) {
+        dna::Section s;
+        s.start_s = starts[i], s.end_s = starts[i + 1], s.label = std::string(1, char('A' + i)), s.role = roles[i], s.energy_lufs = -14;
+        d.structure.sections.push_back(s);
+        d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
+    }
+    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
+    const auto t = enrich::aggregate(cat, {{id, 1.0}}, std::string(""), 86.0);
+    REQUIRE_FALSE(t.sections.empty());
+    double sum = 0;
+    for (const auto& s : t.sections) {
+        CHECK(s.duration_s > 0);
+        sum += s.duration_s;
+    }
+    CHECK(sum == doctest::Approx(t.duration_s).epsilon(0.02));
+}

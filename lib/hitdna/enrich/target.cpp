@@ -527,7 +527,7 @@ void merge_short_sections(std::vector<PlannedSection>& sections, double min_len_
         const bool is_short = sections[shortest].duration_s < min_len_s * 0.75;
         if (!(is_short || sections.size() > max_sections)) break;
         merged = true;
-        if (shortest == 0 && hook(1) && !hook(0) && sections[1].duration_s >= 2 * min_len_s) {
+        if (is_short && shortest == 0 && hook(1) && !hook(0) && sections[1].duration_s >= 2 * min_len_s) {
             const double take = min_len_s - sections[0].duration_s;
             sections[0].duration_s += take;
             sections[1].duration_s -= take;
