@@ -21,6 +21,9 @@ nlohmann::json sketch_json(const sketch::Sketch& s, const enrich::Target& t, con
     nlohmann::json j = {{"format", "hitdna-sketch-1"}, {"midi", midi}, {"seed", s.seed}, {"bpm", s.bpm}, {"key", t.key}, {"mode", t.mode},
                         {"key_signature", s.key_sharps}, {"ppq", sketch::k_ppq}, {"bars", s.bars.size()}, {"end_tick", s.end_tick},
                         {"duration_s", sketch::seconds_at(s, s.end_tick)}, {"summary", s.summary}};
+    j["tempo_map"] = nlohmann::json::array();
+    for (const auto& tm : s.tempo)
+        j["tempo_map"].push_back({{"tick", tm.tick}, {"time_s", sketch::seconds_at(s, tm.tick)}, {"bpm", tm.bpm}, {"us_per_quarter", tm.us_per_quarter}});
     j["sections"] = nlohmann::json::array();
     for (const auto& sec : s.sections) {
         nlohmann::json chords = nlohmann::json::array();
