@@ -613,7 +613,10 @@ std::vector<StoredVector> Catalog::vectors_by_id(Space space, const std::vector<
 
 int64_t Catalog::count_vectors(Space space, const Filter& filter) {
     const auto [where_sql, where_args] = detail::to_sql(filter);
-    std::string sql = "SELECT count(*) FROM vectors v JOIN tracks t ON t.id = v.track_id WHERE v.space = ?1";
+    // Without a filter the tracks need not be joined: every vector belongs to a track (foreign
+    // key, ON DELETE CASCADE), and the count comes from the space index alone.
+    std::string sql = where_sql.empty() ? "SELECT count(*) FROM vectors v WHERE v.space = ?1"
+                                        : "SELECT count(*) FROM vectors v JOIN tracks t ON t.id = v.track_id WHERE v.space = ?1";
     if (!where_sql.empty()) sql += " AND (" + where_sql + ")";
     Stmt st(m_impl->db, sql.c_str());
     st.bind(1, to_string(space));
@@ -734,12 +737,13 @@ CatalogStats Catalog::catalog_stats() {
     s.generation = generation();
     s.schema_version = k_schema_version;
     {
-        Stmt st(m_impl->db, "SELECT analysis_version, count(*) FROM tracks GROUP BY 1 ORDER BY 1");
-        while (st.step()) s.by_analysis_version.emplace_back(int(st.i64(0)), st.i64(1));
-    }
-    {
-        Stmt st(m_impl->db, "SELECT source, count(*) FROM tracks GROUP BY 1 ORDER BY 1");
-        while (st.step()) s.by_source.emplace_back(st.text(0), st.i64(1));
+        // One scan of the tracks for both breakdowns.
+        std::map<int, int64_t> versions;
+        std::map<std::string, int64_t> sources;
+        Stmt st(m_impl->db, "SELECT analysis_version, source, count(*) FROM tracks GROUP BY 1, 2");
+        while (st.step()) versions[int(st.i64(0))] += st.i64(2), sources[st.text(1)] += st.i64(2);
+        s.by_analysis_version.assign(versions.begin(), versions.end());
+        s.by_source.assign(sources.begin(), sources.end());
     }
     struct stat sb{};
     if (::stat(path().c_str(), &sb) == 0) s.file_bytes = int64_t(sb.st_size);
