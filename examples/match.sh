@@ -29,4 +29,15 @@ for line in sys.stdin:
 # 4. Filters apply inside the search; one space only; own weights.
 "$hitdna" match --track 1 --filter genre=soundtrack --filter "duration>=120" --space production,emotion \
   --weights production=2,emotion=1 -k 3 -f text
+
+# 5. Many queries in one process: one JSON line each (a clip, a track, a text, and a line that
+#    fails), answered in order with its id; the clip is analyzed on another core meanwhile.
+#    Exit status 1 says some line failed; the others are answered.
+printf '%s\n' "{\"id\":\"clip\",\"like\":\"$work/clip.mp3\",\"k\":2}" '{"id":"t1","track":1,"k":2}' \
+  '{"id":"dark","text":"dark wide soundtrack","k":2}' '{"id":"oops","track":9999}' > "$work/queries.jsonl"
+"$hitdna" match --queries "$work/queries.jsonl" --jobs 2 | /usr/bin/python3 -c '
+import json, sys
+for line in sys.stdin:
+    a = json.loads(line)
+    print("%-5s line %d: %s" % (a["id"], a["line"], a["error"] if "error" in a else ", ".join(r["title"] for r in a["results"])))' || true
 rm -rf "$work"

@@ -424,3 +424,40 @@ TEST_CASE("enrich: a form with too many parts for a short target is merged down,
     }
     CHECK(sum == doctest::Approx(t.duration_s).epsilon(0.02));
 }
+
+TEST_CASE("cli: enrich --queries answers each prompt line as enrich -f json would, in order, on two threads") {
+    test::TempDir dir;
+    const std::string db = dir.file("e.db");
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        const auto base = test::song_dna(0, 16);
+        for (int i = 0; i < 60; ++i) test::put_synthetic_track(cat, base, i, 4, 5);
+    }
+    const std::vector<std::string> prompts = {"upbeat 140 bpm club track in F minor, drop at 1:00, 2 minutes", "something like \\\"Song 7\\\"",
+                                              "dark and slow, 3 minutes", "pop in A major"};
+    std::string text;
+    for (size_t i = 0; i < prompts.size(); ++i) text += "{\"id\":" + std::to_string(i) + ",\"prompt\":\"" + prompts[i] + "\",\"k\":5}\n";
+    text += "{\"id\":\"bad\",\"prompt\":\"140 bpm, then 128 bpm\"}\n{\"id\":\"v2\",\"prompt\":\"pop in A major\",\"k\":5,\"model\":\"music_v2\"}\n";
+    test::write_file(dir.file("p.jsonl"), text);
+    auto r = test::run({"enrich", "--queries", dir.file("p.jsonl"), "--jobs", "2", "--db", db});
+    CHECK(r.exit_code == 1);
+    std::istringstream in(r.out);
+    std::vector<nlohmann::json> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+    REQUIRE(lines.size() == 6);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        CHECK(lines[i].at("id") == i);
+        CHECK(lines[i].at("line") == i + 1);
+        // The single run's document, field for field (the prompt unescaped as the shell gives it).
+        auto one = test::run({"enrich", nlohmann::json::parse("\"" + prompts[i] + "\"").get<std::string>(), "-k", "5", "--db", db, "-f", "json"});
+        REQUIRE(one.exit_code == 0);
+        auto doc = lines[i];
+        for (const char* k : {"id", "line", "log"}) doc.erase(k);
+        CHECK(doc == nlohmann::json::parse(one.out));
+    }
+    CHECK(lines[4].at("id") == "bad");
+    CHECK(lines[4].at("status") == 2);
+    CHECK(r.err.find(":5: the brief states two tempos") != std::string::npos);
+    CHECK(lines[5].at("model_id") == "music_v2");
+    CHECK(test::run({"enrich", "pop", "--queries", dir.file("p.jsonl"), "--db", db}).exit_code == 2);
+}

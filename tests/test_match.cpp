@@ -1,6 +1,8 @@
-// match with a text query: quoted titles, descriptor words and genres, filters, unknown titles.
+// match with a text query: quoted titles, descriptor words and genres, filters, unknown titles;
+// many queries in one process (--queries).
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "hitdna/match/match.hpp"
 #include "hitdna/store/catalog.hpp"
 #include "helpers.hpp"
+#include "signals.hpp"
 #include "synthetic.hpp"
 
 using namespace hitdna;
@@ -87,4 +90,91 @@ TEST_CASE("match: no evidence, no row: a text that names one track lists that tr
     o.text = "Song 999";
     rep = match::run_match(cat, o, warn);
     for (const auto& r : rep.results) CHECK(r.track.title.find("Song") == 0);
+}
+
+namespace {
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) out.push_back(nlohmann::json::parse(l));
+    return out;
+}
+
+std::vector<int64_t> result_ids(const nlohmann::json& answer) {
+    std::vector<int64_t> ids;
+    for (const auto& r : answer.at("results")) ids.push_back(r.at("track_id").get<int64_t>());
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("match --queries: one answer line per query, in order, equal to the single query's; a bad line is reported and the rest go on") {
+    test::TempDir dir;
+    const std::string db = dir.file("q.db");
+    {
+        store::Catalog cat(db, store::Catalog::Mode::read_write);
+        const auto base = test::song_dna(0, 16);
+        for (int i = 0; i < 400; ++i) test::put_synthetic_track(cat, base, i, 4, 9);
+    }
+    REQUIRE(test::run({"index", "rebuild", "--db", db}).exit_code == 0);
+    const std::string wav = dir.file("like.wav");
+    test::write_audio(wav, test::toy_song(1, 20));
+    // line 3 blank, 4 not JSON, 5 two kinds, 7 an unreadable file, 9 an unknown key
+    test::write_file(dir.file("q.jsonl"),
+                     "{\"id\":\"a\",\"track\":5}\n"
+                     "{\"id\":17,\"track\":\"Artist 17 - Song 17\",\"k\":3,\"filter\":\"genre=pop\"}\n"
+                     "\n"
+                     "{\"id\":\"broken\",\n"
+                     "{\"id\":\"two\",\"track\":5,\"text\":\"Song\"}\n"
+                     "{\"id\":\"t\",\"text\":\"Song 42\"}\n"
+                     "{\"id\":\"missing\",\"like\":\"" + dir.file("nope.wav") + "\"}\n"
+                     "{\"id\":\"l\",\"like\":\"" + wav + "\",\"k\":4,\"filter\":[\"year>=2000\",\"genre=pop,house\"]}\n"
+                     "{\"id\":\"x\",\"track\":5,\"kk\":3}\n"
+                     "{\"track\":8,\"space\":\"audio,sections\",\"k\":2}\n");
+    auto r = test::run({"match", "--queries", dir.file("q.jsonl"), "--db", db, "--jobs", "2"});
+    CHECK(r.exit_code == 1);  // some lines failed
+    const auto lines = json_lines(r.out);
+    REQUIRE(lines.size() == 9);  // every non-blank line answered
+    const std::vector<int> numbers = {1, 2, 4, 5, 6, 7, 8, 9, 10};
+    for (size_t i = 0; i < lines.size(); ++i) CHECK(lines[i].at("line") == numbers[i]);
+    for (size_t i : {2u, 3u, 5u, 7u}) {
+        CHECK(lines[i].contains("error"));
+        CHECK_FALSE(lines[i].contains("results"));
+    }
+    CHECK(lines[5].at("status") == 3);  // as the single query would exit
+    CHECK(lines[3].at("id") == "two");
+    CHECK(lines[2].at("id").is_null());
+    CHECK(r.err.find(dir.file("q.jsonl") + ":4: not JSON") != std::string::npos);
+    CHECK(r.err.find(dir.file("q.jsonl") + ":9: unknown key \"kk\"") != std::string::npos);
+    // Answers equal the single queries, option for option.
+    auto single = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "match");
+        for (const char* a : {"--db", "-f", "json"}) args.push_back(a);
+        args.insert(args.end() - 2, db);
+        auto one = test::run(args);
+        REQUIRE(one.exit_code == 0);
+        return nlohmann::json::parse(one.out);
+    };
+    CHECK(lines[0].at("id") == "a");
+    CHECK(result_ids(lines[0]) == result_ids(single({"--track", "5"})));
+    CHECK(lines[0].at("results").size() == 10);
+    CHECK(lines[1].at("id") == 17);
+    CHECK(result_ids(lines[1]) == result_ids(single({"--track", "Artist 17 - Song 17", "-k", "3", "--filter", "genre=pop"})));
+    CHECK(result_ids(lines[4]) == result_ids(single({"--text", "Song 42"})));
+    CHECK(lines[4].at("results").size() == 1);
+    CHECK(result_ids(lines[6]) == result_ids(single({"--like", wav, "-k", "4", "--filter", "year>=2000", "--filter", "genre=pop,house"})));
+    CHECK(lines[6].at("results").size() == 4);
+    CHECK(result_ids(lines[8]) == result_ids(single({"--track", "8", "--space", "audio,sections", "-k", "2"})));
+    CHECK(lines[8].at("weights").size() == 2);
+    // Standard input, and the command line's options as every line's defaults.
+    auto piped = test::sh("printf '{\"id\":1,\"track\":5}\\n' | " HITDNA_BIN " match --queries - -k 2 --filter genre=house --db '" + db + "'");
+    CHECK(piped.exit_code == 0);
+    const auto one = json_lines(piped.out);
+    REQUIRE(one.size() == 1);
+    CHECK(result_ids(one[0]) == result_ids(single({"--track", "5", "-k", "2", "--filter", "genre=house"})));
+    // --queries stands alone.
+    CHECK(test::run({"match", "--queries", "-", "--track", "5", "--db", db}).exit_code == 2);
+    CHECK(test::run({"match", "--track", "5", "--jobs", "2", "--db", db}).exit_code == 2);
+    CHECK(test::run({"match", "--queries", dir.file("absent.jsonl"), "--db", db}).exit_code == 3);
 }

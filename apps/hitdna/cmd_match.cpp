@@ -1,6 +1,9 @@
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -9,6 +12,7 @@
 
 #include "commands.hpp"
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/query_lines.hpp"
 #include "hitdna/core/text.hpp"
 #include "hitdna/match/match.hpp"
 
@@ -37,15 +41,41 @@ std::map<dna::Space, double> parse_weights(const std::string& s) {
 }
 
 std::vector<dna::Space> parse_spaces(const std::string& list) {
-    std::vector<dna::Space> out;
-    std::stringstream ss(list);
-    std::string s;
-    while (std::getline(ss, s, ',')) {
-        auto sp = dna::parse_space(s);
-        if (!sp) throw Error(ErrorKind::usage, "--space: unknown space '" + s + "' (audio, structure, emotion, production, sections, all)");
-        out.push_back(*sp);
+    try {
+        return match::parse_space_list(list);
+    } catch (const Error& e) {
+        throw Error(ErrorKind::usage, std::string("--space: ") + e.what());
     }
-    return out;
+}
+
+// --queries: one JSON line in, one out; --like files analyzed on --jobs threads, the queries
+// answered in order by one session (indexes opened once). Exit 1 when some line failed.
+int run_queries(const match::MatchOptions& defaults, const std::string& db, const std::string& source, int jobs) {
+    std::unique_ptr<store::Catalog> cat;
+    const std::string path = store::resolve_db_path(db);
+    if (defaults.backend != "qdrant" || store::catalog_exists(path)) cat = std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
+    match::Session session(cat.get(), std::cerr);
+    std::ifstream file;
+    if (source != "-") {
+        file.open(source);
+        if (!file) throw Error(ErrorKind::io, source + ": cannot open the queries file: " + std::strerror(errno));
+    }
+    std::istream& in = source == "-" ? std::cin : file;
+    core::QueryLinesOptions lo;
+    lo.source = source == "-" ? "stdin" : source;
+    lo.jobs = jobs;
+    auto prepare = [&](const nlohmann::json& q) -> std::shared_ptr<void> {
+        const auto o = match::query_line_options(q, defaults);
+        if (o.like_file.empty()) return nullptr;
+        return std::make_shared<dna::Dna>(analysis::analyze_file(o.like_file, o.analyze));
+    };
+    auto answer = [&](const nlohmann::json& q, const std::shared_ptr<void>& prepared) {
+        const auto o = match::query_line_options(q, defaults);
+        return match::to_json(session.run(o, static_cast<const dna::Dna*>(prepared.get())));
+    };
+    const auto res = core::answer_query_lines(in, lo, prepare, answer, std::cout, std::cerr);
+    if (file.is_open() && file.bad()) throw Error(ErrorKind::io, source + ": read error");
+    return res.failed ? 1 : 0;
 }
 
 // The table on a terminal: rank, score, name, best section and per-space scores.
@@ -112,7 +142,8 @@ void print_csv(const match::MatchReport& rep) {
 Runner register_match(CLI::App& app) {
     struct State {
         match::MatchOptions o;
-        std::string db, space = "all", weights, boost, qdrant_url;
+        std::string db, space = "all", weights, boost, qdrant_url, queries;
+        int jobs = 0;
         Format format{{"text", "json", "jsonl", "csv"}, "jsonl", "", true};
     };
     auto st = std::make_shared<State>();
@@ -121,12 +152,17 @@ Runner register_match(CLI::App& app) {
         "Scores are 0..1: per space exp(-d^2/(2D)) over standardized vectors (1 identical, about 0.37\n"
         "for unrelated tracks); the track score is the weighted mean over spaces (with text: 0.8 x that\n"
         "+ 0.2 x text relevance). Filter fields:\n" + store::filter_fields_help() +
-        "Exit status: 0 results printed (possibly none), 2 usage, 3/4 the --like file could not be read or\n"
+        "--queries FILE|-: one JSON object per line ({\"id\":..., \"like\"|\"track\"|\"text\":..., \"filter\", \"k\",\n"
+        "\"space\"}), one JSONL answer per line tagged with its id and line number; the command line's\n"
+        "options are every line's defaults. A failing line is answered with its error and the rest go on.\n"
+        "Exit status: 0 results printed (possibly none), 1 (--queries) some lines failed, 2 usage, 3/4 the --like file could not be read or\n"
         "decoded, 5 database error, 6 Qdrant unreachable or timed out, 7 Qdrant refused a request.\n"
         "See man hitdna-match.");
     app.add_option("--like", st->o.like_file, "Audio file: find the songs (and sections) that sound like it");
     app.add_option("--track", st->o.track, "A catalog track: its id, or \"Artist - Title\"");
     app.add_option("--text", st->o.text, "Text: quoted song titles pull in their vectors, descriptor words steer, all words search metadata");
+    app.add_option("--queries", st->queries, "Many queries: a JSON-lines FILE, or - for standard input (one answer line each)");
+    app.add_option("-j,--jobs", st->jobs, "With --queries: --like files analyzed in parallel (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--filter", st->o.filters, "FIELD OP VALUE, e.g. genre=phonk,hip-hop  year>=2020  source=chart  peak_rank<=10 (repeatable, ANDed)");
     app.add_option("--space", st->space, "audio, structure, emotion, production, sections, or all (default; comma lists allowed)");
     app.add_option("--weights", st->weights, "Space weights, e.g. audio=1,sections=2 (defaults in the man page)");
@@ -143,6 +179,15 @@ Runner register_match(CLI::App& app) {
         if (!st->weights.empty()) o.weights = parse_weights(st->weights);
         o.boost_learned = st->boost == "learned";
         o.qdrant = qdrant::config_from_env(st->qdrant_url);
+        if (!st->queries.empty()) {
+            if (!o.like_file.empty() || !o.track.empty() || !o.text.empty())
+                throw Error(ErrorKind::usage, "--queries takes the queries from its lines: no --like, --track or --text beside it");
+            if (!st->format.chosen.empty() && st->format.resolve() != "jsonl")
+                throw Error(ErrorKind::usage, "--queries answers in JSON lines only (-f jsonl)");
+            store::parse_filter(o.filters);
+            return run_queries(o, st->db, st->queries, st->jobs);
+        }
+        if (st->jobs) throw Error(ErrorKind::usage, "--jobs goes with --queries");
         auto rep = match::run(o, st->db, std::cerr);
         const std::string fmt = st->format.resolve();
         if (fmt == "jsonl") {

@@ -89,6 +89,35 @@ Target target_for_prompt(const PromptOptions& o, std::ostream& log) {
     return t;
 }
 
+PromptOptions prompt_line_options(const nlohmann::json& line, const PromptOptions& defaults) {
+    PromptOptions o = defaults;
+    o.prompt.clear();
+    for (const auto& [key, v] : line.items()) {
+        if (key == "id" || key == "model") continue;
+        if (key == "prompt") {
+            if (!v.is_string() || v.get<std::string>().empty()) throw Error(ErrorKind::usage, "\"prompt\" must be a non-empty string");
+            o.prompt = v.get<std::string>();
+        } else if (key == "k") {
+            if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000) throw Error(ErrorKind::usage, "\"k\" must be an integer in 1..1000");
+            o.k = size_t(v.get<int64_t>());
+        } else if (key == "duration_s") {
+            if (!v.is_number() || !(v.get<double>() >= 10) || v.get<double>() > 600) throw Error(ErrorKind::usage, "\"duration_s\" must be a number of seconds in 10..600");
+            o.duration_s = v.get<double>();
+        } else if (key == "filter") {
+            const bool list = v.is_array() && std::all_of(v.begin(), v.end(), [](const nlohmann::json& f) { return f.is_string(); });
+            if (!v.is_string() && !list) throw Error(ErrorKind::usage, "\"filter\" must be a string or a list of strings");
+            if (v.is_string()) o.filters.push_back(v.get<std::string>());
+            else
+                for (const auto& f : v) o.filters.push_back(f.get<std::string>());
+        } else {
+            throw Error(ErrorKind::usage, "unknown key \"" + key + "\" (id, prompt, filter, k, duration_s, model)");
+        }
+    }
+    if (o.prompt.empty()) throw Error(ErrorKind::usage, "no \"prompt\"");
+    store::parse_filter(o.filters);
+    return o;
+}
+
 Target read_target(const std::string& path) {
     std::ifstream file;
     if (path != "-") {

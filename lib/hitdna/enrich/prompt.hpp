@@ -27,6 +27,12 @@ struct PromptOptions {
 // with the Qdrant backend.
 Target target_for_prompt(const PromptOptions& options, std::ostream& log);
 
+// One line of `enrich --queries` as options: {"prompt": "..."} with optional "filter" (a
+// string or a list, ANDed with the command line's), "k" (1..1000) and "duration_s" (10..600);
+// "id" and "model" are the caller's. Everything else comes from `defaults`. Throws
+// Error(usage) naming the key.
+PromptOptions prompt_line_options(const nlohmann::json& line, const PromptOptions& defaults);
+
 // A target read from a JSON file (hitdna enrich --format json, or a generation record's
 // target). Throws Error(io) when unreadable, Error(usage) naming the file and the field when
 // it is not a target.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ostream>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -183,8 +184,20 @@ public:
         for (const auto& h : searcher(s).search(raw, k, m_filter)) out.push_back(h.track_id);
         return out;
     }
-    void prefetch(const std::vector<int64_t>&, const std::vector<Space>&) override {}
+    // One batched read per space (a prepared statement per track was most of a query's time).
+    void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) override {
+        for (Space s : spaces) {
+            auto& cache = m_vectors[s];
+            cache = m_cat.vectors_of_tracks(ids, s);
+            for (auto& [id, vs] : cache)
+                for (auto& v : vs) v.data = searcher(s).standardize(v.data);
+        }
+    }
     std::vector<store::StoredVector> vectors(int64_t id, Space s) override {
+        if (auto c = m_vectors.find(s); c != m_vectors.end()) {
+            auto it = c->second.find(id);
+            return it == c->second.end() ? std::vector<store::StoredVector>{} : it->second;
+        }
         auto vs = m_cat.vectors_of(id, s);
         for (auto& v : vs) v.data = searcher(s).standardize(v.data);
         return vs;
@@ -197,6 +210,7 @@ private:
     store::Filter m_filter;
     std::ostream& m_warn;
     std::map<Space, std::unique_ptr<store::SpaceSearcher>> m_searchers;
+    std::map<Space, std::unordered_map<int64_t, std::vector<store::StoredVector>>> m_vectors;
 };
 
 class QdrantBackend : public Backend {
@@ -279,10 +293,10 @@ std::map<Space, double> default_weights(const std::string& kind) {
 
 namespace {
 
-Query audio_query(const MatchOptions& o) {
+Query audio_query(const MatchOptions& o, const dna::Dna* analyzed) {
     Query q;
     q.kind = "like";
-    dna::Dna d = analysis::analyze_file(o.like_file, o.analyze);
+    const dna::Dna d = analyzed ? *analyzed : analysis::analyze_file(o.like_file, o.analyze);
     q.track_vecs[Space::audio] = d.vectors.audio;
     q.track_vecs[Space::structure] = d.vectors.structure;
     q.track_vecs[Space::emotion] = d.vectors.emotion;
@@ -448,14 +462,35 @@ void check_options(const MatchOptions& o) {
 
 }  // namespace
 
-MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& warn) { return run_match(&cat, o, warn); }
+struct Session::Impl {
+    store::Catalog* catalog;
+    std::ostream& warn;
+    // Backends by what makes them differ (kind, filter, collection): their opened indexes
+    // and searchers serve every query that shares them.
+    std::map<std::string, std::unique_ptr<Backend>> backends;
+    Backend& backend(const MatchOptions& o, const store::Filter& filter, bool remote) {
+        std::string key = remote ? "qdrant\n" + o.qdrant.url + "\n" + o.collection + "\n" + (o.exact ? "exact" : "") : "embedded";
+        for (const auto& f : o.filters) key += "\n" + f;
+        auto& b = backends[key];
+        if (!b) {
+            if (remote) b = std::make_unique<QdrantBackend>(catalog, o, filter, warn);
+            else b = std::make_unique<EmbeddedBackend>(*catalog, filter, warn);
+        }
+        return *b;
+    }
+};
 
-MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostream& warn) {
+Session::Session(store::Catalog* catalog, std::ostream& warn) : m_impl(std::make_unique<Impl>(Impl{catalog, warn, {}})) {}
+Session::~Session() = default;
+
+MatchReport Session::run(const MatchOptions& o, const dna::Dna* like) {
+    store::Catalog* catalog = m_impl->catalog;
+    std::ostream& warn = m_impl->warn;
     check_options(o);
     const store::Filter filter = store::parse_filter(o.filters);
     if (!catalog && (o.backend != "qdrant" || o.like_file.empty()))
         throw Error(ErrorKind::usage, "this query needs the catalog (only --like with --backend qdrant runs without one)");
-    const Query q = !o.like_file.empty() ? audio_query(o) : !o.track.empty() ? track_query(*catalog, o.track, warn) : build_text_query(*catalog, o.text, warn);
+    const Query q = !o.like_file.empty() ? audio_query(o, like) : !o.track.empty() ? track_query(*catalog, o.track, warn) : build_text_query(*catalog, o.text, warn);
     MatchReport rep;
     rep.query_kind = q.kind;
     rep.resolved = q.resolved;
@@ -463,10 +498,8 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     const std::vector<Space> spaces = plan_spaces(q, o, weights, rep);
     if (spaces.empty() && q.fts.empty()) return rep;
 
-    std::unique_ptr<Backend> backend;
-    if (o.backend == "qdrant" && !spaces.empty()) backend = std::make_unique<QdrantBackend>(catalog, o, filter, warn);
-    else backend = std::make_unique<EmbeddedBackend>(*catalog, filter, warn);
-    Ranker ranker(*backend, q, spaces, weights);
+    Backend& backend = m_impl->backend(o, filter, o.backend == "qdrant" && !spaces.empty());
+    Ranker ranker(backend, q, spaces, weights);
     ranker.collect(catalog, filter, o.k);
     std::vector<MatchResult> all = ranker.score();
     if (o.boost_learned) boost_learned(catalog, all, warn);
@@ -477,10 +510,67 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostre
     int rank = 0;
     for (auto& r : all) {
         r.rank = ++rank;
-        if (auto t = backend->row(r.track.id)) r.track = *t;
+        if (auto t = backend.row(r.track.id)) r.track = *t;
     }
     rep.results = std::move(all);
     return rep;
+}
+
+MatchReport run_match(store::Catalog& cat, const MatchOptions& o, std::ostream& warn) { return run_match(&cat, o, warn); }
+
+MatchReport run_match(store::Catalog* catalog, const MatchOptions& o, std::ostream& warn) { return Session(catalog, warn).run(o); }
+
+std::vector<Space> parse_space_list(const std::string& list) {
+    std::vector<Space> out;
+    if (list == "all") return out;
+    std::stringstream ss(list);
+    std::string s;
+    while (std::getline(ss, s, ',')) {
+        auto sp = dna::parse_space(s);
+        if (!sp) throw Error(ErrorKind::usage, "unknown space '" + s + "' (audio, structure, emotion, production, sections, all)");
+        out.push_back(*sp);
+    }
+    return out;
+}
+
+MatchOptions query_line_options(const nlohmann::json& line, const MatchOptions& defaults) {
+    MatchOptions o = defaults;
+    o.like_file.clear(), o.track.clear(), o.text.clear();
+    auto string_of = [&](const char* key) {
+        const auto& v = line.at(key);
+        if (!v.is_string() || v.get<std::string>().empty()) throw Error(ErrorKind::usage, std::string("\"") + key + "\" must be a non-empty string");
+        return v.get<std::string>();
+    };
+    for (const auto& [key, v] : line.items()) {
+        if (key == "id") continue;
+        if (key == "like") o.like_file = string_of("like");
+        else if (key == "text") o.text = string_of("text");
+        else if (key == "track") {
+            if (v.is_number_integer()) o.track = std::to_string(v.get<int64_t>());
+            else o.track = string_of("track");
+        } else if (key == "k") {
+            if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 10000) throw Error(ErrorKind::usage, "\"k\" must be an integer in 1..10000");
+            o.k = size_t(v.get<int64_t>());
+        } else if (key == "filter") {
+            if (v.is_string()) o.filters.push_back(v.get<std::string>());
+            else if (v.is_array()) {
+                for (const auto& f : v) {
+                    if (!f.is_string()) throw Error(ErrorKind::usage, "\"filter\" must be a string or a list of strings");
+                    o.filters.push_back(f.get<std::string>());
+                }
+            } else {
+                throw Error(ErrorKind::usage, "\"filter\" must be a string or a list of strings");
+            }
+        } else if (key == "space") {
+            o.spaces = parse_space_list(string_of("space"));
+        } else {
+            throw Error(ErrorKind::usage, "unknown key \"" + key + "\" (id, like, track, text, filter, k, space)");
+        }
+    }
+    const int kinds = int(!o.like_file.empty()) + int(!o.track.empty()) + int(!o.text.empty());
+    if (kinds != 1) throw Error(ErrorKind::usage, "give exactly one of \"like\", \"track\", \"text\"");
+    store::parse_filter(o.filters);  // a bad filter fails its line before any work
+    return o;
 }
 
 std::unique_ptr<store::Catalog> open_catalog(const MatchOptions& o, const std::string& db) {

@@ -70,6 +70,32 @@ std::map<dna::Space, double> default_weights(const std::string& kind);
 MatchReport run_match(store::Catalog& catalog, const MatchOptions& options, std::ostream& warn);
 MatchReport run_match(store::Catalog* catalog, const MatchOptions& options, std::ostream& warn);
 
+// Many queries against one catalog (`match --queries`): the indexes are opened once and kept
+// for every later query with the same backend and filter. Not thread-safe: one per thread.
+class Session {
+public:
+    // `catalog` may be null as for run_match; warnings go to `warn`.
+    Session(store::Catalog* catalog, std::ostream& warn);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    // run_match for one query; `like`, when given, is the analysis of options.like_file made
+    // already (batches analyze their files in parallel first).
+    MatchReport run(const MatchOptions& options, const dna::Dna* like = nullptr);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// One line of `match --queries` as options: {"like": PATH | "track": ID or "Artist - Title" |
+// "text": "..."} (exactly one), with optional "filter" (a string or a list, ANDed with the
+// command line's), "k" (1..10000) and "space" (as --space: a list or "all"); "id" is the
+// caller's. Everything else comes from `defaults`. Throws Error(usage) naming the key.
+MatchOptions query_line_options(const nlohmann::json& line, const MatchOptions& defaults);
+// --space's value: "all" (empty) or a comma list of spaces. Throws Error(usage).
+std::vector<dna::Space> parse_space_list(const std::string& list);
+
 // The catalog a query needs (db: a path, "" = $HITDNA_DB or the default); null for --like
 // with the Qdrant backend when there is none. Throws Error(db) when it is missing.
 std::unique_ptr<store::Catalog> open_catalog(const MatchOptions& options, const std::string& db);

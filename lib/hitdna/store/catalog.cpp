@@ -600,8 +600,22 @@ std::vector<StoredVector> Catalog::vectors_of(int64_t track_id, Space space) {
     return out;
 }
 
+std::unordered_map<int64_t, std::vector<StoredVector>> Catalog::vectors_of_tracks(const std::vector<int64_t>& track_ids, Space space) {
+    std::unordered_map<int64_t, std::vector<StoredVector>> out;
+    ReadTransaction snapshot(m_impl->db);
+    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.track_id = ?1 AND v.space = ?2 ORDER BY v.section").c_str());
+    const std::string sp = to_string(space);
+    for (int64_t id : track_ids) {
+        st.bind(1, id).bind(2, sp);
+        while (st.step()) out[id].push_back(read_vector(st));
+        st.reset();
+    }
+    return out;
+}
+
 std::vector<StoredVector> Catalog::vectors_by_id(Space space, const std::vector<int64_t>& ids) {
     std::vector<StoredVector> out;
+    ReadTransaction snapshot(m_impl->db);
     Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.id = ?1 AND v.space = ?2").c_str());
     for (int64_t id : ids) {
         st.bind(1, id).bind(2, to_string(space));

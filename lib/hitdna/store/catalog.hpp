@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hitdna/dna/dna.hpp"
@@ -139,6 +140,9 @@ public:
     void for_each_vector(dna::Space space, int64_t min_generation, const Filter& filter, const std::function<void(StoredVector&&)>& fn);
     std::vector<StoredVector> vectors_of(int64_t track_id, dna::Space space);
     std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
+    // vectors_of for many tracks: one prepared statement and one read snapshot for all of them
+    // (a track without vectors in the space has no entry).
+    std::unordered_map<int64_t, std::vector<StoredVector>> vectors_of_tracks(const std::vector<int64_t>& track_ids, dna::Space space);
     int64_t count_vectors(dna::Space space, const Filter& filter = {});
     // Track ids passing a filter.
     std::vector<int64_t> track_ids(const Filter& filter);

@@ -85,13 +85,19 @@ private:
 // writers go on.
 class ReadTransaction {
 public:
-    explicit ReadTransaction(Db& db) : m_db(db) { m_db.exec("BEGIN"); }
-    ~ReadTransaction() { sqlite3_exec(m_db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    // Inside a transaction already open on the connection, it is that transaction's snapshot.
+    explicit ReadTransaction(Db& db) : m_db(db), m_own(sqlite3_get_autocommit(db.handle()) != 0) {
+        if (m_own) m_db.exec("BEGIN");
+    }
+    ~ReadTransaction() {
+        if (m_own) sqlite3_exec(m_db.handle(), "COMMIT", nullptr, nullptr, nullptr);
+    }
     ReadTransaction(const ReadTransaction&) = delete;
     ReadTransaction& operator=(const ReadTransaction&) = delete;
 
 private:
     Db& m_db;
+    bool m_own;
 };
 
 }  // namespace hitdna::store
