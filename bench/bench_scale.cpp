@@ -1,30 +1,52 @@
-// bench_scale: what one query costs as the catalog grows (issue 18). For each size it builds
-// a synthetic catalog (bench_sync's tracks: random vectors, S sections each), runs
-// `hitdna index rebuild` on it, then starts `hitdna match --track ID -k 10` and `hitdna db
-// stats` as a user would (a fresh process each, page cache warm after the first) and prints
-// wall time (median of the runs) and peak RSS (wait4) per size, with how they grow.
-// Not yet here (issue 18, later parts): vectors with the real catalog's covariance, batch
-// throughput, recall@10 against exact search on held-out rows, the Qdrant stand-in beside it.
+// bench_scale: what queries cost as the catalog grows (issue 18), in one run.
+//   Catalogs: for each size, tracks whose vectors are drawn from a Gaussian with the mean and
+//   covariance of a real catalog (the Debian songs of bench_sketch, ingested by the hitdna
+//   binary): the four track spaces jointly; sections as a track mean (between-track
+//   covariance) plus each section's own deviation (within-track covariance). The largest size
+//   is tracks only (no sections), as the issue asks.
+//   For each size, every figure comes from the hitdna binary started as a user starts it
+//   (fresh process, page cache warm after a first run): `index rebuild --jobs` wall,
+//   `match --track ID -k 10` wall p50 and peak RSS over ids spread through the catalog,
+//   `db stats`, and `match --queries` over B track queries (throughput, peak RSS).
+//   Recall@10 of each space's index against an exact scan, on held-out rows: vectors drawn
+//   from the same model and never inserted (in-process, through store::SpaceSearcher).
+//   Peer: the Qdrant stand-in (tests/fake_qdrant.py: exact search, in Python) synced from the
+//   same catalog, answering the same `match --track` and a smaller batch, up to --qdrant-max.
+
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <fcntl.h>
 
+#include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <queue>
+#include <random>
 #include <sstream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
-#include "usage.hpp"
+#include "../tests/fake_qdrant_proc.hpp"
 #include "../tests/synthetic.hpp"
+#include "debian_songs.hpp"
+#include "hitdna/core/files.hpp"
+#include "hitdna/store/catalog.hpp"
+#include "hitdna/store/vector_index.hpp"
+#include "usage.hpp"
 
 using namespace hitdna;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
+using dna::Space;
 
 namespace {
 
@@ -34,8 +56,9 @@ struct Run {
     long max_rss_kb = 0;
 };
 
-// Runs HITDNA_BIN with `args` (stdout and stderr to /dev/null): exit status, wall, peak RSS.
-Run run_hitdna(const std::vector<std::string>& args) {
+// Runs HITDNA_BIN with `args` (stdin from `input` or /dev/null, stdout and stderr to
+// /dev/null): exit status, wall, peak RSS.
+Run run_hitdna(const std::vector<std::string>& args, const std::string& input = "/dev/null") {
     std::vector<char*> argv;
     std::string bin = HITDNA_BIN;
     argv.push_back(bin.data());
@@ -46,6 +69,8 @@ Run run_hitdna(const std::vector<std::string>& args) {
     const pid_t pid = fork();
     if (pid == 0) {
         const int null = open("/dev/null", O_WRONLY);
+        const int in = open(input.c_str(), O_RDONLY);
+        dup2(in, 0);
         dup2(null, 1);
         dup2(null, 2);
         execv(HITDNA_BIN, argv.data());
@@ -61,86 +86,322 @@ Run run_hitdna(const std::vector<std::string>& args) {
     return r;
 }
 
-void build(const std::string& db, int n, int sections) {
+// A Gaussian fitted to rows: x = mean + L z.
+struct Gaussian {
+    Eigen::VectorXd mean;
+    Eigen::MatrixXd L;
+    void fit(const Eigen::MatrixXd& X) {
+        mean = X.colwise().mean().transpose();
+        const Eigen::MatrixXd C = X.rowwise() - mean.transpose();
+        Eigen::MatrixXd cov = (C.transpose() * C) / double(std::max<Eigen::Index>(1, X.rows() - 1));
+        // A small ridge keeps dimensions that never vary (and rank deficits) positive definite.
+        const double ridge = 1e-4 * std::max(1e-9, cov.trace() / double(cov.rows()));
+        cov += ridge * Eigen::MatrixXd::Identity(cov.rows(), cov.cols());
+        L = Eigen::MatrixXd(Eigen::LLT<Eigen::MatrixXd>(cov).matrixL());
+    }
+    Eigen::VectorXd draw(std::mt19937& rng, const Eigen::VectorXd& centre) const {
+        std::normal_distribution<double> g(0, 1);
+        Eigen::VectorXd z(mean.size());
+        for (Eigen::Index i = 0; i < z.size(); ++i) z(i) = g(rng);
+        return centre + L * z;
+    }
+};
+
+// The real catalog's shape: the four track spaces jointly; sections as between-track
+// (the track's mean section) and within-track parts.
+struct Model {
+    std::vector<size_t> track_dims;  // audio, structure, emotion, production
+    Gaussian tracks, section_means, section_within;
+    size_t section_dim = 0, real_tracks = 0, real_sections = 0;
+
+    void fit(store::Catalog& cat) {
+        const std::vector<Space> spaces = {Space::audio, Space::structure, Space::emotion, Space::production};
+        for (Space s : spaces) track_dims.push_back(dna::dimensions(s).size());
+        section_dim = dna::dimensions(Space::sections).size();
+        const size_t total = std::accumulate(track_dims.begin(), track_dims.end(), size_t(0));
+        std::vector<std::vector<double>> rows, means, devs;
+        for (int64_t id : cat.track_ids({})) {
+            std::vector<double> row;
+            for (Space s : spaces) {
+                auto vs = cat.vectors_of(id, s);
+                if (vs.empty() || vs.front().data.size() != dna::dimensions(s).size()) break;
+                row.insert(row.end(), vs.front().data.begin(), vs.front().data.end());
+            }
+            if (row.size() != total) continue;
+            rows.push_back(row);
+            auto secs = cat.vectors_of(id, Space::sections);
+            if (secs.empty()) continue;
+            std::vector<double> m(section_dim, 0.0);
+            for (const auto& v : secs)
+                for (size_t d = 0; d < section_dim; ++d) m[d] += v.data[d] / double(secs.size());
+            means.push_back(m);
+            for (const auto& v : secs) {
+                std::vector<double> dv(section_dim);
+                for (size_t d = 0; d < section_dim; ++d) dv[d] = v.data[d] - m[d];
+                devs.push_back(dv);
+            }
+        }
+        if (rows.size() < 20 || devs.size() < 50) throw Error(ErrorKind::usage, "the real catalog has too few analysed tracks for a covariance");
+        auto matrix = [](const std::vector<std::vector<double>>& r) {
+            Eigen::MatrixXd X(Eigen::Index(r.size()), Eigen::Index(r.front().size()));
+            for (size_t i = 0; i < r.size(); ++i)
+                for (size_t d = 0; d < r[i].size(); ++d) X(Eigen::Index(i), Eigen::Index(d)) = r[i][d];
+            return X;
+        };
+        tracks.fit(matrix(rows));
+        section_means.fit(matrix(means));
+        section_within.fit(matrix(devs));
+        section_within.mean.setZero();
+        real_tracks = rows.size();
+        real_sections = devs.size();
+    }
+
+    // Track i's vectors (seeded by i, so a size's catalog is the same in every run).
+    void draw_track(uint64_t seed, dna::Dna& d, int sections) const {
+        std::mt19937 rng(uint32_t(seed * 2654435761u + 12345u));
+        const Eigen::VectorXd x = tracks.draw(rng, tracks.mean);
+        size_t at = 0;
+        const std::array<std::vector<float>*, 4> spaces = {&d.vectors.audio, &d.vectors.structure, &d.vectors.emotion, &d.vectors.production};
+        for (size_t i = 0; i < 4; ++i) {
+            spaces[i]->assign(x.data() + at, x.data() + at + long(track_dims[i]));
+            at += track_dims[i];
+        }
+        d.structure.sections.clear();
+        d.vectors.sections.clear();
+        const Eigen::VectorXd centre = section_means.draw(rng, section_means.mean);
+        const char* roles[] = {"intro", "verse", "hook", "verse", "hook", "bridge", "hook", "outro"};
+        for (int s = 0; s < sections; ++s) {
+            dna::Section sec;
+            sec.start_s = 24.0 * s;
+            sec.end_s = 24.0 * (s + 1);
+            sec.label = std::string(1, char('A' + s % 4));
+            sec.role = roles[s % 8];
+            d.structure.sections.push_back(sec);
+            const Eigen::VectorXd v = section_within.draw(rng, centre);
+            d.vectors.sections.emplace_back(v.data(), v.data() + v.size());
+        }
+        d.duration_s = 24.0 * std::max(8, sections);
+    }
+    std::vector<float> draw_held_out(std::mt19937& rng, Space s) const {
+        if (s == Space::sections) {
+            const Eigen::VectorXd v = section_within.draw(rng, section_means.draw(rng, section_means.mean));
+            return {v.data(), v.data() + v.size()};
+        }
+        const Eigen::VectorXd x = tracks.draw(rng, tracks.mean);
+        size_t at = 0;
+        const std::vector<Space> order = {Space::audio, Space::structure, Space::emotion, Space::production};
+        for (size_t i = 0; i < order.size(); ++i) {
+            if (order[i] == s) return {x.data() + at, x.data() + at + track_dims[i]};
+            at += track_dims[i];
+        }
+        return {};
+    }
+};
+
+void build_catalog(const std::string& db, const Model& model, int n, int sections) {
     const auto t0 = Clock::now();
-    store::Catalog cat(db, store::Catalog::Mode::read_write);
-    cat.set_durable_commits(false);  // building the fixture only
-    const auto base = test::tone_dna();
-    for (int i = 0; i < n; ++i) test::put_synthetic_track(cat, base, i, sections, 11);
-    std::printf("catalog     %7d tracks x %d sections built in %.1f s\n", n, sections, std::chrono::duration<double>(Clock::now() - t0).count());
+    const std::string tmp = db + ".building";
+    fs::remove(tmp);
+    {
+        store::Catalog cat(tmp, store::Catalog::Mode::read_write);
+        cat.set_durable_commits(false);  // building the fixture only
+        dna::Dna d = test::tone_dna();
+        for (int i = 0; i < n; ++i) {
+            model.draw_track(uint64_t(i), d, sections);
+            store::TrackMeta m;
+            m.title = "Song " + std::to_string(i);
+            m.artist = "Artist " + std::to_string(i);
+            static const char* genres[] = {"pop", "phonk", "hip-hop", "house"};
+            m.genres = {genres[i % 4]};
+            m.year = 1990 + i % 35;
+            m.source = "chart";
+            cat.put_track("cov-" + std::to_string(i), "/synthetic/" + std::to_string(i) + ".wav", m, d);
+        }
+        cat.checkpoint();
+    }
+    fs::rename(tmp, db);
+    std::fprintf(stderr, "bench_scale: %d tracks x %d sections written in %.0f s\n", n, sections, std::chrono::duration<double>(Clock::now() - t0).count());
 }
 
-// Median wall and largest RSS of `runs` runs (the first warms the page cache and is dropped).
-Run median_of(const std::vector<std::string>& args, int runs) {
-    run_hitdna(args);
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// p50 wall and the largest peak RSS of one run per argument list (a first run warms the cache).
+Run p50_of(const std::vector<std::vector<std::string>>& arg_lists) {
+    run_hitdna(arg_lists.front());
     std::vector<double> walls;
     Run out;
-    for (int i = 0; i < runs; ++i) {
+    out.status = 0;
+    for (const auto& args : arg_lists) {
         Run r = run_hitdna(args);
         if (r.status != 0) return r;
         walls.push_back(r.wall_s);
         out.max_rss_kb = std::max(out.max_rss_kb, r.max_rss_kb);
-        out.status = 0;
     }
-    std::sort(walls.begin(), walls.end());
-    out.wall_s = walls[walls.size() / 2];
+    out.wall_s = median(walls);
     return out;
+}
+
+// Recall@10 of a space's index against an exact scan of the catalog, on held-out vectors.
+double recall_at_10(store::Catalog& cat, const Model& model, Space s, int queries) {
+    store::VectorIndexes idx(cat);
+    store::SpaceSearcher searcher(idx, s, nullptr);
+    if (!searcher.using_index()) return -1;  // no valid index: printed as such
+    std::vector<std::pair<int64_t, std::vector<float>>> rows;
+    cat.for_each_vector(s, 0, {}, [&](store::StoredVector&& v) { rows.emplace_back(v.id, searcher.standardize(v.data)); });
+    std::mt19937 rng(uint32_t(991 + int(s)));
+    size_t hit = 0, want = 0;
+    for (int q = 0; q < queries; ++q) {
+        const auto raw = model.draw_held_out(rng, s);
+        const auto z = searcher.standardize(raw);
+        std::priority_queue<std::pair<float, int64_t>> top;
+        for (const auto& [id, v] : rows) {
+            float d = 0;
+            for (size_t c = 0; c < z.size(); ++c) d += (z[c] - v[c]) * (z[c] - v[c]);
+            if (top.size() < 10) top.emplace(d, id);
+            else if (d < top.top().first) top.pop(), top.emplace(d, id);
+        }
+        std::unordered_set<int64_t> got;
+        for (const auto& h : searcher.search(raw, 10, {})) got.insert(h.vector_id);
+        for (; !top.empty(); top.pop()) hit += got.count(top.top().second), ++want;
+    }
+    return double(hit) / double(std::max<size_t>(1, want));
+}
+
+std::string queries_file(const std::string& work, int n, int count, uint32_t seed) {
+    const std::string path = work + "/queries-" + std::to_string(n) + "-" + std::to_string(count) + ".jsonl";
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> pick(1, n);
+    std::ostringstream out;
+    for (int i = 0; i < count; ++i) out << "{\"id\":" << i << ",\"track\":" << pick(rng) << "}\n";
+    core::write_file_atomically(path, out.str());
+    return path;
 }
 
 }  // namespace
 
 constexpr const char* k_usage =
-    "bench_scale: one query's cost as the catalog grows (hitdna match --track, db stats, index rebuild).\n"
-    "usage: bench_scale [--sizes N,N,...] [--sections S] [--runs R] [--work DIR]\n"
-    "  --sizes     catalog sizes in tracks (default 10000,100000)\n"
-    "  --sections  sections per track (default 8)\n"
-    "  --runs      runs per measurement, median reported (default 5)\n"
-    "  --work      catalogs (default /tmp/hitdna-bench-scale; kept between runs, rebuilt when missing)\n";
+    "bench_scale: query cost as the catalog grows: rebuild, match --track, db stats, match --queries, recall@10, the Qdrant stand-in.\n"
+    "usage: bench_scale [--sizes N,N,...] [--sections S] [--tracks-only N] [--runs R] [--batch B] [--jobs J] [--qdrant-max N]\n"
+    "                   [--real DB] [--music DIR] [--work DIR]\n"
+    "  --sizes        catalog sizes in tracks (default 10000,100000,1000000)\n"
+    "  --sections     sections per track (default 8)\n"
+    "  --tracks-only  sizes from N up get no sections (default 1000000)\n"
+    "  --runs         match --track runs per size, ids spread through the catalog; p50 reported (default 7)\n"
+    "  --batch        track queries in the match --queries run (default 2000)\n"
+    "  --jobs         index rebuild --jobs (default: all cores)\n"
+    "  --qdrant-max   sizes up to N are also synced to the Qdrant stand-in and queried there (default 10000)\n"
+    "  --real         the real catalog whose covariance the vectors follow (default: the Debian songs of\n"
+    "                 bench_sketch, ingested into WORK/debian-songs-6.db from --music)\n"
+    "  --music        where scripts/fetch-music.sh put the packages (default ~/.cache/hitdna/music)\n"
+    "  --work         catalogs (default /tmp/hitdna-bench-scale; kept between runs, rebuilt when missing)\n";
 
 int main(int argc, char** argv) {
     if (bench::wants_help(argc, argv)) return bench::print_usage(k_usage, true);
-    std::vector<int> sizes = {10000, 100000};
-    int sections = 8, runs = 5;
-    std::string work = "/tmp/hitdna-bench-scale";
+    std::vector<int> sizes = {10000, 100000, 1000000};
+    int sections = 8, runs = 7, batch = 2000, jobs = 0, tracks_only = 1000000, qdrant_max = 10000;
+    std::string work = "/tmp/hitdna-bench-scale", real, music = std::string(std::getenv("HOME") ? std::getenv("HOME") : "/root") + "/.cache/hitdna/music";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
+        const char* v = argv[i + 1];
         if (a == "--sizes") {
             sizes.clear();
-            std::stringstream ss(argv[i + 1]);
+            std::stringstream ss(v);
             for (std::string x; std::getline(ss, x, ',');) sizes.push_back(std::atoi(x.c_str()));
-        } else if (a == "--sections") {
-            sections = std::atoi(argv[i + 1]);
-        } else if (a == "--runs") {
-            runs = std::max(1, std::atoi(argv[i + 1]));
-        } else if (a == "--work") {
-            work = argv[i + 1];
-        } else {
-            return bench::print_usage(k_usage, false);
-        }
+        } else if (a == "--sections") sections = std::atoi(v);
+        else if (a == "--tracks-only") tracks_only = std::atoi(v);
+        else if (a == "--runs") runs = std::max(1, std::atoi(v));
+        else if (a == "--batch") batch = std::max(1, std::atoi(v));
+        else if (a == "--jobs") jobs = std::max(0, std::atoi(v));
+        else if (a == "--qdrant-max") qdrant_max = std::atoi(v);
+        else if (a == "--real") real = v;
+        else if (a == "--music") music = v;
+        else if (a == "--work") work = v;
+        else return bench::print_usage(k_usage, false);
     }
-    fs::create_directories(work);
-    std::printf("| tracks | index rebuild | match --track 5 -k 10: wall p50, peak RSS | db stats: wall p50, peak RSS |\n|---|---|---|---|\n");
-    for (int n : sizes) {
-        const std::string db = work + "/catalog-" + std::to_string(n) + "x" + std::to_string(sections) + ".db";
-        double rebuild_s = 0;
-        if (!fs::exists(db)) {
-            build(db, n, sections);
-            const Run r = run_hitdna({"index", "rebuild", "--db", db});
-            if (r.status != 0) {
-                std::printf("index rebuild failed (status %d)\n", r.status);
-                return 1;
+    try {
+        fs::create_directories(work);
+        real = bench::debian_songs_catalog(HITDNA_BIN, "bench_scale", real, music, work,
+                                           {"singularity-music", "openclonk-data", "nexuiz-music", "starfighter-data", "planetblupi-music-ogg", "pushover-data"},
+                                           "debian-songs-6.db");
+        Model model;
+        {
+            store::Catalog rc(real, store::Catalog::Mode::read_only);
+            model.fit(rc);
+        }
+        std::printf("vectors: Gaussian with the mean and covariance of %s (%zu tracks, %zu sections; tracks: %zu dims jointly; sections: %zu dims, between + within track)\n\n",
+                    real.c_str(), model.real_tracks, model.real_sections, std::accumulate(model.track_dims.begin(), model.track_dims.end(), size_t(0)),
+                    model.section_dim);
+        std::printf("| tracks | sections | index rebuild (--jobs %s) | match --track -k 10: p50, peak RSS | db stats: p50, peak RSS | match --queries (%d tracks): q/s, peak RSS | recall@10 held out: audio / structure / emotion / production / sections | Qdrant stand-in: sync, match --track p50, batch q/s |\n|---|---|---|---|---|---|---|---|\n",
+                    jobs ? std::to_string(jobs).c_str() : "all cores", batch);
+        for (int n : sizes) {
+            const int secs = n >= tracks_only ? 0 : sections;
+            const std::string db = work + "/cov-" + std::to_string(n) + "x" + std::to_string(secs) + ".db";
+            const std::string rebuild_file = db + ".rebuild_s";
+            if (!fs::exists(db)) {
+                build_catalog(db, model, n, secs);
+                fs::remove(rebuild_file);
             }
-            rebuild_s = r.wall_s;
+            if (!fs::exists(rebuild_file)) {
+                std::vector<std::string> args = {"index", "rebuild", "--db", db};
+                if (jobs) args.insert(args.end(), {"--jobs", std::to_string(jobs)});
+                const Run r = run_hitdna(args);
+                if (r.status != 0) throw Error(ErrorKind::internal, "index rebuild failed (status " + std::to_string(r.status) + ")");
+                core::write_file_atomically(rebuild_file, std::to_string(r.wall_s) + "\n");
+            }
+            double rebuild_s = 0;
+            std::ifstream(rebuild_file) >> rebuild_s;
+            std::vector<std::vector<std::string>> match_args, stats_args;
+            for (int i = 0; i < runs; ++i) {
+                const int id = 1 + int((int64_t(i) * 7919 + 5) % n);
+                match_args.push_back({"match", "--track", std::to_string(id), "-k", "10", "--db", db, "-f", "json"});
+                stats_args.push_back({"db", "stats", "--db", db, "-f", "json"});
+            }
+            const Run m = p50_of(match_args);
+            const Run st = p50_of(stats_args);
+            const std::string qf = queries_file(work, n, batch, 17);
+            run_hitdna({"match", "--queries", qf, "--db", db}, "/dev/null");  // warm
+            const Run b = run_hitdna({"match", "--queries", qf, "--db", db});
+            if (m.status != 0 || st.status != 0 || b.status != 0)
+                throw Error(ErrorKind::internal, "a query failed (match " + std::to_string(m.status) + ", stats " + std::to_string(st.status) + ", batch " +
+                                                     std::to_string(b.status) + ")");
+            std::string recalls;
+            {
+                store::Catalog cat(db, store::Catalog::Mode::read_only);
+                for (Space s : dna::k_spaces) {
+                    char buf[32];
+                    if (s == Space::sections && secs == 0) std::snprintf(buf, sizeof buf, "-");
+                    else if (const double r = recall_at_10(cat, model, s, 200); r < 0) std::snprintf(buf, sizeof buf, "no index");
+                    else std::snprintf(buf, sizeof buf, "%.3f", r);
+                    recalls += (recalls.empty() ? "" : " / ") + std::string(buf);
+                }
+            }
+            std::string peer = "(above --qdrant-max)";
+            if (n <= qdrant_max) {
+                test::FakeQdrant q({"--validate-every", "50"});
+                const Run sync = run_hitdna({"sync", "qdrant", "--db", db, "--url", q.url()});
+                std::vector<std::vector<std::string>> qargs = match_args;
+                for (auto& a : qargs) a.insert(a.end(), {"--backend", "qdrant", "--qdrant-url", q.url()});
+                const Run qm = p50_of(qargs);
+                const int qn = std::min(batch, 200);
+                const std::string qqf = queries_file(work, n, qn, 17);
+                const Run qb = run_hitdna({"match", "--queries", qqf, "--db", db, "--backend", "qdrant", "--qdrant-url", q.url()});
+                char buf[160];
+                if (sync.status != 0 || qm.status != 0 || qb.status != 0)
+                    std::snprintf(buf, sizeof buf, "failed (sync %d, match %d, batch %d)", sync.status, qm.status, qb.status);
+                else
+                    std::snprintf(buf, sizeof buf, "%.0f s, %.0f ms, %.0f q/s (%d queries)", sync.wall_s, qm.wall_s * 1e3, qn / qb.wall_s, qn);
+                peer = buf;
+            }
+            std::printf("| %d | %d each | %.0f s | %.0f ms, %.0f MB | %.0f ms, %.0f MB | %.0f q/s, %.0f MB | %s | %s |\n", n, secs, rebuild_s, m.wall_s * 1e3,
+                        m.max_rss_kb / 1024.0, st.wall_s * 1e3, st.max_rss_kb / 1024.0, batch / b.wall_s, b.max_rss_kb / 1024.0, recalls.c_str(), peer.c_str());
+            std::fflush(stdout);
         }
-        const Run m = median_of({"match", "--track", "5", "-k", "10", "--db", db, "-f", "json"}, runs);
-        const Run s = median_of({"db", "stats", "--db", db, "-f", "json"}, runs);
-        if (m.status != 0 || s.status != 0) {
-            std::printf("a query failed (match %d, stats %d)\n", m.status, s.status);
-            return 1;
-        }
-        std::printf("| %d | %s | %.0f ms, %.0f MB | %.0f ms, %.0f MB |\n", n, rebuild_s > 0 ? (std::to_string(int(rebuild_s)) + " s").c_str() : "(kept)",
-                    m.wall_s * 1e3, m.max_rss_kb / 1024.0, s.wall_s * 1e3, s.max_rss_kb / 1024.0);
-        std::fflush(stdout);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_scale: %s\n", e.what());
+        return 1;
     }
     return 0;
 }

@@ -178,3 +178,40 @@ TEST_CASE("match --queries: one answer line per query, in order, equal to the si
     CHECK(test::run({"match", "--track", "5", "--jobs", "2", "--db", db}).exit_code == 2);
     CHECK(test::run({"match", "--queries", dir.file("absent.jsonl"), "--db", db}).exit_code == 3);
 }
+
+TEST_CASE("match: the candidate rounds stop at the threshold with the top k of scoring every track") {
+    // No index: every search is exact, so a complete answer must equal scoring every track.
+    test::TempDir dir;
+    store::Catalog cat(dir.file("ta.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    for (int i = 0; i < 300; ++i) test::put_synthetic_track(cat, base, i, 4, 13);
+    std::ostringstream warn;
+    int complete = 0, one_round_differs = 0;
+    for (int id = 1; id <= 300; id += 10) {
+        match::MatchOptions o;
+        o.track = std::to_string(id);
+        o.k = 10;
+        const auto rounds = match::run_match(cat, o, warn);
+        o.breadth = 100000;  // every list exhausted: every track scored
+        const auto all = match::run_match(cat, o, warn);
+        REQUIRE(all.complete);
+        CHECK(*all.complete);
+        REQUIRE(all.results.size() == 10);
+        o.breadth = 10;  // one round of 10 per search
+        const auto one = match::run_match(cat, o, warn);
+        REQUIRE(rounds.complete);
+        auto ids = [](const match::MatchReport& r) {
+            std::vector<int64_t> v;
+            for (const auto& x : r.results) v.push_back(x.track.id);
+            return v;
+        };
+        if (*rounds.complete) {
+            ++complete;
+            CHECK(ids(rounds) == ids(all));
+            for (size_t i = 0; i < rounds.results.size(); ++i) CHECK(rounds.results[i].score == doctest::Approx(all.results[i].score).epsilon(1e-9));
+        }
+        one_round_differs += ids(one) != ids(all);
+    }
+    CHECK(complete >= 15);          // most queries reach the threshold within the default breadth
+    CHECK(one_round_differs >= 5);  // and a single shallow round would not have been enough
+}

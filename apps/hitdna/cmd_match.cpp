@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -48,13 +49,37 @@ std::vector<dna::Space> parse_spaces(const std::string& list) {
     }
 }
 
-// --queries: one JSON line in, one out; --like files analyzed on --jobs threads, the queries
-// answered in order by one session (indexes opened once). Exit 1 when some line failed.
+// --queries: one JSON line in, one out, in input order. Each of --jobs threads answers whole
+// queries (a --like file's analysis, then the search) with a session of its own: its own
+// catalog connection, the indexes opened once and kept. Exit 1 when some line failed.
 int run_queries(const match::MatchOptions& defaults, const std::string& db, const std::string& source, int jobs) {
-    std::unique_ptr<store::Catalog> cat;
     const std::string path = store::resolve_db_path(db);
-    if (defaults.backend != "qdrant" || store::catalog_exists(path)) cat = std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
-    match::Session session(cat.get(), std::cerr);
+    const bool local = defaults.backend != "qdrant" || store::catalog_exists(path);
+    if (local) store::Catalog check(path, store::Catalog::Mode::read_only);  // a missing catalog fails once, before any line
+    struct Worker {
+        std::unique_ptr<store::Catalog> cat;
+        std::unique_ptr<match::Session> session;
+    };
+    std::mutex pool_mutex;
+    std::vector<std::unique_ptr<Worker>> idle;
+    auto acquire = [&] {
+        {
+            std::lock_guard<std::mutex> lock(pool_mutex);
+            if (!idle.empty()) {
+                auto w = std::move(idle.back());
+                idle.pop_back();
+                return w;
+            }
+        }
+        auto w = std::make_unique<Worker>();
+        if (local) w->cat = std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
+        w->session = std::make_unique<match::Session>(w->cat.get(), std::cerr);
+        return w;
+    };
+    auto release = [&](std::unique_ptr<Worker> w) {
+        std::lock_guard<std::mutex> lock(pool_mutex);
+        idle.push_back(std::move(w));
+    };
     std::ifstream file;
     if (source != "-") {
         file.open(source);
@@ -66,13 +91,20 @@ int run_queries(const match::MatchOptions& defaults, const std::string& db, cons
     lo.jobs = jobs;
     auto prepare = [&](const nlohmann::json& q) -> std::shared_ptr<void> {
         const auto o = match::query_line_options(q, defaults);
-        if (o.like_file.empty()) return nullptr;
-        return std::make_shared<dna::Dna>(analysis::analyze_file(o.like_file, o.analyze));
+        std::unique_ptr<dna::Dna> like;
+        if (!o.like_file.empty()) like = std::make_unique<dna::Dna>(analysis::analyze_file(o.like_file, o.analyze));
+        auto w = acquire();
+        std::shared_ptr<nlohmann::ordered_json> answer;
+        try {
+            answer = std::make_shared<nlohmann::ordered_json>(match::to_json(w->session->run(o, like.get())));
+        } catch (...) {
+            release(std::move(w));
+            throw;
+        }
+        release(std::move(w));
+        return answer;
     };
-    auto answer = [&](const nlohmann::json& q, const std::shared_ptr<void>& prepared) {
-        const auto o = match::query_line_options(q, defaults);
-        return match::to_json(session.run(o, static_cast<const dna::Dna*>(prepared.get())));
-    };
+    auto answer = [](const nlohmann::json&, const std::shared_ptr<void>& prepared) { return *static_cast<const nlohmann::ordered_json*>(prepared.get()); };
     const auto res = core::answer_query_lines(in, lo, prepare, answer, std::cout, std::cerr);
     if (file.is_open() && file.bad()) throw Error(ErrorKind::io, source + ": read error");
     return res.failed ? 1 : 0;
@@ -162,11 +194,13 @@ Runner register_match(CLI::App& app) {
     app.add_option("--track", st->o.track, "A catalog track: its id, or \"Artist - Title\"");
     app.add_option("--text", st->o.text, "Text: quoted song titles pull in their vectors, descriptor words steer, all words search metadata");
     app.add_option("--queries", st->queries, "Many queries: a JSON-lines FILE, or - for standard input (one answer line each)");
-    app.add_option("-j,--jobs", st->jobs, "With --queries: --like files analyzed in parallel (default: all cores)")->check(CLI::Range(1, 256));
+    app.add_option("-j,--jobs", st->jobs, "With --queries: queries answered at once, --like files analyzed included (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--filter", st->o.filters, "FIELD OP VALUE, e.g. genre=phonk,hip-hop  year>=2020  source=chart  peak_rank<=10 (repeatable, ANDed)");
     app.add_option("--space", st->space, "audio, structure, emotion, production, sections, or all (default; comma lists allowed)");
     app.add_option("--weights", st->weights, "Space weights, e.g. audio=1,sections=2 (defaults in the man page)");
     app.add_option("-k", st->o.k, "Number of results (default 10)")->check(CLI::Range(1, 10000));
+    app.add_option("--breadth", st->o.breadth, "Most candidates one search brings to exact scoring; larger is slower and closer to scoring every track (default: 8k, at least 80, per track space; 40k, at least 400, over the query's sections)")
+        ->check(CLI::Range(1, 10000000));
     app.add_option("--boost", st->boost, "learned: re-rank by the learned pattern weights, score x (0.75 + 0.25 x hit score)")
         ->check(CLI::IsMember({"learned"}));
     add_format_option(app, st->format);

@@ -73,7 +73,8 @@ void prepare_all(std::vector<Line>& lines, int threads, const PrepareQuery& prep
 QueryLinesResult answer_query_lines(std::istream& in, const QueryLinesOptions& o, const PrepareQuery& prepare, const AnswerQuery& answer,
                                     std::ostream& out, std::ostream& err) {
     const int threads = o.jobs > 0 ? o.jobs : std::max(1, int(std::thread::hardware_concurrency()));
-    const size_t chunk = o.chunk > 0 ? o.chunk : size_t(32) * size_t(threads);
+    // One thread answers each line as soon as it is read (a co-process can wait for it).
+    const size_t chunk = o.chunk > 0 ? o.chunk : threads == 1 ? 1 : size_t(32) * size_t(threads);
     QueryLinesResult res;
     size_t number = 0;
     std::string text;

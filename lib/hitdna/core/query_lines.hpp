@@ -16,7 +16,7 @@ namespace hitdna::core {
 struct QueryLinesOptions {
     std::string source;      // how messages name the input: a path, or "stdin"
     int jobs = 0;            // threads for `prepare`; 0 = all cores
-    size_t chunk = 0;        // lines read ahead (0: 32 per thread); answers stream per chunk
+    size_t chunk = 0;        // lines read ahead (0: 32 per thread, 1 for one thread); answers stream per chunk
 };
 
 struct QueryLinesResult {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -161,8 +163,9 @@ class Backend {
 public:
     virtual ~Backend() = default;
     virtual std::vector<float> standardize(Space s, const std::vector<float>& raw) = 0;
-    // Track ids of the k nearest stored vectors (inside the filter).
-    virtual std::vector<int64_t> nearest(Space s, const std::vector<float>& raw, size_t k) = 0;
+    // Track ids and squared standardized distances of the k nearest stored vectors (inside the
+    // filter), nearest first.
+    virtual std::vector<std::pair<int64_t, double>> nearest(Space s, const std::vector<float>& raw, size_t k) = 0;
     virtual void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) = 0;
     // Standardized vectors of a track in a space (sections: all, in order).
     virtual std::vector<store::StoredVector> vectors(int64_t id, Space s) = 0;
@@ -179,16 +182,16 @@ public:
         return *se;
     }
     std::vector<float> standardize(Space s, const std::vector<float>& raw) override { return searcher(s).standardize(raw); }
-    std::vector<int64_t> nearest(Space s, const std::vector<float>& raw, size_t k) override {
-        std::vector<int64_t> out;
-        for (const auto& h : searcher(s).search(raw, k, m_filter)) out.push_back(h.track_id);
+    std::vector<std::pair<int64_t, double>> nearest(Space s, const std::vector<float>& raw, size_t k) override {
+        std::vector<std::pair<int64_t, double>> out;
+        for (const auto& h : searcher(s).search(raw, k, m_filter)) out.emplace_back(h.track_id, h.dist2);
         return out;
     }
     // One batched read per space (a prepared statement per track was most of a query's time).
     void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) override {
+        m_vectors = m_cat.vectors_of_tracks(ids, spaces);
         for (Space s : spaces) {
             auto& cache = m_vectors[s];
-            cache = m_cat.vectors_of_tracks(ids, s);
             for (auto& [id, vs] : cache)
                 for (auto& v : vs) v.data = searcher(s).standardize(v.data);
         }
@@ -234,9 +237,9 @@ public:
                  << "; scores differ from --backend embedded until 'hitdna sync qdrant --full'\n";
     }
     std::vector<float> standardize(Space s, const std::vector<float>& raw) override { return m_search.standardize(s, raw); }
-    std::vector<int64_t> nearest(Space s, const std::vector<float>& raw, size_t k) override {
-        std::vector<int64_t> out;
-        for (const auto& h : m_search.nearest(s, m_search.standardize(s, raw), k, m_filter, m_exact)) out.push_back(h.track_id);
+    std::vector<std::pair<int64_t, double>> nearest(Space s, const std::vector<float>& raw, size_t k) override {
+        std::vector<std::pair<int64_t, double>> out;
+        for (const auto& h : m_search.nearest(s, m_search.standardize(s, raw), k, m_filter, m_exact)) out.emplace_back(h.track_id, h.dist2);
         return out;
     }
     void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) override {
@@ -346,17 +349,28 @@ public:
     Ranker(Backend& backend, const Query& q, const std::vector<Space>& spaces, const std::map<Space, double>& weights)
         : m_backend(backend), m_q(q), m_spaces(spaces), m_weights(weights) {}
 
-    // Candidates: the nearest stored vectors of each space, and text hits (relevance 0..1).
-    void collect(store::Catalog* catalog, const store::Filter& filter, size_t k) {
-        const size_t kc = std::max<size_t>(50, 5 * k), ks = std::max<size_t>(100, 20 * k);
+    // Every candidate scored exactly, combined per track.
+    // Without text, candidates come in rounds (Fagin's threshold algorithm): each space's
+    // nearest vectors, 2k (at least 20) per track space and 10k (at least 100) shared by the
+    // query's sections in the first round, four times as many in each next one, until the
+    // k-th best combined score reaches what a track not yet seen could still score (the
+    // weighted mean of each space's score at the depth reached), every list is exhausted, or
+    // a search would bring more than `breadth` (default: four times the first round's). When
+    // the threshold is reached, the top k is the top k of scoring every track (as far as the
+    // indexes' recall goes). With text there is one round.
+    std::vector<MatchResult> rank(store::Catalog* catalog, const store::Filter& filter, size_t k, size_t breadth) {
         for (Space s : m_spaces) {
-            if (is_track_space(s)) {
-                for (int64_t id : m_backend.nearest(s, m_q.track_vecs.at(s), kc)) m_candidates.insert(id);
-            } else {
-                for (const auto& [qs, v] : m_q.sections)
-                    for (int64_t id : m_backend.nearest(s, v, ks)) m_candidates.insert(id);
-            }
+            if (is_track_space(s)) m_zq[s] = m_backend.standardize(s, m_q.track_vecs.at(s));
+            else
+                for (const auto& [qs, v] : m_q.sections) m_zsections.push_back({qs, m_backend.standardize(s, v)});
         }
+        const size_t nsec = std::max<size_t>(1, m_q.sections.size());
+        size_t kc = std::max<size_t>(20, 2 * k);
+        size_t ks = std::max(k, (std::max<size_t>(100, 10 * k) + nsec - 1) / nsec);
+        const size_t cap_c = breadth ? breadth : 4 * kc, cap_s = breadth ? breadth : 4 * ks;
+        if (breadth) kc = std::min(kc, breadth), ks = std::min(ks, breadth);
+        const size_t text_breadth = std::max<size_t>(50, 5 * k);
+        std::set<int64_t> round;
         if (!m_q.fts.empty()) {
             // No evidence, no row: tracks that carry every word of the text, when there are
             // any; else those that carry some (the filter applies inside the text search too).
@@ -366,25 +380,63 @@ public:
             for (auto& [id, r] : hits) best = std::min(best, r);
             for (auto& [id, r] : hits) {
                 m_text_rel[id] = best < 0 ? std::clamp(r / best, 0.0, 1.0) : 1.0;
-                if (m_spaces.empty() || m_text_rel.size() <= kc) m_candidates.insert(id);
+                if (m_spaces.empty() || m_text_rel.size() <= text_breadth) round.insert(id);
             }
         }
-        for (int64_t x : m_q.exclude) m_candidates.erase(x);
-    }
-
-    // Exact per-space scores for every candidate, combined per track.
-    std::vector<MatchResult> score() {
-        for (Space s : m_spaces) {
-            if (is_track_space(s)) m_zq[s] = m_backend.standardize(s, m_q.track_vecs.at(s));
-            else
-                for (const auto& [qs, v] : m_q.sections) m_zsections.push_back({qs, m_backend.standardize(s, v)});
-        }
-        m_backend.prefetch(std::vector<int64_t>(m_candidates.begin(), m_candidates.end()), m_spaces);
+        const bool rounds = m_q.fts.empty();
         std::vector<MatchResult> all;
-        for (int64_t id : m_candidates)
-            if (auto r = score_one(id)) all.push_back(std::move(*r));
+        std::unordered_set<int64_t> seen(m_q.exclude.begin(), m_q.exclude.end());
+        std::vector<double> best;  // combined scores so far, for the k-th
+        for (;;) {
+            double wsum = 0, bound = 0;
+            bool exhausted = true;
+            for (Space s : m_spaces) {
+                const size_t dim = dna::dimensions(s).size();
+                double space_bound = 0;  // the best score a track not yet listed can have here
+                auto list = [&](const std::vector<float>& v, size_t n) {
+                    const auto hits = m_backend.nearest(s, v, n);
+                    for (const auto& [id, d2] : hits) round.insert(id);
+                    if (hits.size() >= n) {
+                        exhausted = false;
+                        space_bound = std::max(space_bound, space_score(float(hits.back().second), dim));
+                    }
+                };
+                if (is_track_space(s)) list(m_q.track_vecs.at(s), kc);
+                else
+                    for (const auto& [qs, v] : m_q.sections) list(v, ks);
+                bound += m_weights.at(s) * space_bound;
+                wsum += m_weights.at(s);
+            }
+            std::vector<int64_t> fresh;
+            for (int64_t id : round)
+                if (seen.insert(id).second) fresh.push_back(id);
+            round.clear();
+            m_backend.prefetch(fresh, m_spaces);
+            for (int64_t id : fresh)
+                if (auto r = score_one(id)) {
+                    best.push_back(r->score);
+                    all.push_back(std::move(*r));
+                }
+            if (!rounds) break;
+            if (exhausted || wsum <= 0) {
+                m_complete = true;
+                break;
+            }
+            if (best.size() >= k) {
+                std::nth_element(best.begin(), best.begin() + long(k - 1), best.end(), std::greater<>());
+                if (best[k - 1] >= bound / wsum) {
+                    m_complete = true;
+                    break;
+                }
+            }
+            if (kc * 4 > cap_c && ks * 4 > cap_s) break;
+            kc = std::min(kc * 4, cap_c), ks = std::min(ks * 4, cap_s);
+        }
         return all;
     }
+
+    // Whether the last rank() reached the threshold or exhausted every list.
+    bool complete() const { return m_complete; }
 
 private:
     std::optional<MatchResult> score_one(int64_t id) {
@@ -398,11 +450,12 @@ private:
             if (is_track_space(s)) {
                 sc = space_score(dist2(m_zq[s], vs.front().data), dna::dimensions(s).size());
             } else {
+                // The best pair is the nearest: one exp for it.
+                float best = std::numeric_limits<float>::infinity();
                 for (const auto& [qs, qv] : m_zsections)
-                    for (const auto& v : vs) {
-                        double x = space_score(dist2(qv, v.data), dna::dimensions(s).size());
-                        if (x > sc) sc = x, r.section = v.section, r.query_section = qs;
-                    }
+                    for (const auto& v : vs)
+                        if (const float d = dist2(qv, v.data); d < best) best = d, r.section = v.section, r.query_section = qs;
+                if (!vs.empty() && !m_zsections.empty()) sc = space_score(best, dna::dimensions(s).size());
             }
             r.space_scores[s] = sc;
             acc += m_weights.at(s) * sc;
@@ -427,8 +480,8 @@ private:
     const Query& m_q;
     const std::vector<Space>& m_spaces;
     const std::map<Space, double>& m_weights;
-    std::set<int64_t> m_candidates;
     std::unordered_map<int64_t, double> m_text_rel;
+    bool m_complete = false;
     std::map<Space, std::vector<float>> m_zq;
     std::vector<std::pair<QuerySection, std::vector<float>>> m_zsections;
 };
@@ -500,8 +553,8 @@ MatchReport Session::run(const MatchOptions& o, const dna::Dna* like) {
 
     Backend& backend = m_impl->backend(o, filter, o.backend == "qdrant" && !spaces.empty());
     Ranker ranker(backend, q, spaces, weights);
-    ranker.collect(catalog, filter, o.k);
-    std::vector<MatchResult> all = ranker.score();
+    std::vector<MatchResult> all = ranker.rank(catalog, filter, o.k, o.breadth);
+    if (q.fts.empty()) rep.complete = ranker.complete();
     if (o.boost_learned) boost_learned(catalog, all, warn);
     std::sort(all.begin(), all.end(), [](const MatchResult& a, const MatchResult& b) {
         return a.score != b.score ? a.score > b.score : a.track.id < b.track.id;
@@ -621,6 +674,7 @@ nlohmann::ordered_json to_json(const MatchReport& rep) {
     nlohmann::ordered_json w = nlohmann::ordered_json::object();
     for (auto& [s, v] : rep.weights) w[dna::to_string(s)] = v;
     j["weights"] = w;
+    if (rep.complete) j["complete"] = *rep.complete;
     j["results"] = nlohmann::ordered_json::array();
     for (const auto& r : rep.results) j["results"].push_back(to_json(r));
     return j;

@@ -36,6 +36,7 @@ struct MatchOptions {
     qdrant::Config qdrant;                 // --qdrant-url / QDRANT_URL, QDRANT_API_KEY
     std::string collection = "hitdna";     // --collection / QDRANT_COLLECTION
     bool exact = false;                    // --exact: Qdrant searches exactly (params.exact)
+    size_t breadth = 0;                    // --breadth: most candidates one search brings (0: four times the first round's)
 };
 
 struct QuerySection {
@@ -57,6 +58,10 @@ struct MatchReport {
     std::string query_kind;                // like | track | text
     std::vector<std::string> resolved;     // what the query resolved to (titles found, descriptors used)
     std::map<dna::Space, double> weights;
+    // Queries without text: true when the results are the top k of scoring every track
+    // (the candidate rounds reached their threshold or exhausted the lists; as far as the
+    // indexes' recall goes), false when --breadth stopped them first.
+    std::optional<bool> complete;
     std::vector<MatchResult> results;
 };
 

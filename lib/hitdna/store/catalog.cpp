@@ -56,6 +56,9 @@ CREATE INDEX IF NOT EXISTS tracks_name ON tracks(norm_title, norm_artist);
 CREATE INDEX IF NOT EXISTS tracks_year ON tracks(year);
 CREATE INDEX IF NOT EXISTS tracks_peak ON tracks(peak_rank);
 CREATE INDEX IF NOT EXISTS tracks_generation ON tracks(generation);
+-- db stats counts tracks by analysis version and source from this index alone (a track row
+-- carries its DNA JSON: scanning the table reads every track's overflow pages).
+CREATE INDEX IF NOT EXISTS tracks_version_source ON tracks(analysis_version, source);
 CREATE TABLE IF NOT EXISTS track_genres(
   track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
   genre TEXT NOT NULL,
@@ -600,14 +603,21 @@ std::vector<StoredVector> Catalog::vectors_of(int64_t track_id, Space space) {
     return out;
 }
 
-std::unordered_map<int64_t, std::vector<StoredVector>> Catalog::vectors_of_tracks(const std::vector<int64_t>& track_ids, Space space) {
-    std::unordered_map<int64_t, std::vector<StoredVector>> out;
+std::map<Space, std::unordered_map<int64_t, std::vector<StoredVector>>> Catalog::vectors_of_tracks(const std::vector<int64_t>& track_ids,
+                                                                                                   const std::vector<Space>& spaces) {
+    std::map<Space, std::unordered_map<int64_t, std::vector<StoredVector>>> out;
+    std::array<bool, dna::k_spaces.size()> wanted{};
+    for (Space s : spaces) wanted[size_t(s)] = true;
     ReadTransaction snapshot(m_impl->db);
-    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.track_id = ?1 AND v.space = ?2 ORDER BY v.section").c_str());
-    const std::string sp = to_string(space);
+    // One statement for every space of a track: one index descent per track.
+    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + ", v.space FROM vectors v WHERE v.track_id = ?1 ORDER BY v.space, v.section").c_str());
     for (int64_t id : track_ids) {
-        st.bind(1, id).bind(2, sp);
-        while (st.step()) out[id].push_back(read_vector(st));
+        st.bind(1, id);
+        while (st.step()) {
+            const auto sp = dna::parse_space(st.text(8));
+            if (!sp || !wanted[size_t(*sp)]) continue;
+            out[*sp][id].push_back(read_vector(st));
+        }
         st.reset();
     }
     return out;

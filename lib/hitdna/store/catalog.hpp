@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,9 +141,10 @@ public:
     void for_each_vector(dna::Space space, int64_t min_generation, const Filter& filter, const std::function<void(StoredVector&&)>& fn);
     std::vector<StoredVector> vectors_of(int64_t track_id, dna::Space space);
     std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
-    // vectors_of for many tracks: one prepared statement and one read snapshot for all of them
-    // (a track without vectors in the space has no entry).
-    std::unordered_map<int64_t, std::vector<StoredVector>> vectors_of_tracks(const std::vector<int64_t>& track_ids, dna::Space space);
+    // vectors_of for many tracks and spaces: one prepared statement and one read snapshot for
+    // all of them (a track without vectors in a space has no entry there).
+    std::map<dna::Space, std::unordered_map<int64_t, std::vector<StoredVector>>> vectors_of_tracks(const std::vector<int64_t>& track_ids,
+                                                                                                   const std::vector<dna::Space>& spaces);
     int64_t count_vectors(dna::Space space, const Filter& filter = {});
     // Track ids passing a filter.
     std::vector<int64_t> track_ids(const Filter& filter);

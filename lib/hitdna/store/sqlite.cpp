@@ -6,7 +6,21 @@
 
 namespace hitdna::store {
 
+namespace {
+
+// Before SQLite's first use: no global memory statistics. Every allocation would otherwise
+// take one process-wide mutex, and connections on several threads (match --queries --jobs)
+// would wait on each other there.
+bool configure_sqlite() {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE when already initialized: harmless
+    return true;
+}
+
+}  // namespace
+
 Db::Db(const std::string& path, Mode mode) : m_path(path) {
+    static const bool configured = configure_sqlite();
+    (void)configured;
     const int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(path.c_str(), &m_db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
