@@ -385,7 +385,7 @@ int main(int argc, char** argv) {
                 std::vector<std::vector<std::string>> qargs = match_args;
                 for (auto& a : qargs) a.insert(a.end(), {"--backend", "qdrant", "--qdrant-url", q.url()});
                 const Run qm = p50_of(qargs);
-                const int qn = std::min(batch, 200);
+                const int qn = std::min(batch, 50);  // the stand-in searches exactly, in Python
                 const std::string qqf = queries_file(work, n, qn, 17);
                 const Run qb = run_hitdna({"match", "--queries", qqf, "--db", db, "--backend", "qdrant", "--qdrant-url", q.url()});
                 char buf[160];

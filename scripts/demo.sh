@@ -2,7 +2,7 @@
 # The main job on a demo: install what is needed, build, fetch freely licensed songs from
 # Debian's singularity-music package, and run the pipeline as far as it exists:
 #   analyze one song -> ingest all of them into a catalog -> match an excerpt, a track and a
-#   text query against it -> enrich a prompt into a target from the hits -> generate audio for
+#   text query against it, then the three as one batch -> enrich a prompt into a target from the hits -> generate audio for
 #   it with the built-in synthesizer, validating and retrying -> validate the result ->
 #   feedback on the generation -> plot it over its target and write an HTML report -> mirror
 #   the catalog into Qdrant and search there -> stats.
@@ -53,6 +53,15 @@ for line in sys.stdin:
 echo "== 5. hitdna match --text: a quoted title plus descriptor words, filtered to 2011" >&2
 $hitdna match --text "\"$(basename "${songs[0]}" .ogg)\" but dark and wide" -k 3 -f text
 $hitdna match --text "electronic" --filter year=2011 -f text
+
+echo "== 5b. hitdna match --queries: many queries in one process, one JSON line each, answered in order" >&2
+printf '%s\n' "{\"id\":\"excerpt\",\"like\":\"$work/excerpt.mp3\",\"k\":2}" "{\"id\":\"first\",\"track\":1,\"k\":2}" \
+  '{"id":"words","text":"dark wide","k":2}' > "$work/queries.jsonl"
+$hitdna match --queries "$work/queries.jsonl" | /usr/bin/python3 -c '
+import json, sys
+for line in sys.stdin:
+    a = json.loads(line)
+    print(a["id"], "line", a["line"], [(r["title"], r["score"]) for r in a["results"]])'
 
 echo "== 6. hitdna enrich: a brief becomes a target DNA — what it states (tempo, key, length, the drop)" >&2
 echo "   is used exactly, the closest hits fill in the rest, and every field says where it came from" >&2

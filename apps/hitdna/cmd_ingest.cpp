@@ -48,7 +48,7 @@ Runner register_ingest(CLI::App& app) {
     app.add_option("--tag", st->o.tags, "Tag added to every input (repeatable)");
     app.add_flag("--reanalyze", st->o.reanalyze, "Analyze again the known tracks whose analysis_version is older than this hitdna's");
     app.add_flag("--no-index", [st](int64_t) { st->o.update_index = false; }, "Do not update the vector indexes afterwards (searches stay correct, slower)");
-    app.add_option("-j,--jobs", st->o.jobs, "Files analyzed in parallel (default: all cores)")->check(CLI::Range(1, 256));
+    app.add_option("-j,--jobs", st->o.jobs, "Files analyzed in parallel, and threads inserting into the indexes at the end (default: all cores)")->check(CLI::Range(1, 256));
     app.add_option("--progress", st->progress, "Progress bar: auto (on a terminal), always, never")->check(CLI::IsMember({"auto", "always", "never"}));
     add_format_option(app, st->format);
     app.add_flag("--no-ffmpeg", st->no_ffmpeg, "Never fall back to ffmpeg for decoding");

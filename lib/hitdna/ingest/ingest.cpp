@@ -434,9 +434,9 @@ private:
 
 }  // namespace
 
-double update_indexes(store::Catalog& cat, std::ostream& err) {
+double update_indexes(store::Catalog& cat, std::ostream& err, int threads) {
     auto ti = Clock::now();
-    store::VectorIndexes(cat).update_all(err, "hitdna ingest");
+    store::VectorIndexes(cat).update_all(err, "hitdna ingest", threads);
     return since(ti);
 }
 
@@ -453,7 +453,7 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
     res.inputs = int(inputs.items.size());
     // Analyze in parallel, commit one transaction per track.
     const int first_failure = Workers(cat, o, inputs.items, res, err).run();
-    if (o.update_index && (res.added || res.reanalyzed)) res.index_s = update_indexes(cat, err);
+    if (o.update_index && (res.added || res.reanalyzed)) res.index_s = update_indexes(cat, err, o.jobs);
     res.seconds = since(t0);
     if (first_failure) res.exit_code = first_failure;
     else if (res.bad_rows || res.unmatched_rows) res.exit_code = 1;

@@ -50,8 +50,9 @@ std::vector<std::string> expand_fetch_command(const std::string& tmpl, const std
 IngestResult run_ingest(store::Catalog& catalog, const IngestOptions& options, std::istream& in, std::ostream& err);
 
 // The vector indexes brought up to date after new tracks; a space that fails is left to exact
-// scans with a warning on err. Returns the seconds it took.
-double update_indexes(store::Catalog& catalog, std::ostream& err);
+// scans with a warning on err; the new vectors are inserted on `threads` threads (0: all
+// cores). Returns the seconds it took.
+double update_indexes(store::Catalog& catalog, std::ostream& err, int threads = 0);
 
 // A result as `hitdna ingest --json` prints it (db: the catalog's path).
 nlohmann::ordered_json to_json(const IngestResult& result, const std::string& db_path);

@@ -456,10 +456,10 @@ IndexManifest VectorIndexes::update(Space space, int threads) {
     return m;
 }
 
-void VectorIndexes::update_all(std::ostream& warn, const std::string& who) {
+void VectorIndexes::update_all(std::ostream& warn, const std::string& who, int threads) {
     for (auto sp : dna::k_spaces) {
         try {
-            update(sp);
+            update(sp, threads);
         } catch (const Error& e) {
             // The catalog holds everything; searches fall back to exact scans until a rebuild.
             warn << who << ": warning: " << e.what() << " (searches stay correct; run 'hitdna index rebuild')\n";

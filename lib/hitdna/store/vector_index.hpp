@@ -65,7 +65,7 @@ public:
     IndexStatus status(dna::Space space, bool check_hash = true);
     // update() of every space; a space that cannot be updated is reported on `warn` after
     // `who` ("hitdna ingest") and left to exact search until a rebuild.
-    void update_all(std::ostream& warn, const std::string& who);
+    void update_all(std::ostream& warn, const std::string& who, int threads = 0);
     // Indexes smaller than this are rebuilt rather than extended by update() (tests lower it).
     void set_incremental_minimum(int64_t vectors) { m_incremental_min = vectors; }
 
