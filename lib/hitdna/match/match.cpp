@@ -357,7 +357,7 @@ public:
     // weighted mean of each space's score at the depth reached), every list is exhausted, or
     // a search would bring more than `breadth` (default: four times the first round's). When
     // the threshold is reached, the top k is the top k of scoring every track (as far as the
-    // indexes' recall goes). With text there is one round.
+    // indexes' recall goes). With text there is one round (its breadth below).
     std::vector<MatchResult> rank(store::Catalog* catalog, const store::Filter& filter, size_t k, size_t breadth) {
         for (Space s : m_spaces) {
             if (is_track_space(s)) m_zq[s] = m_backend.standardize(s, m_q.track_vecs.at(s));
@@ -365,8 +365,11 @@ public:
                 for (const auto& [qs, v] : m_q.sections) m_zsections.push_back({qs, m_backend.standardize(s, v)});
         }
         const size_t nsec = std::max<size_t>(1, m_q.sections.size());
-        size_t kc = std::max<size_t>(20, 2 * k);
-        size_t ks = std::max(k, (std::max<size_t>(100, 10 * k) + nsec - 1) / nsec);
+        const bool rounds = m_q.fts.empty();
+        // A text query's one round: 5k (at least 50) per track space, 20k (at least 100) per
+        // query section.
+        size_t kc = rounds ? std::max<size_t>(20, 2 * k) : std::max<size_t>(50, 5 * k);
+        size_t ks = rounds ? std::max(k, (std::max<size_t>(100, 10 * k) + nsec - 1) / nsec) : std::max<size_t>(100, 20 * k);
         const size_t cap_c = breadth ? breadth : 4 * kc, cap_s = breadth ? breadth : 4 * ks;
         if (breadth) kc = std::min(kc, breadth), ks = std::min(ks, breadth);
         const size_t text_breadth = std::max<size_t>(50, 5 * k);
@@ -383,7 +386,6 @@ public:
                 if (m_spaces.empty() || m_text_rel.size() <= text_breadth) round.insert(id);
             }
         }
-        const bool rounds = m_q.fts.empty();
         std::vector<MatchResult> all;
         std::unordered_set<int64_t> seen(m_q.exclude.begin(), m_q.exclude.end());
         std::vector<double> best;  // combined scores so far, for the k-th
