@@ -169,14 +169,8 @@ struct Model {
         d.structure.sections.clear();
         d.vectors.sections.clear();
         const Eigen::VectorXd centre = section_means.draw(rng, section_means.mean);
-        const char* roles[] = {"intro", "verse", "hook", "verse", "hook", "bridge", "hook", "outro"};
         for (int s = 0; s < sections; ++s) {
-            dna::Section sec;
-            sec.start_s = 24.0 * s;
-            sec.end_s = 24.0 * (s + 1);
-            sec.label = std::string(1, char('A' + s % 4));
-            sec.role = roles[s % 8];
-            d.structure.sections.push_back(sec);
+            d.structure.sections.push_back(test::synthetic_section(s, 24.0));
             const Eigen::VectorXd v = section_within.draw(rng, centre);
             d.vectors.sections.emplace_back(v.data(), v.data() + v.size());
         }
@@ -208,13 +202,7 @@ void build_catalog(const std::string& db, const Model& model, int n, int section
         dna::Dna d = test::tone_dna();
         for (int i = 0; i < n; ++i) {
             model.draw_track(uint64_t(i), d, sections);
-            store::TrackMeta m;
-            m.title = "Song " + std::to_string(i);
-            m.artist = "Artist " + std::to_string(i);
-            static const char* genres[] = {"pop", "phonk", "hip-hop", "house"};
-            m.genres = {genres[i % 4]};
-            m.year = 1990 + i % 35;
-            m.source = "chart";
+            const store::TrackMeta m = test::synthetic_meta(i);
             cat.put_track("cov-" + std::to_string(i), "/synthetic/" + std::to_string(i) + ".wav", m, d);
         }
         cat.checkpoint();

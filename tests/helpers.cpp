@@ -29,6 +29,13 @@ core::ProcessResult sh(const std::string& command, double timeout_s) {
     return core::run_process({"/bin/sh", "-c", command}, timeout_s);
 }
 
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);) out.push_back(nlohmann::json::parse(l));
+    return out;
+}
+
 std::string slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream s;

@@ -2,6 +2,7 @@
 // What the tests share besides signals (signals.hpp) and synthetic tracks (synthetic.hpp):
 // temporary directories, running the hitdna binary (directly or through a shell), reading and
 // writing files, and tampering with a catalog from outside, as another program would.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ core::ProcessResult sh(const std::string& command, double timeout_s = 300);
 
 // The whole content of a file, byte for byte ("" when it cannot be read).
 std::string slurp(const std::string& path);
+
+// Each line of a JSON Lines text, parsed (a line that is not JSON fails the test).
+std::vector<nlohmann::json> json_lines(const std::string& text);
 
 // Writes text to a file, byte for byte, replacing what it held.
 void write_file(const std::string& path, const std::string& text);

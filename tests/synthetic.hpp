@@ -38,6 +38,30 @@ inline dna::Dna tone_dna() {
 // metadata "Artist i" / "Song i", a genre from a list of four, year 1990 + i % 35 and a chart
 // peak for every third track. The content hash is "syn-SEED-i": the same seed and i again
 // replaces that track's analysis (a re-analysis; change `revision` to change its vectors).
+// Section s of a synthetic track: len_s long, labels A-D in turn, a pop form's roles.
+inline dna::Section synthetic_section(int s, double len_s) {
+    static const char* roles[] = {"intro", "verse", "hook", "verse", "hook", "bridge", "hook", "outro"};
+    dna::Section sec;
+    sec.start_s = len_s * s;
+    sec.end_s = len_s * (s + 1);
+    sec.label = std::string(1, char('A' + s % 4));
+    sec.role = roles[s % 8];
+    return sec;
+}
+
+// Track i's metadata: "Artist i" / "Song i", a genre from a list of four, year 1990 + i % 35,
+// source chart (no chart entries).
+inline store::TrackMeta synthetic_meta(int i) {
+    store::TrackMeta m;
+    m.title = "Song " + std::to_string(i);
+    m.artist = "Artist " + std::to_string(i);
+    static const char* genres[] = {"pop", "phonk", "hip-hop", "house"};
+    m.genres = {genres[i % 4]};
+    m.year = 1990 + i % 35;
+    m.source = "chart";
+    return m;
+}
+
 inline int64_t put_synthetic_track(store::Catalog& cat, const dna::Dna& base, int i, int sections, uint32_t seed, int revision = 0) {
     std::mt19937 rng(seed * 7919u + uint32_t(i) * 104729u + uint32_t(revision) * 15485863u);
     std::normal_distribution<float> g(0.5f, 0.2f);
@@ -47,26 +71,14 @@ inline int64_t put_synthetic_track(store::Catalog& cat, const dna::Dna& base, in
     d.structure.sections.clear();
     d.vectors.sections.clear();
     const size_t dims = dna::dimensions(dna::Space::sections).size();
-    const char* roles[] = {"intro", "verse", "hook", "verse", "hook", "bridge", "hook", "outro"};
     for (int s = 0; s < sections; ++s) {
-        dna::Section sec;
-        sec.start_s = 12.0 * s;
-        sec.end_s = 12.0 * (s + 1);
-        sec.label = std::string(1, char('A' + s % 4));
-        sec.role = roles[s % 8];
-        d.structure.sections.push_back(sec);
+        d.structure.sections.push_back(synthetic_section(s, 12.0));
         std::vector<float> v(dims);
         for (auto& e : v) e = g(rng);
         d.vectors.sections.push_back(v);
     }
     d.duration_s = 12.0 * std::max(1, sections);
-    store::TrackMeta m;
-    m.title = "Song " + std::to_string(i);
-    m.artist = "Artist " + std::to_string(i);
-    static const char* genres[] = {"pop", "phonk", "hip-hop", "house"};
-    m.genres = {genres[i % 4]};
-    m.year = 1990 + i % 35;
-    m.source = "chart";
+    store::TrackMeta m = synthetic_meta(i);
     m.names_authoritative = true;
     if (i % 3 == 0) {
         store::ChartEntry e;

@@ -441,9 +441,7 @@ TEST_CASE("cli: enrich --queries answers each prompt line as enrich -f json woul
     test::write_file(dir.file("p.jsonl"), text);
     auto r = test::run({"enrich", "--queries", dir.file("p.jsonl"), "--jobs", "2", "--db", db});
     CHECK(r.exit_code == 1);
-    std::istringstream in(r.out);
-    std::vector<nlohmann::json> lines;
-    for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+    const auto lines = test::json_lines(r.out);
     REQUIRE(lines.size() == 6);
     for (size_t i = 0; i < prompts.size(); ++i) {
         CHECK(lines[i].at("id") == i);

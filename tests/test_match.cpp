@@ -94,13 +94,6 @@ TEST_CASE("match: no evidence, no row: a text that names one track lists that tr
 
 namespace {
 
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-    std::vector<nlohmann::json> out;
-    std::istringstream in(text);
-    for (std::string l; std::getline(in, l);) out.push_back(nlohmann::json::parse(l));
-    return out;
-}
-
 std::vector<int64_t> result_ids(const nlohmann::json& answer) {
     std::vector<int64_t> ids;
     for (const auto& r : answer.at("results")) ids.push_back(r.at("track_id").get<int64_t>());
@@ -134,7 +127,7 @@ TEST_CASE("match --queries: one answer line per query, in order, equal to the si
                      "{\"track\":8,\"space\":\"audio,sections\",\"k\":2}\n");
     auto r = test::run({"match", "--queries", dir.file("q.jsonl"), "--db", db, "--jobs", "2"});
     CHECK(r.exit_code == 1);  // some lines failed
-    const auto lines = json_lines(r.out);
+    const auto lines = test::json_lines(r.out);
     REQUIRE(lines.size() == 9);  // every non-blank line answered
     const std::vector<int> numbers = {1, 2, 4, 5, 6, 7, 8, 9, 10};
     for (size_t i = 0; i < lines.size(); ++i) CHECK(lines[i].at("line") == numbers[i]);
@@ -170,7 +163,7 @@ TEST_CASE("match --queries: one answer line per query, in order, equal to the si
     // Standard input, and the command line's options as every line's defaults.
     auto piped = test::sh("printf '{\"id\":1,\"track\":5}\\n' | " HITDNA_BIN " match --queries - -k 2 --filter genre=house --db '" + db + "'");
     CHECK(piped.exit_code == 0);
-    const auto one = json_lines(piped.out);
+    const auto one = test::json_lines(piped.out);
     REQUIRE(one.size() == 1);
     CHECK(result_ids(one[0]) == result_ids(single({"--track", "5", "-k", "2", "--filter", "genre=house"})));
     // --queries stands alone.

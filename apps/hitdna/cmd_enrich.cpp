@@ -1,9 +1,6 @@
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <sstream>
 #include <iostream>
 #include <memory>
@@ -22,15 +19,6 @@ namespace {
 // connection), answered in line order; what a target was made from goes into its "log".
 template <class State>
 int run_queries(const State& st) {
-    std::ifstream file;
-    if (st.queries != "-") {
-        file.open(st.queries);
-        if (!file) throw Error(ErrorKind::io, st.queries + ": cannot open the queries file: " + std::strerror(errno));
-    }
-    std::istream& in = st.queries == "-" ? std::cin : file;
-    core::QueryLinesOptions lo;
-    lo.source = st.queries == "-" ? "stdin" : st.queries;
-    lo.jobs = st.jobs;
     struct Made {
         nlohmann::json document;
         std::string log;
@@ -60,8 +48,7 @@ int run_queries(const State& st) {
         rec["log"] = lines;
         return rec;
     };
-    const auto res = core::answer_query_lines(in, lo, prepare, answer, std::cout, std::cerr);
-    return res.failed ? 1 : 0;
+    return core::answer_query_source(st.queries, st.jobs, prepare, answer, std::cout, std::cerr).failed ? 1 : 0;
 }
 
 }  // namespace

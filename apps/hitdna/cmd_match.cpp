@@ -1,9 +1,6 @@
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -80,15 +77,6 @@ int run_queries(const match::MatchOptions& defaults, const std::string& db, cons
         std::lock_guard<std::mutex> lock(pool_mutex);
         idle.push_back(std::move(w));
     };
-    std::ifstream file;
-    if (source != "-") {
-        file.open(source);
-        if (!file) throw Error(ErrorKind::io, source + ": cannot open the queries file: " + std::strerror(errno));
-    }
-    std::istream& in = source == "-" ? std::cin : file;
-    core::QueryLinesOptions lo;
-    lo.source = source == "-" ? "stdin" : source;
-    lo.jobs = jobs;
     auto prepare = [&](const nlohmann::json& q) -> std::shared_ptr<void> {
         const auto o = match::query_line_options(q, defaults);
         std::unique_ptr<dna::Dna> like;
@@ -105,9 +93,7 @@ int run_queries(const match::MatchOptions& defaults, const std::string& db, cons
         return answer;
     };
     auto answer = [](const nlohmann::json&, const std::shared_ptr<void>& prepared) { return *static_cast<const nlohmann::ordered_json*>(prepared.get()); };
-    const auto res = core::answer_query_lines(in, lo, prepare, answer, std::cout, std::cerr);
-    if (file.is_open() && file.bad()) throw Error(ErrorKind::io, source + ": read error");
-    return res.failed ? 1 : 0;
+    return core::answer_query_source(source, jobs, prepare, answer, std::cout, std::cerr).failed ? 1 : 0;
 }
 
 // The table on a terminal: rank, score, name, best section and per-space scores.

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <exception>
+#include <fstream>
+#include <iostream>
 #include <istream>
 #include <ostream>
 #include <thread>
@@ -117,6 +121,19 @@ QueryLinesResult answer_query_lines(std::istream& in, const QueryLinesOptions& o
         }
         out.flush();
     }
+    return res;
+}
+
+QueryLinesResult answer_query_source(const std::string& source, int jobs, const PrepareQuery& prepare, const AnswerQuery& answer, std::ostream& out,
+                                     std::ostream& err) {
+    QueryLinesOptions o;
+    o.source = source == "-" ? "stdin" : source;
+    o.jobs = jobs;
+    if (source == "-") return answer_query_lines(std::cin, o, prepare, answer, out, err);
+    std::ifstream file(source);
+    if (!file) throw Error(ErrorKind::io, source + ": cannot open the queries file: " + std::strerror(errno));
+    const auto res = answer_query_lines(file, o, prepare, answer, out, err);
+    if (file.bad()) throw Error(ErrorKind::io, source + ": read error");
     return res;
 }
 

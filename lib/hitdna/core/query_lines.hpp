@@ -38,4 +38,9 @@ using AnswerQuery = std::function<nlohmann::ordered_json(const nlohmann::json& q
 QueryLinesResult answer_query_lines(std::istream& in, const QueryLinesOptions& options, const PrepareQuery& prepare, const AnswerQuery& answer,
                                     std::ostream& out, std::ostream& err);
 
+// The same on `source`: a file's path, or "-" for standard input (named "stdin"). Throws
+// Error(io) when the file cannot be opened or fails while read.
+QueryLinesResult answer_query_source(const std::string& source, int jobs, const PrepareQuery& prepare, const AnswerQuery& answer, std::ostream& out,
+                                     std::ostream& err);
+
 }  // namespace hitdna::core
