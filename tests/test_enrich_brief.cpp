@@ -425,6 +425,21 @@ TEST_CASE("enrich: a form with too many parts for a short target is merged down,
     CHECK(sum == doctest::Approx(t.duration_s).epsilon(0.02));
 }
 
+TEST_CASE("enrich: a 10-minute hit gives a target of whole bars within 600 s that sketch and generate accept") {
+    // 600 s at 129 BPM is 322.5 bars: rounding to the nearest bar made a 600.93 s plan, which
+    // the target reader (and so hitdna sketch) refused.
+    test::TempDir dir;
+    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
+    auto d = test::song_dna(3, 20);
+    d.audio.bpm = 129;
+    d.duration_s = 601;
+    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Long"), d);
+    const auto t = enrich::aggregate(cat, {{id, 1.0}}, std::string(""));
+    CHECK(t.duration_s <= 600.0);
+    CHECK(t.duration_s > 600.0 - 240.0 / 129);
+    CHECK_NOTHROW(enrich::target_from_json(enrich::to_json(t), "t.json"));
+}
+
 TEST_CASE("cli: enrich --queries answers each prompt line as enrich -f json would, in order, on two threads") {
     test::TempDir dir;
     const std::string db = dir.file("e.db");

@@ -267,7 +267,11 @@ void set_levels(std::vector<PlannedSection>& out) {
 
 std::vector<PlannedSection> plan_form(const FormRequest& r) {
     const double bar = 240.0 / r.bpm;
-    const int total = std::max(1, r.duration_exact ? int(std::floor(r.duration_s / bar + 1e-6)) : int(std::lround(r.duration_s / bar)));
+    // An open length is whole bars, rounded to the nearest but never past 600 s (the longest
+    // target a generator is asked for: a 600 s hit's plan would otherwise be refused).
+    int whole = int(std::lround(r.duration_s / bar));
+    if (whole * bar > 600.0 + 1e-6) whole = int(std::floor(600.0 / bar));
+    const int total = std::max(1, r.duration_exact ? int(std::floor(r.duration_s / bar + 1e-6)) : whole);
     const double tail = r.duration_exact ? std::max(0.0, r.duration_s - total * bar) : 0.0;
     std::vector<Part> f = shaped_form(r, total);
     // Anchors: the stated first hook, then each stated drop on the next hook (the same one
