@@ -188,8 +188,11 @@ def check_parts(t, mf, evs, markers, label):
             check(vs == sorted(vs), f"{label}: the roll rises")
             fx = named(evs, "fx")
             # The build's last bar: 4/4 bars from its start; after a tempo change it may be short.
+            # The swell takes its last two beats (all of a shorter bar) and ends into the next section.
             last_bar = starts[i] + 1920 * ((end - starts[i] - 1) // 1920)
-            check(fx is not None and any(n[0] == last_bar for n in notes(fx)), f"{label}: a reverse cymbal in the build's last bar (tick {last_bar})")
+            swell = max(last_bar, end - 960)
+            check(fx is not None and any(n[0] == swell and end - 20 <= n[0] + n[1] <= end for n in notes(fx)),
+                  f"{label}: a reverse cymbal through the build's last two beats (ticks {swell}..{end})")
             check(any(m.type == "program_change" and m.program == 119 for _, m in (fx or [])), f"{label}: the riser is GM Reverse Cymbal")
     bass = notes(named(evs, "bass"))
     check(bass and all(28 <= n[2] <= 55 for n in bass), f"{label}: bass notes in E1..G3")
@@ -279,6 +282,18 @@ def main():
             print(f"ballad: {beats:.2f} beats, meters {meters}")
             if abs(beats / 4 - round(beats / 4)) > 0.01:
                 check(len(meters) >= 2, f"ballad: a short last bar has its own meter ({meters})")
+    # Below 80 BPM the kit halves its subdivision (man hitdna-sketch): hats only on the beat
+    # outside pre-hooks, no open hats; at 92 BPM (the ballad) hats play off the beat too.
+    t5, p5 = target("72 bpm in D minor, slow groove", 150, "slow")
+    mid = sketch(p5, "slow")
+    mf, evs, markers, _ = check_file(t5, mid, "slow")
+    dn, _ = check_parts(t5, mf, evs, markers, "slow")
+    pre = [(at, (markers + [(10**12, "")])[i + 1][0]) for i, ((at, _), s) in enumerate(zip(markers, t5["sections"])) if s["role"] == "pre-hook"]
+    hats = [n for n in dn if n[2] == 42 and not any(a <= n[0] < b for a, b in pre)]
+    check(hats and all(n[0] % 480 == 0 for n in hats), f"slow: closed hats on the beat at 72 BPM ({sum(n[0] % 480 != 0 for n in hats)} off it)")
+    check(not any(n[2] == 46 for n in dn), "slow: no open hats at 72 BPM")
+    ballad = notes(named(events(mido.MidiFile(sketch(p2, "ballad"))), "drums"))
+    check(any(n[2] == 42 and n[0] % 480 == 240 for n in ballad), "ballad: hats on the off-beat at 92 BPM")
     # Determinism and seeds.
     a, b = sketch(p1, "club", 1), sketch(p1, "club-again", 1)
     check(open(a, "rb").read() == open(b, "rb").read(), "the same seed gives the same file")

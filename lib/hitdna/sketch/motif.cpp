@@ -105,10 +105,11 @@ void add_lead(const enrich::Target&, Sketch& s) {
 }
 
 void add_fx(const enrich::Target&, Sketch& s) {
-    Track tr{"fx", 3, 119, {}, {}};  // a reverse cymbal swells through the last bar of each build
+    Track tr{"fx", 3, 119, {}, {}};  // a reverse cymbal swells through the last two beats of each build
     for (const auto& b : s.bars) {
         const Section& sec = s.sections[b.section];
-        if (sec.build && b.index_in_section == sec.bars - 1) tr.notes.push_back({b.tick, b.end - b.tick - 10, 60, 110});
+        const int64_t at = std::max(b.tick, b.end - 2 * k_ppq);
+        if (sec.build && b.index_in_section == sec.bars - 1) tr.notes.push_back({at, b.end - at - 10, 60, 110});
     }
     if (!tr.notes.empty()) s.tracks.push_back(std::move(tr));
 }

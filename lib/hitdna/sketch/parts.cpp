@@ -28,8 +28,9 @@ void put(Track& tr, const Bar& b, int pos16, int len16, int key, int velocity) {
 }
 
 // One bar of the drum groove for a role (kick, snare/clap, hats), as 16th positions.
-void groove(Track& tr, const Bar& b, const Feel& f, int style) {
+void groove(Track& tr, const Bar& b, const Feel& f, int style, double bpm) {
     const int v = f.velocity;
+    const bool slow = bpm < 80;
     auto hits = [&](std::initializer_list<int> pos, int key, int dv) {
         for (int p : pos) put(tr, b, p, 1, key, vel(v, dv));
     };
@@ -38,21 +39,22 @@ void groove(Track& tr, const Bar& b, const Feel& f, int style) {
         if (f.intensity >= 0.4) hits({0, 8}, kick, -10);
         else hits({0}, kick, -25);  // the low end is there from the start: the verse is no drop
     } else if (f.role == "verse") {
-        hits({0, 2, 4, 6, 8, 10, 12, 14}, closed_hat, -20);
-        if (style == 0) hits({0, 8}, kick, 0);
+        if (slow) hits({0, 4, 8, 12}, closed_hat, -20);
+        else hits({0, 2, 4, 6, 8, 10, 12, 14}, closed_hat, -20);
+        if (style == 0 || slow) hits({0, 8}, kick, 0);
         else if (style == 1) hits({0, 6, 8}, kick, 0);
         else hits({0, 8, 10}, kick, 0);
         hits({4, 12}, snare, 0);
     } else if (f.role == "pre-hook") {
-        for (int p = 0; p < 16; ++p) put(tr, b, p, 1, closed_hat, vel(v, p % 2 ? -30 : -15));
+        for (int p = 0; p < 16; p += slow ? 2 : 1) put(tr, b, p, 1, closed_hat, vel(v, p % (slow ? 4 : 2) ? -30 : -15));
         hits({0, 8}, kick, 0);
         hits({4, 12}, snare, 5);
     } else if (f.role == "hook" || f.role == "drop") {
-        if (style == 0) hits({0, 4, 8, 12}, kick, 5);
+        if (style == 0 || slow) hits({0, 4, 8, 12}, kick, 5);
         else hits({0, 6, 8, 11}, kick, 5);
         hits({4, 12}, snare, 5);
         hits({4, 12}, clap, 0);
-        hits({2, 6, 10, 14}, open_hat, -15);
+        if (!slow) hits({2, 6, 10, 14}, open_hat, -15);
         hits({0, 4, 8, 12}, closed_hat, -25);
     } else if (f.role == "bridge") {
         hits({0}, kick, -5);
@@ -130,7 +132,7 @@ void add_drums(const enrich::Target&, Sketch& s) {
         // The groove's variation is chosen per repeat label: repeats groove alike, two
         // different verses do not (the variant steps through the role's grooves).
         const int style = int((mix(s.seed, "groove " + sec.role) + uint32_t(sec.variant + sec.variant / 3)) % 3);
-        groove(tr, b, f, f.role == "hook" ? style % 2 : style);
+        groove(tr, b, f, f.role == "hook" ? style % 2 : style, s.bpm);
         if (f.last) fill(tr, b, f, fill_style);
     }
     s.tracks.push_back(std::move(tr));
@@ -154,7 +156,8 @@ void add_bass(const enrich::Target& t, Sketch& s) {
             put(tr, b, 0, busy ? std::min(sustain16, 10) : sustain16, root, v);
             if (busy) put(tr, b, 10, 6, root, vel(v, -10));
         } else if (f.role == "hook") {
-            for (int p = 0; p < 16; p += 2) put(tr, b, p, 2, p >= 8 && p % 4 == 2 ? root + 12 : root, vel(v, p % 4 ? -15 : 0));
+            const int step = s.bpm < 80 ? 4 : 2;
+            for (int p = 0; p < 16; p += step) put(tr, b, p, step, p >= 8 && p % 4 == 2 ? root + 12 : root, vel(v, p % 4 ? -15 : 0));
         } else if (f.role == "pre-hook") {
             for (int p = 0; p < 16; p += 4) put(tr, b, p, 4, root, vel(v, -5));
         } else if (f.role == "verse") {
@@ -209,7 +212,7 @@ void add_chords(const enrich::Target&, Sketch& s) {
         } else {
             // Eighth-note stabs; at 160 BPM and above quarters, the same number of stabs a
             // second as eighths at 80 BPM.
-            const int step = s.bpm >= 160 ? 4 : 2;
+            const int step = s.bpm >= 160 || s.bpm < 80 ? 4 : 2;
             for (int p = 0; p < 16; p += step) chord(p, 1, p == 0 || p == 6 || p == 10 ? 0 : -15);
         }
     }
