@@ -2,6 +2,7 @@
 // many queries in one process (--queries).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "hitdna/match/match.hpp"
 #include "hitdna/store/catalog.hpp"
+#include "hitdna/store/vector_index.hpp"
 #include "helpers.hpp"
 #include "signals.hpp"
 #include "synthetic.hpp"
@@ -207,4 +209,40 @@ TEST_CASE("match: the candidate rounds stop at the threshold with the top k of s
     }
     CHECK(complete >= 15);          // most queries reach the threshold within the default breadth
     CHECK(one_round_differs >= 5);  // and a single shallow round would not have been enough
+}
+
+TEST_CASE("match --queries: a session's kept vectors follow the catalog when it changes between queries") {
+    // A session keeps the candidates' vectors for its next queries; after a track is
+    // re-ingested with new vectors and another is removed, its answers must equal a fresh
+    // run's (no score from the old vectors, the removed track not listed).
+    test::TempDir dir;
+    store::Catalog cat(dir.file("s.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 200; ++i) ids.push_back(test::put_synthetic_track(cat, base, i, 4, 21));
+    {
+        store::VectorIndexes idx(cat);
+        for (auto sp : dna::k_spaces) idx.rebuild(sp);
+    }
+    std::ostringstream warn;
+    match::Session session(&cat, warn);
+    match::MatchOptions o;
+    o.track = std::to_string(ids[5]);
+    o.k = 10;
+    auto names = [](const match::MatchReport& r) {
+        std::vector<std::pair<int64_t, double>> v;
+        for (const auto& x : r.results) v.emplace_back(x.track.id, x.score);
+        return v;
+    };
+    const auto first = session.run(o);
+    REQUIRE(first.results.size() == 10);
+    CHECK(names(first) == names(match::run_match(cat, o, warn)));
+    const int64_t removed = first.results[0].track.id, changed = first.results[1].track.id;
+    cat.remove_track(removed);
+    const int changed_i = int(std::find(ids.begin(), ids.end(), changed) - ids.begin());
+    test::put_synthetic_track(cat, base, changed_i, 4, 21, 1);  // the same song re-ingested: new vectors
+    const auto after = session.run(o);
+    const auto fresh = match::run_match(cat, o, warn);
+    CHECK(names(after) == names(fresh));
+    for (const auto& r : after.results) CHECK(r.track.id != removed);
 }

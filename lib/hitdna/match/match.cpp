@@ -167,8 +167,12 @@ public:
     virtual std::vector<std::pair<int64_t, double>> nearest(Space s, const std::vector<float>& raw, size_t k) = 0;
     virtual void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) = 0;
     // Standardized vectors of a track in a space (sections: all, in order).
-    virtual std::vector<store::StoredVector> vectors(int64_t id, Space s) = 0;
+    // (The reference holds until the next call.)
+    virtual const std::vector<store::StoredVector>& vectors(int64_t id, Space s) = 0;
     virtual std::optional<store::TrackRow> row(int64_t id) = 0;
+    // Called before each query of a session with the catalog's generation (a cache of vectors
+    // must not outlive a change of the catalog).
+    virtual void begin_query(int64_t /*generation*/) {}
 };
 
 class EmbeddedBackend : public Backend {
@@ -186,23 +190,49 @@ public:
         for (const auto& h : searcher(s).search(raw, k, m_filter)) out.emplace_back(h.track_id, h.dist2);
         return out;
     }
-    // One batched read per space (a prepared statement per track was most of a query's time).
+    // The candidates' standardized vectors, in one batched read for those not read before (a
+    // prepared statement per track was most of a query's time). They stay for the session's
+    // next queries (match --queries: a candidate of one query is often one of another's) while
+    // they fit in k_cache_bytes, and go when the catalog's generation moves.
     void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) override {
-        m_vectors = m_cat.vectors_of_tracks(ids, spaces);
+        // A catalog whose candidates outgrow the cache keeps one query's at a time (a cache
+        // emptied and refilled made 2 000 queries at 100 000 tracks slower than none).
+        if (m_bytes > k_cache_bytes) m_overflowed = true;
+        if (m_overflowed) clear_cache();
+        std::vector<int64_t> missing;
+        for (int64_t id : ids)
+            for (Space s : spaces)
+                if (!m_vectors[s].count(id)) {
+                    missing.push_back(id);
+                    break;
+                }
+        if (missing.empty()) return;
+        auto read = m_cat.vectors_of_tracks(missing, spaces);
+        for (Space s : spaces)
+            for (auto& [id, vs] : read[s])
+                for (auto& v : vs) m_bytes += k_vector_overhead + v.data.size() * sizeof(float);
         for (Space s : spaces) {
             auto& cache = m_vectors[s];
-            for (auto& [id, vs] : cache)
+            auto& got = read[s];
+            for (int64_t id : missing) {
+                auto it = got.find(id);
+                auto& vs = cache[id];  // empty: the track has none in this space
+                if (it == got.end()) continue;
+                vs = std::move(it->second);
                 for (auto& v : vs) v.data = searcher(s).standardize(v.data);
+            }
         }
     }
-    std::vector<store::StoredVector> vectors(int64_t id, Space s) override {
-        if (auto c = m_vectors.find(s); c != m_vectors.end()) {
-            auto it = c->second.find(id);
-            return it == c->second.end() ? std::vector<store::StoredVector>{} : it->second;
-        }
-        auto vs = m_cat.vectors_of(id, s);
-        for (auto& v : vs) v.data = searcher(s).standardize(v.data);
-        return vs;
+    const std::vector<store::StoredVector>& vectors(int64_t id, Space s) override {
+        if (auto c = m_vectors.find(s); c != m_vectors.end())
+            if (auto it = c->second.find(id); it != c->second.end()) return it->second;
+        m_scratch = m_cat.vectors_of(id, s);
+        for (auto& v : m_scratch) v.data = searcher(s).standardize(v.data);
+        return m_scratch;
+    }
+    void begin_query(int64_t generation) override {
+        if (generation != m_generation) clear_cache();
+        m_generation = generation;
     }
     std::optional<store::TrackRow> row(int64_t id) override { return m_cat.track(id); }
 
@@ -212,7 +242,18 @@ private:
     store::Filter m_filter;
     std::ostream& m_warn;
     std::map<Space, std::unique_ptr<store::SpaceSearcher>> m_searchers;
+    // 64 MiB, counting what a stored vector costs besides its floats (its section, the
+    // containers' nodes): about 3 kB a track of 8 sections, so some 20 000 such tracks.
+    static constexpr size_t k_cache_bytes = size_t(64) << 20, k_vector_overhead = 128;
     std::map<Space, std::unordered_map<int64_t, std::vector<store::StoredVector>>> m_vectors;
+    std::vector<store::StoredVector> m_scratch;
+    size_t m_bytes = 0;
+    bool m_overflowed = false;
+    int64_t m_generation = -1;
+    void clear_cache() {
+        m_vectors.clear();
+        m_bytes = 0;
+    }
 };
 
 class QdrantBackend : public Backend {
@@ -247,17 +288,19 @@ public:
         if (tracks) m_tracks = m_search.tracks(ids);
         if (sections) m_sections = m_search.sections(ids);
     }
-    std::vector<store::StoredVector> vectors(int64_t id, Space s) override {
+    const std::vector<store::StoredVector>& vectors(int64_t id, Space s) override {
+        m_scratch.clear();
         if (s == Space::sections) {
             auto it = m_sections.find(id);
-            return it == m_sections.end() ? std::vector<store::StoredVector>{} : it->second;
+            return it == m_sections.end() ? m_scratch : it->second;
         }
         auto it = m_tracks.find(id);
-        if (it == m_tracks.end() || !it->second.vectors.count(s)) return {};
+        if (it == m_tracks.end() || !it->second.vectors.count(s)) return m_scratch;
         store::StoredVector v;
         v.track_id = id;
         v.data = it->second.vectors.at(s);
-        return {v};
+        m_scratch.push_back(std::move(v));
+        return m_scratch;
     }
     std::optional<store::TrackRow> row(int64_t id) override {
         if (m_cat)
@@ -275,6 +318,7 @@ private:
     bool m_exact;
     std::map<int64_t, qdrant::TrackPoint> m_tracks;
     std::map<int64_t, std::vector<store::StoredVector>> m_sections;
+    std::vector<store::StoredVector> m_scratch;
 };
 
 float dist2(const std::vector<float>& a, const std::vector<float>& b) {
@@ -445,7 +489,7 @@ private:
         r.track.id = id;
         double wsum = 0, acc = 0;
         for (Space s : m_spaces) {
-            auto vs = m_backend.vectors(id, s);
+            const auto& vs = m_backend.vectors(id, s);
             if (vs.empty()) continue;
             double sc = 0;
             if (is_track_space(s)) {
@@ -553,6 +597,7 @@ MatchReport Session::run(const MatchOptions& o, const dna::Dna* like) {
     if (spaces.empty() && q.fts.empty()) return rep;
 
     Backend& backend = m_impl->backend(o, filter, o.backend == "qdrant" && !spaces.empty());
+    if (catalog) backend.begin_query(catalog->generation());
     Ranker ranker(backend, q, spaces, weights);
     std::vector<MatchResult> all = ranker.rank(catalog, filter, o.k, o.breadth);
     if (q.fts.empty()) rep.complete = ranker.complete();
