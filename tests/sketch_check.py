@@ -194,6 +194,16 @@ def check_parts(t, mf, evs, markers, label):
             check(fx is not None and any(n[0] == swell and end - 20 <= n[0] + n[1] <= end for n in notes(fx)),
                   f"{label}: a reverse cymbal through the build's last two beats (ticks {swell}..{end})")
             check(any(m.type == "program_change" and m.program == 119 for _, m in (fx or [])), f"{label}: the riser is GM Reverse Cymbal")
+    # The chords change instrument only where a section starts, and a repeat label plays its
+    # label's instrument (man hitdna-sketch: chords).
+    chord_evs = named(evs, "chords")
+    changes = [(at, m.program) for at, m in chord_evs if m.type == "program_change"]
+    check(all(at in starts for at, _ in changes), f"{label}: chord program changes fall on section starts ({[a for a, _ in changes if a not in starts][:3]})")
+    by_label = {}
+    for at, s in zip(starts, t["sections"]):
+        prog = [p for a, p in changes if a <= at][-1]
+        by_label.setdefault(s["label"] + " " + s["role"], set()).add(prog)
+    check(all(len(v) == 1 for v in by_label.values()), f"{label}: each repeat label keeps one chord instrument ({by_label})")
     bass = notes(named(evs, "bass"))
     check(bass and all(28 <= n[2] <= 55 for n in bass), f"{label}: bass notes in E1..G3")
     chords = notes(named(evs, "chords"))
@@ -270,6 +280,9 @@ def main():
         dn, bass = check_parts(t, mf, evs, markers, name)
         check_motif(t, evs, markers, name)
         check_dynamics(t, evs, markers, name)
+        if name == "club":
+            progs = {m.program for _, m in named(evs, "chords") if m.type == "program_change"}
+            check(len(progs) >= 2, f"club: its intro, hook and verse labels do not all play one chord instrument ({progs})")
         if name == "trap":
             prog = [m.program for _, m in named(evs, "bass") if m.type == "program_change"]
             check(prog == [38], f"trap: an 808 (Synth Bass 1) for a 0.9 s sustain, got {prog}")

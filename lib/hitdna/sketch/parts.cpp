@@ -176,15 +176,29 @@ void add_bass(const enrich::Target& t, Sketch& s) {
 }
 
 void add_chords(const enrich::Target&, Sketch& s) {
+    // The seed's instrument for a role's first label; each further label of the role takes the
+    // next instrument of its group (stabbing pianos, or holding strings and pad), so that two
+    // different verses do not sound alike (a holding instrument among stabbing ones made the
+    // analyzer hear 140 BPM targets at half tempo).
     static const int programs[5] = {0, 4, 48, 89, 5};
-    const int program = programs[mix(s.seed, "chords") % 5];
-    const bool sustained = program == 48 || program == 89;  // strings and pads do not stab
-    Track tr{"chords", 0, program, {}, {}};
+    static const std::vector<int> stabs = {0, 4, 5}, holds = {48, 89};
+    const int seeded = programs[mix(s.seed, "chords") % 5];
+    const bool held = seeded == 48 || seeded == 89;
+    const auto& group = held ? holds : stabs;
+    const size_t first = size_t(std::find(group.begin(), group.end(), seeded) - group.begin());
+    auto program_of = [&](const Section& sec) { return group[(first + size_t(sec.variant)) % group.size()]; };
+    Track tr{"chords", 0, s.sections.empty() ? seeded : program_of(s.sections.front()), {}, {}};
+    int program = tr.program;
     std::array<int, 3> prev = {60, 64, 67};
     for (size_t i = 0; i < s.bars.size(); ++i) {
         const Bar& b = s.bars[i];
         const Feel f = feel(s, i);
         const Section& sec = s.sections[b.section];
+        if (b.index_in_section == 0 && program_of(sec) != program) {
+            program = program_of(sec);
+            tr.controls.push_back({b.tick, -1, program});
+        }
+        const bool sustained = program == 48 || program == 89;  // strings and pads do not stab
         const int style = int((mix(s.seed, "comp " + sec.role) + uint32_t(sec.variant + sec.variant / 2)) % 2);  // per label, as the groove
         // Each label's register (sketch.hpp): at a section's start the voicing moves an octave
         // toward its half of the range when it is in the other, so a new part changes

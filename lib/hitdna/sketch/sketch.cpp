@@ -228,7 +228,19 @@ std::string describe(const enrich::Target& t, const Sketch& s) {
         out += ";";
     }
     out += " instruments:";
-    for (const auto& tr : s.tracks) out += " " + tr.name + " " + (tr.channel == 9 ? "GM drum kit" : program_name(tr.program)) + ",";
+    for (const auto& tr : s.tracks) {
+        if (tr.channel == 9) {
+            out += " " + tr.name + " GM drum kit,";
+            continue;
+        }
+        // A part that changes instrument by section lists each, in order of entry.
+        std::vector<int> used = {tr.program};
+        for (const auto& c : tr.controls)
+            if (c.controller < 0 && std::find(used.begin(), used.end(), c.value) == used.end()) used.push_back(c.value);
+        out += " " + tr.name;
+        for (size_t i = 0; i < used.size(); ++i) out += std::string(i ? " / " : " ") + program_name(used[i]);
+        out += ",";
+    }
     out.back() = '.';
     return out;
 }
