@@ -100,3 +100,24 @@ TEST_CASE("hash: XXH3-128 of a file's bytes") {
     CHECK(store::hash_file(dir.file("a")).size() == 32);
     CHECK_THROWS_AS(store::hash_file(dir.file("missing")), Error);
 }
+
+TEST_CASE("catalog: kept prepared statements hold no snapshot: a reader sees later writes, a backup and a checkpoint run") {
+    // Statements go back to their connection reset, to be reused: one left mid-step would pin
+    // the reader to an old snapshot (WAL) and block the checkpoint and VACUUM INTO.
+    test::TempDir dir;
+    store::Catalog writer(dir.file("k.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    const int64_t first = test::put_synthetic_track(writer, base, 0, 2, 5);
+    store::Catalog reader(dir.file("k.db"), store::Catalog::Mode::read_only);
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(reader.track(first));
+        CHECK(reader.count_vectors(dna::Space::audio) == 1 + i);
+        CHECK(reader.vectors_of(first, dna::Space::sections).size() == 2);
+        test::put_synthetic_track(writer, base, i + 1, 2, 5);  // written while the reader's statements are kept
+    }
+    CHECK(reader.count_vectors(dna::Space::audio) == 4);
+    CHECK_NOTHROW(writer.checkpoint());
+    CHECK_NOTHROW(reader.backup_to(dir.file("copy.db")));
+    store::Catalog copy(dir.file("copy.db"), store::Catalog::Mode::read_only);
+    CHECK(copy.count_vectors(dna::Space::audio) == 4);
+}

@@ -34,7 +34,25 @@ Db::Db(const std::string& path, Mode mode) : m_path(path) {
     sqlite3_busy_timeout(m_db, 120000);
 }
 
-Db::~Db() { sqlite3_close_v2(m_db); }
+Db::~Db() {
+    for (auto& [sql, st] : m_kept) sqlite3_finalize(st);
+    sqlite3_close_v2(m_db);
+}
+
+sqlite3_stmt* Db::take(const std::string& sql) {
+    auto it = m_kept.find(sql);
+    if (it == m_kept.end()) return nullptr;
+    sqlite3_stmt* st = it->second;
+    m_kept.erase(it);
+    return st;
+}
+
+void Db::give_back(std::string&& sql, sqlite3_stmt* st) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (m_kept.size() >= k_kept) sqlite3_finalize(st);
+    else m_kept.emplace(std::move(sql), st);
+}
 
 void Db::fail(const std::string& what, int rc) {
     std::string msg = sqlite3_errmsg(m_db);
@@ -54,12 +72,15 @@ void Db::exec(const char* sql) {
     }
 }
 
-Stmt::Stmt(Db& db, const char* sql) : m_db(db) {
-    int rc = sqlite3_prepare_v3(db.handle(), sql, -1, 0, &m_stmt, nullptr);
+Stmt::Stmt(Db& db, const char* sql) : m_db(db), m_sql(sql) {
+    if ((m_stmt = db.take(m_sql))) return;
+    int rc = sqlite3_prepare_v3(db.handle(), sql, -1, SQLITE_PREPARE_PERSISTENT, &m_stmt, nullptr);
     if (rc != SQLITE_OK) db.fail("cannot prepare a statement", rc);
 }
 
-Stmt::~Stmt() { sqlite3_finalize(m_stmt); }
+Stmt::~Stmt() {
+    if (m_stmt) m_db.give_back(std::move(m_sql), m_stmt);
+}
 
 Stmt& Stmt::bind(int i, int64_t v) {
     if (int rc = sqlite3_bind_int64(m_stmt, i, v); rc != SQLITE_OK) m_db.fail("bind", rc);
