@@ -208,9 +208,6 @@ public:
                 }
         if (missing.empty()) return;
         auto read = m_cat.vectors_of_tracks(missing, spaces);
-        for (Space s : spaces)
-            for (auto& [id, vs] : read[s])
-                for (auto& v : vs) m_bytes += k_vector_overhead + v.data.size() * sizeof(float);
         for (Space s : spaces) {
             auto& cache = m_vectors[s];
             auto& got = read[s];
@@ -219,7 +216,10 @@ public:
                 auto& vs = cache[id];  // empty: the track has none in this space
                 if (it == got.end()) continue;
                 vs = std::move(it->second);
-                for (auto& v : vs) v.data = searcher(s).standardize(v.data);
+                for (auto& v : vs) {
+                    v.data = searcher(s).standardize(v.data);
+                    m_bytes += k_vector_overhead + v.data.size() * sizeof(float);
+                }
             }
         }
     }

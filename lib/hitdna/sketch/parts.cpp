@@ -27,10 +27,13 @@ void put(Track& tr, const Bar& b, int pos16, int len16, int key, int velocity) {
     tr.notes.push_back({at, std::max<int64_t>(1, end - at - 10), key, velocity});
 }
 
+// Below 80 BPM the parts halve their subdivision, so that the beat is heard at the written
+// tempo and not twice it (man hitdna-sketch).
+bool slow(const Sketch& s) { return s.bpm < 80; }
+
 // One bar of the drum groove for a role (kick, snare/clap, hats), as 16th positions.
-void groove(Track& tr, const Bar& b, const Feel& f, int style, double bpm) {
+void groove(Track& tr, const Bar& b, const Feel& f, int style, bool slow) {
     const int v = f.velocity;
-    const bool slow = bpm < 80;
     auto hits = [&](std::initializer_list<int> pos, int key, int dv) {
         for (int p : pos) put(tr, b, p, 1, key, vel(v, dv));
     };
@@ -132,7 +135,7 @@ void add_drums(const enrich::Target&, Sketch& s) {
         // The groove's variation is chosen per repeat label: repeats groove alike, two
         // different verses do not (the variant steps through the role's grooves).
         const int style = int((mix(s.seed, "groove " + sec.role) + uint32_t(sec.variant + sec.variant / 3)) % 3);
-        groove(tr, b, f, f.role == "hook" ? style % 2 : style, s.bpm);
+        groove(tr, b, f, f.role == "hook" ? style % 2 : style, slow(s));
         if (f.last) fill(tr, b, f, fill_style);
     }
     s.tracks.push_back(std::move(tr));
@@ -156,7 +159,7 @@ void add_bass(const enrich::Target& t, Sketch& s) {
             put(tr, b, 0, busy ? std::min(sustain16, 10) : sustain16, root, v);
             if (busy) put(tr, b, 10, 6, root, vel(v, -10));
         } else if (f.role == "hook") {
-            const int step = s.bpm < 80 ? 4 : 2;
+            const int step = slow(s) ? 4 : 2;
             for (int p = 0; p < 16; p += step) put(tr, b, p, step, p >= 8 && p % 4 == 2 ? root + 12 : root, vel(v, p % 4 ? -15 : 0));
         } else if (f.role == "pre-hook") {
             for (int p = 0; p < 16; p += 4) put(tr, b, p, 4, root, vel(v, -5));
@@ -226,7 +229,7 @@ void add_chords(const enrich::Target&, Sketch& s) {
         } else {
             // Eighth-note stabs; at 160 BPM and above quarters, the same number of stabs a
             // second as eighths at 80 BPM.
-            const int step = s.bpm >= 160 || s.bpm < 80 ? 4 : 2;
+            const int step = s.bpm >= 160 || slow(s) ? 4 : 2;
             for (int p = 0; p < 16; p += step) chord(p, 1, p == 0 || p == 6 || p == 10 ? 0 : -15);
         }
     }
