@@ -47,11 +47,12 @@ namespace {
 
 constexpr const char* k_usage =
     "bench_sketch: targets from real songs sketched, rendered (libfluidsynth) and heard back by hitdna, aubio and ffmpeg.\n"
-    "usage: bench_sketch [--db CATALOG] [--music DIR] [--work DIR] [--limit N] [-v]\n"
+    "usage: bench_sketch [--db CATALOG] [--music DIR] [--work DIR] [--limit N] [--targets-only] [-v]\n"
     "  --db       a catalog of real songs (default: the Debian songs ingested into WORK/debian-songs-6.db: singularity-music, openclonk-data, nexuiz-music, starfighter-data, planetblupi-music-ogg, pushover-data)\n"
     "  --music    where scripts/fetch-music.sh put the packages (default ~/.cache/hitdna/music)\n"
     "  --work     renders and the catalog (default /tmp/hitdna-bench-sketch)\n"
-    "  --limit N  at most N targets (default all)\n";
+    "  --limit N  at most N targets (default all)\n"
+    "  --targets-only  write WORK/sketch-N.target.json for every song and stop (no sketch, render or analysis)\n";
 
 // F-measure of boundary times within +-window s: each reference matched at most once
 // (greedy by distance), as mir_eval's hit rate counts them.
@@ -161,7 +162,7 @@ int main(int argc, char** argv) {
     std::string db, work = "/tmp/hitdna-bench-sketch";
     std::string music = std::string(std::getenv("HOME") ? std::getenv("HOME") : "/root") + "/.cache/hitdna/music";
     size_t limit = 1000;
-    bool verbose = false;
+    bool verbose = false, targets_only = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--db" && i + 1 < argc) db = argv[++i];
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
         else if (a == "--work" && i + 1 < argc) work = argv[++i];
         else if (a == "--limit" && i + 1 < argc) limit = size_t(std::atoll(argv[++i]));
         else if (a == "-v") verbose = true;
+        else if (a == "--targets-only") targets_only = true;
         else return bench::print_usage(k_usage, false);
     }
     try {
@@ -187,11 +189,12 @@ int main(int argc, char** argv) {
         std::printf("## bench_sketch: %zu songs of %s as targets; soundfont %s\n", std::min(limit, tracks.size()), catalog.c_str(),
                     sketch::find_soundfont().c_str());
         if (verbose) std::printf("| song | split | BPM | heard | aubio median | aubio mean | key | heard | F@3 s | hook | arc r | LUFS err | TP | render / 3 min |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        for (size_t i = 0; i < tracks.size() && rows.size() < limit; ++i) {
+        for (size_t i = 0; i < tracks.size() && (targets_only ? i : rows.size()) < limit; ++i) {
             enrich::Target t;
             try {
                 t = enrich::aggregate(cat, {{tracks[i].id, 1.0}}, std::string());
                 core::write_file_atomically(work + "/sketch-" + std::to_string(i) + ".target.json", enrich::to_json(t).dump(1));
+                if (targets_only) continue;
                 Row row = run_one(t, fs::path(tracks[i].path).stem().string(), work + "/sketch-" + std::to_string(i) + ".wav");
                 row.report = i % 2 == 0;
                 if (verbose)
@@ -205,6 +208,7 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "bench_sketch: %s: %s\n", tracks[i].path.c_str(), e.what());
             }
         }
+        if (targets_only) return 0;
         summary(rows, true);
         summary(rows, false);
     } catch (const Error& e) {

@@ -307,6 +307,31 @@ def main():
     check(not any(n[2] == 46 for n in dn), "slow: no open hats at 72 BPM")
     ballad = notes(named(events(mido.MidiFile(sketch(p2, "ballad"))), "drums"))
     check(any(n[2] == 42 and n[0] % 480 == 240 for n in ballad), "ballad: hats on the off-beat at 92 BPM")
+    # Six different verses: no two labels play the same progression on the same chord
+    # instrument (man hitdna-sketch: chords; three progressions and two held instruments
+    # make six pairs), for seeds on the pianos and on strings and pad.
+    def verses(t):
+        parts = ["A", "B", "C", "D", "H", "E", "F", "H"]
+        t["sections"] = [{"start_s": 16.0 * i, "duration_s": 16.0, "label": x, "role": "hook" if x == "H" else "verse", "energy_lu": 0.0,
+                          "build": False, "drop": False} for i, x in enumerate(parts)]
+        t["duration_s"] = 16.0 * len(parts)
+    t6, p6 = target("120 bpm in C major", 128, "verses", edit=verses)
+    groups = set()
+    for seed in range(1, 7):
+        mid = os.path.join(work, f"verses-{seed}.mid")
+        plan = json.loads(run(["sketch", p6, "-o", mid, "--seed", str(seed), "-f", "json"]).stdout)
+        evs = events(mido.MidiFile(mid))
+        changes = [(at, m.program) for at, m in named(evs, "chords") if m.type == "program_change"]
+        seen = {}
+        for sec in plan["sections"]:
+            if sec["role"] != "verse":
+                continue
+            prog = [p for a, p in changes if a <= sec["start_tick"]][-1]
+            groups.add("pianos" if prog in (0, 4, 5) else "held")
+            seen.setdefault((tuple(sec["chords"][:4]), prog), set()).add(sec["label"])
+        shared = [v for v in seen.values() if len(v) > 1]
+        check(not shared, f"verses seed {seed}: six verse labels, no two with one progression and instrument ({shared})")
+    check(groups == {"pianos", "held"}, f"verses: seeds 1..6 cover both chord instrument groups ({groups})")
     # Determinism and seeds.
     a, b = sketch(p1, "club", 1), sketch(p1, "club-again", 1)
     check(open(a, "rb").read() == open(b, "rb").read(), "the same seed gives the same file")

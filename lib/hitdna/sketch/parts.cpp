@@ -189,7 +189,13 @@ void add_chords(const enrich::Target&, Sketch& s) {
     const bool held = seeded == 48 || seeded == 89;
     const auto& group = held ? holds : stabs;
     const size_t first = size_t(std::find(group.begin(), group.end(), seeded) - group.begin());
-    auto program_of = [&](const Section& sec) { return group[(first + size_t(sec.variant)) % group.size()]; };
+    // A family has three progressions (sketch.cpp), so with three instruments the step skips
+    // one each time the progressions come round: no two of the first nine labels play the
+    // same progression on the same instrument (with two instruments, of the first six).
+    auto program_of = [&](const Section& sec) {
+        const size_t v = size_t(sec.variant);
+        return group[(first + v + (group.size() == 3 ? v / 3 : 0)) % group.size()];
+    };
     Track tr{"chords", 0, s.sections.empty() ? seeded : program_of(s.sections.front()), {}, {}};
     int program = tr.program;
     std::array<int, 3> prev = {60, 64, 67};
