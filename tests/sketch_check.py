@@ -332,6 +332,26 @@ def main():
         shared = [v for v in seen.values() if len(v) > 1]
         check(not shared, f"verses seed {seed}: six verse labels, no two with one progression and instrument ({shared})")
     check(groups == {"pianos", "held"}, f"verses: seeds 1..6 cover both chord instrument groups ({groups})")
+    # A part played again right after itself is lifted (man hitdna-sketch: Section passes): the
+    # second pass keeps time on the ride and moves its chords to the other half of the range,
+    # the third is the first again, so that each join is heard.
+    def passes(t):
+        parts = [("A", "verse"), ("H", "hook"), ("H", "hook"), ("H", "hook"), ("B", "verse")]
+        t["sections"] = [{"start_s": 16.0 * i, "duration_s": 16.0, "label": x, "role": r, "energy_lu": 0.0, "build": False, "drop": False}
+                         for i, (x, r) in enumerate(parts)]
+        t["duration_s"] = 16.0 * len(parts)
+    t7, p7 = target("120 bpm in C major", 80, "passes", edit=passes)
+    evs = events(mido.MidiFile(sketch(p7, "passes")))
+    dn, ch = notes(named(evs, "drums")), notes(named(evs, "chords"))
+    span = [(16 * i * 960, 16 * (i + 1) * 960) for i in range(5)]  # 16 s = 8 bars of 1920 ticks
+    def keys_in(ns, i):
+        return [n[2] for n in ns if span[i][0] <= n[0] < span[i][1]]
+    for i, lifted in ((1, False), (2, True), (3, False)):
+        d = keys_in(dn, i)
+        hat, ride = d.count(42), d.count(51)
+        check((ride > 0 and hat == 0) if lifted else (hat > 0 and ride == 0), f"passes: hook pass {i - 1} keeps time on the {'ride' if lifted else 'closed hats'} ({hat} hats, {ride} rides)")
+    mean = [sum(keys_in(ch, i)) / max(1, len(keys_in(ch, i))) for i in (1, 2, 3)]
+    check(abs(mean[1] - mean[0]) >= 6 and abs(mean[2] - mean[0]) < 3, f"passes: the second pass's chords sit in the other half of the range, the third's where the first's did ({mean})")
     # Determinism and seeds.
     a, b = sketch(p1, "club", 1), sketch(p1, "club-again", 1)
     check(open(a, "rb").read() == open(b, "rb").read(), "the same seed gives the same file")

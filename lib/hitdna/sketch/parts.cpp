@@ -31,25 +31,27 @@ void put(Track& tr, const Bar& b, int pos16, int len16, int key, int velocity) {
 // tempo and not twice it (man hitdna-sketch).
 bool slow(const Sketch& s) { return s.bpm < 80; }
 
-// One bar of the drum groove for a role (kick, snare/clap, hats), as 16th positions.
-void groove(Track& tr, const Bar& b, const Feel& f, int style, bool slow) {
+// One bar of the drum groove for a role (kick, snare/clap, hats), as 16th positions. A lifted
+// bar (a part played again: Section::pass) keeps time on the ride, a bridge's on the hats.
+void groove(Track& tr, const Bar& b, const Feel& f, int style, bool slow, bool lifted) {
     const int v = f.velocity;
+    const int hat = lifted ? ride : closed_hat, bridge_hat = lifted ? closed_hat : ride;
     auto hits = [&](std::initializer_list<int> pos, int key, int dv) {
         for (int p : pos) put(tr, b, p, 1, key, vel(v, dv));
     };
     if (f.role == "intro") {
-        hits({0, 4, 8, 12}, closed_hat, -25);
+        hits({0, 4, 8, 12}, hat, -25);
         if (f.intensity >= 0.4) hits({0, 8}, kick, -10);
         else hits({0}, kick, -25);  // the low end is there from the start: the verse is no drop
     } else if (f.role == "verse") {
-        if (slow) hits({0, 4, 8, 12}, closed_hat, -20);
-        else hits({0, 2, 4, 6, 8, 10, 12, 14}, closed_hat, -20);
+        if (slow) hits({0, 4, 8, 12}, hat, -20);
+        else hits({0, 2, 4, 6, 8, 10, 12, 14}, hat, -20);
         if (style == 0 || slow) hits({0, 8}, kick, 0);
         else if (style == 1) hits({0, 6, 8}, kick, 0);
         else hits({0, 8, 10}, kick, 0);
         hits({4, 12}, snare, 0);
     } else if (f.role == "pre-hook") {
-        for (int p = 0; p < 16; p += slow ? 2 : 1) put(tr, b, p, 1, closed_hat, vel(v, p % (slow ? 4 : 2) ? -30 : -15));
+        for (int p = 0; p < 16; p += slow ? 2 : 1) put(tr, b, p, 1, hat, vel(v, p % (slow ? 4 : 2) ? -30 : -15));
         hits({0, 8}, kick, 0);
         hits({4, 12}, snare, 5);
     } else if (f.role == "hook" || f.role == "drop") {
@@ -58,14 +60,14 @@ void groove(Track& tr, const Bar& b, const Feel& f, int style, bool slow) {
         hits({4, 12}, snare, 5);
         hits({4, 12}, clap, 0);
         if (!slow) hits({2, 6, 10, 14}, open_hat, -15);
-        hits({0, 4, 8, 12}, closed_hat, -25);
+        hits({0, 4, 8, 12}, hat, -25);
     } else if (f.role == "bridge") {
         hits({0}, kick, -5);
         hits({8}, snare, -5);
-        hits({0, 4, 8, 12}, ride, -15);
+        hits({0, 4, 8, 12}, bridge_hat, -15);
     } else {  // outro and anything else
         hits({0, 8}, kick, -10);
-        hits({0, 4, 8, 12}, closed_hat, -25);
+        hits({0, 4, 8, 12}, hat, -25);
     }
 }
 
@@ -135,7 +137,7 @@ void add_drums(const enrich::Target&, Sketch& s) {
         // The groove's variation is chosen per repeat label: repeats groove alike, two
         // different verses do not (the variant steps through the role's grooves).
         const int style = int((mix(s.seed, "groove " + sec.role) + uint32_t(sec.variant + sec.variant / 3)) % 3);
-        groove(tr, b, f, f.role == "hook" ? style % 2 : style, slow(s));
+        groove(tr, b, f, f.role == "hook" ? style % 2 : style, slow(s), sec.pass % 2 == 1);
         if (f.last) fill(tr, b, f, fill_style);
     }
     s.tracks.push_back(std::move(tr));

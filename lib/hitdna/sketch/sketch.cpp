@@ -137,8 +137,9 @@ void lay_out(const enrich::Target& t, Sketch& s) {
     }
 }
 
-// Each section's variant (its label's order among the labels of its role) and register (a
-// new label the other half from the section before it, a repeat its label's).
+// Each section's variant (its label's order among the labels of its role), pass (its place in
+// a run of one part side by side) and register (a new label the other half from the section
+// before it, a repeat its label's, a lifted pass the other).
 void assign_variants(Sketch& s) {
     std::map<std::string, std::map<std::string, int>> order;  // role family -> label -> variant
     std::map<std::string, bool> high;
@@ -148,7 +149,9 @@ void assign_variants(Sketch& s) {
         if (!labels.count(sec.label)) labels.emplace(sec.label, int(labels.size()));
         sec.variant = labels[sec.label];
         if (!high.count(sec.label)) high[sec.label] = i > 0 && !s.sections[i - 1].high;
-        sec.high = high[sec.label];
+        const Section* before = i > 0 ? &s.sections[i - 1] : nullptr;
+        sec.pass = before && before->label == sec.label && before->role == sec.role ? before->pass + 1 : 0;
+        sec.high = high[sec.label] != (sec.pass % 2 == 1);
     }
 }
 

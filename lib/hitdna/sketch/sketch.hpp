@@ -66,8 +66,13 @@ struct Section {
     // and comping, so that the form is heard.
     int variant = 0;
     // Chords in the upper half of their range. A new label takes the other half from the
-    // section before it; a repeat keeps its label's, so repeats sound alike.
+    // section before it; a repeat keeps its label's, so repeats sound alike (a lifted pass,
+    // below, takes the other).
     bool high = false;
+    // Its place in a run of sections of one label and role side by side (0: the run's first).
+    // An odd pass is the part played again, lifted: chords in the other half of the range and
+    // the ride for the hats, so that the join is heard.
+    int pass = 0;
 };
 
 struct Bar {
