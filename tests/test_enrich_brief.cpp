@@ -356,6 +356,45 @@ TEST_CASE("enrich: a hit's short hooks survive the form template, each where the
     for (const auto& s : t.sections) CHECK(s.duration_s >= 12 * 0.75);
 }
 
+TEST_CASE("enrich: a hit's repeated parts side by side stay parts when together they outlast the analyzer's longest section") {
+    // Two 32 s hooks in a row are two parts (one 64 s part would lose the boundary the hit
+    // has); a 16 s and a 20 s hook in a row are one part of 36 s.
+    test::TempDir dir;
+    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
+    auto d = test::song_dna(0, 20);
+    d.audio.bpm = 120;
+    d.duration_s = 180;
+    d.structure.sections.clear();
+    d.vectors.sections.clear();
+    const size_t dims = dna::dimensions(dna::Space::sections).size();
+    struct Part {
+        double start, end;
+        const char *label, *role;
+    } form[] = {{0, 16, "A", "intro"}, {16, 40, "B", "verse"}, {40, 72, "C", "hook"},  {72, 104, "C", "hook"},
+                {104, 124, "B", "verse"}, {124, 140, "C", "hook"}, {140, 160, "C", "hook"}, {160, 180, "D", "outro"}};
+    for (const auto& p : form) {
+        dna::Section s;
+        s.start_s = p.start, s.end_s = p.end, s.label = p.label, s.role = p.role, s.energy_lufs = -14;
+        d.structure.sections.push_back(s);
+        d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
+    }
+    d.structure.first_hook_s = 40;
+    d.structure.hook_repeats = 4;
+    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
+    const auto t = enrich::aggregate(cat, {{id, 1.0}}, std::string(""));
+    INFO(enrich::to_json(t).dump());
+    REQUIRE(t.duration_s == doctest::Approx(180).epsilon(0.02));
+    std::vector<double> hooks;
+    for (const auto& s : t.sections)
+        if (s.role == "hook") hooks.push_back(s.start_s);
+    REQUIRE(hooks.size() == 3);
+    const double bar = 2.0;  // 4 beats at 120 BPM
+    CHECK(std::abs(hooks[0] - 40) <= bar);
+    CHECK(std::abs(hooks[1] - 72) <= bar);
+    CHECK(std::abs(hooks[2] - 124) <= bar);
+    CHECK(t.hook_repeats == 3);
+}
+
 TEST_CASE("enrich: the template hit's held tempo changes carry over scaled, unless the brief states the tempo") {
     test::TempDir dir;
     store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);

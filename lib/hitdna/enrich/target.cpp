@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "hitdna/analysis/structure.hpp"
 #include "hitdna/core/error.hpp"
 #include "hitdna/dna/dna.hpp"
 #include "hitdna/enrich/form.hpp"
@@ -560,10 +561,15 @@ void merge_short_sections(std::vector<PlannedSection>& sections, double min_len_
     for (auto& s : sections) s.start_s = at, at += s.duration_s;
 }
 
-// Adjacent repeats of one part become one part.
+// Adjacent repeats of one part become one part while together they last no longer than the
+// analyzer's longest section (it joins repeated neighbours by the same rule): a longer run
+// stays the parts the hit had, so that the plan keeps the hit's boundaries (one 214 s hook
+// where the hit had four of about 55 s lost three of them).
 void merge_adjacent_repeats(std::vector<PlannedSection>& sections) {
+    const double longest = analysis::StructureParams{}.max_section_s;
     for (size_t i = 1; i < sections.size();)
-        if (sections[i].label == sections[i - 1].label && sections[i].role == sections[i - 1].role) {
+        if (sections[i].label == sections[i - 1].label && sections[i].role == sections[i - 1].role &&
+            sections[i].duration_s + sections[i - 1].duration_s <= longest) {
             sections[i - 1].duration_s += sections[i].duration_s;
             sections.erase(sections.begin() + long(i));
         } else {
