@@ -100,13 +100,19 @@ int pitch_class(const std::string& k) {
 }
 
 // A contradiction: a tempo, key or length in what is sent that differs from the target's
-// stated value, or a tempo or mood word that its feel words rule out.
+// stated value, or a tempo or mood word that its feel words rule out. With the tempo open, the
+// target's tempo changes (the template hit's, carried over) are its tempi too; with a stated
+// tempo there are none.
 std::string contradiction(const enrich::Target& t, const json& e) {
     const std::regex bpm("(\\d+(?:\\.\\d+)?)\\s*bpm", std::regex::icase), key("\\b([A-G](?:#|b)?) (major|minor)\\b"), len("(\\d+):(\\d\\d) long");
     for (const auto& text : sent_texts(t)) {
         std::smatch m;
-        for (auto it = std::sregex_iterator(text.begin(), text.end(), bpm); it != std::sregex_iterator(); ++it)
-            if (std::abs(std::stod((*it)[1]) - (e.contains("bpm") ? e["bpm"].get<double>() : t.bpm)) > 1e-6) return "tempo " + (*it)[0].str();
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), bpm); it != std::sregex_iterator(); ++it) {
+            const double said = std::stod((*it)[1]);
+            const bool change = !e.contains("bpm") && std::any_of(t.tempo_changes.begin(), t.tempo_changes.end(),
+                                                                  [&](const dna::TempoChange& c) { return std::abs(c.bpm - said) <= 1e-6; });
+            if (std::abs(said - (e.contains("bpm") ? e["bpm"].get<double>() : t.bpm)) > 1e-6 && !change) return "tempo " + (*it)[0].str();
+        }
         for (auto it = std::sregex_iterator(text.begin(), text.end(), key); it != std::sregex_iterator(); ++it) {
             if (e.contains("key") && pitch_class((*it)[1].str()) != pitch_class(e["key"].get<std::string>())) return "key " + (*it)[0].str();
             if (e.contains("mode") && (*it)[2].str() != e["mode"].get<std::string>()) return "mode " + (*it)[0].str();
