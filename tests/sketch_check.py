@@ -342,6 +342,8 @@ def main():
         t["duration_s"] = 16.0 * len(parts)
     t7, p7 = target("120 bpm in C major", 80, "passes", edit=passes)
     evs = events(mido.MidiFile(sketch(p7, "passes")))
+    plan = json.loads(run(["sketch", p7, "-o", os.path.join(work, "passes-json.mid"), "-f", "json"]).stdout)
+    check([s["pass"] for s in plan["sections"]] == [0, 0, 1, 2, 0], f"passes: the json names each section's pass ({[s.get('pass') for s in plan['sections']]})")
     dn, ch = notes(named(evs, "drums")), notes(named(evs, "chords"))
     span = [(16 * i * 960, 16 * (i + 1) * 960) for i in range(5)]  # 16 s = 8 bars of 1920 ticks
     def keys_in(ns, i):

@@ -29,7 +29,7 @@ nlohmann::json sketch_json(const sketch::Sketch& s, const enrich::Target& t, con
         nlohmann::json chords = nlohmann::json::array();
         for (int c : sec.chords) chords.push_back(sketch::roman_numeral(c, s.minor));
         j["sections"].push_back({{"label", sec.label}, {"role", sec.role}, {"start_tick", sec.start_tick}, {"start_s", sketch::seconds_at(s, sec.start_tick)},
-                                 {"bars", sec.bars}, {"build", sec.build}, {"drop", sec.drop}, {"energy_lu", sec.energy_lu}, {"chords", chords}});
+                                 {"bars", sec.bars}, {"build", sec.build}, {"drop", sec.drop}, {"energy_lu", sec.energy_lu}, {"pass", sec.pass}, {"chords", chords}});
     }
     j["tracks"] = nlohmann::json::array();
     for (const auto& tr : s.tracks)
