@@ -47,12 +47,14 @@ namespace {
 
 constexpr const char* k_usage =
     "bench_sketch: targets from real songs sketched, rendered (libfluidsynth) and heard back by hitdna, aubio and ffmpeg.\n"
-    "usage: bench_sketch [--db CATALOG] [--music DIR] [--work DIR] [--limit N] [--targets-only] [-v]\n"
+    "usage: bench_sketch [--db CATALOG] [--music DIR] [--work DIR] [--limit N] [--targets-only] [--retempo BPM,...] [-v]\n"
     "  --db       a catalog of real songs (default: the Debian songs ingested into WORK/debian-songs-6.db: singularity-music, openclonk-data, nexuiz-music, starfighter-data, planetblupi-music-ogg, pushover-data)\n"
     "  --music    where scripts/fetch-music.sh put the packages (default ~/.cache/hitdna/music)\n"
     "  --work     renders and the catalog (default /tmp/hitdna-bench-sketch)\n"
     "  --limit N  at most N targets (default all)\n"
-    "  --targets-only  write WORK/sketch-N.target.json for every song and stop (no sketch, render or analysis)\n";
+    "  --targets-only  write WORK/sketch-N.target.json for every song and stop (no sketch, render or analysis)\n"
+    "  --retempo BPM,...  instead of the run: the tune split's targets of 5 minutes or less moved to each tempo (the same\n"
+    "             bars, no tempo changes), sketched, rendered and heard by hitdna: at which tempo octave (the slow-kit check)\n";
 
 // F-measure of boundary times within +-window s: each reference matched at most once
 // (greedy by distance), as mir_eval's hit rate counts them.
@@ -83,6 +85,47 @@ std::pair<std::optional<double>, std::optional<double>> ffmpeg_r128(const std::s
     if (std::regex_search(tail, m, std::regex("I:\\s+(-?\\d+(?:\\.\\d+)?) LUFS"))) i = std::stod(m[1]);
     if (std::regex_search(tail, m, std::regex("Peak:\\s+(-?\\d+(?:\\.\\d+)?) dBFS"))) p = std::stod(m[1]);
     return {i, p};
+}
+
+// A target moved to another tempo: the same bars (section times scaled), no tempo changes.
+enrich::Target retempo(const enrich::Target& t, double bpm) {
+    enrich::Target u = t;
+    const double f = t.bpm / bpm;
+    u.bpm = bpm;
+    u.tempo_changes.clear();
+    u.duration_s = 0;
+    for (auto& s : u.sections) s.start_s *= f, s.duration_s *= f, u.duration_s += s.duration_s;
+    if (u.first_hook_s) *u.first_hook_s *= f;
+    for (auto& x : u.build_times_s) x *= f;
+    for (auto& x : u.drop_times_s) x *= f;
+    return u;
+}
+
+// --retempo: per tempo, how many renders hitdna hears at it (within 1 %), at double, at half.
+void run_retempo(const std::vector<enrich::Target>& targets, const std::vector<double>& bpms, const std::string& work) {
+    std::printf("| tempo | targets | heard at it (1 %%) | at double | at half | other |\n|---|---|---|---|---|---|\n");
+    for (double bpm : bpms) {
+        int n = 0, at = 0, dbl = 0, half = 0;
+        for (const auto& t0 : targets) {
+            const auto t = retempo(t0, bpm);
+            if (t.duration_s > 600) continue;
+            const auto s = sketch::make_sketch(t);
+            auto audio = sketch::render(s);
+            sketch::MasterOptions mo;
+            mo.target_lufs = t.production.integrated_lufs;
+            mo.target_width = t.production.mean_width;
+            sketch::master(audio.samples, audio.sample_rate, mo);
+            const std::string wav = work + "/retempo.wav";
+            audio::write_wav(wav, audio.samples, audio.sample_rate, 2);
+            const double heard = analysis::analyze_file(wav).audio.bpm.value_or(0);
+            ++n;
+            if (std::abs(heard / bpm - 1) <= 0.01) ++at;
+            else if (std::abs(heard / (2 * bpm) - 1) <= 0.01) ++dbl;
+            else if (std::abs(heard / (bpm / 2) - 1) <= 0.01) ++half;
+        }
+        std::printf("| %.0f BPM | %d | %d | %d | %d | %d |\n", bpm, n, at, dbl, half, n - at - dbl - half);
+        std::fflush(stdout);
+    }
 }
 
 struct Row {
@@ -163,6 +206,7 @@ int main(int argc, char** argv) {
     std::string music = std::string(std::getenv("HOME") ? std::getenv("HOME") : "/root") + "/.cache/hitdna/music";
     size_t limit = 1000;
     bool verbose = false, targets_only = false;
+    std::vector<double> retempo_bpms;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--db" && i + 1 < argc) db = argv[++i];
@@ -171,6 +215,12 @@ int main(int argc, char** argv) {
         else if (a == "--limit" && i + 1 < argc) limit = size_t(std::atoll(argv[++i]));
         else if (a == "-v") verbose = true;
         else if (a == "--targets-only") targets_only = true;
+        else if (a == "--retempo" && i + 1 < argc) {
+            std::stringstream list(argv[++i]);
+            for (std::string x; std::getline(list, x, ',');) retempo_bpms.push_back(std::atof(x.c_str()));
+            if (retempo_bpms.empty() || std::any_of(retempo_bpms.begin(), retempo_bpms.end(), [](double b) { return !(b >= 30 && b <= 300); }))
+                return bench::print_usage(k_usage, false);
+        }
         else return bench::print_usage(k_usage, false);
     }
     try {
@@ -185,6 +235,14 @@ int main(int argc, char** argv) {
             if (auto row = cat.track(v.track_id); row && row->duration_s >= 30) tracks.push_back(*row);
         });
         std::sort(tracks.begin(), tracks.end(), [](auto& a, auto& b) { return a.path < b.path; });
+        if (!retempo_bpms.empty()) {
+            std::vector<enrich::Target> tune;
+            for (size_t i = 1; i < tracks.size(); i += 2)
+                if (tracks[i].duration_s <= 300) tune.push_back(enrich::aggregate(cat, {{tracks[i].id, 1.0}}, std::string()));
+            std::printf("## bench_sketch --retempo: the tune split's %zu targets of 5 minutes or less at each tempo\n", tune.size());
+            run_retempo(tune, retempo_bpms, work);
+            return 0;
+        }
         std::vector<Row> rows;
         std::printf("## bench_sketch: %zu songs of %s as targets; soundfont %s\n", std::min(limit, tracks.size()), catalog.c_str(),
                     sketch::find_soundfont().c_str());

@@ -295,8 +295,9 @@ def main():
             print(f"ballad: {beats:.2f} beats, meters {meters}")
             if abs(beats / 4 - round(beats / 4)) > 0.01:
                 check(len(meters) >= 2, f"ballad: a short last bar has its own meter ({meters})")
-    # Below 80 BPM the kit halves its subdivision (man hitdna-sketch): hats only on the beat
-    # outside pre-hooks, no open hats; at 92 BPM (the ballad) hats play off the beat too.
+    # Below 96 BPM the kit halves its subdivision (man hitdna-sketch): hats only on the beat
+    # outside pre-hooks, no open hats (at 72 BPM, and at 92, the ballad); at 96 BPM hats play
+    # off the beat too.
     t5, p5 = target("72 bpm in D minor, slow groove", 150, "slow")
     mid = sketch(p5, "slow")
     mf, evs, markers, _ = check_file(t5, mid, "slow")
@@ -306,7 +307,10 @@ def main():
     check(hats and all(n[0] % 480 == 0 for n in hats), f"slow: closed hats on the beat at 72 BPM ({sum(n[0] % 480 != 0 for n in hats)} off it)")
     check(not any(n[2] == 46 for n in dn), "slow: no open hats at 72 BPM")
     ballad = notes(named(events(mido.MidiFile(sketch(p2, "ballad"))), "drums"))
-    check(any(n[2] == 42 and n[0] % 480 == 240 for n in ballad), "ballad: hats on the off-beat at 92 BPM")
+    check(not any(n[2] == 46 for n in ballad), "ballad: no open hats at 92 BPM")
+    t8, p8 = target("96 bpm in A minor, steady groove", 120, "steady")
+    steady = notes(named(events(mido.MidiFile(sketch(p8, "steady"))), "drums"))
+    check(any(n[2] in (42, 51) and n[0] % 480 == 240 for n in steady), "steady: hats (or ride) on the off-beat at 96 BPM")
     # Six different verses: no two labels play the same progression on the same chord
     # instrument (man hitdna-sketch: chords; three progressions and two held instruments
     # make six pairs), for seeds on the pianos and on strings and pad.

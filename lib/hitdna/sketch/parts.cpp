@@ -27,9 +27,10 @@ void put(Track& tr, const Bar& b, int pos16, int len16, int key, int velocity) {
     tr.notes.push_back({at, std::max<int64_t>(1, end - at - 10), key, velocity});
 }
 
-// Below 80 BPM the parts halve their subdivision, so that the beat is heard at the written
-// tempo and not twice it (man hitdna-sketch).
-bool slow(const Sketch& s) { return s.bpm < 80; }
+// Below 96 BPM the parts halve their subdivision, so that the beat is heard at the written
+// tempo and not twice it (man hitdna-sketch; tune targets moved to 84..92 BPM were heard at
+// double in 29 of 78 with eighth-note hats, at 96 and 104 BPM in none).
+bool slow(const Sketch& s) { return s.bpm < 96; }
 
 // One bar of the drum groove for a role (kick, snare/clap, hats), as 16th positions. A lifted
 // bar (a part played again: Section::pass) keeps time on the ride, a bridge's on the hats.
