@@ -336,7 +336,7 @@ def main():
         shared = [v for v in seen.values() if len(v) > 1]
         check(not shared, f"verses seed {seed}: six verse labels, no two with one progression and instrument ({shared})")
     check(groups == {"pianos", "held"}, f"verses: seeds 1..6 cover both chord instrument groups ({groups})")
-    # A part played again right after itself is lifted (man hitdna-sketch: Section passes): the
+    # A part played again right after itself is lifted (man hitdna-sketch: Parts): the
     # second pass keeps time on the ride and moves its chords to the other half of the range,
     # the third is the first again, so that each join is heard.
     def passes(t):
