@@ -87,6 +87,21 @@ std::pair<std::optional<double>, std::optional<double>> ffmpeg_r128(const std::s
     return {i, p};
 }
 
+// A target sketched (seed 1), rendered and mastered to its loudness and width, written to `wav`;
+// the sketch, and the seconds the sketch, render and master took (not the write).
+std::pair<sketch::Sketch, double> render_to(const enrich::Target& t, const std::string& wav) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto s = sketch::make_sketch(t);
+    auto audio = sketch::render(s);
+    sketch::MasterOptions mo;
+    mo.target_lufs = t.production.integrated_lufs;
+    mo.target_width = t.production.mean_width;
+    sketch::master(audio.samples, audio.sample_rate, mo);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    audio::write_wav(wav, audio.samples, audio.sample_rate, 2);
+    return {std::move(s), seconds};
+}
+
 // A target moved to another tempo: the same bars (section times scaled), no tempo changes.
 enrich::Target retempo(const enrich::Target& t, double bpm) {
     enrich::Target u = t;
@@ -109,14 +124,8 @@ void run_retempo(const std::vector<enrich::Target>& targets, const std::vector<d
         for (const auto& t0 : targets) {
             const auto t = retempo(t0, bpm);
             if (t.duration_s > 600) continue;
-            const auto s = sketch::make_sketch(t);
-            auto audio = sketch::render(s);
-            sketch::MasterOptions mo;
-            mo.target_lufs = t.production.integrated_lufs;
-            mo.target_width = t.production.mean_width;
-            sketch::master(audio.samples, audio.sample_rate, mo);
             const std::string wav = work + "/retempo.wav";
-            audio::write_wav(wav, audio.samples, audio.sample_rate, 2);
+            render_to(t, wav);
             const double heard = analysis::analyze_file(wav).audio.bpm.value_or(0);
             ++n;
             if (std::abs(heard / bpm - 1) <= 0.01) ++at;
@@ -142,15 +151,8 @@ Row run_one(const enrich::Target& t, const std::string& name, const std::string&
     row.name = name;
     row.bpm = t.bpm;
     row.seconds = t.duration_s;
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto s = sketch::make_sketch(t);
-    auto audio = sketch::render(s);
-    sketch::MasterOptions mo;
-    mo.target_lufs = t.production.integrated_lufs;
-    mo.target_width = t.production.mean_width;
-    sketch::master(audio.samples, audio.sample_rate, mo);
-    row.render_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    audio::write_wav(wav, audio.samples, audio.sample_rate, 2);
+    const auto [s, render_s] = render_to(t, wav);
+    row.render_s = render_s;
     const auto d = analysis::analyze_file(wav);
     row.heard_bpm = d.audio.bpm.value_or(0);
     row.tempo_ok = d.audio.bpm && std::abs(*d.audio.bpm / t.bpm - 1) <= 0.01;

@@ -84,6 +84,24 @@ Mentions mentions(const std::string& text) {
     return m;
 }
 
+// A hit's form replaced by `form`: sections at -14 LUFS with flat section vectors.
+struct FormPart {
+    double start, end;
+    const char *label, *role;
+};
+template <class Dna>
+void set_form(Dna& d, std::initializer_list<FormPart> form) {
+    d.structure.sections.clear();
+    d.vectors.sections.clear();
+    const size_t dims = dna::dimensions(dna::Space::sections).size();
+    for (const auto& p : form) {
+        dna::Section s;
+        s.start_s = p.start, s.end_s = p.end, s.label = p.label, s.role = p.role, s.energy_lufs = -14;
+        d.structure.sections.push_back(s);
+        d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
+    }
+}
+
 }  // namespace
 
 TEST_CASE("enrich: what the brief states wins over the hits, the hits fill the rest, each field says where it came from") {
@@ -324,20 +342,8 @@ TEST_CASE("enrich: a hit's short hooks survive the form template, each where the
     auto d = test::song_dna(0, 20);
     d.audio.bpm = 120;
     d.duration_s = 240;
-    d.structure.sections.clear();
-    d.vectors.sections.clear();
-    const size_t dims = dna::dimensions(dna::Space::sections).size();
-    struct Part {
-        double start, end;
-        const char *label, *role;
-    } form[] = {{0, 40, "A", "intro"},   {40, 62, "B", "verse"},   {62, 70, "C", "hook"},    {70, 96, "D", "verse"}, {96, 118, "E", "bridge"},
-                {118, 126, "C", "hook"}, {126, 164, "D", "verse"}, {164, 172, "C", "hook"}, {172, 240, "F", "outro"}};
-    for (const auto& p : form) {
-        dna::Section s;
-        s.start_s = p.start, s.end_s = p.end, s.label = p.label, s.role = p.role, s.energy_lufs = -14;
-        d.structure.sections.push_back(s);
-        d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
-    }
+    set_form(d, {{0, 40, "A", "intro"},   {40, 62, "B", "verse"},   {62, 70, "C", "hook"},    {70, 96, "D", "verse"}, {96, 118, "E", "bridge"},
+                 {118, 126, "C", "hook"}, {126, 164, "D", "verse"}, {164, 172, "C", "hook"}, {172, 240, "F", "outro"}});
     d.structure.first_hook_s = 62;
     d.structure.hook_repeats = 3;
     const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
@@ -364,20 +370,8 @@ TEST_CASE("enrich: a hit's repeated parts side by side stay parts when together 
     auto d = test::song_dna(0, 20);
     d.audio.bpm = 120;
     d.duration_s = 180;
-    d.structure.sections.clear();
-    d.vectors.sections.clear();
-    const size_t dims = dna::dimensions(dna::Space::sections).size();
-    struct Part {
-        double start, end;
-        const char *label, *role;
-    } form[] = {{0, 16, "A", "intro"}, {16, 40, "B", "verse"}, {40, 72, "C", "hook"},  {72, 104, "C", "hook"},
-                {104, 124, "B", "verse"}, {124, 140, "C", "hook"}, {140, 160, "C", "hook"}, {160, 180, "D", "outro"}};
-    for (const auto& p : form) {
-        dna::Section s;
-        s.start_s = p.start, s.end_s = p.end, s.label = p.label, s.role = p.role, s.energy_lufs = -14;
-        d.structure.sections.push_back(s);
-        d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
-    }
+    set_form(d, {{0, 16, "A", "intro"},    {16, 40, "B", "verse"},   {40, 72, "C", "hook"},   {72, 104, "C", "hook"},
+                 {104, 124, "B", "verse"}, {124, 140, "C", "hook"}, {140, 160, "C", "hook"}, {160, 180, "D", "outro"}});
     d.structure.first_hook_s = 40;
     d.structure.hook_repeats = 4;
     const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
