@@ -252,6 +252,9 @@ def main():
     for tool in ("mma", "abc2midi"):
         if not shutil.which(tool):
             sys.exit("make_styles: %s not found (apt-get install mma abcmidi)" % tool)
+    # abc2midi runs in a scratch directory (it leaves files behind), so a relative --midi
+    # (bench_styles' default work directory) would land there.
+    args.midi = os.path.abspath(args.midi)
     os.makedirs(args.midi, exist_ok=True)
     songs = []
     make_charts(args.midi, songs)
