@@ -159,6 +159,14 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* q, size_t
         frontier.pop();
         size_t n = 0;
         const uint32_t* ids = links(c, 0, n);
+        // The neighbours' vectors are scattered over the file: ask for all of them before the
+        // first distance, so that their cache misses overlap instead of following each other.
+        for (size_t i = 0; i < n; ++i) {
+            const uint32_t x = read_at<uint32_t>(reinterpret_cast<const char*>(ids + i));
+            if (x >= m_count || (bits[x >> 6] >> (x & 63) & 1)) continue;
+            const char* v = reinterpret_cast<const char*>(vector_of(x));
+            for (size_t b = 0; b < m_dim * sizeof(float); b += 64) __builtin_prefetch(v + b);
+        }
         for (size_t i = 0; i < n; ++i) {
             const uint32_t x = read_at<uint32_t>(reinterpret_cast<const char*>(ids + i));
             if (x >= m_count || !visit(x)) continue;
