@@ -358,6 +358,23 @@ def main():
         check((ride > 0 and hat == 0) if lifted else (hat > 0 and ride == 0), f"passes: hook pass {i - 1} keeps time on the {'ride' if lifted else 'closed hats'} ({hat} hats, {ride} rides)")
     mean = [sum(keys_in(ch, i)) / max(1, len(keys_in(ch, i))) for i in (1, 2, 3)]
     check(abs(mean[1] - mean[0]) >= 6 and abs(mean[2] - mean[0]) < 3, f"passes: the second pass's chords sit in the other half of the range, the third's where the first's did ({mean})")
+    # Harmonic rhythm (man hitdna-sketch: Harmony): at 140 BPM and above a chord lasts two
+    # bars, except in a pre-hook, which changes chord every bar (its V at the end held for four
+    # bars was heard as the hook arriving early).
+    def fast_form(t):
+        parts = [("A", "verse"), ("P", "pre-hook"), ("H", "hook")]
+        t["sections"] = [{"start_s": 11.294 * i, "duration_s": 11.294, "label": x, "role": r, "energy_lu": 0.0, "build": r == "pre-hook",
+                          "drop": False} for i, (x, r) in enumerate(parts)]
+        t["duration_s"] = 11.294 * len(parts)
+    t9, p9 = target("170 bpm in C minor", 34, "fast", edit=fast_form)
+    for seed in (1, 2, 3):
+        plan = json.loads(run(["sketch", p9, "-o", os.path.join(work, f"fast-{seed}.mid"), "--seed", str(seed), "-f", "json"]).stdout)
+        by_role = {sec["role"]: sec["chords"] for sec in plan["sections"]}
+        pre, hook = by_role["pre-hook"], by_role["hook"]
+        held_v = next((k for k in range(len(pre)) if pre[len(pre) - 1 - k] != "V"), len(pre))  # V chords at its end
+        check(len(pre) == 8 and all(pre[i] != pre[i + 1] for i in (0, 4)) and held_v <= 2,
+              f"fast seed {seed}: the pre-hook changes chord every bar and holds V at most two bars at 170 BPM ({pre})")
+        check(all(hook[i] == hook[i + 1] for i in range(0, len(hook) - 2, 2)), f"fast seed {seed}: the hook holds each chord two bars at 170 BPM ({hook})")
     # Determinism and seeds.
     a, b = sketch(p1, "club", 1), sketch(p1, "club-again", 1)
     check(open(a, "rb").read() == open(b, "rb").read(), "the same seed gives the same file")

@@ -156,11 +156,15 @@ void assign_variants(Sketch& s) {
 }
 
 // Chords per bar: one progression per label (repeats of a label are the same music), one
-// chord per bar (per two bars at 140 BPM and above); a pre-hook ends on V, an outro on I.
+// chord per bar (per two bars at 140 BPM and above, except in a pre-hook); a pre-hook ends on
+// V, an outro on I.
 void choose_harmony(Sketch& s) {
     std::map<std::string, int> chosen;
-    const int per = s.bpm >= 140 ? 2 : 1;
     for (auto& sec : s.sections) {
+        // A pre-hook keeps one chord per bar at any tempo: its progressions end on V twice, and
+        // at two bars a chord its second half held V for four bars, which the analyzer heard
+        // as the hook arriving there (tune split, bench_sketch).
+        const int per = s.bpm >= 140 && sec.role != "pre-hook" ? 2 : 1;
         const auto& options = progressions(sec.role, s.minor);
         const std::string key = sec.label + "/" + sec.role;
         // The family's progressions in a seeded order, one per label: two verses (or an intro
