@@ -375,6 +375,14 @@ def main():
         check(len(pre) == 8 and all(pre[i] != pre[i + 1] for i in (0, 4)) and held_v <= 2,
               f"fast seed {seed}: the pre-hook changes chord every bar and holds V at most two bars at 170 BPM ({pre})")
         check(all(hook[i] == hook[i + 1] for i in range(0, len(hook) - 2, 2)), f"fast seed {seed}: the hook holds each chord two bars at 170 BPM ({hook})")
+    # Into a drop the build's last chord holds for its last three bars, from the bar before
+    # its breakdown (man hitdna-sketch: Harmony).
+    plan = json.loads(run(["sketch", p1, "-o", os.path.join(work, "club-json.mid"), "-f", "json"]).stdout)
+    into_drop = [(a, b) for a, b in zip(plan["sections"], plan["sections"][1:]) if a["build"] and b["drop"]]
+    check(into_drop, "club: the plan has a build into a drop")
+    for a, b in into_drop:
+        check(len(a["chords"]) >= 4 and len(set(a["chords"][-3:])) == 1,
+              f"club: the build {a['label']} holds its last chord from the bar before its breakdown ({a['chords']})")
     # Determinism and seeds.
     a, b = sketch(p1, "club", 1), sketch(p1, "club-again", 1)
     check(open(a, "rb").read() == open(b, "rb").read(), "the same seed gives the same file")

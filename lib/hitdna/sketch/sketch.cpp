@@ -186,6 +186,14 @@ void choose_harmony(Sketch& s) {
         if (c.size() >= 2 && !next.empty() && next.front() == 0) c.back() = 4;
     }
     if (!s.sections.empty() && !s.sections.back().chords.empty()) s.sections.back().chords.back() = 0;  // end home
+    // Into a drop: the build's last chord (V, when the drop starts home) comes a bar before
+    // the breakdown of its last two bars and holds through it, so the band dropping out is no
+    // new harmony. A chord change there too was heard as the section starting two bars early,
+    // and the drop, under 8 s later, was then no boundary (tune split, bench_sketch).
+    for (size_t i = 0; i + 1 < s.sections.size(); ++i) {
+        auto& c = s.sections[i].chords;
+        if (s.sections[i].build && s.sections[i + 1].drop && c.size() >= 4) c[c.size() - 3] = c[c.size() - 2] = c.back();
+    }
 }
 
 // Notes sorted; of two on one key and tick the louder kept; a note cut where the next on its
