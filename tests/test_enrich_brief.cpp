@@ -84,13 +84,20 @@ Mentions mentions(const std::string& text) {
     return m;
 }
 
-// A hit's form replaced by `form`: sections at -14 LUFS with flat section vectors.
+// One section of a hit's form.
 struct FormPart {
     double start, end;
     const char *label, *role;
 };
-template <class Dna>
-void set_form(Dna& d, std::initializer_list<FormPart> form) {
+
+// The target enrich makes from one 120 BPM hit of `duration_s` whose form is `form` (sections
+// at -14 LUFS with flat section vectors), with its first hook and hook count.
+enrich::Target target_of_form(double duration_s, std::initializer_list<FormPart> form, double first_hook_s, int hook_repeats) {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
+    auto d = test::song_dna(0, 20);
+    d.audio.bpm = 120;
+    d.duration_s = duration_s;
     d.structure.sections.clear();
     d.vectors.sections.clear();
     const size_t dims = dna::dimensions(dna::Space::sections).size();
@@ -100,6 +107,17 @@ void set_form(Dna& d, std::initializer_list<FormPart> form) {
         d.structure.sections.push_back(s);
         d.vectors.sections.push_back(std::vector<float>(dims, 0.5f));
     }
+    d.structure.first_hook_s = first_hook_s;
+    d.structure.hook_repeats = hook_repeats;
+    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
+    return enrich::aggregate(cat, {{id, 1.0}}, std::string(""));
+}
+
+std::vector<double> hook_starts(const enrich::Target& t) {
+    std::vector<double> hooks;
+    for (const auto& s : t.sections)
+        if (s.role == "hook") hooks.push_back(s.start_s);
+    return hooks;
 }
 
 }  // namespace
@@ -337,20 +355,18 @@ TEST_CASE("cli: a brief through generate, validate and report: the brief first, 
 TEST_CASE("enrich: a hit's short hooks survive the form template, each where the hit has it") {
     // A hit whose hooks are 8 s each (four bars at 120 BPM), shorter than the template's
     // shortest part (12 s): they must stay hooks at their own starts, not melt into verses.
-    test::TempDir dir;
-    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
-    auto d = test::song_dna(0, 20);
-    d.audio.bpm = 120;
-    d.duration_s = 240;
-    set_form(d, {{0, 40, "A", "intro"},   {40, 62, "B", "verse"},   {62, 70, "C", "hook"},    {70, 96, "D", "verse"}, {96, 118, "E", "bridge"},
-                 {118, 126, "C", "hook"}, {126, 164, "D", "verse"}, {164, 172, "C", "hook"}, {172, 240, "F", "outro"}});
-    d.structure.first_hook_s = 62;
-    d.structure.hook_repeats = 3;
-    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
-    const auto t = enrich::aggregate(cat, {{id, 1.0}}, std::string(""));
-    std::vector<double> hooks;
-    for (const auto& s : t.sections)
-        if (s.role == "hook") hooks.push_back(s.start_s);
+    const auto t = target_of_form(240,
+                                  {{0, 40, "A", "intro"},
+                                   {40, 62, "B", "verse"},
+                                   {62, 70, "C", "hook"},
+                                   {70, 96, "D", "verse"},
+                                   {96, 118, "E", "bridge"},
+                                   {118, 126, "C", "hook"},
+                                   {126, 164, "D", "verse"},
+                                   {164, 172, "C", "hook"},
+                                   {172, 240, "F", "outro"}},
+                                  62, 3);
+    const auto hooks = hook_starts(t);
     INFO(enrich::to_json(t).dump());
     REQUIRE(hooks.size() == 3);
     const double bar = 2.0;  // 4 beats at 120 BPM
@@ -365,22 +381,19 @@ TEST_CASE("enrich: a hit's short hooks survive the form template, each where the
 TEST_CASE("enrich: a hit's repeated parts side by side stay parts when together they outlast the analyzer's longest section") {
     // Two 32 s hooks in a row are two parts (one 64 s part would lose the boundary the hit
     // has); a 16 s and a 20 s hook in a row are one part of 36 s.
-    test::TempDir dir;
-    store::Catalog cat(dir.file("hits.db"), store::Catalog::Mode::read_write);
-    auto d = test::song_dna(0, 20);
-    d.audio.bpm = 120;
-    d.duration_s = 180;
-    set_form(d, {{0, 16, "A", "intro"},    {16, 40, "B", "verse"},   {40, 72, "C", "hook"},   {72, 104, "C", "hook"},
-                 {104, 124, "B", "verse"}, {124, 140, "C", "hook"}, {140, 160, "C", "hook"}, {160, 180, "D", "outro"}});
-    d.structure.first_hook_s = 40;
-    d.structure.hook_repeats = 4;
-    const int64_t id = cat.put_track("h", "/h", test::meta("Band", "Song"), d);
-    const auto t = enrich::aggregate(cat, {{id, 1.0}}, std::string(""));
+    const auto t = target_of_form(180,
+                                  {{0, 16, "A", "intro"},
+                                   {16, 40, "B", "verse"},
+                                   {40, 72, "C", "hook"},
+                                   {72, 104, "C", "hook"},
+                                   {104, 124, "B", "verse"},
+                                   {124, 140, "C", "hook"},
+                                   {140, 160, "C", "hook"},
+                                   {160, 180, "D", "outro"}},
+                                  40, 4);
     INFO(enrich::to_json(t).dump());
     REQUIRE(t.duration_s == doctest::Approx(180).epsilon(0.02));
-    std::vector<double> hooks;
-    for (const auto& s : t.sections)
-        if (s.role == "hook") hooks.push_back(s.start_s);
+    const auto hooks = hook_starts(t);
     REQUIRE(hooks.size() == 3);
     const double bar = 2.0;  // 4 beats at 120 BPM
     CHECK(std::abs(hooks[0] - 40) <= bar);

@@ -141,11 +141,10 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* q, size_t
     std::priority_queue<Item> top;                                            // the best so far, worst on top
     std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;  // nearest first
     std::vector<uint64_t> bits((m_count + 63) / 64, 0);
+    auto seen = [&](uint32_t id) { return (bits[id >> 6] >> (id & 63) & 1) != 0; };
     auto visit = [&](uint32_t id) {
-        uint64_t& w = bits[id >> 6];
-        const uint64_t b = uint64_t(1) << (id & 63);
-        if (w & b) return false;
-        w |= b;
+        if (seen(id)) return false;
+        bits[id >> 6] |= uint64_t(1) << (id & 63);
         return true;
     };
     visit(cur);
@@ -163,7 +162,7 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* q, size_t
         // first distance, so that their cache misses overlap instead of following each other.
         for (size_t i = 0; i < n; ++i) {
             const uint32_t x = read_at<uint32_t>(reinterpret_cast<const char*>(ids + i));
-            if (x >= m_count || (bits[x >> 6] >> (x & 63) & 1)) continue;
+            if (x >= m_count || seen(x)) continue;
             const char* v = reinterpret_cast<const char*>(vector_of(x));
             for (size_t b = 0; b < m_dim * sizeof(float); b += 64) __builtin_prefetch(v + b);
         }
