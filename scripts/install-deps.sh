@@ -9,7 +9,7 @@ build_pkgs=(
   build-essential cmake pkg-config ninja-build
   libcli11-dev libsndfile1-dev libkissfft-dev libeigen3-dev libhnswlib-dev
   libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev doctest-dev
-  libsoxr-dev libebur128-dev libtag1-dev libxxhash-dev libxgboost-dev
+  libsoxr-dev libebur128-dev libtag1-dev libxxhash-dev libxgboost-dev liburing-dev
   libfluidsynth-dev fluid-soundfont-gm timgm6mb-soundfont
   ffmpeg python3 python3-jsonschema
 )

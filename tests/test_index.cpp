@@ -2,6 +2,7 @@
 // restored-backup index files bypassed; HNSW recall against exact search.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -151,6 +152,59 @@ TEST_CASE("index: update extends a large index in place, and falls back to a reb
     CHECK(graphs <= 2);
 }
 
+TEST_CASE("index: records read by a pread each (no io_uring) give the same neighbours as the io_uring and the mapping") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    for (int i = 0; i < 400; ++i) test::put_synthetic_track(cat, base, i, 1, 3);
+    store::VectorIndexes idx(cat);
+    idx.rebuild(dna::Space::sections);
+    store::SpaceSearcher ring(idx, dna::Space::sections, nullptr);
+    ::setenv("HITDNA_NO_IO_URING", "1", 1);
+    store::SpaceSearcher pread(idx, dna::Space::sections, nullptr);
+    ::unsetenv("HITDNA_NO_IO_URING");
+    store::VectorIndexes mapped_indexes(cat);
+    mapped_indexes.set_access(store::IndexAccess::map);
+    store::SpaceSearcher mapped(mapped_indexes, dna::Space::sections, nullptr);
+    REQUIRE((ring.using_index() && pread.using_index() && mapped.using_index()));
+    for (int t = 1; t <= 40; ++t) {
+        auto v = cat.vectors_of(t * 9, dna::Space::sections);
+        REQUIRE_FALSE(v.empty());
+        const auto a = ring.search(v.front().data, 10), b = pread.search(v.front().data, 10), c = mapped.search(v.front().data, 10);
+        REQUIRE(a.size() == 10);
+        REQUIRE((b.size() == 10 && c.size() == 10));
+        CHECK(a.front().track_id == t * 9);
+        for (size_t i = 0; i < 10; ++i) CHECK((a[i].vector_id == b[i].vector_id && a[i].vector_id == c[i].vector_id));
+    }
+}
+
+TEST_CASE("index: a graph file cut short under an open searcher: a warning, and the catalog searched exactly") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    for (int i = 0; i < 300; ++i) test::put_synthetic_track(cat, base, i, 1, 3);
+    store::VectorIndexes idx(cat);
+    idx.rebuild(dna::Space::audio);
+    std::string graph;
+    for (auto& e : fs::directory_iterator(idx.dir()))
+        if (e.path().filename().string().rfind("audio.g", 0) == 0) graph = e.path().string();
+    REQUIRE_FALSE(graph.empty());
+    std::ostringstream warn;
+    store::SpaceSearcher se(idx, dna::Space::audio, &warn);  // IndexAccess::read, the default
+    REQUIRE(se.using_index());
+    fs::resize_file(graph, 200);  // past the header: every record read now fails
+    auto v = cat.vectors_of(7, dna::Space::audio);
+    REQUIRE_FALSE(v.empty());
+    const auto hits = se.search(v.front().data, 5);
+    CHECK_FALSE(se.using_index());
+    CHECK(warn.str().find("audio index") != std::string::npos);
+    CHECK(warn.str().find("file ends early") != std::string::npos);
+    REQUIRE(hits.size() == 5);
+    CHECK(hits[0].track_id == 7);  // the exact scan finds the track itself
+    CHECK(hits[0].dist2 == doctest::Approx(0.0));
+    CHECK(se.search(v.front().data, 5).size() == 5);  // and goes on without the index
+}
+
 TEST_CASE("index: damage the open-time stamp does not see never crashes a search; the full check finds it") {
     test::TempDir dir;
     store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
@@ -165,25 +219,39 @@ TEST_CASE("index: damage the open-time stamp does not see never crashes a search
     const auto bytes = fs::file_size(graph);
     REQUIRE(bytes > 3 * 64 * 1024);  // a middle that neither 64 KiB end covers
     {
-        // The mapped graph searched in place finds what an exact scan finds: recall@10 over 60
-        // perturbed catalog vectors.
+        // The graph searched in place, its records read or the file mapped, finds what an
+        // exact scan finds (recall@10 over 60 perturbed catalog vectors), and both ways find
+        // the same; each query is asked twice, for 10 then 20 (the second from the kept list).
         store::SpaceSearcher se(idx, dna::Space::audio, nullptr);
+        store::VectorIndexes mapped_indexes(cat);
+        mapped_indexes.set_access(store::IndexAccess::map);
+        store::SpaceSearcher mapped(mapped_indexes, dna::Space::audio, nullptr);
         REQUIRE(se.using_index());
+        REQUIRE(mapped.using_index());
         std::vector<store::StoredVector> all;
         cat.for_each_vector(dna::Space::audio, 0, {}, [&](store::StoredVector&& v) { all.push_back(std::move(v)); });
         uint32_t st = 11;
-        size_t found = 0;
+        size_t found = 0, same = 0, found20 = 0;
         for (int q = 0; q < 60; ++q) {
             auto x = all[size_t(q * 9) % all.size()].data;
             for (auto& e : x) e += 0.05f * test::noise(st);
             std::vector<std::pair<float, int64_t>> exact;
             for (const auto& v : all) exact.push_back({se.distance2(x, v.data), v.id});
             std::sort(exact.begin(), exact.end());
-            std::set<int64_t> truth;
-            for (size_t i = 0; i < 10; ++i) truth.insert(exact[i].second);
-            for (const auto& h : se.search(x, 10)) found += truth.count(h.vector_id);
+            std::set<int64_t> truth, truth20;
+            for (size_t i = 0; i < 20; ++i) (i < 10 ? truth : truth20).insert(exact[i].second);
+            truth20.insert(truth.begin(), truth.end());
+            const auto hits = se.search(x, 10), hits_mapped = mapped.search(x, 10);
+            for (const auto& h : hits) found += truth.count(h.vector_id);
+            for (size_t i = 0; i < hits.size() && i < hits_mapped.size(); ++i) same += hits[i].vector_id == hits_mapped[i].vector_id;
+            const auto more = se.search(x, 20);
+            REQUIRE(more.size() == 20);
+            for (size_t i = 0; i < 10; ++i) CHECK(more[i].vector_id == hits[i].vector_id);
+            for (const auto& h : more) found20 += truth20.count(h.vector_id);
         }
         CHECK(double(found) / 600 >= 0.97);
+        CHECK(double(found20) / 1200 >= 0.97);
+        CHECK(same == 600);
     }
     auto probe = cat.vectors_of(17, dna::Space::audio);
     REQUIRE_FALSE(probe.empty());

@@ -70,7 +70,8 @@ int run_queries(const match::MatchOptions& defaults, const std::string& db, cons
         }
         auto w = std::make_unique<Worker>();
         if (local) w->cat = std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
-        w->session = std::make_unique<match::Session>(w->cat.get(), std::cerr);
+        // Many queries per session: the index files are mapped (store::IndexAccess).
+        w->session = std::make_unique<match::Session>(w->cat.get(), std::cerr, store::IndexAccess::map);
         return w;
     };
     auto release = [&](std::unique_ptr<Worker> w) {

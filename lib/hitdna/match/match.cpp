@@ -177,8 +177,10 @@ public:
 
 class EmbeddedBackend : public Backend {
 public:
-    EmbeddedBackend(store::Catalog& cat, const store::Filter& filter, std::ostream& warn)
-        : m_cat(cat), m_indexes(cat), m_filter(filter), m_warn(warn) {}
+    EmbeddedBackend(store::Catalog& cat, const store::Filter& filter, std::ostream& warn, store::IndexAccess access)
+        : m_cat(cat), m_indexes(cat), m_filter(filter), m_warn(warn) {
+        m_indexes.set_access(access);
+    }
     store::SpaceSearcher& searcher(Space s) {
         auto& se = m_searchers[s];
         if (!se) se = std::make_unique<store::SpaceSearcher>(m_indexes, s, &m_warn);
@@ -563,6 +565,7 @@ void check_options(const MatchOptions& o) {
 struct Session::Impl {
     store::Catalog* catalog;
     std::ostream& warn;
+    store::IndexAccess access;
     // Backends by what makes them differ (kind, filter, collection): their opened indexes
     // and searchers serve every query that shares them.
     std::map<std::string, std::unique_ptr<Backend>> backends;
@@ -572,13 +575,14 @@ struct Session::Impl {
         auto& b = backends[key];
         if (!b) {
             if (remote) b = std::make_unique<QdrantBackend>(catalog, o, filter, warn);
-            else b = std::make_unique<EmbeddedBackend>(*catalog, filter, warn);
+            else b = std::make_unique<EmbeddedBackend>(*catalog, filter, warn, access);
         }
         return *b;
     }
 };
 
-Session::Session(store::Catalog* catalog, std::ostream& warn) : m_impl(std::make_unique<Impl>(Impl{catalog, warn, {}})) {}
+Session::Session(store::Catalog* catalog, std::ostream& warn, store::IndexAccess access)
+    : m_impl(std::make_unique<Impl>(Impl{catalog, warn, access, {}})) {}
 Session::~Session() = default;
 
 MatchReport Session::run(const MatchOptions& o, const dna::Dna* like) {

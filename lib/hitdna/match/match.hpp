@@ -19,6 +19,7 @@
 #include "hitdna/qdrant/client.hpp"
 #include "hitdna/store/catalog.hpp"
 #include "hitdna/store/vector_index.hpp"
+#include "hitdna/store/vector_index.hpp"
 
 namespace hitdna::match {
 
@@ -79,8 +80,9 @@ MatchReport run_match(store::Catalog* catalog, const MatchOptions& options, std:
 // for every later query with the same backend and filter. Not thread-safe: one per thread.
 class Session {
 public:
-    // `catalog` may be null as for run_match; warnings go to `warn`.
-    Session(store::Catalog* catalog, std::ostream& warn);
+    // `catalog` may be null as for run_match; warnings go to `warn`. `access`: how the index
+    // files are searched (store::IndexAccess: read for a few queries, map for many).
+    Session(store::Catalog* catalog, std::ostream& warn, store::IndexAccess access = store::IndexAccess::read);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;

@@ -3,13 +3,19 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <liburing.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <queue>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 
 namespace hitdna::store::detail {
 
@@ -26,23 +32,131 @@ T read_at(const char* p) {
 
 }  // namespace
 
-MappedHnsw::MappedHnsw(const std::string& path, size_t dim) : m_dim(dim) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error(std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_size < off_t(k_header)) {
-        ::close(fd);
-        throw std::runtime_error("shorter than an hnswlib header");
+// The records a search reads: pointers into the mapping, or (Access::read) copies read on
+// first use. The copies stay for the searches after (a query searches each index several
+// times, around the same places) until they pass k_kept_bytes.
+struct MappedHnsw::Kept {
+    static constexpr size_t k_block = size_t(256) << 10, k_kept_bytes = size_t(32) << 20;
+    static constexpr unsigned k_ring = 64;
+    std::mutex mutex;  // one search at a time reads and fills them
+    // An io_uring reads a node's neighbours together: one system call, and from disk in
+    // parallel (a cold query 3-4 times faster than a pread each). Without one (a kernel or a
+    // sandbox may refuse io_uring; HITDNA_NO_IO_URING=1 asks), a pread each.
+    io_uring ring{};
+    bool ring_made = false, ring_used = false;
+    Kept() {
+        const char* off = std::getenv("HITDNA_NO_IO_URING");
+        ring_made = ring_used = !(off && *off && std::string(off) != "0") && io_uring_queue_init(k_ring, &ring, 0) == 0;
     }
-    m_bytes = size_t(st.st_size);
-    void* p = ::mmap(nullptr, m_bytes, PROT_READ, MAP_SHARED, fd, 0);
-    ::close(fd);  // the mapping keeps the file
-    if (p == MAP_FAILED) throw std::runtime_error(std::string("cannot map: ") + std::strerror(errno));
-    m_map = static_cast<const char*>(p);
-    // A search visits records scattered over the file: read-ahead would read what it skips.
-    ::madvise(p, m_bytes, MADV_RANDOM);
+    ~Kept() {
+        if (ring_made) io_uring_queue_exit(&ring);
+    }
+    Kept(const Kept&) = delete;
+    Kept& operator=(const Kept&) = delete;
+    std::unordered_map<uint32_t, const char*> at;
+    std::vector<std::unique_ptr<char[]>> blocks;
+    size_t used = 0;  // of the last block
+    // Between searches only: pointers handed out stay valid for the search.
+    void trim() {
+        if (blocks.size() * k_block >= k_kept_bytes) at.clear(), blocks.clear(), used = 0;
+    }
+    char* take(size_t n) {
+        if (blocks.empty() || used + n > k_block) {
+            blocks.push_back(std::make_unique<char[]>(std::max(k_block, n)));
+            used = 0;
+        }
+        char* p = blocks.back().get() + used;
+        used += n;
+        return p;
+    }
+};
+
+class MappedHnsw::Records {
+public:
+    explicit Records(const MappedHnsw& h) : m_h(h) {}
+    // The level-0 record of `id`: link count and ids, vector, label. (Access::read: valid for
+    // the search, as the kept records are dropped only between searches.)
+    const char* operator()(uint32_t id) {
+        const uint64_t at = k_header + uint64_t(id) * m_h.m_record;
+        if (m_h.m_map) return m_h.m_map + at;
+        auto [it, fresh] = m_h.m_kept->at.try_emplace(id, nullptr);
+        if (fresh) {
+            char* p = m_h.m_kept->take(m_h.m_record);
+            m_h.read_at_offset(p, m_h.m_record, at);
+            it->second = p;
+        }
+        return it->second;
+    }
+    // Access::read: reads the records of `ids` not read yet, together (one io_uring submission
+    // per 64), so that operator() finds them.
+    void read_ahead(const std::vector<uint32_t>& ids) {
+        Kept& kept = *m_h.m_kept;
+        if (!kept.ring_used) return;
+        std::vector<std::pair<uint32_t, char*>> want;
+        for (const uint32_t id : ids)
+            if (!kept.at.count(id)) want.push_back({id, kept.take(m_h.m_record)});
+        for (size_t from = 0; from < want.size(); from += Kept::k_ring) {
+            const size_t n = std::min<size_t>(Kept::k_ring, want.size() - from);
+            for (size_t i = 0; i < n; ++i) {
+                io_uring_sqe* sqe = io_uring_get_sqe(&kept.ring);
+                const auto& [id, p] = want[from + i];
+                io_uring_prep_read(sqe, m_h.m_fd, p, unsigned(m_h.m_record), k_header + uint64_t(id) * m_h.m_record);
+                sqe->user_data = from + i;
+            }
+            const int submitted = io_uring_submit_and_wait(&kept.ring, unsigned(n));
+            // Refused (or only partly taken): from here on, a pread per record.
+            if (submitted != int(n)) kept.ring_used = false;
+            for (int i = 0; i < submitted; ++i) {
+                io_uring_cqe* cqe = nullptr;
+                if (io_uring_wait_cqe(&kept.ring, &cqe) != 0) break;
+                const auto& [id, p] = want[size_t(cqe->user_data)];
+                // A short or failed read is left to operator()'s pread, which says what failed.
+                if (cqe->res == int(m_h.m_record)) kept.at.emplace(id, p);
+                io_uring_cqe_seen(&kept.ring, cqe);
+            }
+            if (!kept.ring_used) return;
+        }
+    }
+    // The link list of `id` at upper `level` (count then ids), nullptr when it has none there.
+    // (Access::read: valid until the next call.)
+    const char* upper(uint32_t id, int level) {
+        uint32_t levels = 0;
+        const uint64_t start = m_h.upper_of(id, levels);
+        if (start == 0 || uint32_t(level) > levels) return nullptr;
+        const size_t list = sizeof(uint32_t) + m_h.m_max_m * sizeof(uint32_t);
+        const uint64_t at = start + uint64_t(level - 1) * list;
+        if (m_h.m_map) return m_h.m_map + at;
+        m_list.resize(list);
+        m_h.read_at_offset(m_list.data(), list, at);
+        return m_list.data();
+    }
+
+private:
+    const MappedHnsw& m_h;
+    std::vector<char> m_list;
+};
+
+MappedHnsw::MappedHnsw(const std::string& path, size_t dim, Access access) : m_access(access), m_dim(dim) {
+    m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (m_fd < 0) throw std::runtime_error(std::string("cannot open: ") + std::strerror(errno));
     try {
-        const char* h = m_map;
+        struct stat st {};
+        if (::fstat(m_fd, &st) != 0 || st.st_size < off_t(k_header)) throw std::runtime_error("shorter than an hnswlib header");
+        m_bytes = size_t(st.st_size);
+        if (access == Access::map) {
+            void* p = ::mmap(nullptr, m_bytes, PROT_READ, MAP_SHARED, m_fd, 0);
+            if (p == MAP_FAILED) throw std::runtime_error(std::string("cannot map: ") + std::strerror(errno));
+            m_map = static_cast<const char*>(p);
+            ::close(m_fd);  // the mapping keeps the file
+            m_fd = -1;
+            // A search visits records scattered over the file: read-ahead would read what it skips.
+            ::madvise(p, m_bytes, MADV_RANDOM);
+        } else {
+            ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_RANDOM);
+            m_kept = std::make_unique<Kept>();
+        }
+        char h[k_header];
+        read_at_offset(h, k_header, 0);
         const auto offset_level0 = read_at<size_t>(h), count = read_at<size_t>(h + 16), record = read_at<size_t>(h + 24);
         m_label_offset = read_at<size_t>(h + 32);
         m_data_offset = read_at<size_t>(h + 40);
@@ -58,50 +172,68 @@ MappedHnsw::MappedHnsw(const std::string& path, size_t dim) : m_dim(dim) {
             throw std::runtime_error("header does not describe a " + std::to_string(dim) + "-dimensional hnswlib 0.6 index");
         if (m_count > (m_bytes - k_header) / m_record || (m_count > 0 && m_entry >= m_count))
             throw std::runtime_error("header claims more elements than the file holds");
-        m_level0 = m_map + k_header;
-        // The upper-level directory: one byte count per element after level 0.
+        // The upper-level directory: one byte count per element after level 0, read a window
+        // at a time (the lists themselves are skipped).
         const size_t per_level = sizeof(uint32_t) + m_max_m * sizeof(uint32_t);
-        size_t at = k_header + m_count * m_record;
+        constexpr size_t k_window = size_t(1) << 20;
+        std::unique_ptr<char[]> window(m_map ? nullptr : new char[k_window]);  // not zeroed: read over
+        uint64_t window_at = 0, window_bytes = 0;
+        auto count_at = [&](uint64_t at) {
+            if (m_map) return read_at<uint32_t>(m_map + at);
+            if (at < window_at || at + sizeof(uint32_t) > window_at + window_bytes) {
+                window_bytes = std::min<uint64_t>(k_window, m_bytes - at);
+                window_at = at;
+                read_at_offset(window.get(), window_bytes, at);
+            }
+            return read_at<uint32_t>(window.get() + (at - window_at));
+        };
+        uint64_t at = k_header + uint64_t(m_count) * m_record;
         for (size_t i = 0; i < m_count; ++i) {
             if (at + sizeof(uint32_t) > m_bytes) throw std::runtime_error("link lists end early");
-            const auto n = read_at<uint32_t>(m_map + at);
+            const auto n = count_at(at);
             at += sizeof(uint32_t);
             if (n == 0) continue;
             if (n % per_level != 0 || n / per_level > size_t(m_max_level) || at + n > m_bytes) throw std::runtime_error("link list " + std::to_string(i) + " is damaged");
-            m_upper.push_back({uint32_t(i), uint32_t(n / per_level), uint64_t(at)});
+            m_upper.push_back({uint32_t(i), uint32_t(n / per_level), at});
             at += n;
         }
         if (at != m_bytes) throw std::runtime_error("file is longer than its link lists");
     } catch (...) {
-        ::munmap(const_cast<char*>(m_map), m_bytes);
+        if (m_map) ::munmap(const_cast<char*>(m_map), m_bytes);
+        if (m_fd >= 0) ::close(m_fd);
         throw;
     }
 }
 
 MappedHnsw::~MappedHnsw() {
     if (m_map) ::munmap(const_cast<char*>(m_map), m_bytes);
+    if (m_fd >= 0) ::close(m_fd);
 }
 
-const float* MappedHnsw::vector_of(uint32_t id) const { return reinterpret_cast<const float*>(record(id) + m_data_offset); }
-
-const uint32_t* MappedHnsw::links(uint32_t id, int level, size_t& count) const {
-    const char* p = nullptr;
-    size_t most = 0;
-    if (level == 0) {
-        p = record(id);
-        most = m_max_m0;
-    } else {
-        auto it = std::lower_bound(m_upper.begin(), m_upper.end(), id, [](const Upper& u, uint32_t x) { return u.id < x; });
-        if (it == m_upper.end() || it->id != id || uint32_t(level) > it->levels) return count = 0, nullptr;
-        p = m_map + it->offset + size_t(level - 1) * (sizeof(uint32_t) + m_max_m * sizeof(uint32_t));
-        most = m_max_m;
+void MappedHnsw::read_at_offset(void* to, size_t n, uint64_t offset) const {
+    if (m_map) {
+        std::memcpy(to, m_map + offset, n);
+        return;
     }
-    count = std::min<size_t>(read_at<uint16_t>(p), most);
-    return reinterpret_cast<const uint32_t*>(p + sizeof(uint32_t));
+    char* p = static_cast<char*>(to);
+    while (n > 0) {
+        const ssize_t got = ::pread(m_fd, p, n, off_t(offset));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw std::runtime_error(std::string("cannot read: ") + std::strerror(errno));
+        if (got == 0) throw std::runtime_error("file ends early (changed since it was opened?)");
+        p += got, n -= size_t(got), offset += uint64_t(got);
+    }
 }
 
-float MappedHnsw::distance(const float* q, uint32_t id) const {
-    const char* v = reinterpret_cast<const char*>(vector_of(id));
+uint64_t MappedHnsw::upper_of(uint32_t id, uint32_t& levels) const {
+    auto it = std::lower_bound(m_upper.begin(), m_upper.end(), id, [](const Upper& u, uint32_t x) { return u.id < x; });
+    if (it == m_upper.end() || it->id != id) return levels = 0, 0;
+    levels = it->levels;
+    return it->offset;
+}
+
+float MappedHnsw::distance(const float* q, const char* record) const {
+    const char* v = record + m_data_offset;
     float s[4] = {0, 0, 0, 0};
     size_t i = 0;
     for (; i + 4 <= m_dim; i += 4)
@@ -117,26 +249,67 @@ float MappedHnsw::distance(const float* q, uint32_t id) const {
 }
 
 std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* q, size_t k, size_t ef) const {
+    if (m_count == 0 || k == 0) return {};
+    ef = std::max(ef, k);
     std::vector<std::pair<float, int64_t>> out;
-    if (m_count == 0 || k == 0) return out;
-    // Greedy descent through the upper levels.
-    uint32_t cur = m_entry;
-    float cur_d = distance(q, cur);
+    {
+        std::lock_guard<std::mutex> lock(m_recent_mutex);
+        for (const auto& r : m_recent)
+            if (r.ef == ef && std::equal(r.query.begin(), r.query.end(), q)) out = r.list;
+    }
+    if (out.empty()) {
+        out = beam(q, ef);
+        std::lock_guard<std::mutex> lock(m_recent_mutex);
+        constexpr size_t k_recent = 16;  // a track query's searches of one index in a round
+        if (m_recent.size() == k_recent) m_recent.erase(m_recent.begin());
+        m_recent.push_back({std::vector<float>(q, q + m_dim), ef, out});
+    }
+    if (out.size() > k) out.resize(k);
+    return out;
+}
+
+namespace {
+
+// A link list: its count (uint16, at most `most`) and where its ids start.
+const char* list_of(const char* p, size_t most, size_t& n) {
+    n = p ? std::min<size_t>(read_at<uint16_t>(p), most) : 0;
+    return p + sizeof(uint32_t);
+}
+
+uint32_t id_at(const char* ids, size_t i) { return read_at<uint32_t>(ids + i * sizeof(uint32_t)); }
+
+}  // namespace
+
+// Greedy descent through the upper levels, from `cur` at `cur_d`.
+void MappedHnsw::descend(const float* q, Records& rec, uint32_t& cur, float& cur_d) const {
     for (int level = m_max_level; level > 0; --level)
         for (bool moved = true; moved;) {
             moved = false;
             size_t n = 0;
-            const uint32_t* ids = links(cur, level, n);
-            for (size_t i = 0; i < n; ++i) {
-                const uint32_t c = read_at<uint32_t>(reinterpret_cast<const char*>(ids + i));
+            const char* ids = list_of(rec.upper(cur, level), m_max_m, n);
+            std::vector<uint32_t> next(n);  // (Access::read: the list's buffer is reused)
+            for (size_t i = 0; i < n; ++i) next[i] = id_at(ids, i);
+            for (const uint32_t c : next) {
                 if (c >= m_count) continue;
-                const float d = distance(q, c);
+                const float d = distance(q, rec(c));
                 if (d < cur_d) cur_d = d, cur = c, moved = true;
             }
         }
-    // Beam search on level 0 with breadth max(ef, k).
-    ef = std::max(ef, k);
-    auto deleted = [&](uint32_t id) { return (static_cast<unsigned char>(record(id)[2]) & 1) != 0; };
+}
+
+std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* q, size_t ef) const {
+    std::vector<std::pair<float, int64_t>> out;
+    std::unique_lock<std::mutex> lock;
+    if (m_kept) {
+        lock = std::unique_lock<std::mutex>(m_kept->mutex);
+        m_kept->trim();
+    }
+    Records rec(*this);
+    uint32_t cur = m_entry;
+    float cur_d = distance(q, rec(cur));
+    descend(q, rec, cur, cur_d);
+    // Beam search on level 0 with breadth ef.
+    auto deleted = [&](uint32_t id) { return (static_cast<unsigned char>(rec(id)[2]) & 1) != 0; };
     using Item = std::pair<float, uint32_t>;
     std::priority_queue<Item> top;                                            // the best so far, worst on top
     std::priority_queue<Item, std::vector<Item>, std::greater<Item>> frontier;  // nearest first
@@ -152,35 +325,45 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* q, size_t
     if (!deleted(cur)) top.push({cur_d, cur});
     else bound = 3.4e38f;
     frontier.push({cur_d, cur});
+    std::vector<uint32_t> fresh;
     while (!frontier.empty()) {
         const auto [d, c] = frontier.top();
         if (d > bound && top.size() >= ef) break;
         frontier.pop();
         size_t n = 0;
-        const uint32_t* ids = links(c, 0, n);
-        // The neighbours' vectors are scattered over the file: ask for all of them before the
-        // first distance, so that their cache misses overlap instead of following each other.
-        for (size_t i = 0; i < n; ++i) {
-            const uint32_t x = read_at<uint32_t>(reinterpret_cast<const char*>(ids + i));
-            if (x >= m_count || seen(x)) continue;
-            const char* v = reinterpret_cast<const char*>(vector_of(x));
-            for (size_t b = 0; b < m_dim * sizeof(float); b += 64) __builtin_prefetch(v + b);
+        const char* ids = list_of(rec(c), m_max_m0, n);
+        // Mapped: the neighbours' vectors are scattered over the file; ask for all of them
+        // before the first distance, so that their cache misses overlap instead of following
+        // each other.
+        // Read: the same, as one batch of reads.
+        if (m_map) {
+            for (size_t i = 0; i < n; ++i) {
+                const uint32_t x = id_at(ids, i);
+                if (x >= m_count || seen(x)) continue;
+                const char* v = rec(x) + m_data_offset;
+                for (size_t b = 0; b < m_dim * sizeof(float); b += 64) __builtin_prefetch(v + b);
+            }
+        } else {
+            fresh.clear();
+            for (size_t i = 0; i < n; ++i)
+                if (const uint32_t x = id_at(ids, i); x < m_count && !seen(x)) fresh.push_back(x);
+            rec.read_ahead(fresh);
         }
         for (size_t i = 0; i < n; ++i) {
-            const uint32_t x = read_at<uint32_t>(reinterpret_cast<const char*>(ids + i));
+            const uint32_t x = id_at(ids, i);
             if (x >= m_count || !visit(x)) continue;
-            const float dx = distance(q, x);
+            const char* r = rec(x);
+            const float dx = distance(q, r);
             if (top.size() < ef || dx < bound) {
                 frontier.push({dx, x});
-                if (!deleted(x)) top.push({dx, x});
+                if (!(static_cast<unsigned char>(r[2]) & 1)) top.push({dx, x});
                 if (top.size() > ef) top.pop();
                 if (!top.empty()) bound = top.top().first;
             }
         }
     }
-    while (top.size() > k) top.pop();
     out.resize(top.size());
-    for (size_t i = out.size(); i-- > 0; top.pop()) out[i] = {top.top().first, int64_t(read_at<size_t>(record(top.top().second) + m_label_offset))};
+    for (size_t i = out.size(); i-- > 0; top.pop()) out[i] = {top.top().first, int64_t(read_at<size_t>(rec(top.top().second) + m_label_offset))};
     return out;
 }
 

@@ -153,9 +153,11 @@ enum class Open { search, extend };
 
 // Opens a space's index, checking the manifest, the size and the stamp (the whole file's hash
 // with check_hash, or when the manifest predates stamps); nullptr with the reason. `search`
-// maps the file; `extend` loads it with hnswlib, room for extra_capacity more vectors.
+// opens the file to be searched where it lies (read or mapped, by `access`); `extend` loads it
+// with hnswlib, room for extra_capacity more vectors.
 std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const std::string& catalog_id, int64_t catalog_generation,
-                                   size_t extra_capacity, bool check_hash, std::string& why, Open how = Open::search) {
+                                   size_t extra_capacity, bool check_hash, std::string& why, Open how = Open::search,
+                                   IndexAccess access = IndexAccess::read) {
     auto m = read_manifest(manifest_path(dir, space), why);
     if (!m) return nullptr;
     if (m->space != space || m->dim != dna::dimensions(space).size()) {
@@ -189,7 +191,7 @@ std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const st
         l->manifest = *m;
         size_t count = 0;
         if (how == Open::search) {
-            l->mapped = std::make_unique<detail::MappedHnsw>(file, m->dim);
+            l->mapped = std::make_unique<detail::MappedHnsw>(file, m->dim, access == IndexAccess::map ? detail::MappedHnsw::Access::map : detail::MappedHnsw::Access::read);
             count = l->mapped->size();
         } else {
             l->l2 = std::make_unique<hnswlib::L2Space>(m->dim);
@@ -492,14 +494,16 @@ IndexStatus VectorIndexes::status(Space space, bool check_hash) {
 struct SpaceSearcher::Impl {
     Catalog& catalog;
     std::unique_ptr<Loaded> index;
-    Impl(Catalog& c) : catalog(c) {}
+    std::ostream* warnings;
+    Impl(Catalog& c, std::ostream* w) : catalog(c), warnings(w) {}
 };
 
 SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* warnings)
-    : m_impl(std::make_unique<Impl>(indexes.m_catalog)), m_space(space) {
+    : m_impl(std::make_unique<Impl>(indexes.m_catalog, warnings)), m_space(space) {
     std::string why;
     if (indexes.m_catalog.stats(space).count > 0) {
-        m_impl->index = load_index(indexes.m_dir, space, indexes.m_catalog.catalog_id(), indexes.m_catalog.generation(), 0, false, why);
+        m_impl->index =
+            load_index(indexes.m_dir, space, indexes.m_catalog.catalog_id(), indexes.m_catalog.generation(), 0, false, why, Open::search, indexes.m_access);
         if (!m_impl->index && warnings)
             *warnings << "hitdna: warning: " << to_string(space) << " index not used (" << why
                       << "); searching the catalog exactly. 'hitdna index rebuild' makes a new one.\n";
@@ -542,6 +546,37 @@ VectorHit SpaceSearcher::hit_of(StoredVector&& v, const std::vector<float>& raw_
     return h;
 }
 
+bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<float>& raw, size_t k, const Filter& filter,
+                               const std::unordered_set<int64_t>& allowed, int64_t n_allowed, std::vector<VectorHit>& hits, std::string& failure) {
+    const auto& h = *m_impl->index->mapped;
+    const int64_t total = int64_t(h.size());
+    size_t want = k;
+    if (!filter.empty()) {
+        const double share = std::max(1e-3, double(n_allowed) / double(std::max<int64_t>(1, total)));
+        want = size_t(std::ceil(double(k) / share * 1.5));
+    }
+    for (;;) {
+        want = std::min<size_t>(want, size_t(std::max<int64_t>(1, total)));
+        std::vector<std::pair<float, int64_t>> cand;
+        try {
+            cand = h.search(z.data(), want, std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
+        } catch (const std::runtime_error& e) {
+            failure = e.what();
+            return false;
+        }
+        std::vector<int64_t> ids;
+        for (auto& c : cand) ids.push_back(c.second);
+        auto rows = m_impl->catalog.vectors_by_id(m_space, ids);  // rows deleted since the build are gone here
+        hits.clear();
+        for (auto& r : rows) {
+            if (!filter.empty() && !allowed.count(r.track_id)) continue;
+            hits.push_back(hit_of(std::move(r), raw));
+        }
+        if (hits.size() >= k || int64_t(want) >= total) return true;
+        want *= 4;
+    }
+}
+
 std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size_t k, const Filter& filter) {
     std::vector<VectorHit> out;
     if (k == 0 || raw.size() != dna::dimensions(m_space).size()) return out;
@@ -567,34 +602,17 @@ std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size
             allowed.insert(ids.begin(), ids.end());
         }
     }
-    if (exact_all) {
-        exact(0);
-    } else {
-        const auto& h = *m_impl->index->mapped;
-        const int64_t total = int64_t(h.size());
-        size_t want = k;
-        if (!filter.empty()) {
-            const double share = std::max(1e-3, double(n_allowed) / double(std::max<int64_t>(1, total)));
-            want = size_t(std::ceil(double(k) / share * 1.5));
-        }
-        std::vector<VectorHit> found;
-        for (;;) {
-            want = std::min<size_t>(want, size_t(std::max<int64_t>(1, total)));
-            const auto cand = h.search(z.data(), want, std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
-            std::vector<int64_t> ids;
-            for (auto& c : cand) ids.push_back(c.second);
-            auto rows = cat.vectors_by_id(m_space, ids);  // rows deleted since the build are gone here
-            found.clear();
-            for (auto& r : rows) {
-                if (!filter.empty() && !allowed.count(r.track_id)) continue;
-                found.push_back(hit_of(std::move(r), raw));
-            }
-            if (found.size() >= k || int64_t(want) >= total) break;
-            want *= 4;
-        }
-        hits = std::move(found);
-        exact(m_impl->index->manifest.generation);  // rows newer than the index
+    std::string failure;
+    if (!exact_all && !index_hits(z, raw, k, filter, allowed, n_allowed, hits, failure)) {
+        // This query, and the session's next ones, search the catalog exactly.
+        if (m_impl->warnings)
+            *m_impl->warnings << "hitdna: warning: " << to_string(m_space) << " index " << m_impl->index->manifest.file << " failed during a search (" << failure
+                              << "); searching the catalog exactly. 'hitdna index verify' checks it.\n";
+        m_impl->index.reset();
+        hits.clear();
+        exact_all = true;
     }
+    exact(exact_all ? 0 : m_impl->index->manifest.generation);  // all rows, or those newer than the index
     std::sort(hits.begin(), hits.end(), [](const VectorHit& a, const VectorHit& b) {
         return a.dist2 != b.dist2 ? a.dist2 < b.dist2 : a.vector_id < b.vector_id;
     });

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "hitdna/store/catalog.hpp"
@@ -36,6 +37,13 @@ struct IndexManifest {
     std::vector<double> mean, sd;
     double build_s = 0;
 };
+
+// How a search reaches an index file (see detail/mapped_hnsw.hpp): `read` reads each record a
+// search visits into the process (a system call per record; resident size is what it read:
+// one query per process), `map` maps the file (no call per record, but the kernel maps whole
+// page-cache folios around each record, so resident size grows toward the file's size: a
+// process that answers many queries).
+enum class IndexAccess { read, map };
 
 struct VectorHit {
     int64_t vector_id = 0, track_id = 0;
@@ -68,12 +76,15 @@ public:
     void update_all(std::ostream& warn, const std::string& who, int threads = 0);
     // Indexes smaller than this are rebuilt rather than extended by update() (tests lower it).
     void set_incremental_minimum(int64_t vectors) { m_incremental_min = vectors; }
+    // How SpaceSearchers made from this reach the files (default: read).
+    void set_access(IndexAccess access) { m_access = access; }
 
 private:
     IndexManifest rebuild_locked(dna::Space space, int threads);
     Catalog& m_catalog;
     std::string m_dir;
     int64_t m_incremental_min = 20000;
+    IndexAccess m_access = IndexAccess::read;
     friend class SpaceSearcher;
 };
 
@@ -99,6 +110,11 @@ public:
 private:
     // A stored vector as a hit at its distance from the query.
     VectorHit hit_of(StoredVector&& v, const std::vector<float>& raw_query) const;
+    // The index's nearest rows to `z` (standardized `raw`) passing the filter (`allowed`
+    // tracks of `n_allowed` vectors), widened until k pass, into `hits`. False when the index
+    // file failed under the search (changed or unreadable since it was opened), with why.
+    bool index_hits(const std::vector<float>& z, const std::vector<float>& raw, size_t k, const Filter& filter,
+                    const std::unordered_set<int64_t>& allowed, int64_t n_allowed, std::vector<VectorHit>& hits, std::string& failure);
     struct Impl;
     std::unique_ptr<Impl> m_impl;
     dna::Space m_space;

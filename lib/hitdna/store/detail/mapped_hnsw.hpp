@@ -1,8 +1,15 @@
 #pragma once
 // Internal to store/: an hnswlib index file searched where it lies. hnswlib 0.6's loadIndex
 // reads the whole file into memory and builds a label map and a mutex per element, so a query
-// costs as much as the catalog is large. This maps the file (read-only, shared page cache) and
-// walks the graph in place, reading only the pages a search visits. It reads the layout
+// costs as much as the catalog is large. This walks the graph in the file, touching only the
+// records a search visits, in one of two ways:
+//   map:  the file is mapped (read-only, shared page cache). No system call per record, so a
+//         process that runs many searches (match --queries) takes this; but the kernel maps
+//         whole page-cache folios (up to 2 MB) around each record read, so the process's
+//         resident size grows toward the file's size whatever a search reads.
+//   read: each record a search visits is read (pread) into the search's own memory: a system
+//         call per record, and a resident size that is what the search read (one query).
+// It reads the layout
 // HierarchicalNSW<float>::saveIndex writes (hnswlib 0.6.x):
 //   header: offsetLevel0, max_elements, cur_element_count, size_data_per_element,
 //           label_offset, offsetData (size_t each), maxlevel (int), enterpoint_node (uint32),
@@ -17,6 +24,8 @@
 // verify` hashes the whole file.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,28 +34,46 @@ namespace hitdna::store::detail {
 
 class MappedHnsw {
 public:
-    // Maps `path` and checks its header and the upper-level directory against the file size
-    // and `dim`; throws std::runtime_error saying what is inconsistent.
-    MappedHnsw(const std::string& path, size_t dim);
+    enum class Access { map, read };
+    // Opens (and with Access::map maps) `path` and checks its header and the upper-level
+    // directory against the file size and `dim`; throws std::runtime_error saying what is
+    // inconsistent.
+    MappedHnsw(const std::string& path, size_t dim, Access access = Access::map);
     ~MappedHnsw();
     MappedHnsw(const MappedHnsw&) = delete;
     MappedHnsw& operator=(const MappedHnsw&) = delete;
 
     size_t size() const { return m_count; }
     // The k nearest stored vectors: (squared L2 distance, label), nearest first; `ef` is the
-    // search breadth (at least k is used).
+    // search breadth (at least k is used). The last few searches' lists are kept: the same
+    // query and breadth again (a query's next round asking for more of the same list) is
+    // answered from them.
     std::vector<std::pair<float, int64_t>> search(const float* query, size_t k, size_t ef) const;
 
 private:
-    const char* record(uint32_t id) const { return m_level0 + size_t(id) * m_record; }
-    const float* vector_of(uint32_t id) const;
-    // The link list of `id` at `level` (count then ids), nullptr when it has none there.
-    const uint32_t* links(uint32_t id, int level, size_t& count) const;
-    float distance(const float* q, uint32_t id) const;
+    struct Kept;
+    class Records;
+    struct Recent {
+        std::vector<float> query;
+        size_t ef = 0;
+        std::vector<std::pair<float, int64_t>> list;  // the whole beam's, nearest first
+    };
+    std::vector<std::pair<float, int64_t>> beam(const float* query, size_t ef) const;
+    void descend(const float* query, Records& records, uint32_t& node, float& dist) const;
+    // Reads `n` bytes at `offset` (Access::read); throws when the file ends early.
+    void read_at_offset(void* to, size_t n, uint64_t offset) const;
+    // Where the upper-level link lists of `id` start in the file, 0 when it has none, with
+    // the number of its levels.
+    uint64_t upper_of(uint32_t id, uint32_t& levels) const;
+    float distance(const float* q, const char* record) const;
 
+    Access m_access;
+    int m_fd = -1;
+    std::unique_ptr<Kept> m_kept;  // Access::read
+    mutable std::mutex m_recent_mutex;
+    mutable std::vector<Recent> m_recent;  // oldest first
     const char* m_map = nullptr;
     size_t m_bytes = 0;
-    const char* m_level0 = nullptr;
     size_t m_dim = 0, m_count = 0, m_record = 0, m_label_offset = 0, m_data_offset = 0;
     size_t m_max_m = 0, m_max_m0 = 0;
     int m_max_level = 0;
