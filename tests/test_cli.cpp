@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "helpers.hpp"
+#include "hitdna/core/error.hpp"
+#include "hitdna/core/shared_library.hpp"
 #include "signals.hpp"
 
 using namespace hitdna;
@@ -91,4 +93,23 @@ TEST_CASE("man page documents every vector dimension and every flag of --help") 
         const bool documented = man.find(escaped) != std::string::npos || man.find(roff) != std::string::npos;
         CHECK_MESSAGE(documented, "man page lacks " << flag);
     }
+}
+
+TEST_CASE("libfluidsynth, libcurl and libxgboost are opened when first needed, not loaded by every start") {
+    // The binary does not ask the loader for them ...
+    const auto needed = test::sh("readelf -d '" HITDNA_BIN "'");
+    REQUIRE(needed.exit_code == 0);
+    CHECK(needed.out.find("(NEEDED)") != std::string::npos);
+    for (const char* lib : {"libfluidsynth", "libcurl", "libxgboost"}) CHECK(needed.out.find(lib) == std::string::npos);
+    // ... and a library or function that is not there is one error naming it, its use and package.
+    try {
+        core::SharedLibrary missing("libhitdna-no-such.so.9", "testing", "hitdna-none");
+        FAIL("a library that does not exist was opened");
+    } catch (const Error& e) {
+        CHECK(std::string(e.what()).find("cannot load libhitdna-no-such.so.9, needed for testing (Debian package hitdna-none): ") == 0);
+    }
+    core::SharedLibrary libc("libc.so.6", "testing", "libc6");
+    CHECK(libc.function<size_t(const char*)>("strlen")("four") == 4);
+    CHECK_THROWS_WITH_AS(libc.function<void()>("hitdna_no_such_function"), "libc.so.6 has no function hitdna_no_such_function (another version than hitdna was built with?)",
+                         Error);
 }

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/shared_library.hpp"
 #include "hitdna/core/text.hpp"
 
 namespace hitdna::core {
@@ -29,9 +30,26 @@ size_t on_header(char* p, size_t size, size_t n, void* user) {
     return size * n;
 }
 
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// libcurl, loaded (and initialized) when the first client is made.
+struct Curl {
+    core::SharedLibrary lib{HITDNA_CURL_SONAME, "HTTP (ElevenLabs, Qdrant)", "libcurl4"};
+    HITDNA_LIBRARY_FUNCTION_AS(global_init, curl_global_init);
+    HITDNA_LIBRARY_FUNCTION_AS(easy_init, curl_easy_init);
+    HITDNA_LIBRARY_FUNCTION_AS(easy_cleanup, curl_easy_cleanup);
+    HITDNA_LIBRARY_FUNCTION_AS(easy_reset, curl_easy_reset);
+    HITDNA_LIBRARY_FUNCTION_AS(easy_setopt, curl_easy_setopt);
+    HITDNA_LIBRARY_FUNCTION_AS(easy_perform, curl_easy_perform);
+    HITDNA_LIBRARY_FUNCTION_AS(easy_getinfo, curl_easy_getinfo);
+    HITDNA_LIBRARY_FUNCTION_AS(easy_strerror, curl_easy_strerror);
+    HITDNA_LIBRARY_FUNCTION_AS(slist_append, curl_slist_append);
+    HITDNA_LIBRARY_FUNCTION_AS(slist_free_all, curl_slist_free_all);
+    HITDNA_LIBRARY_FUNCTION_AS(getdate, curl_getdate);
+    Curl() { global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+const Curl& curl() {
+    static const Curl c;
+    return c;
 }
 
 }  // namespace
@@ -46,15 +64,14 @@ struct HttpClient::Impl {
     std::string service, base_url;
     CURL* curl = nullptr;
     ~Impl() {
-        if (curl) curl_easy_cleanup(curl);
+        if (curl) hitdna::core::curl().easy_cleanup(curl);
     }
 };
 
 HttpClient::HttpClient(std::string service, std::string base_url) : m_impl(std::make_unique<Impl>()) {
-    global_init();
     m_impl->service = std::move(service);
     m_impl->base_url = std::move(base_url);
-    m_impl->curl = curl_easy_init();
+    m_impl->curl = curl().easy_init();
     if (!m_impl->curl) throw Error(ErrorKind::internal, "libcurl could not start");
 }
 
@@ -63,32 +80,32 @@ HttpClient::~HttpClient() = default;
 HttpResponse HttpClient::request(const std::string& method, const std::string& url, const std::vector<std::string>& header_lines,
                                  const std::string& body, double connect_timeout_s, double timeout_s) {
     CURL* c = m_impl->curl;
-    curl_easy_reset(c);  // keeps the connection cache
+    curl().easy_reset(c);  // keeps the connection cache
     curl_slist* hdrs = nullptr;
-    for (const auto& h : header_lines) hdrs = curl_slist_append(hdrs, h.c_str());
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    std::unique_ptr<curl_slist, void (*)(curl_slist*)> hguard(hdrs, &curl_slist_free_all);
+    for (const auto& h : header_lines) hdrs = curl().slist_append(hdrs, h.c_str());
+    hdrs = curl().slist_append(hdrs, "Expect:");
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> hguard(hdrs, curl().slist_free_all);
     HttpResponse resp;
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl().easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl().easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     if (method == "GET") {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        curl().easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+        curl().easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
         if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-            curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.size()));
+            curl().easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+            curl().easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.size()));
         }
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(connect_timeout_s * 1000));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, long(timeout_s * 1000));
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "hitdna/" HITDNA_VERSION);
-    const CURLcode rc = curl_easy_perform(c);
+    curl().easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl().easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl().easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl().easy_setopt(c, CURLOPT_HEADERDATA, &resp);
+    curl().easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(connect_timeout_s * 1000));
+    curl().easy_setopt(c, CURLOPT_TIMEOUT_MS, long(timeout_s * 1000));
+    curl().easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(c, CURLOPT_USERAGENT, "hitdna/" HITDNA_VERSION);
+    const CURLcode rc = curl().easy_perform(c);
     const std::string& svc = m_impl->service;
     const std::string& base = m_impl->base_url;
     if (rc == CURLE_OPERATION_TIMEDOUT)
@@ -96,8 +113,8 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& u
     if (rc == CURLE_PARTIAL_FILE)
         throw Error(ErrorKind::network, svc + ": the answer from " + base + " was cut off after " + std::to_string(resp.body.size()) +
                                             " bytes (connection closed early); nothing was saved");
-    if (rc != CURLE_OK) throw Error(ErrorKind::network, svc + ": " + base + ": " + curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+    if (rc != CURLE_OK) throw Error(ErrorKind::network, svc + ": " + base + ": " + curl().easy_strerror(rc));
+    curl().easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
     return resp;
 }
 
@@ -124,7 +141,7 @@ double retry_delay_s(const Headers& headers, int n, double max_backoff_s, double
         char* end = nullptr;
         double v = std::strtod(ra.c_str(), &end);
         if (end && *end == 0 && v >= 0) return std::min(v, max_backoff_s);
-        const time_t when = curl_getdate(ra.c_str(), nullptr);  // an HTTP date
+        const time_t when = curl().getdate(ra.c_str(), nullptr);  // an HTTP date
         if (when > 0) return std::clamp(double(when - std::time(nullptr)), 0.0, max_backoff_s);
     }
     if (auto reset = get("x-ratelimit-reset"); !reset.empty()) {

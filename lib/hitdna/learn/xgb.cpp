@@ -10,25 +10,50 @@
 #include <string>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/shared_library.hpp"
 
 namespace hitdna::learn::xgb {
 namespace {
 
+// libxgboost, loaded when a boosted model is first fitted or used.
+struct Xgb {
+    core::SharedLibrary lib{HITDNA_XGBOOST_SONAME, "boosted models (learn --model xgboost)", "libxgboost0"};
+    HITDNA_LIBRARY_FUNCTION(XGBGetLastError);
+    HITDNA_LIBRARY_FUNCTION(XGDMatrixCreateFromMat);
+    HITDNA_LIBRARY_FUNCTION(XGDMatrixSetFloatInfo);
+    HITDNA_LIBRARY_FUNCTION(XGDMatrixFree);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterFree);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterSetParam);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterSaveModelToBuffer);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterCreate);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterUpdateOneIter);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterEvalOneIter);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterSlice);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterPredictFromDMatrix);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterLoadModelFromBuffer);
+    HITDNA_LIBRARY_FUNCTION(XGBoosterFeatureScore);
+};
+
+const Xgb& xgb() {
+    static const Xgb x;
+    return x;
+}
+
 void check(int rc, const char* what) {
-    if (rc != 0) throw Error(ErrorKind::internal, std::string("XGBoost ") + what + ": " + XGBGetLastError());
+    if (rc != 0) throw Error(ErrorKind::internal, std::string("XGBoost ") + what + ": " + xgb().XGBGetLastError());
 }
 
 // Owns a DMatrix.
 struct DMatrix {
     DMatrixHandle h = nullptr;
     DMatrix(const float* rows, size_t n, size_t p) {
-        check(XGDMatrixCreateFromMat(rows, bst_ulong(n), bst_ulong(p), std::numeric_limits<float>::quiet_NaN(), &h), "DMatrix");
+        check(xgb().XGDMatrixCreateFromMat(rows, bst_ulong(n), bst_ulong(p), std::numeric_limits<float>::quiet_NaN(), &h), "DMatrix");
     }
     explicit DMatrix(const Matrix& m) : DMatrix(m.values.data(), m.n, m.p) {
-        if (!m.label.empty()) check(XGDMatrixSetFloatInfo(h, "label", m.label.data(), bst_ulong(m.n)), "labels");
-        if (!m.weight.empty()) check(XGDMatrixSetFloatInfo(h, "weight", m.weight.data(), bst_ulong(m.n)), "weights");
+        if (!m.label.empty()) check(xgb().XGDMatrixSetFloatInfo(h, "label", m.label.data(), bst_ulong(m.n)), "labels");
+        if (!m.weight.empty()) check(xgb().XGDMatrixSetFloatInfo(h, "weight", m.weight.data(), bst_ulong(m.n)), "weights");
     }
-    ~DMatrix() { XGDMatrixFree(h); }
+    ~DMatrix() { xgb().XGDMatrixFree(h); }
     DMatrix(const DMatrix&) = delete;
     DMatrix& operator=(const DMatrix&) = delete;
 };
@@ -36,12 +61,12 @@ struct DMatrix {
 struct Handle {
     BoosterHandle h = nullptr;
     ~Handle() {
-        if (h) XGBoosterFree(h);
+        if (h) xgb().XGBoosterFree(h);
     }
 };
 
 void set_params(BoosterHandle b, const Params& p) {
-    auto set = [&](const char* k, const std::string& v) { check(XGBoosterSetParam(b, k, v.c_str()), "parameter"); };
+    auto set = [&](const char* k, const std::string& v) { check(xgb().XGBoosterSetParam(b, k, v.c_str()), "parameter"); };
     set("objective", "reg:squarederror");
     set("tree_method", "hist");
     set("eval_metric", "rmse");
@@ -65,7 +90,7 @@ double parse_eval(const char* text) {
 std::string save_json(BoosterHandle b) {
     bst_ulong len = 0;
     const char* buf = nullptr;
-    check(XGBoosterSaveModelToBuffer(b, R"({"format": "json"})", &len, &buf), "save");
+    check(xgb().XGBoosterSaveModelToBuffer(b, R"({"format": "json"})", &len, &buf), "save");
     return std::string(buf, size_t(len));
 }
 
@@ -76,21 +101,21 @@ Trained train(const Matrix& train, const Matrix& valid, const Params& params) {
     DMatrix dtrain(train), dvalid(valid);
     DMatrixHandle mats[2] = {dtrain.h, dvalid.h};
     Handle b;
-    check(XGBoosterCreate(mats, 2, &b.h), "booster");
+    check(xgb().XGBoosterCreate(mats, 2, &b.h), "booster");
     set_params(b.h, params);
     DMatrixHandle eval_mats[1] = {dvalid.h};
     const char* eval_names[1] = {"valid"};
     double best = std::numeric_limits<double>::infinity();
     int best_round = 0;
     for (int round = 0; round < params.max_rounds && round - best_round <= params.patience; ++round) {
-        check(XGBoosterUpdateOneIter(b.h, round, dtrain.h), "training");
+        check(xgb().XGBoosterUpdateOneIter(b.h, round, dtrain.h), "training");
         const char* text = nullptr;
-        check(XGBoosterEvalOneIter(b.h, round, eval_mats, eval_names, 1, &text), "evaluation");
+        check(xgb().XGBoosterEvalOneIter(b.h, round, eval_mats, eval_names, 1, &text), "evaluation");
         const double e = parse_eval(text);
         if (e < best) best = e, best_round = round;
     }
     Handle cut;
-    check(XGBoosterSlice(b.h, 0, best_round + 1, 1, &cut.h), "slice");
+    check(xgb().XGBoosterSlice(b.h, 0, best_round + 1, 1, &cut.h), "slice");
     Trained t;
     t.model_json = save_json(cut.h);
     t.rounds = best_round + 1;
@@ -111,7 +136,7 @@ std::vector<float> run_predict(void* handle, const float* rows, size_t n, size_t
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* out = nullptr;
-    check(XGBoosterPredictFromDMatrix(static_cast<BoosterHandle>(handle), d.h, config.c_str(), &shape, &dim, &out), "prediction");
+    check(xgb().XGBoosterPredictFromDMatrix(static_cast<BoosterHandle>(handle), d.h, config.c_str(), &shape, &dim, &out), "prediction");
     size_t total = 1;
     for (bst_ulong i = 0; i < dim; ++i) total *= size_t(shape[i]);
     return std::vector<float>(out, out + total);
@@ -120,17 +145,17 @@ std::vector<float> run_predict(void* handle, const float* rows, size_t n, size_t
 
 Booster::Booster(const std::string& model_json) {
     BoosterHandle h = nullptr;
-    check(XGBoosterCreate(nullptr, 0, &h), "booster");
-    if (XGBoosterLoadModelFromBuffer(h, model_json.data(), bst_ulong(model_json.size())) != 0) {
-        const std::string why = XGBGetLastError();
-        XGBoosterFree(h);
+    check(xgb().XGBoosterCreate(nullptr, 0, &h), "booster");
+    if (xgb().XGBoosterLoadModelFromBuffer(h, model_json.data(), bst_ulong(model_json.size())) != 0) {
+        const std::string why = xgb().XGBGetLastError();
+        xgb().XGBoosterFree(h);
         throw Error(ErrorKind::internal, "XGBoost model: " + why);
     }
-    check(XGBoosterSetParam(h, "nthread", "1"), "parameter");  // one row at a time: no thread pool
+    check(xgb().XGBoosterSetParam(h, "nthread", "1"), "parameter");  // one row at a time: no thread pool
     m_handle = h;
 }
 
-Booster::~Booster() { XGBoosterFree(static_cast<BoosterHandle>(m_handle)); }
+Booster::~Booster() { xgb().XGBoosterFree(static_cast<BoosterHandle>(m_handle)); }
 
 std::vector<float> Booster::predict(const float* rows, size_t n, size_t p) const { return run_predict(m_handle, rows, n, p, 0); }
 
@@ -142,7 +167,7 @@ std::vector<double> Booster::importance(size_t p) const {
     const char** names = nullptr;
     const bst_ulong* shape = nullptr;
     const float* scores = nullptr;
-    check(XGBoosterFeatureScore(static_cast<BoosterHandle>(m_handle), R"({"importance_type": "total_gain"})", &n_features, &names, &out_dim, &shape,
+    check(xgb().XGBoosterFeatureScore(static_cast<BoosterHandle>(m_handle), R"({"importance_type": "total_gain"})", &n_features, &names, &out_dim, &shape,
                                 &scores),
           "importance");
     std::vector<double> gain(p, 0.0);

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "hitdna/core/error.hpp"
+#include "hitdna/core/shared_library.hpp"
 
 namespace hitdna::sketch {
 
@@ -34,15 +35,39 @@ std::vector<Event> events_of(const Sketch& s, int rate) {
     return ev;
 }
 
+// libfluidsynth, loaded when a sketch is first played.
+struct Fluid {
+    core::SharedLibrary lib{HITDNA_FLUIDSYNTH_SONAME, "playing sketches", "libfluidsynth3"};
+    HITDNA_LIBRARY_FUNCTION(fluid_set_log_function);
+    HITDNA_LIBRARY_FUNCTION(new_fluid_settings);
+    HITDNA_LIBRARY_FUNCTION(delete_fluid_settings);
+    HITDNA_LIBRARY_FUNCTION(fluid_settings_setnum);
+    HITDNA_LIBRARY_FUNCTION(fluid_settings_setint);
+    HITDNA_LIBRARY_FUNCTION(new_fluid_synth);
+    HITDNA_LIBRARY_FUNCTION(delete_fluid_synth);
+    HITDNA_LIBRARY_FUNCTION(fluid_synth_set_interp_method);
+    HITDNA_LIBRARY_FUNCTION(fluid_synth_sfload);
+    HITDNA_LIBRARY_FUNCTION(fluid_synth_noteon);
+    HITDNA_LIBRARY_FUNCTION(fluid_synth_noteoff);
+    HITDNA_LIBRARY_FUNCTION(fluid_synth_program_change);
+    HITDNA_LIBRARY_FUNCTION(fluid_synth_cc);
+    HITDNA_LIBRARY_FUNCTION(fluid_synth_write_float);
+};
+
+const Fluid& fluid() {
+    static const Fluid f;
+    return f;
+}
+
 void silence_fluidsynth() {
-    for (int level : {FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG}) fluid_set_log_function(level, nullptr, nullptr);
+    for (int level : {FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG}) fluid().fluid_set_log_function(level, nullptr, nullptr);
 }
 
 void apply(fluid_synth_t* synth, const Event& e) {
-    if (e.kind == 2) fluid_synth_noteon(synth, e.channel, e.a, e.b);
-    else if (e.kind == 0) fluid_synth_noteoff(synth, e.channel, e.a);
-    else if (e.a < 0) fluid_synth_program_change(synth, e.channel, e.b);
-    else fluid_synth_cc(synth, e.channel, e.a, e.b);
+    if (e.kind == 2) fluid().fluid_synth_noteon(synth, e.channel, e.a, e.b);
+    else if (e.kind == 0) fluid().fluid_synth_noteoff(synth, e.channel, e.a);
+    else if (e.a < 0) fluid().fluid_synth_program_change(synth, e.channel, e.b);
+    else fluid().fluid_synth_cc(synth, e.channel, e.a, e.b);
 }
 
 }  // namespace
@@ -69,25 +94,25 @@ std::string find_soundfont(const std::string& path) {
 Audio render(const Sketch& s, const RenderOptions& o) {
     const std::string sf = find_soundfont(o.soundfont);
     silence_fluidsynth();
-    std::unique_ptr<fluid_settings_t, decltype(&delete_fluid_settings)> settings(new_fluid_settings(), delete_fluid_settings);
-    fluid_settings_setnum(settings.get(), "synth.sample-rate", o.sample_rate);
-    fluid_settings_setint(settings.get(), "synth.chorus.active", 0);
-    fluid_settings_setint(settings.get(), "synth.reverb.active", 1);
+    std::unique_ptr<fluid_settings_t, decltype(Fluid::delete_fluid_settings)> settings(fluid().new_fluid_settings(), fluid().delete_fluid_settings);
+    fluid().fluid_settings_setnum(settings.get(), "synth.sample-rate", o.sample_rate);
+    fluid().fluid_settings_setint(settings.get(), "synth.chorus.active", 0);
+    fluid().fluid_settings_setint(settings.get(), "synth.reverb.active", 1);
     // Samples are read when a program first asks for them: a sketch uses five instruments of
     // the soundfont's hundreds, and loading all of FluidR3_GM's 140 MB took 0.2 s of each render.
-    fluid_settings_setint(settings.get(), "synth.dynamic-sample-loading", 1);
-    fluid_settings_setint(settings.get(), "synth.polyphony", 256);
-    fluid_settings_setint(settings.get(), "synth.cpu-cores", 1);
-    fluid_settings_setnum(settings.get(), "synth.gain", 0.5);
-    std::unique_ptr<fluid_synth_t, decltype(&delete_fluid_synth)> synth(new_fluid_synth(settings.get()), delete_fluid_synth);
+    fluid().fluid_settings_setint(settings.get(), "synth.dynamic-sample-loading", 1);
+    fluid().fluid_settings_setint(settings.get(), "synth.polyphony", 256);
+    fluid().fluid_settings_setint(settings.get(), "synth.cpu-cores", 1);
+    fluid().fluid_settings_setnum(settings.get(), "synth.gain", 0.5);
+    std::unique_ptr<fluid_synth_t, decltype(Fluid::delete_fluid_synth)> synth(fluid().new_fluid_synth(settings.get()), fluid().delete_fluid_synth);
     if (!synth) throw Error(ErrorKind::internal, "libfluidsynth could not create a synthesizer");
     // Linear interpolation of the samples: a fifth faster than fluidsynth's default 4th order
     // (bench_sketch), for a sketch's render the difference is in the top octaves only.
-    fluid_synth_set_interp_method(synth.get(), -1, FLUID_INTERP_LINEAR);
+    fluid().fluid_synth_set_interp_method(synth.get(), -1, FLUID_INTERP_LINEAR);
     // The General MIDI kit plays every sample at its recorded pitch, so the drum channel needs
     // no interpolation at all (the render differs by -46 dB; 8 % faster on a 200 BPM song).
-    fluid_synth_set_interp_method(synth.get(), 9, FLUID_INTERP_NONE);
-    if (fluid_synth_sfload(synth.get(), sf.c_str(), 1) == FLUID_FAILED) throw Error(ErrorKind::io, sf + ": not a soundfont libfluidsynth can load");
+    fluid().fluid_synth_set_interp_method(synth.get(), 9, FLUID_INTERP_NONE);
+    if (fluid().fluid_synth_sfload(synth.get(), sf.c_str(), 1) == FLUID_FAILED) throw Error(ErrorKind::io, sf + ": not a soundfont libfluidsynth can load");
     Audio out;
     out.sample_rate = o.sample_rate;
     const int64_t total = int64_t(std::llround(seconds_at(s, s.end_tick) * o.sample_rate));
@@ -100,7 +125,7 @@ Audio render(const Sketch& s, const RenderOptions& o) {
         const int64_t until = std::min({total, at + 4096, next < ev.size() ? ev[next].frame : total});
         const int n = int(std::max<int64_t>(1, until - at));
         float* base = out.samples.data() + at * 2;
-        fluid_synth_write_float(synth.get(), n, base, 0, 2, base, 1, 2);
+        fluid().fluid_synth_write_float(synth.get(), n, base, 0, 2, base, 1, 2);
         at += n;
     }
     // The last 0.3 s faded out: the reverb tail does not run past the song's length.
