@@ -14,10 +14,6 @@ SharedLibrary::SharedLibrary(const std::string& soname, const std::string& purpo
     }
 }
 
-SharedLibrary::~SharedLibrary() {
-    if (m_handle) ::dlclose(m_handle);
-}
-
 void* SharedLibrary::address(const char* name) const {
     ::dlerror();
     void* p = ::dlsym(m_handle, name);

@@ -11,9 +11,10 @@ namespace hitdna::core {
 class SharedLibrary {
 public:
     // Opens `soname` (RTLD_NOW | RTLD_LOCAL); throws Error(internal) naming it, what it is
-    // needed for (`purpose`), the Debian package that has it and the loader's reason.
+    // needed for (`purpose`), the Debian package that has it and the loader's reason. The
+    // library stays loaded until the process ends (it may have left threads, handlers or
+    // memory that outlive any object of ours).
     SharedLibrary(const std::string& soname, const std::string& purpose, const std::string& package);
-    ~SharedLibrary();
     SharedLibrary(const SharedLibrary&) = delete;
     SharedLibrary& operator=(const SharedLibrary&) = delete;
 
