@@ -32,9 +32,8 @@ T read_at(const char* p) {
 
 }  // namespace
 
-// The records a search reads: pointers into the mapping, or (Access::read) copies read on
-// first use. The copies stay for the searches after (a query searches each index several
-// times, around the same places) until they pass k_kept_bytes.
+// Access::read: the records searches have read, kept for the searches after (a query searches
+// each index several times, around the same places) until they pass k_kept_bytes.
 struct MappedHnsw::Kept {
     static constexpr size_t k_block = size_t(256) << 10, k_kept_bytes = size_t(32) << 20;
     static constexpr unsigned k_ring = 64;
@@ -56,13 +55,14 @@ struct MappedHnsw::Kept {
     std::unordered_map<uint32_t, const char*> at;
     std::vector<std::unique_ptr<char[]>> blocks;
     size_t used = 0;  // of the last block
-    // Between searches only: pointers handed out stay valid for the search.
+    // Between searches only: pointers handed out stay valid for the search. (Not once the
+    // ring failed with reads in flight: their buffers must outlive them.)
     void trim() {
-        if (blocks.size() * k_block >= k_kept_bytes) at.clear(), blocks.clear(), used = 0;
+        if (blocks.size() * k_block >= k_kept_bytes && !(ring_made && !ring_used)) at.clear(), blocks.clear(), used = 0;
     }
     char* take(size_t n) {
         if (blocks.empty() || used + n > k_block) {
-            blocks.push_back(std::make_unique<char[]>(std::max(k_block, n)));
+            blocks.push_back(std::unique_ptr<char[]>(new char[std::max(k_block, n)]));  // not zeroed: read over
             used = 0;
         }
         char* p = blocks.back().get() + used;
@@ -103,12 +103,22 @@ public:
                 io_uring_prep_read(sqe, m_h.m_fd, p, unsigned(m_h.m_record), k_header + uint64_t(id) * m_h.m_record);
                 sqe->user_data = from + i;
             }
-            const int submitted = io_uring_submit_and_wait(&kept.ring, unsigned(n));
+            // (Reads of cached pages complete within the submission; the waits below then
+            // take no system call.)
+            const int submitted = io_uring_submit(&kept.ring);
             // Refused (or only partly taken): from here on, a pread per record.
             if (submitted != int(n)) kept.ring_used = false;
             for (int i = 0; i < submitted; ++i) {
                 io_uring_cqe* cqe = nullptr;
-                if (io_uring_wait_cqe(&kept.ring, &cqe) != 0) break;
+                int rc = 0;
+                while ((rc = io_uring_wait_cqe(&kept.ring, &cqe)) == -EINTR) {
+                }
+                if (rc != 0) {
+                    // Reads may still land in the kept blocks: they stay (see trim), and the
+                    // ring is not used again.
+                    kept.ring_used = false;
+                    return;
+                }
                 const auto& [id, p] = want[size_t(cqe->user_data)];
                 // A short or failed read is left to operator()'s pread, which says what failed.
                 if (cqe->res == int(m_h.m_record)) kept.at.emplace(id, p);
