@@ -19,7 +19,6 @@
 #include "hitdna/qdrant/client.hpp"
 #include "hitdna/store/catalog.hpp"
 #include "hitdna/store/vector_index.hpp"
-#include "hitdna/store/vector_index.hpp"
 
 namespace hitdna::match {
 

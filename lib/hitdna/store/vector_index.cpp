@@ -191,7 +191,8 @@ std::unique_ptr<Loaded> load_index(const std::string& dir, Space space, const st
         l->manifest = *m;
         size_t count = 0;
         if (how == Open::search) {
-            l->mapped = std::make_unique<detail::MappedHnsw>(file, m->dim, access == IndexAccess::map ? detail::MappedHnsw::Access::map : detail::MappedHnsw::Access::read);
+            using detail::MappedHnsw;
+            l->mapped = std::make_unique<MappedHnsw>(file, m->dim, access == IndexAccess::map ? MappedHnsw::Access::map : MappedHnsw::Access::read);
             count = l->mapped->size();
         } else {
             l->l2 = std::make_unique<hnswlib::L2Space>(m->dim);

@@ -38,11 +38,11 @@ struct IndexManifest {
     double build_s = 0;
 };
 
-// How a search reaches an index file (see detail/mapped_hnsw.hpp): `read` reads each record a
-// search visits into the process (a system call per record; resident size is what it read:
-// one query per process), `map` maps the file (no call per record, but the kernel maps whole
-// page-cache folios around each record, so resident size grows toward the file's size: a
-// process that answers many queries).
+// How a search reaches an index file (see detail/mapped_hnsw.hpp): `read` reads the records a
+// search visits into the process (a system call per node's neighbours; resident size is what
+// it read: a few queries per process), `map` maps the file (no system call, but the kernel
+// maps whole page-cache folios around each record, so resident size grows toward the file's
+// size: a process that answers many queries).
 enum class IndexAccess { read, map };
 
 struct VectorHit {

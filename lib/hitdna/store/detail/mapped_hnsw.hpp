@@ -7,8 +7,10 @@
 //         process that runs many searches (match --queries) takes this; but the kernel maps
 //         whole page-cache folios (up to 2 MB) around each record read, so the process's
 //         resident size grows toward the file's size whatever a search reads.
-//   read: each record a search visits is read (pread) into the search's own memory: a system
-//         call per record, and a resident size that is what the search read (one query).
+//   read: each record a search visits is read into the process's own memory, a node's
+//         unvisited neighbours in one io_uring submission (a pread each without io_uring),
+//         and kept for the next searches: a resident size that is what the searches read
+//         (one query), and disk reads in parallel when the page cache lacks them.
 // It reads the layout
 // HierarchicalNSW<float>::saveIndex writes (hnswlib 0.6.x):
 //   header: offsetLevel0, max_elements, cur_element_count, size_data_per_element,
