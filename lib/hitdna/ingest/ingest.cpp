@@ -453,7 +453,8 @@ IngestResult run_ingest(store::Catalog& cat, const IngestOptions& o, std::istrea
     res.inputs = int(inputs.items.size());
     // Analyze in parallel, commit one transaction per track.
     const int first_failure = Workers(cat, o, inputs.items, res, err).run();
-    if (o.update_index && (res.added || res.reanalyzed)) res.index_s = update_indexes(cat, err, o.jobs);
+    // Also when nothing was added: a run killed before its index update leaves them behind.
+    if (o.update_index && (res.added || res.reanalyzed || store::VectorIndexes(cat).behind())) res.index_s = update_indexes(cat, err, o.jobs);
     res.seconds = since(t0);
     if (first_failure) res.exit_code = first_failure;
     else if (res.bad_rows || res.unmatched_rows) res.exit_code = 1;

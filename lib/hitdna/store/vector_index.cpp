@@ -470,6 +470,19 @@ void VectorIndexes::update_all(std::ostream& warn, const std::string& who, int t
     }
 }
 
+bool VectorIndexes::behind() {
+    for (auto sp : dna::k_spaces) {
+        if (m_catalog.stats(sp).count == 0) continue;
+        std::string why;
+        auto l = load_index(m_dir, sp, m_catalog.catalog_id(), m_catalog.generation(), 0, false, why);
+        if (!l) return true;
+        Stmt st(detail::db_of(m_catalog), "SELECT EXISTS(SELECT 1 FROM vectors WHERE space = ?1 AND generation > ?2)");
+        st.bind(1, to_string(sp)).bind(2, l->manifest.generation);
+        if (st.step() && st.i64(0) != 0) return true;
+    }
+    return false;
+}
+
 IndexStatus VectorIndexes::status(Space space, bool check_hash) {
     IndexStatus s;
     s.space = space;

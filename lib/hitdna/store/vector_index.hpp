@@ -74,6 +74,10 @@ public:
     // update() of every space; a space that cannot be updated is reported on `warn` after
     // `who` ("hitdna ingest") and left to exact search until a rebuild.
     void update_all(std::ostream& warn, const std::string& who, int threads = 0);
+    // Whether some space with vectors has no usable index (missing, failing the open-time
+    // check) or one behind the catalog's rows: what an ingest killed between committing its
+    // tracks and updating the indexes leaves, for the next ingest to finish.
+    bool behind();
     // Indexes smaller than this are rebuilt rather than extended by update() (tests lower it).
     void set_incremental_minimum(int64_t vectors) { m_incremental_min = vectors; }
     // How SpaceSearchers made from this reach the files (default: read).
