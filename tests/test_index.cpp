@@ -20,6 +20,19 @@
 using namespace hitdna;
 namespace fs = std::filesystem;
 
+namespace {
+
+// The audio space's graph file in the index directory (the test fails without one).
+std::string audio_graph(const store::VectorIndexes& idx) {
+    std::string graph;
+    for (auto& e : fs::directory_iterator(idx.dir()))
+        if (e.path().filename().string().rfind("audio.g", 0) == 0) graph = e.path().string();
+    REQUIRE_FALSE(graph.empty());
+    return graph;
+}
+
+}  // namespace
+
 TEST_CASE("index: rebuilt, stale part searched exactly, damaged file bypassed") {
     test::TempDir dir;
     store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
@@ -42,10 +55,7 @@ TEST_CASE("index: rebuilt, stale part searched exactly, damaged file bypassed") 
     }
     // Garbage in the graph file's head: detected by the stamp checked on every open, the
     // search still answers exactly.
-    std::string graph;
-    for (auto& e : fs::directory_iterator(idx.dir()))
-        if (e.path().filename().string().rfind("audio.g", 0) == 0) graph = e.path().string();
-    REQUIRE_FALSE(graph.empty());
+    const std::string graph = audio_graph(idx);
     {
         std::fstream f(graph, std::ios::in | std::ios::out | std::ios::binary);
         f.seekp(200);
@@ -185,10 +195,7 @@ TEST_CASE("index: a graph file cut short under an open searcher: a warning, and 
     for (int i = 0; i < 300; ++i) test::put_synthetic_track(cat, base, i, 1, 3);
     store::VectorIndexes idx(cat);
     idx.rebuild(dna::Space::audio);
-    std::string graph;
-    for (auto& e : fs::directory_iterator(idx.dir()))
-        if (e.path().filename().string().rfind("audio.g", 0) == 0) graph = e.path().string();
-    REQUIRE_FALSE(graph.empty());
+    const std::string graph = audio_graph(idx);
     std::ostringstream warn;
     store::SpaceSearcher se(idx, dna::Space::audio, &warn);  // IndexAccess::read, the default
     REQUIRE(se.using_index());
@@ -212,10 +219,7 @@ TEST_CASE("index: damage the open-time stamp does not see never crashes a search
     for (int i = 0; i < 600; ++i) test::put_synthetic_track(cat, base, i, 1, 3);
     store::VectorIndexes idx(cat);
     idx.rebuild(dna::Space::audio);
-    std::string graph;
-    for (auto& e : fs::directory_iterator(idx.dir()))
-        if (e.path().filename().string().rfind("audio.g", 0) == 0) graph = e.path().string();
-    REQUIRE_FALSE(graph.empty());
+    const std::string graph = audio_graph(idx);
     const auto bytes = fs::file_size(graph);
     REQUIRE(bytes > 3 * 64 * 1024);  // a middle that neither 64 KiB end covers
     {

@@ -92,7 +92,8 @@ public:
     void read_ahead(const std::vector<uint32_t>& ids) {
         Kept& kept = *m_h.m_kept;
         if (!kept.ring_used) return;
-        std::vector<std::pair<uint32_t, char*>> want;
+        auto& want = m_want;
+        want.clear();
         for (const uint32_t id : ids)
             if (!kept.at.count(id)) want.push_back({id, kept.take(m_h.m_record)});
         for (size_t from = 0; from < want.size(); from += Kept::k_ring) {
@@ -144,6 +145,7 @@ public:
 private:
     const MappedHnsw& m_h;
     std::vector<char> m_list;
+    std::vector<std::pair<uint32_t, char*>> m_want;  // read_ahead's, kept for its next call
 };
 
 MappedHnsw::MappedHnsw(const std::string& path, size_t dim, Access access) : m_access(access), m_dim(dim) {

@@ -475,12 +475,17 @@ bool VectorIndexes::behind() {
         if (m_catalog.stats(sp).count == 0) continue;
         std::string why;
         auto l = load_index(m_dir, sp, m_catalog.catalog_id(), m_catalog.generation(), 0, false, why);
-        if (!l) return true;
-        Stmt st(detail::db_of(m_catalog), "SELECT EXISTS(SELECT 1 FROM vectors WHERE space = ?1 AND generation > ?2)");
-        st.bind(1, to_string(sp)).bind(2, l->manifest.generation);
-        if (st.step() && st.i64(0) != 0) return true;
+        if (!l || newer_vectors(sp, l->manifest.generation) > 0) return true;
     }
     return false;
+}
+
+int64_t VectorIndexes::newer_vectors(Space space, int64_t generation) {
+    // The (space, generation) index reads only the newer rows: few, between an ingest and its
+    // index update.
+    Stmt st(detail::db_of(m_catalog), "SELECT count(*) FROM vectors WHERE space = ?1 AND generation > ?2");
+    st.bind(1, to_string(space)).bind(2, generation);
+    return st.step() ? st.i64(0) : 0;
 }
 
 IndexStatus VectorIndexes::status(Space space, bool check_hash) {
@@ -497,9 +502,7 @@ IndexStatus VectorIndexes::status(Space space, bool check_hash) {
     }
     s.valid = true;
     s.manifest = l->manifest;
-    Stmt st(detail::db_of(m_catalog), "SELECT count(*) FROM vectors WHERE space = ?1 AND generation > ?2");
-    st.bind(1, to_string(space)).bind(2, l->manifest.generation);
-    s.newer_vectors = st.step() ? st.i64(0) : 0;
+    s.newer_vectors = newer_vectors(space, l->manifest.generation);
     return s;
 }
 

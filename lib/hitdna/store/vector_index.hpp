@@ -85,6 +85,8 @@ public:
 
 private:
     IndexManifest rebuild_locked(dna::Space space, int threads);
+    // Rows of `space` written after catalog generation `generation`.
+    int64_t newer_vectors(dna::Space space, int64_t generation);
     Catalog& m_catalog;
     std::string m_dir;
     int64_t m_incremental_min = 20000;
