@@ -225,7 +225,10 @@ TEST_CASE("match --queries: a session's kept vectors follow the catalog when it 
         for (auto sp : dna::k_spaces) idx.rebuild(sp);
     }
     std::ostringstream warn;
-    match::Session session(&cat, warn);
+    std::shared_ptr<store::ResidentVectors> resident;
+    SUBCASE("vectors read for each query") {}
+    SUBCASE("vectors held resident") { resident = std::make_shared<store::ResidentVectors>(cat.path(), store::ResidentVectors::k_default_budget, false); }
+    match::Session session(&cat, warn, store::IndexAccess::read, resident);
     match::MatchOptions o;
     o.track = std::to_string(ids[5]);
     o.k = 10;
@@ -237,6 +240,7 @@ TEST_CASE("match --queries: a session's kept vectors follow the catalog when it 
     const auto first = session.run(o);
     REQUIRE(first.results.size() == 10);
     CHECK(names(first) == names(match::run_match(cat, o, warn)));
+    if (resident) CHECK(resident->bytes() > 0);
     const int64_t removed = first.results[0].track.id, changed = first.results[1].track.id;
     cat.remove_track(removed);
     const int changed_i = int(std::find(ids.begin(), ids.end(), changed) - ids.begin());
@@ -245,4 +249,65 @@ TEST_CASE("match --queries: a session's kept vectors follow the catalog when it 
     const auto fresh = match::run_match(cat, o, warn);
     CHECK(names(after) == names(fresh));
     for (const auto& r : after.results) CHECK(r.track.id != removed);
+}
+
+TEST_CASE("match --queries: resident vectors answer as the catalog does, past deleted rows, within their budget and while loading") {
+    // A batch's sessions read candidates' vectors and index hits from store::ResidentVectors.
+    // Two thirds of the tracks are removed after the indexes were built: the indexes still
+    // return their vectors (gone from the catalog, so from the resident copy too), and the ids
+    // left are too sparse for the dense id table.
+    test::TempDir dir;
+    store::Catalog cat(dir.file("r.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 300; ++i) ids.push_back(test::put_synthetic_track(cat, base, i, 4, 21));
+    {
+        store::VectorIndexes idx(cat);
+        for (auto sp : dna::k_spaces) idx.rebuild(sp);
+    }
+    std::vector<int64_t> kept;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (i % 6 == 0) kept.push_back(ids[i]);
+        else cat.remove_track(ids[i]);
+    }
+    std::ostringstream warn;
+    auto answers = [&](match::Session& session) {
+        std::vector<std::pair<int64_t, double>> v;
+        for (size_t q = 0; q < kept.size(); q += 5) {
+            match::MatchOptions o;
+            o.track = std::to_string(kept[q]);
+            o.k = 10;
+            for (const auto& x : session.run(o).results) v.emplace_back(x.track.id, x.score);
+        }
+        return v;
+    };
+    match::Session plain(&cat, warn);
+    const auto truth = answers(plain);
+    REQUIRE(truth.size() == 10 * ((kept.size() + 4) / 5));
+    for (const auto& [id, score] : truth) CHECK(std::find(kept.begin(), kept.end(), id) != kept.end());
+
+    SUBCASE("loaded in the session's first query") {
+        auto resident = std::make_shared<store::ResidentVectors>(cat.path(), store::ResidentVectors::k_default_budget, false);
+        match::Session session(&cat, warn, store::IndexAccess::map, resident);
+        CHECK(answers(session) == truth);
+        CHECK(resident->bytes() > 0);
+    }
+    SUBCASE("a budget too small for any space: the catalog is read") {
+        auto resident = std::make_shared<store::ResidentVectors>(cat.path(), 256, false);
+        match::Session session(&cat, warn, store::IndexAccess::map, resident);
+        CHECK(answers(session) == truth);
+        CHECK(resident->bytes() == 0);
+    }
+    SUBCASE("loaded on the loader's thread while queries go on") {
+        auto resident = std::make_shared<store::ResidentVectors>(cat.path());
+        match::Session session(&cat, warn, store::IndexAccess::map, resident);
+        bool loaded = false;
+        for (int round = 0; round < 400 && !loaded; ++round) {
+            CHECK(answers(session) == truth);
+            loaded = resident->bytes() > 0;
+        }
+        REQUIRE(loaded);
+        CHECK(answers(session) == truth);
+    }
+    CHECK(warn.str().find("error") == std::string::npos);
 }

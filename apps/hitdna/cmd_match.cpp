@@ -59,6 +59,8 @@ int run_queries(const match::MatchOptions& defaults, const std::string& db, cons
     };
     std::mutex pool_mutex;
     std::vector<std::unique_ptr<Worker>> idle;
+    // The catalog's vectors are read once for all lines and workers (store::ResidentVectors).
+    auto resident = local ? std::make_shared<store::ResidentVectors>(path) : nullptr;
     auto acquire = [&] {
         {
             std::lock_guard<std::mutex> lock(pool_mutex);
@@ -71,7 +73,7 @@ int run_queries(const match::MatchOptions& defaults, const std::string& db, cons
         auto w = std::make_unique<Worker>();
         if (local) w->cat = std::make_unique<store::Catalog>(path, store::Catalog::Mode::read_only);
         // Many queries per session: the index files are mapped (store::IndexAccess).
-        w->session = std::make_unique<match::Session>(w->cat.get(), std::cerr, store::IndexAccess::map);
+        w->session = std::make_unique<match::Session>(w->cat.get(), std::cerr, store::IndexAccess::map, resident);
         return w;
     };
     auto release = [&](std::unique_ptr<Worker> w) {

@@ -156,6 +156,18 @@ Query build_text_query(store::Catalog& cat, const std::string& text, std::ostrea
     return q;
 }
 
+// A stored vector as the ranker reads it: its standardized values and its section. Valid until
+// the backend's next vectors() call.
+struct VectorRef {
+    const float* data = nullptr;
+    size_t size = 0;
+    const store::SectionInfo* section = nullptr;
+};
+
+void refs_of(const std::vector<store::StoredVector>& vs, std::vector<VectorRef>& out) {
+    for (const auto& v : vs) out.push_back({v.data.data(), v.data.size(), &v.section});
+}
+
 // Where candidates and their vectors come from: the embedded indexes over the catalog, or a
 // Qdrant collection made by `hitdna sync qdrant`. Scores are computed here, the same way for both.
 class Backend {
@@ -166,9 +178,8 @@ public:
     // filter), nearest first.
     virtual std::vector<std::pair<int64_t, double>> nearest(Space s, const std::vector<float>& raw, size_t k) = 0;
     virtual void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) = 0;
-    // Standardized vectors of a track in a space (sections: all, in order).
-    // (The reference holds until the next call.)
-    virtual const std::vector<store::StoredVector>& vectors(int64_t id, Space s) = 0;
+    // Standardized vectors of a track in a space (sections: all, in order), into `out`.
+    virtual void vectors(int64_t id, Space s, std::vector<VectorRef>& out) = 0;
     virtual std::optional<store::TrackRow> row(int64_t id) = 0;
     // Called before each query of a session with the catalog's generation (a cache of vectors
     // must not outlive a change of the catalog).
@@ -177,14 +188,27 @@ public:
 
 class EmbeddedBackend : public Backend {
 public:
-    EmbeddedBackend(store::Catalog& cat, const store::Filter& filter, std::ostream& warn, store::IndexAccess access)
-        : m_cat(cat), m_indexes(cat), m_filter(filter), m_warn(warn) {
+    EmbeddedBackend(store::Catalog& cat, const store::Filter& filter, std::ostream& warn, store::IndexAccess access,
+                    std::shared_ptr<store::ResidentVectors> resident)
+        : m_cat(cat), m_indexes(cat), m_filter(filter), m_warn(warn), m_shared(std::move(resident)) {
         m_indexes.set_access(access);
     }
+    // The space's searcher, reading its hits from the resident vectors of this query's
+    // generation when the session shares some.
     store::SpaceSearcher& searcher(Space s) {
         auto& se = m_searchers[s];
         if (!se) se = std::make_unique<store::SpaceSearcher>(m_indexes, s, &m_warn);
+        if (m_shared && !m_resident.count(s)) {
+            auto& res = m_resident[s];
+            res = m_shared->get(s, m_generation, se->mean(), se->sd());
+            se->use_resident(res);
+        }
         return *se;
+    }
+    const store::ResidentSpace* resident(Space s) {
+        searcher(s);
+        auto it = m_resident.find(s);
+        return it == m_resident.end() ? nullptr : it->second.get();
     }
     std::vector<float> standardize(Space s, const std::vector<float>& raw) override { return searcher(s).standardize(raw); }
     std::vector<std::pair<int64_t, double>> nearest(Space s, const std::vector<float>& raw, size_t k) override {
@@ -201,16 +225,20 @@ public:
         // emptied and refilled made 2 000 queries at 100 000 tracks slower than none).
         if (m_bytes > k_cache_bytes) m_overflowed = true;
         if (m_overflowed) clear_cache();
+        std::vector<Space> to_read;  // the spaces not held resident
+        for (Space s : spaces)
+            if (!resident(s)) to_read.push_back(s);
+        if (to_read.empty()) return;
         std::vector<int64_t> missing;
         for (int64_t id : ids)
-            for (Space s : spaces)
+            for (Space s : to_read)
                 if (!m_vectors[s].count(id)) {
                     missing.push_back(id);
                     break;
                 }
         if (missing.empty()) return;
-        auto read = m_cat.vectors_of_tracks(missing, spaces);
-        for (Space s : spaces) {
+        auto read = m_cat.vectors_of_tracks(missing, to_read);
+        for (Space s : to_read) {
             auto& cache = m_vectors[s];
             auto& got = read[s];
             for (int64_t id : missing) {
@@ -225,15 +253,27 @@ public:
             }
         }
     }
-    const std::vector<store::StoredVector>& vectors(int64_t id, Space s) override {
+    void vectors(int64_t id, Space s, std::vector<VectorRef>& out) override {
+        out.clear();
+        if (const auto* res = resident(s)) {
+            const auto [first, last] = res->rows_of_track(id);
+            for (size_t row = first; row < last; ++row) out.push_back({res->data(row), res->dim(), &res->section(row)});
+            return;
+        }
         if (auto c = m_vectors.find(s); c != m_vectors.end())
-            if (auto it = c->second.find(id); it != c->second.end()) return it->second;
+            if (auto it = c->second.find(id); it != c->second.end()) return refs_of(it->second, out);
         m_scratch = m_cat.vectors_of(id, s);
         for (auto& v : m_scratch) v.data = searcher(s).standardize(v.data);
-        return m_scratch;
+        refs_of(m_scratch, out);
     }
     void begin_query(int64_t generation) override {
-        if (generation != m_generation) clear_cache();
+        if (generation != m_generation) {
+            clear_cache();
+            m_resident.clear();
+            for (auto& [s, se] : m_searchers) se->use_resident(nullptr);
+        }
+        // Spaces not resident yet (loading) are asked for again.
+        std::erase_if(m_resident, [](const auto& kv) { return !kv.second; });
         m_generation = generation;
     }
     std::optional<store::TrackRow> row(int64_t id) override { return m_cat.track(id); }
@@ -244,6 +284,8 @@ private:
     store::Filter m_filter;
     std::ostream& m_warn;
     std::map<Space, std::unique_ptr<store::SpaceSearcher>> m_searchers;
+    std::shared_ptr<store::ResidentVectors> m_shared;
+    std::map<Space, std::shared_ptr<const store::ResidentSpace>> m_resident;  // null: read the catalog
     // 64 MiB, counting what a stored vector costs besides its floats (its section, the
     // containers' nodes): about 3 kB a track of 8 sections, so some 20 000 such tracks.
     static constexpr size_t k_cache_bytes = size_t(64) << 20, k_vector_overhead = 128;
@@ -290,19 +332,16 @@ public:
         if (tracks) m_tracks = m_search.tracks(ids);
         if (sections) m_sections = m_search.sections(ids);
     }
-    const std::vector<store::StoredVector>& vectors(int64_t id, Space s) override {
-        m_scratch.clear();
+    void vectors(int64_t id, Space s, std::vector<VectorRef>& out) override {
+        out.clear();
         if (s == Space::sections) {
-            auto it = m_sections.find(id);
-            return it == m_sections.end() ? m_scratch : it->second;
+            if (auto it = m_sections.find(id); it != m_sections.end()) refs_of(it->second, out);
+            return;
         }
         auto it = m_tracks.find(id);
-        if (it == m_tracks.end() || !it->second.vectors.count(s)) return m_scratch;
-        store::StoredVector v;
-        v.track_id = id;
-        v.data = it->second.vectors.at(s);
-        m_scratch.push_back(std::move(v));
-        return m_scratch;
+        if (it == m_tracks.end() || !it->second.vectors.count(s)) return;
+        const auto& v = it->second.vectors.at(s);
+        out.push_back({v.data(), v.size(), &m_no_section});
     }
     std::optional<store::TrackRow> row(int64_t id) override {
         if (m_cat)
@@ -320,12 +359,12 @@ private:
     bool m_exact;
     std::map<int64_t, qdrant::TrackPoint> m_tracks;
     std::map<int64_t, std::vector<store::StoredVector>> m_sections;
-    std::vector<store::StoredVector> m_scratch;
+    const store::SectionInfo m_no_section;
 };
 
-float dist2(const std::vector<float>& a, const std::vector<float>& b) {
+float dist2(const std::vector<float>& a, const VectorRef& b) {
     float d = 0;
-    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) d += (a[i] - b[i]) * (a[i] - b[i]);
+    for (size_t i = 0; i < std::min(a.size(), b.size); ++i) d += (a[i] - b.data[i]) * (a[i] - b.data[i]);
     return d;
 }
 
@@ -491,18 +530,21 @@ private:
         r.track.id = id;
         double wsum = 0, acc = 0;
         for (Space s : m_spaces) {
-            const auto& vs = m_backend.vectors(id, s);
+            auto& vs = m_refs;
+            m_backend.vectors(id, s, vs);
             if (vs.empty()) continue;
             double sc = 0;
             if (is_track_space(s)) {
-                sc = space_score(dist2(m_zq[s], vs.front().data), dna::dimensions(s).size());
+                sc = space_score(dist2(m_zq[s], vs.front()), dna::dimensions(s).size());
             } else {
                 // The best pair is the nearest: one exp for it.
                 float best = std::numeric_limits<float>::infinity();
+                const store::SectionInfo* best_section = nullptr;
                 for (const auto& [qs, qv] : m_zsections)
                     for (const auto& v : vs)
-                        if (const float d = dist2(qv, v.data); d < best) best = d, r.section = v.section, r.query_section = qs;
-                if (!vs.empty() && !m_zsections.empty()) sc = space_score(best, dna::dimensions(s).size());
+                        if (const float d = dist2(qv, v); d < best) best = d, best_section = v.section, r.query_section = qs;
+                if (best_section) r.section = *best_section;
+                if (!m_zsections.empty()) sc = space_score(best, dna::dimensions(s).size());
             }
             r.space_scores[s] = sc;
             acc += m_weights.at(s) * sc;
@@ -531,6 +573,7 @@ private:
     bool m_complete = false;
     std::map<Space, std::vector<float>> m_zq;
     std::vector<std::pair<QuerySection, std::vector<float>>> m_zsections;
+    std::vector<VectorRef> m_refs;  // a candidate's vectors in one space
 };
 
 // --boost learned: score x (0.75 + 0.25 x hit score), when a calibrated model exists.
@@ -566,6 +609,7 @@ struct Session::Impl {
     store::Catalog* catalog;
     std::ostream& warn;
     store::IndexAccess access;
+    std::shared_ptr<store::ResidentVectors> resident;
     // Backends by what makes them differ (kind, filter, collection): their opened indexes
     // and searchers serve every query that shares them.
     std::map<std::string, std::unique_ptr<Backend>> backends;
@@ -575,14 +619,14 @@ struct Session::Impl {
         auto& b = backends[key];
         if (!b) {
             if (remote) b = std::make_unique<QdrantBackend>(catalog, o, filter, warn);
-            else b = std::make_unique<EmbeddedBackend>(*catalog, filter, warn, access);
+            else b = std::make_unique<EmbeddedBackend>(*catalog, filter, warn, access, resident);
         }
         return *b;
     }
 };
 
-Session::Session(store::Catalog* catalog, std::ostream& warn, store::IndexAccess access)
-    : m_impl(std::make_unique<Impl>(Impl{catalog, warn, access, {}})) {}
+Session::Session(store::Catalog* catalog, std::ostream& warn, store::IndexAccess access, std::shared_ptr<store::ResidentVectors> resident)
+    : m_impl(std::make_unique<Impl>(Impl{catalog, warn, access, std::move(resident), {}})) {}
 Session::~Session() = default;
 
 MatchReport Session::run(const MatchOptions& o, const dna::Dna* like) {

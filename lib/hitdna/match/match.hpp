@@ -81,7 +81,10 @@ class Session {
 public:
     // `catalog` may be null as for run_match; warnings go to `warn`. `access`: how the index
     // files are searched (store::IndexAccess: read for a few queries, map for many).
-    Session(store::Catalog* catalog, std::ostream& warn, store::IndexAccess access = store::IndexAccess::read);
+    // `resident`: vectors held in memory for many queries, shared by a batch's sessions on
+    // the same catalog (store::ResidentVectors); null reads each query's from the catalog.
+    Session(store::Catalog* catalog, std::ostream& warn, store::IndexAccess access = store::IndexAccess::read,
+            std::shared_ptr<store::ResidentVectors> resident = nullptr);
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;

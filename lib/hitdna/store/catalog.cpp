@@ -595,6 +595,15 @@ void Catalog::for_each_vector(Space space, int64_t min_generation, const Filter&
     while (st.step()) fn(read_vector(st));
 }
 
+int64_t Catalog::scan_vectors(Space space, const std::function<void(StoredVector&&)>& fn) {
+    ReadTransaction snapshot(m_impl->db);
+    const int64_t gen = generation();
+    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.space = ?1").c_str());
+    st.bind(1, to_string(space));
+    while (st.step()) fn(read_vector(st));
+    return gen;
+}
+
 std::vector<StoredVector> Catalog::vectors_of(int64_t track_id, Space space) {
     Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.track_id = ?1 AND v.space = ?2 ORDER BY v.section").c_str());
     st.bind(1, track_id).bind(2, to_string(space));

@@ -139,6 +139,8 @@ public:
     // Visits vectors of a space; min_generation > 0 keeps rows newer than that generation;
     // `filter` restricts by metadata.
     void for_each_vector(dna::Space space, int64_t min_generation, const Filter& filter, const std::function<void(StoredVector&&)>& fn);
+    // Every vector of a space, in one read snapshot; returns the catalog generation they are.
+    int64_t scan_vectors(dna::Space space, const std::function<void(StoredVector&&)>& fn);
     std::vector<StoredVector> vectors_of(int64_t track_id, dna::Space space);
     std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
     // vectors_of for many tracks and spaces: one prepared statement and one read snapshot for

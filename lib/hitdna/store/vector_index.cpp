@@ -512,6 +512,7 @@ struct SpaceSearcher::Impl {
     Catalog& catalog;
     std::unique_ptr<Loaded> index;
     std::ostream* warnings;
+    std::shared_ptr<const ResidentSpace> resident;
     Impl(Catalog& c, std::ostream* w) : catalog(c), warnings(w) {}
 };
 
@@ -538,6 +539,8 @@ SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* 
 SpaceSearcher::~SpaceSearcher() = default;
 
 bool SpaceSearcher::using_index() const { return bool(m_impl->index); }
+
+void SpaceSearcher::use_resident(std::shared_ptr<const ResidentSpace> vectors) { m_impl->resident = std::move(vectors); }
 
 std::vector<float> SpaceSearcher::standardize(const std::vector<float>& raw) const {
     std::vector<float> z(raw.size());
@@ -581,13 +584,20 @@ bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<fl
             failure = e.what();
             return false;
         }
-        std::vector<int64_t> ids;
-        for (auto& c : cand) ids.push_back(c.second);
-        auto rows = m_impl->catalog.vectors_by_id(m_space, ids);  // rows deleted since the build are gone here
         hits.clear();
-        for (auto& r : rows) {
-            if (!filter.empty() && !allowed.count(r.track_id)) continue;
-            hits.push_back(hit_of(std::move(r), raw));
+        if (const auto& res = m_impl->resident) {
+            for (const auto& [d2, label] : cand) {
+                const size_t row = res->row_of_vector(label);  // rows deleted since the build are gone here
+                if (row == ResidentSpace::npos || (!filter.empty() && !allowed.count(res->track_id(row)))) continue;
+                hits.push_back({label, res->track_id(row), d2, res->section(row)});
+            }
+        } else {
+            std::vector<int64_t> ids;
+            for (auto& c : cand) ids.push_back(c.second);
+            for (auto& r : m_impl->catalog.vectors_by_id(m_space, ids)) {  // rows deleted since the build are gone here
+                if (!filter.empty() && !allowed.count(r.track_id)) continue;
+                hits.push_back(hit_of(std::move(r), raw));
+            }
         }
         if (hits.size() >= k || int64_t(want) >= total) return true;
         want *= 4;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hitdna/store/catalog.hpp"
+#include "hitdna/store/resident.hpp"
 
 namespace hitdna::store {
 
@@ -112,6 +113,9 @@ public:
     // With a filter, a planner picks exact search over the allowed rows when they are few, or
     // an index search widened until k allowed rows are found.
     std::vector<VectorHit> search(const std::vector<float>& raw_query, size_t k, const Filter& filter = {});
+    // The index's hits are looked up in `vectors` (this space, standardized as here) instead
+    // of the catalog, with the index's own distances; null goes back to the catalog.
+    void use_resident(std::shared_ptr<const ResidentSpace> vectors);
 
 private:
     // A stored vector as a hit at its distance from the query.
