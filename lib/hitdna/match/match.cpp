@@ -226,8 +226,22 @@ public:
         if (m_bytes > k_cache_bytes) m_overflowed = true;
         if (m_overflowed) clear_cache();
         std::vector<Space> to_read;  // the spaces not held resident
-        for (Space s : spaces)
-            if (!resident(s)) to_read.push_back(s);
+        for (Space s : spaces) {
+            const auto* res = resident(s);
+            if (!res) {
+                to_read.push_back(s);
+                continue;
+            }
+            // Resident: the candidates' rows are asked for before the first is scored, so that
+            // their cache misses overlap instead of following each other.
+            for (int64_t id : ids) {
+                const auto [first, last] = res->rows_of_track(id);
+                if (first == last) continue;
+                const char* p = reinterpret_cast<const char*>(res->data(first));
+                const size_t n = (last - first) * res->dim() * sizeof(float);
+                for (size_t b = 0; b < n; b += 64) __builtin_prefetch(p + b);
+            }
+        }
         if (to_read.empty()) return;
         std::vector<int64_t> missing;
         for (int64_t id : ids)

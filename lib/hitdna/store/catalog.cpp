@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <tuple>
 
 #include "hitdna/core/clock.hpp"
 #include "hitdna/core/error.hpp"
@@ -595,12 +596,27 @@ void Catalog::for_each_vector(Space space, int64_t min_generation, const Filter&
     while (st.step()) fn(read_vector(st));
 }
 
-int64_t Catalog::scan_vectors(Space space, const std::function<void(StoredVector&&)>& fn) {
+int64_t Catalog::scan_vectors(const std::vector<Space>& spaces, const std::function<void(Space, const VectorRowView&)>& fn) {
     ReadTransaction snapshot(m_impl->db);
     const int64_t gen = generation();
-    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + " FROM vectors v WHERE v.space = ?1").c_str());
-    st.bind(1, to_string(space));
-    while (st.step()) fn(read_vector(st));
+    std::array<bool, dna::k_spaces.size()> wanted{};
+    for (Space s : spaces) wanted[size_t(s)] = true;
+    // The table in its own order (a pass over the space index would look up each row).
+    Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + ", v.space FROM vectors AS v NOT INDEXED").c_str());
+    VectorRowView v;
+    while (st.step()) {
+        const auto sp = dna::parse_space(st.text_view(8));
+        if (!sp || !wanted[size_t(*sp)]) continue;
+        v.id = st.i64(0);
+        v.track_id = st.i64(1);
+        v.section = int(st.i64(2));
+        v.start_s = st.f64(3);
+        v.end_s = st.f64(4);
+        v.label = st.text_view(5);
+        v.role = st.text_view(6);
+        std::tie(v.data, v.data_bytes) = st.blob(7);
+        fn(*sp, v);
+    }
     return gen;
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -88,6 +89,16 @@ struct StoredVector {
     std::vector<float> data;
 };
 
+// A stored vector as a scan sees it (Catalog::scan_vectors): views into the row being read.
+struct VectorRowView {
+    int64_t id = 0, track_id = 0;
+    int section = -1;
+    double start_s = 0, end_s = 0;
+    std::string_view label, role;
+    const void* data = nullptr;  // float32 values, not aligned
+    size_t data_bytes = 0;
+};
+
 // Per-dimension mean and standard deviation over all stored vectors of a space.
 struct SpaceStats {
     int64_t count = 0;
@@ -139,8 +150,9 @@ public:
     // Visits vectors of a space; min_generation > 0 keeps rows newer than that generation;
     // `filter` restricts by metadata.
     void for_each_vector(dna::Space space, int64_t min_generation, const Filter& filter, const std::function<void(StoredVector&&)>& fn);
-    // Every vector of a space, in one read snapshot; returns the catalog generation they are.
-    int64_t scan_vectors(dna::Space space, const std::function<void(StoredVector&&)>& fn);
+    // Every vector of the given spaces, in one read snapshot and one pass over the table, as
+    // views valid during the call; returns the catalog generation they are.
+    int64_t scan_vectors(const std::vector<dna::Space>& spaces, const std::function<void(dna::Space, const VectorRowView&)>& fn);
     std::vector<StoredVector> vectors_of(int64_t track_id, dna::Space space);
     std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
     // vectors_of for many tracks and spaces: one prepared statement and one read snapshot for

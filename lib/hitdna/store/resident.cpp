@@ -1,6 +1,9 @@
 #include "hitdna/store/resident.hpp"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
 #include <numeric>
 
 namespace hitdna::store {
@@ -38,59 +41,92 @@ ResidentSpace::IdMap::Run ResidentSpace::IdMap::find(int64_t id) const {
     return it == sparse.end() ? Run{} : it->second;
 }
 
-void ResidentSpace::sort_rows(std::vector<int>& section_index) {
-    const size_t n = m_ids.size();
-    auto before = [&](size_t a, size_t b) { return m_tracks[a] != m_tracks[b] ? m_tracks[a] < m_tracks[b] : section_index[a] < section_index[b]; };
-    bool sorted = true;
-    for (size_t i = 1; i < n && sorted; ++i) sorted = !before(i, i - 1);
-    if (sorted) return;
-    std::vector<size_t> order(n);
-    std::iota(order.begin(), order.end(), size_t(0));
-    std::stable_sort(order.begin(), order.end(), before);
-    auto permute = [&](auto& v, size_t width) {
-        std::remove_reference_t<decltype(v)> out;
-        out.reserve(v.size());
-        for (size_t i : order) out.insert(out.end(), std::make_move_iterator(v.begin() + long(i * width)), std::make_move_iterator(v.begin() + long((i + 1) * width)));
-        v = std::move(out);
-    };
-    permute(m_ids, 1);
-    permute(m_tracks, 1);
-    permute(m_data, m_dim);
-    if (!m_sections.empty()) permute(m_sections, 1);
+void ResidentSpace::append(const VectorRowView& v) {
+    if (v.data_bytes != m_dim * sizeof(float)) return;
+    m_ids.push_back(v.id);
+    m_tracks.push_back(v.track_id);
+    const size_t at = m_data.size();
+    m_data.resize(at + m_dim);
+    std::memcpy(m_data.data() + at, v.data, v.data_bytes);
+    // Standardized as SpaceStats::standardize (and SpaceSearcher::standardize) does it.
+    for (size_t i = 0; i < m_dim; ++i) {
+        const double m = i < m_mean.size() ? m_mean[i] : 0, s = i < m_sd.size() ? m_sd[i] : 1;
+        m_data[at + i] = float((m_data[at + i] - m) / s);
+    }
+    m_section_index.push_back(v.section);
+    if (m_space == Space::sections) m_sections.push_back({v.section, v.start_s, v.end_s, std::string(v.label), std::string(v.role)});
 }
 
-std::shared_ptr<const ResidentSpace> ResidentSpace::load(Catalog& catalog, Space space, const std::vector<double>& mean,
-                                                         const std::vector<double>& sd, size_t budget_bytes, const std::atomic<bool>* stop) {
-    const size_t dim = dna::dimensions(space).size();
-    const size_t per_row = dim * sizeof(float) + row_overhead(space);
-    // The count first: a space that cannot fit is not read.
-    if (size_t(std::max<int64_t>(0, catalog.count_vectors(space))) * per_row > budget_bytes) return nullptr;
-    auto r = std::make_shared<ResidentSpace>();
-    r->m_space = space;
-    r->m_dim = dim;
-    r->m_mean = mean;
-    r->m_sd = sd;
-    const SpaceStats stats{0, mean, sd};
-    std::vector<int> section_index;
+void ResidentSpace::finish() {
+    const size_t n = m_ids.size();
+    auto before = [&](size_t a, size_t b) { return m_tracks[a] != m_tracks[b] ? m_tracks[a] < m_tracks[b] : m_section_index[a] < m_section_index[b]; };
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; ++i) sorted = !before(i, i - 1);
+    if (!sorted) {
+        std::vector<size_t> order(n);
+        std::iota(order.begin(), order.end(), size_t(0));
+        std::stable_sort(order.begin(), order.end(), before);
+        auto permute = [&](auto& v, size_t width) {
+            std::remove_reference_t<decltype(v)> out;
+            out.reserve(v.size());
+            for (size_t i : order)
+                out.insert(out.end(), std::make_move_iterator(v.begin() + long(i * width)), std::make_move_iterator(v.begin() + long((i + 1) * width)));
+            v = std::move(out);
+        };
+        permute(m_ids, 1);
+        permute(m_tracks, 1);
+        permute(m_data, m_dim);
+        if (!m_sections.empty()) permute(m_sections, 1);
+    }
+    m_section_index = {};
+    m_by_id.build(m_ids);
+    m_by_track.build(m_tracks);
+}
+
+std::vector<std::shared_ptr<const ResidentSpace>> ResidentSpace::load(Catalog& catalog, const std::vector<Spec>& specs, size_t budget_bytes,
+                                                                      const std::atomic<bool>* stop) {
+    std::vector<std::shared_ptr<const ResidentSpace>> out(specs.size());
+    std::array<std::shared_ptr<ResidentSpace>, dna::k_spaces.size()> building;
+    std::vector<Space> spaces;
+    size_t planned = 0;
+    for (const auto& spec : specs) {
+        const size_t dim = dna::dimensions(spec.space).size();
+        // The counts first: a space that cannot fit is not read.
+        const size_t rows = size_t(std::max<int64_t>(0, catalog.count_vectors(spec.space))), need = rows * (dim * sizeof(float) + row_overhead(spec.space));
+        if (planned + need > budget_bytes) continue;
+        planned += need;
+        auto r = std::make_shared<ResidentSpace>();
+        r->m_ids.reserve(rows);
+        r->m_tracks.reserve(rows);
+        r->m_data.reserve(rows * dim);
+        r->m_section_index.reserve(rows);
+        if (spec.space == Space::sections) r->m_sections.reserve(rows);
+        r->m_space = spec.space;
+        r->m_dim = dim;
+        r->m_mean = spec.mean;
+        r->m_sd = spec.sd;
+        building[size_t(spec.space)] = r;
+        spaces.push_back(spec.space);
+    }
+    if (spaces.empty()) return out;
+    int64_t gen = 0;
     try {
-        r->m_generation = catalog.scan_vectors(space, [&](StoredVector&& v) {
+        gen = catalog.scan_vectors(spaces, [&](Space space, const VectorRowView& v) {
             if (stop && stop->load(std::memory_order_relaxed)) throw Stopped{};
-            if (v.data.size() != dim) return;
-            r->m_ids.push_back(v.id);
-            r->m_tracks.push_back(v.track_id);
-            const auto z = stats.standardize(v.data);
-            r->m_data.insert(r->m_data.end(), z.begin(), z.end());
-            section_index.push_back(v.section.index);
-            if (space == Space::sections) r->m_sections.push_back(std::move(v.section));
+            building[size_t(space)]->append(v);
         });
     } catch (const Stopped&) {
-        return nullptr;
+        return out;
     }
-    if (r->rows() * per_row > budget_bytes) return nullptr;  // rows added since the count
-    r->sort_rows(section_index);
-    r->m_by_id.build(r->m_ids);
-    r->m_by_track.build(r->m_tracks);
-    return r;
+    size_t used = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        auto& r = building[size_t(specs[i].space)];
+        if (!r || (used += r->bytes()) > budget_bytes) continue;  // rows added since the count
+        r->m_generation = gen;
+        r->finish();
+        out[i] = r;
+    }
+    return out;
 }
 
 size_t ResidentSpace::bytes() const { return m_data.size() * sizeof(float) + m_ids.size() * row_overhead(m_space); }
@@ -127,9 +163,9 @@ std::shared_ptr<const ResidentSpace> ResidentVectors::find_locked(const Request&
     used = 0;
     for (auto it = m_spaces.begin(); it != m_spaces.end();) {
         const auto& s = *it;
-        if (s->space() == r.space && s->generation() == r.generation && s->mean() == r.mean && s->sd() == r.sd) found = s;
+        if (s->space() == r.spec.space && s->generation() == r.generation && s->mean() == r.spec.mean && s->sd() == r.spec.sd) found = s;
         // Another generation of this space that no worker holds any more is let go.
-        else if (s->space() == r.space && it->use_count() == 1) {
+        else if (s->space() == r.spec.space && it->use_count() == 1) {
             it = m_spaces.erase(it);
             continue;
         }
@@ -140,7 +176,7 @@ std::shared_ptr<const ResidentSpace> ResidentVectors::find_locked(const Request&
 }
 
 std::shared_ptr<const ResidentSpace> ResidentVectors::get(Space space, int64_t generation, const std::vector<double>& mean, const std::vector<double>& sd) {
-    Request r{space, generation, mean, sd};
+    Request r{{space, mean, sd}, generation};
     std::unique_lock<std::mutex> lock(m_mutex);
     size_t used = 0;
     if (auto s = find_locked(r, used)) return s;
@@ -149,7 +185,7 @@ std::shared_ptr<const ResidentSpace> ResidentVectors::get(Space space, int64_t g
     m_asked.push_back(key);
     if (!m_background) {
         lock.unlock();
-        load(r, m_budget - used);
+        load({r}, m_budget - used);
         lock.lock();
         return find_locked(r, used);
     }
@@ -166,32 +202,50 @@ size_t ResidentVectors::bytes() {
     return n;
 }
 
-void ResidentVectors::load(const Request& r, size_t budget) {
-    std::shared_ptr<const ResidentSpace> loaded;
+void ResidentVectors::load(const std::vector<Request>& rs, size_t budget) {
+    std::vector<std::shared_ptr<const ResidentSpace>> loaded;
     try {
         if (!m_catalog) m_catalog = std::make_unique<Catalog>(m_path, Catalog::Mode::read_only);
-        loaded = ResidentSpace::load(*m_catalog, r.space, r.mean, r.sd, budget, &m_stop);
+        std::vector<ResidentSpace::Spec> specs;
+        for (const auto& r : rs) specs.push_back(r.spec);
+        loaded = ResidentSpace::load(*m_catalog, specs, budget, &m_stop);
     } catch (const std::exception&) {
         // The queries go on reading the catalog; whatever failed here fails there with its message.
     }
     std::lock_guard<std::mutex> lock(m_mutex);
     // A catalog that moved on while this was read is read again at the generation next asked.
-    if (loaded && loaded->generation() == r.generation) m_spaces.push_back(std::move(loaded));
+    for (size_t i = 0; i < loaded.size(); ++i)
+        if (loaded[i] && loaded[i]->generation() == rs[i].generation) m_spaces.push_back(std::move(loaded[i]));
 }
 
 void ResidentVectors::run() {
     for (;;) {
-        Request r;
+        std::vector<Request> batch;
         size_t used = 0;
         {
             std::unique_lock<std::mutex> lock(m_mutex);
             m_wake.wait(lock, [&] { return m_stop || !m_queue.empty(); });
+            // A query asks for its spaces one after another as it opens them: wait until none
+            // came for 20 ms, so that one pass reads them all.
+            for (size_t n = 0; n != m_queue.size() && !m_stop;) {
+                n = m_queue.size();
+                m_wake.wait_for(lock, std::chrono::milliseconds(20));
+            }
             if (m_stop) return;
-            r = std::move(m_queue.front());
-            m_queue.erase(m_queue.begin());
+            // Every queued space of the first request's generation, in one pass.
+            const int64_t gen = m_queue.front().generation;
+            for (auto it = m_queue.begin(); it != m_queue.end();) {
+                const bool again = std::any_of(batch.begin(), batch.end(), [&](const Request& b) { return b.spec.space == it->spec.space; });
+                if (it->generation != gen || again) {
+                    ++it;
+                    continue;
+                }
+                batch.push_back(std::move(*it));
+                it = m_queue.erase(it);
+            }
             for (const auto& s : m_spaces) used += s->bytes();
         }
-        if (used < m_budget) load(r, m_budget - used);
+        if (used < m_budget) load(batch, m_budget - used);
     }
 }
 

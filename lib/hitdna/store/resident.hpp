@@ -22,11 +22,16 @@ namespace hitdna::store {
 class ResidentSpace {
 public:
     static constexpr size_t npos = size_t(-1);
-    // Every vector of `space` as the catalog holds it now, standardized with mean and sd (as
-    // SpaceSearcher::standardize); null when they would take more than budget_bytes.
-    // `stop`, when set during the read, abandons it (null).
-    static std::shared_ptr<const ResidentSpace> load(Catalog& catalog, dna::Space space, const std::vector<double>& mean,
-                                                     const std::vector<double>& sd, size_t budget_bytes, const std::atomic<bool>* stop = nullptr);
+    struct Spec {
+        dna::Space space;
+        std::vector<double> mean, sd;  // standardization (as SpaceSearcher::standardize)
+    };
+    // Every vector of each spec's space as the catalog holds it now (distinct spaces, one pass
+    // over the catalog), standardized; a space is null when it would not fit in what the
+    // ones before it left of budget_bytes. `stop`, when set during the read, abandons it (all
+    // null).
+    static std::vector<std::shared_ptr<const ResidentSpace>> load(Catalog& catalog, const std::vector<Spec>& specs, size_t budget_bytes,
+                                                                  const std::atomic<bool>* stop = nullptr);
 
     dna::Space space() const { return m_space; }
     int64_t generation() const { return m_generation; }
@@ -60,8 +65,10 @@ private:
         void build(const std::vector<int64_t>& ids);  // ids sorted or unique
         Run find(int64_t id) const;
     };
-    // Puts the rows in track and section order (ingest writes them so; this makes it sure).
-    void sort_rows(std::vector<int>& section_index);
+    void append(const VectorRowView& v);
+    // Puts the rows in track and section order (ingest writes them so; this makes it sure)
+    // and builds the id maps.
+    void finish();
     dna::Space m_space = dna::Space::audio;
     int64_t m_generation = 0;
     size_t m_dim = 0;
@@ -69,6 +76,7 @@ private:
     std::vector<int64_t> m_ids, m_tracks;  // per row, rows ordered by track then section
     std::vector<float> m_data;             // rows x dim
     std::vector<SectionInfo> m_sections;   // per row (the sections space only)
+    std::vector<int> m_section_index;      // per row while loading
     IdMap m_by_id, m_by_track;             // by_track: a track's first row
 };
 
@@ -94,14 +102,14 @@ public:
 
 private:
     struct Request {
-        dna::Space space;
+        ResidentSpace::Spec spec;
         int64_t generation;
-        std::vector<double> mean, sd;
     };
     // The loaded space matching `r`, dropping what no worker needs any more; the bytes the
     // others take go to `used`. Called with m_mutex held.
     std::shared_ptr<const ResidentSpace> find_locked(const Request& r, size_t& used);
-    void load(const Request& r, size_t budget);
+    // Loads requests of one generation (distinct spaces) in one pass.
+    void load(const std::vector<Request>& rs, size_t budget);
     void run();  // the loader thread: requests in order
     std::string m_path;
     size_t m_budget;

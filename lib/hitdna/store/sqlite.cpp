@@ -127,6 +127,16 @@ std::string Stmt::text(int col) const {
     return p ? std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(m_stmt, col))) : std::string();
 }
 
+std::string_view Stmt::text_view(int col) const {
+    const auto* p = sqlite3_column_text(m_stmt, col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(m_stmt, col))) : std::string_view();
+}
+
+std::pair<const void*, size_t> Stmt::blob(int col) const {
+    const void* p = sqlite3_column_blob(m_stmt, col);
+    return {p, size_t(sqlite3_column_bytes(m_stmt, col))};
+}
+
 std::vector<float> Stmt::floats(int col) const {
     const void* p = sqlite3_column_blob(m_stmt, col);
     size_t n = size_t(sqlite3_column_bytes(m_stmt, col)) / sizeof(float);

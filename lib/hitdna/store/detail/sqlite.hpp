@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace hitdna::store {
@@ -45,6 +46,9 @@ public:
     bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
     std::string text(int col) const;
     std::vector<float> floats(int col) const;  // a BLOB of float32
+    // Views valid until the next step: text, and a BLOB's bytes (not aligned for its type).
+    std::string_view text_view(int col) const;
+    std::pair<const void*, size_t> blob(int col) const;
 
 private:
     Db& m_db;
