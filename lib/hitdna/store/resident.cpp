@@ -205,6 +205,7 @@ size_t ResidentVectors::bytes() {
 void ResidentVectors::load(const std::vector<Request>& rs, size_t budget) {
     std::vector<std::shared_ptr<const ResidentSpace>> loaded;
     try {
+        std::lock_guard<std::mutex> one(m_load_mutex);
         if (!m_catalog) m_catalog = std::make_unique<Catalog>(m_path, Catalog::Mode::read_only);
         std::vector<ResidentSpace::Spec> specs;
         for (const auto& r : rs) specs.push_back(r.spec);

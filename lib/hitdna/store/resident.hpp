@@ -119,6 +119,7 @@ private:
     std::vector<std::shared_ptr<const ResidentSpace>> m_spaces;
     std::vector<Request> m_queue;
     std::vector<std::pair<dna::Space, int64_t>> m_asked;  // queued, loading, refused or loaded
+    std::mutex m_load_mutex;                              // one load at a time (background = false: callers' threads)
     std::unique_ptr<Catalog> m_catalog;                   // the loader's connection
     std::atomic<bool> m_stop{false};
     std::thread m_thread;
