@@ -1,11 +1,11 @@
 #pragma once
-// A catalog's vectors held in memory by a process that answers many queries (match --queries,
-// enrich --queries): one scan of the catalog per space instead of a read per candidate and
-// per index hit. A space is standardized with the statistics of the index it is searched
-// with, holds one catalog generation, and is shared read-only by a batch's workers.
-#include <cstddef>
+// A catalog's vectors held in memory by a process that answers many queries (match --queries):
+// one pass over the catalog's vectors instead of a read per candidate and per index hit. A
+// space is standardized with the statistics of the index it is searched with, holds one
+// catalog generation, and is shared read-only by a batch's workers.
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -77,7 +77,7 @@ private:
     std::vector<float> m_data;             // rows x dim
     std::vector<SectionInfo> m_sections;   // per row (the sections space only)
     std::vector<int> m_section_index;      // per row while loading
-    IdMap m_by_id, m_by_track;             // by_track: a track's first row
+    IdMap m_by_id, m_by_track;             // by_track: a track's run of rows
 };
 
 // The resident spaces of one catalog, shared by a batch's workers. A space asked for is loaded
