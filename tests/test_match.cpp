@@ -102,6 +102,15 @@ std::vector<int64_t> result_ids(const nlohmann::json& answer) {
     return ids;
 }
 
+// n synthetic tracks of 4 sections made from `base`, every space's index built; their ids.
+std::vector<int64_t> indexed_tracks(store::Catalog& cat, const dna::Dna& base, int n) {
+    std::vector<int64_t> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(test::put_synthetic_track(cat, base, i, 4, 21));
+    store::VectorIndexes idx(cat);
+    for (auto sp : dna::k_spaces) idx.rebuild(sp);
+    return ids;
+}
+
 }  // namespace
 
 TEST_CASE("match --queries: one answer line per query, in order, equal to the single query's; a bad line is reported and the rest go on") {
@@ -218,12 +227,7 @@ TEST_CASE("match --queries: a session's kept vectors follow the catalog when it 
     test::TempDir dir;
     store::Catalog cat(dir.file("s.db"), store::Catalog::Mode::read_write);
     const auto base = test::song_dna(0, 16);
-    std::vector<int64_t> ids;
-    for (int i = 0; i < 200; ++i) ids.push_back(test::put_synthetic_track(cat, base, i, 4, 21));
-    {
-        store::VectorIndexes idx(cat);
-        for (auto sp : dna::k_spaces) idx.rebuild(sp);
-    }
+    const std::vector<int64_t> ids = indexed_tracks(cat, base, 200);
     std::ostringstream warn;
     std::shared_ptr<store::ResidentVectors> resident;
     SUBCASE("vectors read for each query") {}
@@ -259,12 +263,7 @@ TEST_CASE("match --queries: resident vectors answer as the catalog does, past de
     test::TempDir dir;
     store::Catalog cat(dir.file("r.db"), store::Catalog::Mode::read_write);
     const auto base = test::song_dna(0, 16);
-    std::vector<int64_t> ids;
-    for (int i = 0; i < 300; ++i) ids.push_back(test::put_synthetic_track(cat, base, i, 4, 21));
-    {
-        store::VectorIndexes idx(cat);
-        for (auto sp : dna::k_spaces) idx.rebuild(sp);
-    }
+    const std::vector<int64_t> ids = indexed_tracks(cat, base, 300);
     std::vector<int64_t> kept;
     for (size_t i = 0; i < ids.size(); ++i) {
         if (i % 6 == 0) kept.push_back(ids[i]);

@@ -567,16 +567,25 @@ SpaceStats Catalog::stats(Space space) {
 
 namespace {
 
-StoredVector read_vector(Stmt& st) {
-    StoredVector v;
+// The row k_vector_cols selected, as views into it.
+VectorRowView row_view(Stmt& st) {
+    VectorRowView v;
     v.id = st.i64(0);
     v.track_id = st.i64(1);
-    v.section.index = int(st.i64(2));
-    v.section.start_s = st.f64(3);
-    v.section.end_s = st.f64(4);
-    v.section.label = st.text(5);
-    v.section.role = st.text(6);
-    v.data = st.floats(7);
+    v.section = int(st.i64(2));
+    v.start_s = st.f64(3);
+    v.end_s = st.f64(4);
+    v.label = st.text_view(5);
+    v.role = st.text_view(6);
+    std::tie(v.data, v.data_bytes) = st.blob(7);
+    return v;
+}
+
+StoredVector read_vector(Stmt& st) {
+    const VectorRowView r = row_view(st);
+    StoredVector v{r.id, r.track_id, {r.section, r.start_s, r.end_s, std::string(r.label), std::string(r.role)}, {}};
+    v.data.resize(r.data_bytes / sizeof(float));
+    if (!v.data.empty()) std::memcpy(v.data.data(), r.data, v.data.size() * sizeof(float));
     return v;
 }
 
@@ -603,20 +612,8 @@ int64_t Catalog::scan_vectors(const std::vector<Space>& spaces, const std::funct
     for (Space s : spaces) wanted[size_t(s)] = true;
     // The table in its own order (a pass over the space index would look up each row).
     Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + ", v.space FROM vectors AS v NOT INDEXED").c_str());
-    VectorRowView v;
-    while (st.step()) {
-        const auto sp = dna::parse_space(st.text_view(8));
-        if (!sp || !wanted[size_t(*sp)]) continue;
-        v.id = st.i64(0);
-        v.track_id = st.i64(1);
-        v.section = int(st.i64(2));
-        v.start_s = st.f64(3);
-        v.end_s = st.f64(4);
-        v.label = st.text_view(5);
-        v.role = st.text_view(6);
-        std::tie(v.data, v.data_bytes) = st.blob(7);
-        fn(*sp, v);
-    }
+    while (st.step())
+        if (const auto sp = dna::parse_space(st.text_view(8)); sp && wanted[size_t(*sp)]) fn(*sp, row_view(st));
     return gen;
 }
 
