@@ -13,6 +13,11 @@
 //   from the same model and never inserted (in-process, through store::SpaceSearcher).
 //   Peer: the Qdrant stand-in (tests/fake_qdrant.py: exact search, in Python) synced from the
 //   same catalog, answering the same `match --track` and a smaller batch, up to --qdrant-max.
+//   Search floor: hnswlib 0.6.2's own searchKnn (the library that builds the indexes, its
+//   index loaded whole into memory) on each space's index at the index's tuned ef, queried
+//   with stored vectors as a track query is: the time one track query's searches take at the
+//   least (one per track space, one per query section), and so the most queries per second
+//   any plan that searches each of them once can answer on this machine's cores.
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -33,6 +38,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -41,6 +47,7 @@
 #include "debian_songs.hpp"
 #include "hitdna/core/files.hpp"
 #include "hitdna/store/catalog.hpp"
+#include "hitdna/store/hnsw_build.hpp"
 #include "hitdna/store/vector_index.hpp"
 #include "usage.hpp"
 
@@ -297,6 +304,25 @@ double recall_at_10(store::Catalog& cat, const Model& model, Space s, int querie
     return double(hit) / double(std::max<size_t>(1, want));
 }
 
+// Microseconds per hnswlib searchKnn on a space's index at its tuned ef, over `queries` stored
+// vectors (picked at random) as queries, k = the first round's breadth of a track query; -1
+// without a valid index.
+double hnswlib_us_per_search(store::Catalog& cat, Space s, int queries) {
+    store::VectorIndexes idx(cat);
+    const auto st = idx.status(s, false);
+    if (!st.valid || st.manifest.count == 0) return -1;
+    const auto h = store::HnswGraph::load(idx.dir() + "/" + st.manifest.file, st.manifest.dim);
+    h->set_ef(size_t(st.manifest.ef_search));
+    std::mt19937 rng(uint32_t(4049 + int(s)));
+    std::vector<std::vector<float>> qs;
+    for (int i = 0; i < queries; ++i) qs.push_back(h->row(rng() % h->size()));
+    const size_t k = s == Space::sections ? 13 : 20;  // match's first round at -k 10 (8 sections)
+    for (const auto& q : qs) h->search(q.data(), k);  // warms the caches
+    const auto t0 = Clock::now();
+    for (const auto& q : qs) h->search(q.data(), k);
+    return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(qs.size());
+}
+
 std::string queries_file(const std::string& work, int n, int count, uint32_t seed) {
     const std::string path = work + "/queries-" + std::to_string(n) + "-" + std::to_string(count) + ".jsonl";
     std::mt19937 rng(seed);
@@ -310,7 +336,8 @@ std::string queries_file(const std::string& work, int n, int count, uint32_t see
 }  // namespace
 
 constexpr const char* k_usage =
-    "bench_scale: query cost as the catalog grows: rebuild, match --track, db stats, match --queries, recall@10, the Qdrant stand-in.\n"
+    "bench_scale: query cost as the catalog grows: rebuild, match --track, db stats, match --queries, recall@10, the Qdrant stand-in,\n"
+    "             and the search floor (hnswlib's own search: the most track queries per second any plan searching each index once gets).\n"
     "usage: bench_scale [--sizes N,N,...] [--sections S] [--tracks-only N] [--runs R] [--batch B] [--jobs J] [--qdrant-max N]\n"
     "                   [--real DB] [--music DIR] [--work DIR]\n"
     "  --sizes        catalog sizes in tracks (default 10000,100000,1000000)\n"
@@ -364,6 +391,8 @@ int main(int argc, char** argv) {
                     model.section_dim);
         std::printf("| tracks | sections | index rebuild (--jobs %s) | match --track -k 10: p50 first run / run again, peak RSS | db stats: p50, peak RSS | match --queries (%d tracks): q/s, peak RSS | recall@10 held out: audio / structure / emotion / production / sections | Qdrant stand-in: sync, match --track p50, batch q/s |\n|---|---|---|---|---|---|---|---|\n",
                     jobs ? std::to_string(jobs).c_str() : "all cores", batch);
+        std::vector<std::string> floor_rows;
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
         for (int n : sizes) {
             const int secs = n >= tracks_only ? 0 : sections;
             const std::string db = work + "/cov-" + std::to_string(n) + "x" + std::to_string(secs) + ".db";
@@ -427,7 +456,36 @@ int main(int argc, char** argv) {
             std::printf("| %d | %d each | %.0f s | %.0f ms / %.0f ms, %.0f MB | %.0f ms, %.0f MB | %.0f q/s, %.0f MB | %s | %s |\n", n, secs, rebuild_s, m.wall_s * 1e3,
                         m_again * 1e3, m.max_rss_kb / 1024.0, st.wall_s * 1e3, st.max_rss_kb / 1024.0, batch / b.wall_s, b.max_rss_kb / 1024.0, recalls.c_str(), peer.c_str());
             std::fflush(stdout);
+            {
+                store::Catalog cat(db, store::Catalog::Mode::read_only);
+                std::string per;
+                double floor_us = 0;
+                bool complete = true;
+                for (Space s : dna::k_spaces) {
+                    if (s == Space::sections && secs == 0) {
+                        per += " / -";
+                        continue;
+                    }
+                    const double us = hnswlib_us_per_search(cat, s, 1000);
+                    char buf[32];
+                    std::snprintf(buf, sizeof buf, us < 0 ? " / no index" : " / %.0f", us);
+                    per += buf;
+                    if (us < 0) complete = false;
+                    else floor_us += us * (s == Space::sections ? secs : 1);
+                }
+                char row[320];
+                if (complete)
+                    std::snprintf(row, sizeof row, "| %d | %s | %.2f ms | %.0f q/s | %.0f q/s |", n, per.substr(3).c_str(), floor_us / 1e3, cores * 1e6 / floor_us, batch / b.wall_s);
+                else
+                    std::snprintf(row, sizeof row, "| %d | %s | - | - | %.0f q/s |", n, per.substr(3).c_str(), batch / b.wall_s);
+                floor_rows.push_back(row);
+            }
         }
+        std::printf("\nSearch floor: hnswlib 0.6.2 searchKnn, index in memory, each index's tuned ef, stored vectors as queries; a track query searches each track space once "
+                    "and the sections index once per section (%d).\n\n| tracks | hnswlib us per search: audio / structure / emotion / production / sections | "
+                    "a track query's searches at the least | at most, on %u cores | match --queries measured (above) |\n|---|---|---|---|---|\n",
+                    sections, cores);
+        for (const auto& r : floor_rows) std::printf("%s\n", r.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_scale: %s\n", e.what());
         return 1;

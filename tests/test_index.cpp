@@ -93,6 +93,23 @@ TEST_CASE("index: HNSW recall against exact search on a few thousand vectors") {
     auto r = g.search(data.data() + 17 * dim, 1);
     REQUIRE(r.size() == 1);
     CHECK(r[0].second == 117);
+    // Saved and read back whole by hnswlib's own loader (bench_scale's peer): every stored
+    // row is one of the inserted vectors, found again at distance 0 under its own label.
+    test::TempDir dir;
+    g.save(dir.file("g.hnsw"));
+    const auto loaded = store::HnswGraph::load(dir.file("g.hnsw"), dim);
+    REQUIRE(loaded->size() == n);
+    loaded->set_ef(size_t(ef));
+    for (size_t i : {size_t(0), size_t(17), n / 2, n - 1}) {
+        const auto row = loaded->row(i);
+        REQUIRE(row.size() == dim);
+        const auto hit = loaded->search(row.data(), 1);
+        REQUIRE(hit.size() == 1);
+        CHECK(hit[0].first == 0.0f);
+        const size_t at = size_t(hit[0].second - 100) * dim;
+        CHECK(std::equal(row.begin(), row.end(), data.begin() + long(at)));
+    }
+    CHECK_THROWS_AS(store::HnswGraph::load(dir.file("missing.hnsw"), dim), std::runtime_error);
 }
 
 TEST_CASE("index: an index newer than its catalog (a restored backup) is not used") {

@@ -17,6 +17,9 @@ class HnswGraph {
 public:
     // An empty graph for up to `capacity` vectors of `dim` floats (squared L2 distance).
     HnswGraph(size_t dim, size_t capacity, int m = k_hnsw_m, int ef_construction = k_hnsw_ef_construction);
+    // A saved graph read whole into memory by hnswlib's own loader (bench_scale's peer: what
+    // hnswlib's search costs); throws std::runtime_error when hnswlib cannot read it.
+    static std::unique_ptr<HnswGraph> load(const std::string& path, size_t dim);
     ~HnswGraph();
     HnswGraph(const HnswGraph&) = delete;
     HnswGraph& operator=(const HnswGraph&) = delete;
@@ -31,9 +34,12 @@ public:
     std::vector<std::pair<float, int64_t>> search(const float* query, size_t k) const;
     void save(const std::string& path) const;
     size_t size() const;
+    // The i-th stored vector (0 <= i < size(), in insertion order).
+    std::vector<float> row(size_t i) const;
 
 private:
     struct Impl;
+    explicit HnswGraph(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> m_impl;
 };
 

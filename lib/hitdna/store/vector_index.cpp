@@ -310,11 +310,20 @@ struct HnswGraph::Impl {
     Hnsw h;
     size_t dim;
     Impl(size_t d, size_t cap, int m, int efc) : l2(d), h(&l2, std::max<size_t>(1, cap), size_t(m), size_t(efc)), dim(d) {}
+    Impl(size_t d, const std::string& path) : l2(d), h(&l2, path), dim(d) {}
 };
 
 HnswGraph::HnswGraph(size_t dim, size_t capacity, int m, int ef_construction)
     : m_impl(std::make_unique<Impl>(dim, capacity, m, ef_construction)) {}
+HnswGraph::HnswGraph(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 HnswGraph::~HnswGraph() = default;
+std::unique_ptr<HnswGraph> HnswGraph::load(const std::string& path, size_t dim) {
+    return std::unique_ptr<HnswGraph>(new HnswGraph(std::make_unique<Impl>(dim, path)));
+}
+std::vector<float> HnswGraph::row(size_t i) const {
+    const auto* v = reinterpret_cast<const float*>(m_impl->h.getDataByInternalId(hnswlib::tableint(i)));
+    return {v, v + m_impl->dim};
+}
 std::pair<int, double> HnswGraph::build(const std::vector<float>& data, const std::vector<int64_t>& labels, int threads) {
     return build_and_tune_impl(m_impl->h, data, labels, m_impl->dim, resolve_threads(threads));
 }
