@@ -18,7 +18,9 @@
 //   with stored vectors as a track query is: the time one track query's searches take at the
 //   least (one per track space, one per query section), and so the most queries per second
 //   any plan that searches each of them once can answer on this machine's cores; beside it
-//   the batch again without the sections space.
+//   the batch again without the sections space. Then a track query's sections searched one by
+//   one and all at once (SpaceSearcher::search with several queries): time and how many of the
+//   tracks with the nearest best section pair each finds.
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -40,6 +42,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -49,6 +52,7 @@
 #include "hitdna/core/files.hpp"
 #include "hitdna/store/catalog.hpp"
 #include "hitdna/store/hnsw_build.hpp"
+#include "hitdna/store/resident.hpp"
 #include "hitdna/store/vector_index.hpp"
 #include "usage.hpp"
 
@@ -324,6 +328,79 @@ double hnswlib_us_per_search(store::Catalog& cat, Space s, int queries) {
     return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(qs.size());
 }
 
+// A track query's section searches two ways, in-process on the sections index (mapped, hits
+// looked up in resident vectors as match --queries does), for `queries` tracks: each of its
+// sections searched alone for 52 (what the second round asks per section; the first round's 13
+// come from the same lists), and all its sections in one search for 104 and for 416 (the same
+// totals). For each: microseconds per track query, and the share of the 10 tracks whose best
+// section pair is nearest (exact, over every stored section) that the hits include.
+std::string sections_one_search(const std::string& db, int queries) {
+    store::Catalog cat(db, store::Catalog::Mode::read_only);
+    store::VectorIndexes idx(cat);
+    idx.set_access(store::IndexAccess::map);
+    store::SpaceSearcher se(idx, Space::sections, nullptr);
+    if (!se.using_index()) return "no index";
+    store::ResidentVectors rv(db, store::ResidentVectors::k_default_budget, false);
+    const auto res = rv.get(Space::sections, cat.generation(), se.mean(), se.sd());
+    if (!res) return "vectors do not fit in memory";
+    se.use_resident(res);
+    const size_t dim = res->dim(), rows = res->rows();
+    std::mt19937 rng(6151);
+    double us[3] = {0, 0, 0}, found[3] = {0, 0, 0};
+    int asked = 0;
+    for (int q = 0; q < queries; ++q) {
+        const int64_t track = res->track_id(rng() % rows);
+        const auto [r0, r1] = res->rows_of_track(track);
+        std::vector<int64_t> ids;
+        for (size_t r = r0; r < r1; ++r) ids.push_back(res->vector_id(r));
+        std::vector<std::vector<float>> raws, zs;
+        for (auto& v : cat.vectors_by_id(Space::sections, ids)) raws.push_back(std::move(v.data));
+        for (const auto& raw : raws) zs.push_back(se.standardize(raw));
+        // Exact: every other track's best pair.
+        std::unordered_map<int64_t, float> best;
+        for (size_t r = 0; r < rows; ++r) {
+            if (res->track_id(r) == track) continue;
+            float b = 3.4e38f;
+            for (const auto& z : zs) {
+                float d = 0;
+                for (size_t c = 0; c < dim; ++c) d += (z[c] - res->data(r)[c]) * (z[c] - res->data(r)[c]);
+                b = std::min(b, d);
+            }
+            auto [it, fresh] = best.try_emplace(res->track_id(r), b);
+            if (!fresh) it->second = std::min(it->second, b);
+        }
+        std::vector<std::pair<float, int64_t>> order;
+        for (const auto& [t, d] : best) order.emplace_back(d, t);
+        std::partial_sort(order.begin(), order.begin() + 10, order.end());
+        std::unordered_set<int64_t> truth;
+        for (size_t i = 0; i < 10; ++i) truth.insert(order[i].second);
+        auto score = [&](int way, const std::vector<store::VectorHit>& hits) {
+            std::unordered_set<int64_t> got;
+            for (const auto& h : hits) got.insert(h.track_id);
+            for (int64_t t : truth) found[way] += got.count(t);
+        };
+        auto t0 = Clock::now();
+        std::vector<store::VectorHit> each;
+        for (const auto& raw : raws) {
+            auto h = se.search(raw, 52);
+            each.insert(each.end(), h.begin(), h.end());
+        }
+        us[0] += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        score(0, each);
+        for (int way = 1; way <= 2; ++way) {
+            t0 = Clock::now();
+            const auto hits = se.search(raws, way == 1 ? 104 : 416);
+            us[way] += std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+            score(way, hits);
+        }
+        ++asked;
+    }
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%.0f us, %.3f | %.0f us, %.3f | %.0f us, %.3f", us[0] / asked, found[0] / (10.0 * asked), us[1] / asked,
+                  found[1] / (10.0 * asked), us[2] / asked, found[2] / (10.0 * asked));
+    return buf;
+}
+
 std::string queries_file(const std::string& work, int n, int count, uint32_t seed) {
     const std::string path = work + "/queries-" + std::to_string(n) + "-" + std::to_string(count) + ".jsonl";
     std::mt19937 rng(seed);
@@ -392,7 +469,7 @@ int main(int argc, char** argv) {
                     model.section_dim);
         std::printf("| tracks | sections | index rebuild (--jobs %s) | match --track -k 10: p50 first run / run again, peak RSS | db stats: p50, peak RSS | match --queries (%d tracks): q/s, peak RSS | recall@10 held out: audio / structure / emotion / production / sections | Qdrant stand-in: sync, match --track p50, batch q/s |\n|---|---|---|---|---|---|---|---|\n",
                     jobs ? std::to_string(jobs).c_str() : "all cores", batch);
-        std::vector<std::string> floor_rows;
+        std::vector<std::string> floor_rows, sections_rows;
         const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
         for (int n : sizes) {
             const int secs = n >= tracks_only ? 0 : sections;
@@ -483,6 +560,7 @@ int main(int argc, char** argv) {
                 else
                     std::snprintf(row, sizeof row, "| %d | %s | - | - | %s |", n, per.substr(3).c_str(), measured);
                 floor_rows.push_back(row);
+                if (secs) sections_rows.push_back("| " + std::to_string(n) + " | " + sections_one_search(db, 100) + " |");
             }
         }
         std::printf("\nSearch floor: hnswlib 0.6.2 searchKnn, index in memory, each index's tuned ef, stored vectors as queries; a track query searches each track space once "
@@ -490,6 +568,10 @@ int main(int argc, char** argv) {
                     "a track query's searches at the least | at most, on %u cores | match --queries measured (above; --space audio,structure,emotion,production) |\n|---|---|---|---|---|\n",
                     sections, cores);
         for (const auto& r : floor_rows) std::printf("%s\n", r.c_str());
+        std::printf("\nA track query's section searches (100 tracks' sections as queries, in-process, index mapped, hits from resident vectors): "
+                    "microseconds per track query and the share of the 10 tracks with the nearest best section pair (exact) among the hits.\n\n"
+                    "| tracks | each section alone, 52 hits each | all sections in one search, 104 hits | all sections in one search, 416 hits |\n|---|---|---|---|\n");
+        for (const auto& r : sections_rows) std::printf("%s\n", r.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_scale: %s\n", e.what());
         return 1;

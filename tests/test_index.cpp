@@ -2,9 +2,11 @@
 // restored-backup index files bypassed; HNSW recall against exact search.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -296,5 +298,76 @@ TEST_CASE("index: damage the open-time stamp does not see never crashes a search
         REQUIRE_FALSE(v.empty());
         auto hits = se.search(v.front().data, 10);
         CHECK(hits.size() == 10);
+    }
+}
+
+TEST_CASE("index: one search for several queries finds the vectors nearest to any of them, at the nearest one's distance") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("m.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    for (int i = 0; i < 300; ++i) test::put_synthetic_track(cat, base, i, 8, 33);
+    store::VectorIndexes idx(cat);
+    const dna::Space s = dna::Space::sections;
+    // The queries: one track's eight section vectors, as a track query asks.
+    std::vector<std::vector<float>> raws;
+    std::vector<store::StoredVector> rows;
+    cat.for_each_vector(s, 0, {}, [&](store::StoredVector&& v) { rows.push_back(std::move(v)); });
+    REQUIRE(rows.size() == 2400);
+    for (const auto& v : rows)
+        if (v.track_id == rows[800].track_id) raws.push_back(v.data);
+    REQUIRE(raws.size() == 8);
+    const size_t k = 40;
+    // The truth: every stored row at its distance to the nearest query, computed here.
+    auto truth = [&](const store::SpaceSearcher& se) {
+        std::vector<std::pair<float, int64_t>> all;
+        for (const auto& v : rows) {
+            float best = 3.4e38f;
+            for (const auto& q : raws) best = std::min(best, se.distance2(q, v.data));
+            all.emplace_back(best, v.id);
+        }
+        std::sort(all.begin(), all.end());
+        all.resize(k);
+        return all;
+    };
+    auto check = [&](store::SpaceSearcher& se, double min_recall) {
+        const auto want = truth(se);
+        const auto got = se.search(raws, k);
+        REQUIRE(got.size() == k);
+        std::map<int64_t, float> at;
+        for (const auto& v : rows) {
+            float best = 3.4e38f;
+            for (const auto& q : raws) best = std::min(best, se.distance2(q, v.data));
+            at[v.id] = best;
+        }
+        size_t found = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+            CHECK(got[i].dist2 == doctest::Approx(at.at(got[i].vector_id)).epsilon(1e-4));
+            if (i > 0) CHECK(got[i - 1].dist2 <= got[i].dist2);
+            for (const auto& w : want) found += w.second == got[i].vector_id;
+        }
+        CHECK(double(found) / double(k) >= min_recall);
+        // One query alone is the single search.
+        const auto one = se.search(std::vector<std::vector<float>>{raws[3]}, 10);
+        const auto single = se.search(raws[3], 10);
+        REQUIRE(one.size() == single.size());
+        for (size_t i = 0; i < one.size(); ++i) CHECK(one[i].vector_id == single[i].vector_id);
+    };
+    SUBCASE("exact (no index)") {
+        store::SpaceSearcher se(idx, s, nullptr);
+        REQUIRE_FALSE(se.using_index());
+        check(se, 1.0);
+    }
+    SUBCASE("index, records read") {
+        idx.rebuild(s);
+        store::SpaceSearcher se(idx, s, nullptr);
+        REQUIRE(se.using_index());
+        check(se, 0.95);
+    }
+    SUBCASE("index, file mapped") {
+        idx.rebuild(s);
+        idx.set_access(store::IndexAccess::map);
+        store::SpaceSearcher se(idx, s, nullptr);
+        REQUIRE(se.using_index());
+        check(se, 0.95);
     }
 }

@@ -260,21 +260,29 @@ float MappedHnsw::distance(const float* q, const char* record) const {
     return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* q, size_t k, size_t ef) const {
-    if (m_count == 0 || k == 0) return {};
+float MappedHnsw::nearest_distance(const float* queries, size_t n, const char* record) const {
+    float best = distance(queries, record);
+    for (size_t i = 1; i < n; ++i) best = std::min(best, distance(queries + i * m_dim, record));
+    return best;
+}
+
+std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* q, size_t k, size_t ef) const { return search(q, 1, k, ef); }
+
+std::vector<std::pair<float, int64_t>> MappedHnsw::search(const float* queries, size_t n, size_t k, size_t ef) const {
+    if (m_count == 0 || k == 0 || n == 0) return {};
     ef = std::max(ef, k);
     std::vector<std::pair<float, int64_t>> out;
     {
         std::lock_guard<std::mutex> lock(m_recent_mutex);
         for (const auto& r : m_recent)
-            if (r.ef == ef && std::equal(r.query.begin(), r.query.end(), q)) out = r.list;
+            if (r.ef == ef && r.queries.size() == n * m_dim && std::equal(r.queries.begin(), r.queries.end(), queries)) out = r.list;
     }
     if (out.empty()) {
-        out = beam(q, ef);
+        out = beam(queries, n, ef);
         std::lock_guard<std::mutex> lock(m_recent_mutex);
         constexpr size_t k_recent = 16;  // a track query's searches of one index in a round
         if (m_recent.size() == k_recent) m_recent.erase(m_recent.begin());
-        m_recent.push_back({std::vector<float>(q, q + m_dim), ef, out});
+        m_recent.push_back({std::vector<float>(queries, queries + n * m_dim), ef, out});
     }
     if (out.size() > k) out.resize(k);
     return out;
@@ -309,7 +317,7 @@ void MappedHnsw::descend(const float* q, Records& rec, uint32_t& cur, float& cur
         }
 }
 
-std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* q, size_t ef) const {
+std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* queries, size_t n_queries, size_t ef) const {
     std::vector<std::pair<float, int64_t>> out;
     std::unique_lock<std::mutex> lock;
     if (m_kept) {
@@ -317,10 +325,6 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* q, size_t e
         m_kept->trim();
     }
     Records rec(*this);
-    uint32_t cur = m_entry;
-    float cur_d = distance(q, rec(cur));
-    descend(q, rec, cur, cur_d);
-    // Beam search on level 0 with breadth ef.
     auto deleted = [&](uint32_t id) { return (static_cast<unsigned char>(rec(id)[2]) & 1) != 0; };
     using Item = std::pair<float, uint32_t>;
     std::priority_queue<Item> top;                                            // the best so far, worst on top
@@ -332,11 +336,20 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* q, size_t e
         bits[id >> 6] |= uint64_t(1) << (id & 63);
         return true;
     };
-    visit(cur);
-    float bound = cur_d;
-    if (!deleted(cur)) top.push({cur_d, cur});
-    else bound = 3.4e38f;
-    frontier.push({cur_d, cur});
+    // Each query's greedy descent through the upper levels gives a starting node on level 0.
+    for (size_t i = 0; i < n_queries; ++i) {
+        const float* q = queries + i * m_dim;
+        uint32_t cur = m_entry;
+        float cur_d = distance(q, rec(cur));
+        descend(q, rec, cur, cur_d);
+        if (!visit(cur)) continue;
+        if (n_queries > 1) cur_d = nearest_distance(queries, n_queries, rec(cur));
+        if (!deleted(cur)) top.push({cur_d, cur});
+        frontier.push({cur_d, cur});
+    }
+    while (top.size() > ef) top.pop();
+    // Beam search on level 0 with breadth ef.
+    float bound = top.empty() ? 3.4e38f : top.top().first;
     std::vector<uint32_t> fresh;
     while (!frontier.empty()) {
         const auto [d, c] = frontier.top();
@@ -365,7 +378,7 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* q, size_t e
             const uint32_t x = id_at(ids, i);
             if (x >= m_count || !visit(x)) continue;
             const char* r = rec(x);
-            const float dx = distance(q, r);
+            const float dx = n_queries == 1 ? distance(queries, r) : nearest_distance(queries, n_queries, r);
             if (top.size() < ef || dx < bound) {
                 frontier.push({dx, x});
                 if (!(static_cast<unsigned char>(r[2]) & 1)) top.push({dx, x});

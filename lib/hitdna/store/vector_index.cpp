@@ -566,16 +566,17 @@ float SpaceSearcher::distance2(const std::vector<float>& a, const std::vector<fl
     return d;
 }
 
-VectorHit SpaceSearcher::hit_of(StoredVector&& v, const std::vector<float>& raw_query) const {
+VectorHit SpaceSearcher::hit_of(StoredVector&& v, const std::vector<std::vector<float>>& raw_queries) const {
     VectorHit h;
     h.vector_id = v.id;
     h.track_id = v.track_id;
-    h.dist2 = distance2(raw_query, v.data);
+    h.dist2 = distance2(raw_queries.front(), v.data);
+    for (size_t i = 1; i < raw_queries.size(); ++i) h.dist2 = std::min(h.dist2, distance2(raw_queries[i], v.data));
     h.section = std::move(v.section);
     return h;
 }
 
-bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<float>& raw, size_t k, const Filter& filter,
+bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<std::vector<float>>& raw, size_t k, const Filter& filter,
                                const std::unordered_set<int64_t>& allowed, int64_t n_allowed, std::vector<VectorHit>& hits, std::string& failure) {
     const auto& h = *m_impl->index->mapped;
     const int64_t total = int64_t(h.size());
@@ -588,7 +589,7 @@ bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<fl
         want = std::min<size_t>(want, size_t(std::max<int64_t>(1, total)));
         std::vector<std::pair<float, int64_t>> cand;
         try {
-            cand = h.search(z.data(), want, std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
+            cand = h.search(z.data(), raw.size(), want, std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
         } catch (const std::runtime_error& e) {
             failure = e.what();
             return false;
@@ -614,14 +615,24 @@ bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<fl
 }
 
 std::vector<VectorHit> SpaceSearcher::search(const std::vector<float>& raw, size_t k, const Filter& filter) {
+    return search(std::vector<std::vector<float>>{raw}, k, filter);
+}
+
+std::vector<VectorHit> SpaceSearcher::search(const std::vector<std::vector<float>>& raw, size_t k, const Filter& filter) {
     std::vector<VectorHit> out;
-    if (k == 0 || raw.size() != dna::dimensions(m_space).size()) return out;
-    const auto z = standardize(raw);
+    const size_t dim = dna::dimensions(m_space).size();
+    if (k == 0 || raw.empty() || std::any_of(raw.begin(), raw.end(), [&](const auto& q) { return q.size() != dim; })) return out;
+    std::vector<float> z;
+    z.reserve(raw.size() * dim);
+    for (const auto& q : raw) {
+        const auto zq = standardize(q);
+        z.insert(z.end(), zq.begin(), zq.end());
+    }
     auto& cat = m_impl->catalog;
     std::vector<VectorHit> hits;
     auto exact = [&](int64_t min_generation) {
         cat.for_each_vector(m_space, min_generation, filter, [&](StoredVector&& v) {
-            if (v.data.size() != raw.size()) return;
+            if (v.data.size() != dim) return;
             hits.push_back(hit_of(std::move(v), raw));
         });
     };

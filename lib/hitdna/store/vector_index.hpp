@@ -113,17 +113,22 @@ public:
     // With a filter, a planner picks exact search over the allowed rows when they are few, or
     // an index search widened until k allowed rows are found.
     std::vector<VectorHit> search(const std::vector<float>& raw_query, size_t k, const Filter& filter = {});
+    // The same for several raw queries at once: the k stored vectors nearest to any of them,
+    // each at its distance to the nearest query (dist2). The index answers with one search
+    // (MappedHnsw's, from every query's starting point) instead of one per query.
+    std::vector<VectorHit> search(const std::vector<std::vector<float>>& raw_queries, size_t k, const Filter& filter = {});
     // The index's hits are looked up in `vectors` (this space, standardized as here) instead
     // of the catalog, with the index's own distances; null goes back to the catalog.
     void use_resident(std::shared_ptr<const ResidentSpace> vectors);
 
 private:
-    // A stored vector as a hit at its distance from the query.
-    VectorHit hit_of(StoredVector&& v, const std::vector<float>& raw_query) const;
-    // The index's nearest rows to `z` (standardized `raw`) passing the filter (`allowed`
-    // tracks of `n_allowed` vectors), widened until k pass, into `hits`. False when the index
-    // file failed under the search (changed or unreadable since it was opened), with why.
-    bool index_hits(const std::vector<float>& z, const std::vector<float>& raw, size_t k, const Filter& filter,
+    // A stored vector as a hit at its distance from the nearest query.
+    VectorHit hit_of(StoredVector&& v, const std::vector<std::vector<float>>& raw_queries) const;
+    // The index's nearest rows to `z` (the standardized queries, one after another) passing
+    // the filter (`allowed` tracks of `n_allowed` vectors), widened until k pass, into `hits`.
+    // False when the index file failed under the search (changed or unreadable since it was
+    // opened), with why.
+    bool index_hits(const std::vector<float>& z, const std::vector<std::vector<float>>& raw_queries, size_t k, const Filter& filter,
                     const std::unordered_set<int64_t>& allowed, int64_t n_allowed, std::vector<VectorHit>& hits, std::string& failure);
     struct Impl;
     std::unique_ptr<Impl> m_impl;

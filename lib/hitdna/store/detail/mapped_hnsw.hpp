@@ -51,16 +51,24 @@ public:
     // query and breadth again (a query's next round asking for more of the same list) is
     // answered from them.
     std::vector<std::pair<float, int64_t>> search(const float* query, size_t k, size_t ef) const;
+    // The same for a set of `n` queries (n x dim floats, one after another) at once: the k
+    // stored vectors nearest to any of them, each at its distance to the nearest query. One
+    // beam walks level 0 from each query's own descent through the upper levels, so vectors
+    // near several queries are read once (a track's sections are near each other). With n = 1
+    // it is search().
+    std::vector<std::pair<float, int64_t>> search(const float* queries, size_t n, size_t k, size_t ef) const;
 
 private:
     struct Kept;
     class Records;
     struct Recent {
-        std::vector<float> query;
+        std::vector<float> queries;  // n x dim
         size_t ef = 0;
         std::vector<std::pair<float, int64_t>> list;  // the whole beam's, nearest first
     };
-    std::vector<std::pair<float, int64_t>> beam(const float* query, size_t ef) const;
+    std::vector<std::pair<float, int64_t>> beam(const float* queries, size_t n, size_t ef) const;
+    // Squared distance from the nearest of n queries to a record's vector.
+    float nearest_distance(const float* queries, size_t n, const char* record) const;
     void descend(const float* query, Records& records, uint32_t& node, float& dist) const;
     // Reads `n` bytes at `offset` (Access::read); throws when the file ends early.
     void read_at_offset(void* to, size_t n, uint64_t offset) const;
