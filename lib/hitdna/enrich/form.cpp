@@ -73,8 +73,8 @@ std::vector<Part> shaped_form(const FormRequest& r, int total_bars) {
     while (count_hooks(f) < need || droppable() < size_t(std::max(0, r.drops))) {
         size_t at = f.size();
         if (!f.empty() && f.back().p.role == "outro") --at;
-        f.insert(f.begin() + long(at), {{"hook", hook_label, 16, 0}});
-        f.insert(f.begin() + long(at), {{"pre-hook", pre_label, 8, -2}});
+        f.insert(f.begin() + long(at), Part{FormPart{"hook", hook_label, 16, 0}});
+        f.insert(f.begin() + long(at), Part{FormPart{"pre-hook", pre_label, 8, -2}});
     }
     const int edge_long = std::max(16, int(std::lround(0.12 * total_bars)));
     auto edge = [&](const std::optional<std::string>& how, bool front, const char* role, const char* label, double energy) {
@@ -84,7 +84,7 @@ std::vector<Part> shaped_form(const FormRequest& r, int total_bars) {
             if (has) f.erase(front ? f.begin() : f.end() - 1);
             return;
         }
-        if (!has) f.insert(front ? f.begin() : f.end(), {{role, label, 8, energy}});
+        if (!has) f.insert(front ? f.begin() : f.end(), Part{FormPart{role, label, 8, energy}});
         (front ? f.front() : f.back()).fixed_bars = *how == "long" ? edge_long : 4;
     };
     edge(r.intro, true, "intro", "A", -6);
@@ -300,8 +300,8 @@ std::vector<PlannedSection> plan_form(const FormRequest& r) {
     if (!anchors.empty() && f.size() - anchors.back().second < 3 && total - anchors.back().first >= 24) {
         const bool outro = f.back().p.role == "outro";
         const size_t at = outro ? f.size() - 1 : f.size();
-        f.insert(f.begin() + long(at), {{"hook", "D", 16, 0}});
-        f.insert(f.begin() + long(at), {{"verse", "B", 16, -3}});
+        f.insert(f.begin() + long(at), Part{FormPart{"hook", "D", 16, 0}});
+        f.insert(f.begin() + long(at), Part{FormPart{"verse", "B", 16, -3}});
         if (!outro && !(r.outro && *r.outro == "none")) f.push_back({{"outro", "F", 8, -7}});
     }
     // Pieces between anchors, each fitted to its bars; an empty first piece (a hook at 0:00) is dropped.

@@ -28,7 +28,6 @@ const char* role_fill(const std::string& role) {
 namespace {
 
 constexpr const char* k_colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
-constexpr int k_arc_parts = 16;
 
 using Points = std::vector<std::pair<double, double>>;  // (time s, value)
 

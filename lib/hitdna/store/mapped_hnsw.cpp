@@ -148,7 +148,7 @@ private:
     std::vector<std::pair<uint32_t, char*>> m_want;  // read_ahead's, kept for its next call
 };
 
-MappedHnsw::MappedHnsw(const std::string& path, size_t dim, Access access) : m_access(access), m_dim(dim) {
+MappedHnsw::MappedHnsw(const std::string& path, size_t dim, Access access) : m_dim(dim) {
     m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (m_fd < 0) throw std::runtime_error(std::string("cannot open: ") + std::strerror(errno));
     try {

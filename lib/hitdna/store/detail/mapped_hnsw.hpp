@@ -77,7 +77,6 @@ private:
     uint64_t upper_of(uint32_t id, uint32_t& levels) const;
     float distance(const float* q, const char* record) const;
 
-    Access m_access;
     int m_fd = -1;
     std::unique_ptr<Kept> m_kept;  // Access::read
     mutable std::mutex m_recent_mutex;
