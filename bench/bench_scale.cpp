@@ -504,7 +504,7 @@ int main(int argc, char** argv) {
             const Run bt = secs ? run_hitdna({"match", "--queries", qf, "--db", db, "--space", "audio,structure,emotion,production"}) : b;
             if (m.status != 0 || st.status != 0 || b.status != 0 || bt.status != 0)
                 throw Error(ErrorKind::internal, "a query failed (match " + std::to_string(m.status) + ", stats " + std::to_string(st.status) + ", batch " +
-                                                     std::to_string(b.status) + ")");
+                                                     std::to_string(b.status) + ", batch without sections " + std::to_string(bt.status) + ")");
             std::string recalls;
             {
                 store::Catalog cat(db, store::Catalog::Mode::read_only);
