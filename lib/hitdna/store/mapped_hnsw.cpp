@@ -300,15 +300,19 @@ uint32_t id_at(const char* ids, size_t i) { return read_at<uint32_t>(ids + i * s
 
 }  // namespace
 
-// Greedy descent through the upper levels, from `cur` at `cur_d`.
-void MappedHnsw::descend(const float* q, Records& rec, uint32_t& cur, float& cur_d) const {
-    for (int level = m_max_level; level > 0; --level)
+// Greedy descent through the upper levels (and level 0 with on_level0), from `cur` at `cur_d`.
+void MappedHnsw::descend(const float* q, Records& rec, uint32_t& cur, float& cur_d, bool on_level0) const {
+    for (int level = m_max_level; level >= (on_level0 ? 0 : 1); --level)
         for (bool moved = true; moved;) {
             moved = false;
             size_t n = 0;
-            const char* ids = list_of(rec.upper(cur, level), m_max_m, n);
+            const char* ids = level > 0 ? list_of(rec.upper(cur, level), m_max_m, n) : list_of(rec(cur), m_max_m0, n);
             std::vector<uint32_t> next(n);  // (Access::read: the list's buffer is reused)
             for (size_t i = 0; i < n; ++i) next[i] = id_at(ids, i);
+            if (level == 0 && !m_map) {
+                std::erase_if(next, [&](uint32_t c) { return c >= m_count; });
+                rec.read_ahead(next);
+            }
             for (const uint32_t c : next) {
                 if (c >= m_count) continue;
                 const float d = distance(q, rec(c));
@@ -337,11 +341,14 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* queries, si
         return true;
     };
     // Each query's greedy descent through the upper levels gives a starting node on level 0.
+    // With several queries it goes on greedily on level 0 too: the beam's breadth is shared,
+    // and a query whose start were still far from it would have its neighbourhood cut off by
+    // the others' nearer ones (a track's sections can lie far apart).
     for (size_t i = 0; i < n_queries; ++i) {
         const float* q = queries + i * m_dim;
         uint32_t cur = m_entry;
         float cur_d = distance(q, rec(cur));
-        descend(q, rec, cur, cur_d);
+        descend(q, rec, cur, cur_d, n_queries > 1);
         if (!visit(cur)) continue;
         if (n_queries > 1) cur_d = nearest_distance(queries, n_queries, rec(cur));
         if (!deleted(cur)) top.push({cur_d, cur});
