@@ -342,7 +342,7 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* queries, si
     };
     // Each query's greedy descent through the upper levels gives a starting node on level 0.
     // With several queries it goes on greedily on level 0 too: the beam's breadth is shared,
-    // and a query whose start were still far from it would have its neighbourhood cut off by
+    // and a query whose start was still far from it would have its neighbourhood cut off by
     // the others' nearer ones (a track's sections can lie far apart).
     for (size_t i = 0; i < n_queries; ++i) {
         const float* q = queries + i * m_dim;
