@@ -2,6 +2,7 @@
 // damage reported by verify; content hashes of files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -120,4 +121,31 @@ TEST_CASE("catalog: kept prepared statements hold no snapshot: a reader sees lat
     CHECK_NOTHROW(reader.backup_to(dir.file("copy.db")));
     store::Catalog copy(dir.file("copy.db"), store::Catalog::Mode::read_only);
     CHECK(copy.count_vectors(dna::Space::audio) == 4);
+}
+
+TEST_CASE("catalog: vectors of many tracks read with readers ahead are those read without") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("v.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 150; ++i) ids.push_back(test::put_synthetic_track(cat, base, i, 1 + i % 4, 9));
+    ids.push_back(987654);  // no such track: no entry
+    std::reverse(ids.begin(), ids.end());
+    const std::vector<dna::Space> spaces{dna::Space::audio, dna::Space::sections, dna::Space::production};
+    const auto plain = cat.vectors_of_tracks(ids, spaces);
+    for (unsigned readers : {1u, 3u, 8u}) {
+        const auto ahead = cat.vectors_of_tracks(ids, spaces, readers);
+        REQUIRE(ahead.size() == plain.size());
+        for (const auto& [space, by_track] : plain) {
+            const auto& other = ahead.at(space);
+            REQUIRE(other.size() == by_track.size());
+            CHECK_FALSE(by_track.count(987654));
+            for (const auto& [id, vs] : by_track) {
+                REQUIRE(other.count(id));
+                REQUIRE(other.at(id).size() == vs.size());
+                for (size_t i = 0; i < vs.size(); ++i) CHECK((other.at(id)[i].id == vs[i].id && other.at(id)[i].data == vs[i].data));
+            }
+        }
+    }
+    CHECK(plain.at(dna::Space::sections).size() == 150);
 }

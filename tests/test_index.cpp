@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hitdna/store/catalog.hpp"
@@ -371,5 +372,41 @@ TEST_CASE("index: one search for several queries finds the vectors nearest to an
         store::SpaceSearcher se(idx, s, nullptr);
         REQUIRE(se.using_index());
         check(se, 0.9);
+    }
+}
+
+TEST_CASE("index: searchers opened at once and warmed on their own threads answer as searchers opened alone; a damaged index still warns") {
+    test::TempDir dir;
+    store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
+    const auto base = test::song_dna(0, 16);
+    for (int i = 0; i < 400; ++i) test::put_synthetic_track(cat, base, i, 3, 5);
+    store::VectorIndexes idx(cat);
+    const std::vector<dna::Space> spaces(dna::k_spaces.begin(), dna::k_spaces.end());
+    for (auto s : spaces) idx.rebuild(s);
+    // The production index damaged behind its manifest: its open fails its stamp.
+    for (auto& e : fs::directory_iterator(idx.dir()))
+        if (e.path().filename().string().rfind("production.g", 0) == 0) fs::resize_file(e.path(), fs::file_size(e.path()) - 1);
+    std::ostringstream warn_together, warn_alone;
+    auto together = store::SpaceSearcher::open(idx, spaces, &warn_together);
+    REQUIRE(together.size() == spaces.size());
+    std::map<dna::Space, std::unique_ptr<store::SpaceSearcher>> alone;
+    for (auto s : spaces) alone[s] = std::make_unique<store::SpaceSearcher>(idx, s, &warn_alone);
+    CHECK(warn_together.str() == warn_alone.str());
+    CHECK(warn_together.str().find("production index not used") != std::string::npos);
+    for (auto s : spaces) CHECK(together[s]->using_index() == (s != dna::Space::production));
+    for (int t = 1; t <= 30; ++t) {
+        const int64_t track = 1 + (t * 13) % 400;
+        std::map<dna::Space, std::vector<std::vector<float>>> queries;
+        for (auto s : spaces)
+            for (const auto& v : cat.vectors_of(track, s)) queries[s].push_back(v.data);
+        std::vector<std::thread> threads;
+        for (auto s : spaces) threads.emplace_back([&, s] { together[s]->warm(queries[s], 12); });
+        for (auto& th : threads) th.join();
+        for (auto s : spaces)
+            for (const auto& q : queries[s]) {
+                const auto a = together[s]->search(q, 12), b = alone[s]->search(q, 12);
+                REQUIRE(a.size() == b.size());
+                for (size_t i = 0; i < a.size(); ++i) CHECK((a[i].vector_id == b[i].vector_id && a[i].dist2 == b[i].dist2));
+            }
     }
 }

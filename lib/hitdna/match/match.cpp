@@ -7,6 +7,7 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -177,6 +178,11 @@ public:
     // Track ids and squared standardized distances of the k nearest stored vectors (inside the
     // filter), nearest first.
     virtual std::vector<std::pair<int64_t, double>> nearest(Space s, const std::vector<float>& raw, size_t k) = 0;
+    // The spaces a query is about to search: a backend may open them now, at once.
+    virtual void open(const std::vector<Space>& /*spaces*/) {}
+    // The nearest() calls that come next, each space's queries with their k: a backend may run
+    // their index reads ahead, at once, so that the calls find them done.
+    virtual void read_ahead(const std::map<Space, std::vector<std::vector<float>>>& /*queries*/, const std::map<Space, size_t>& /*k*/) {}
     virtual void prefetch(const std::vector<int64_t>& ids, const std::vector<Space>& spaces) = 0;
     // Standardized vectors of a track in a space (sections: all, in order), into `out`.
     virtual void vectors(int64_t id, Space s, std::vector<VectorRef>& out) = 0;
@@ -190,7 +196,7 @@ class EmbeddedBackend : public Backend {
 public:
     EmbeddedBackend(store::Catalog& cat, const store::Filter& filter, std::ostream& warn, store::IndexAccess access,
                     std::shared_ptr<store::ResidentVectors> resident)
-        : m_cat(cat), m_indexes(cat), m_filter(filter), m_warn(warn), m_shared(std::move(resident)) {
+        : m_cat(cat), m_indexes(cat), m_filter(filter), m_warn(warn), m_access(access), m_shared(std::move(resident)) {
         m_indexes.set_access(access);
     }
     // The space's searcher, reading its hits from the resident vectors of this query's
@@ -215,6 +221,31 @@ public:
         std::vector<std::pair<int64_t, double>> out;
         for (const auto& h : searcher(s).search(raw, k, m_filter)) out.emplace_back(h.track_id, h.dist2);
         return out;
+    }
+    // A single query opens its spaces' index files at once (SpaceSearcher::open), for the
+    // reason below; a batch opens them once for all its queries.
+    void open(const std::vector<Space>& spaces) override {
+        if (m_access != store::IndexAccess::read) return;
+        std::vector<Space> closed;
+        for (Space s : spaces)
+            if (!m_searchers.count(s)) closed.push_back(s);
+        if (closed.size() < 2) return;
+        for (auto& [s, se] : store::SpaceSearcher::open(m_indexes, closed, &m_warn)) m_searchers[s] = std::move(se);
+    }
+    // A single query (records read as visited, not mapped) waits on the index files' reads,
+    // one graph step after another, when they are not in the page cache: the spaces' searches
+    // run at once, one thread per space, so that their waits overlap (SpaceSearcher::warm).
+    // The calls that follow are answered from the index's recent lists: the same answers.
+    // Not with a filter (its planner reads the catalog) nor in a batch (its jobs use the cores).
+    void read_ahead(const std::map<Space, std::vector<std::vector<float>>>& queries, const std::map<Space, size_t>& k) override {
+        if (m_access != store::IndexAccess::read || !m_filter.empty() || queries.size() < 2) return;
+        std::vector<std::pair<store::SpaceSearcher*, Space>> work;
+        for (const auto& [s, qs] : queries) work.emplace_back(&searcher(s), s);  // opened here: opening reads the catalog
+        std::vector<std::thread> threads;
+        for (size_t i = 1; i < work.size(); ++i)
+            threads.emplace_back([&, i] { work[i].first->warm(queries.at(work[i].second), k.at(work[i].second)); });
+        work[0].first->warm(queries.at(work[0].second), k.at(work[0].second));
+        for (auto& t : threads) t.join();
     }
     // The candidates' standardized vectors, in one batched read for those not read before (a
     // prepared statement per track was most of a query's time). They stay for the session's
@@ -251,7 +282,10 @@ public:
                     break;
                 }
         if (missing.empty()) return;
-        auto read = m_cat.vectors_of_tracks(missing, to_read);
+        // A single query's candidates are read with three readers ahead (most of a cold
+        // query's time is these random page reads); a batch's jobs already use the cores.
+        const unsigned readers = m_access == store::IndexAccess::read && missing.size() >= 64 ? 3 : 0;
+        auto read = m_cat.vectors_of_tracks(missing, to_read, readers);
         for (Space s : to_read) {
             auto& cache = m_vectors[s];
             auto& got = read[s];
@@ -297,6 +331,7 @@ private:
     store::VectorIndexes m_indexes;
     store::Filter m_filter;
     std::ostream& m_warn;
+    store::IndexAccess m_access;
     std::map<Space, std::unique_ptr<store::SpaceSearcher>> m_searchers;
     std::shared_ptr<store::ResidentVectors> m_shared;
     std::map<Space, std::shared_ptr<const store::ResidentSpace>> m_resident;  // null: read the catalog
@@ -457,6 +492,7 @@ public:
     // the threshold is reached, the top k is the top k of scoring every track (as far as the
     // indexes' recall goes). With text there is one round (its breadth below).
     std::vector<MatchResult> rank(store::Catalog* catalog, const store::Filter& filter, size_t k, size_t breadth) {
+        m_backend.open(m_spaces);
         for (Space s : m_spaces) {
             if (is_track_space(s)) m_zq[s] = m_backend.standardize(s, m_q.track_vecs.at(s));
             else
@@ -490,6 +526,7 @@ public:
         for (;;) {
             double wsum = 0, bound = 0;
             bool exhausted = true;
+            read_ahead(kc, ks);
             for (Space s : m_spaces) {
                 const size_t dim = dna::dimensions(s).size();
                 double space_bound = 0;  // the best score a track not yet listed can have here
@@ -539,6 +576,20 @@ public:
     bool complete() const { return m_complete; }
 
 private:
+    // The round's searches (kc per track space, ks per query section), announced to the backend.
+    void read_ahead(size_t kc, size_t ks) {
+        std::map<Space, std::vector<std::vector<float>>> queries;
+        std::map<Space, size_t> k;
+        for (Space s : m_spaces) {
+            if (is_track_space(s)) queries[s].push_back(m_q.track_vecs.at(s)), k[s] = kc;
+            else if (!m_q.sections.empty()) {
+                for (const auto& [qs, v] : m_q.sections) queries[s].push_back(v);
+                k[s] = ks;
+            }
+        }
+        m_backend.read_ahead(queries, k);
+    }
+
     std::optional<MatchResult> score_one(int64_t id) {
         MatchResult r;
         r.track.id = id;

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <thread>
 #include <tuple>
 
 #include "hitdna/core/clock.hpp"
@@ -625,8 +626,43 @@ std::vector<StoredVector> Catalog::vectors_of(int64_t track_id, Space space) {
     return out;
 }
 
+namespace {
+
+// Reads the vector rows of `ids` on a connection of its own and drops them: their pages come
+// into the page cache. A failure only means nothing was read ahead.
+void read_rows_ahead(const std::string& path, const int64_t* ids, size_t n) noexcept {
+    try {
+        Db db(path, Db::Mode::read_only);
+        Stmt st(db, "SELECT length(v.data) FROM vectors v WHERE v.track_id = ?1");
+        for (size_t i = 0; i < n; ++i) {
+            st.bind(1, ids[i]);
+            while (st.step()) {
+            }
+            st.reset();
+        }
+    } catch (...) {
+    }
+}
+
+}  // namespace
+
 std::map<Space, std::unordered_map<int64_t, std::vector<StoredVector>>> Catalog::vectors_of_tracks(const std::vector<int64_t>& track_ids,
-                                                                                                   const std::vector<Space>& spaces) {
+                                                                                                   const std::vector<Space>& spaces,
+                                                                                                   unsigned readers) {
+    // The readers take the later parts, in order, while this connection reads the first: by
+    // the time it comes to theirs they are read or being read.
+    std::vector<std::thread> ahead;
+    const size_t part = (track_ids.size() + readers) / (size_t(readers) + 1);
+    for (unsigned r = 1; r <= readers && size_t(r) * part < track_ids.size(); ++r) {
+        const size_t from = size_t(r) * part, n = std::min(part, track_ids.size() - from);
+        ahead.emplace_back(read_rows_ahead, m_impl->db.path(), track_ids.data() + from, n);
+    }
+    struct Join {
+        std::vector<std::thread>& threads;
+        ~Join() {
+            for (auto& t : threads) t.join();
+        }
+    } join{ahead};
     std::map<Space, std::unordered_map<int64_t, std::vector<StoredVector>>> out;
     std::array<bool, dna::k_spaces.size()> wanted{};
     for (Space s : spaces) wanted[size_t(s)] = true;

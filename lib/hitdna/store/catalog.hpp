@@ -157,8 +157,13 @@ public:
     std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
     // vectors_of for many tracks and spaces: one prepared statement and one read snapshot for
     // all of them (a track without vectors in a space has no entry there).
+    // With readers > 0, that many read-only connections read the later tracks' rows at the same
+    // time, results discarded: on a catalog not in the page cache the random page reads overlap
+    // instead of following each other (a single query's candidates). What is returned is read
+    // here, in this connection's snapshot, as without them.
     std::map<dna::Space, std::unordered_map<int64_t, std::vector<StoredVector>>> vectors_of_tracks(const std::vector<int64_t>& track_ids,
-                                                                                                   const std::vector<dna::Space>& spaces);
+                                                                                                   const std::vector<dna::Space>& spaces,
+                                                                                                   unsigned readers = 0);
     int64_t count_vectors(dna::Space space, const Filter& filter = {});
     // Track ids passing a filter.
     std::vector<int64_t> track_ids(const Filter& filter);

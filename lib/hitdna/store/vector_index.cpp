@@ -525,21 +525,60 @@ struct SpaceSearcher::Impl {
     Impl(Catalog& c, std::ostream* w) : catalog(c), warnings(w) {}
 };
 
-SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* warnings)
-    : m_impl(std::make_unique<Impl>(indexes.m_catalog, warnings)), m_space(space) {
+SpaceSearcher::SpaceSearcher(Catalog& catalog, Space space, std::ostream* warnings)
+    : m_impl(std::make_unique<Impl>(catalog, warnings)), m_space(space) {}
+
+SpaceSearcher::SpaceSearcher(VectorIndexes& indexes, Space space, std::ostream* warnings) : SpaceSearcher(indexes.m_catalog, space, warnings) {
     std::string why;
-    if (indexes.m_catalog.stats(space).count > 0) {
+    const bool has_rows = indexes.m_catalog.stats(space).count > 0;
+    if (has_rows)
         m_impl->index =
             load_index(indexes.m_dir, space, indexes.m_catalog.catalog_id(), indexes.m_catalog.generation(), 0, false, why, Open::search, indexes.m_access);
-        if (!m_impl->index && warnings)
-            *warnings << "hitdna: warning: " << to_string(space) << " index not used (" << why
-                      << "); searching the catalog exactly. 'hitdna index rebuild' makes a new one.\n";
+    finish(indexes.m_catalog, has_rows, why);
+}
+
+std::map<Space, std::unique_ptr<SpaceSearcher>> SpaceSearcher::open(VectorIndexes& indexes, const std::vector<Space>& spaces,
+                                                                    std::ostream* warnings) {
+    Catalog& cat = indexes.m_catalog;
+    const std::string catalog_id = cat.catalog_id();
+    const int64_t generation = cat.generation();
+    struct Job {
+        std::unique_ptr<SpaceSearcher> searcher;
+        bool has_rows;
+        std::string why;
+    };
+    std::vector<Job> jobs;
+    for (Space s : spaces) jobs.push_back({std::unique_ptr<SpaceSearcher>(new SpaceSearcher(cat, s, warnings)), cat.stats(s).count > 0, {}});
+    auto load = [&](Job& j) noexcept {
+        if (!j.has_rows) return;
+        try {
+            j.searcher->m_impl->index =
+                load_index(indexes.m_dir, j.searcher->m_space, catalog_id, generation, 0, false, j.why, Open::search, indexes.m_access);
+        } catch (const std::exception& e) {
+            j.why = e.what();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < jobs.size(); ++i) threads.emplace_back(load, std::ref(jobs[i]));
+    if (!jobs.empty()) load(jobs[0]);
+    for (auto& t : threads) t.join();
+    std::map<Space, std::unique_ptr<SpaceSearcher>> out;
+    for (auto& j : jobs) {
+        j.searcher->finish(cat, j.has_rows, j.why);
+        out[j.searcher->m_space] = std::move(j.searcher);
     }
+    return out;
+}
+
+void SpaceSearcher::finish(Catalog& catalog, bool has_rows, const std::string& why) {
+    if (has_rows && !m_impl->index && m_impl->warnings)
+        *m_impl->warnings << "hitdna: warning: " << to_string(m_space) << " index not used (" << why
+                          << "); searching the catalog exactly. 'hitdna index rebuild' makes a new one.\n";
     if (m_impl->index) {
         m_mean = m_impl->index->manifest.mean;
         m_sd = m_impl->index->manifest.sd;
     } else {
-        auto st = indexes.m_catalog.stats(space);
+        auto st = catalog.stats(m_space);
         m_mean = st.mean;
         m_sd = st.sd;
     }
@@ -611,6 +650,24 @@ bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<st
         }
         if (hits.size() >= k || int64_t(want) >= total) return true;
         want *= 4;
+    }
+}
+
+void SpaceSearcher::warm(const std::vector<std::vector<float>>& raw_queries, size_t k) const {
+    if (!m_impl->index || k == 0) return;
+    const auto& h = *m_impl->index->mapped;
+    const size_t dim = dna::dimensions(m_space).size();
+    // As index_hits' first search without a filter: the same query, k and breadth.
+    const size_t want = std::min<size_t>(k, size_t(std::max<int64_t>(1, int64_t(h.size()))));
+    const size_t ef = std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want);
+    for (const auto& raw : raw_queries) {
+        if (raw.size() != dim) continue;
+        const auto z = standardize(raw);
+        try {
+            h.search(z.data(), 1, want, ef);
+        } catch (const std::runtime_error&) {
+            return;
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 // exact scan of the newer rows. Losing every index file loses no data.
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -101,6 +102,10 @@ class SpaceSearcher {
 public:
     SpaceSearcher(VectorIndexes& indexes, dna::Space space, std::ostream* warnings);
     ~SpaceSearcher();
+    // Searchers for several spaces, their index files opened at once (one thread each; the
+    // catalog is read on this one): on a cold page cache each open waits on its reads.
+    static std::map<dna::Space, std::unique_ptr<SpaceSearcher>> open(VectorIndexes& indexes, const std::vector<dna::Space>& spaces,
+                                                                     std::ostream* warnings);
     dna::Space space() const { return m_space; }
     bool using_index() const;
     // Standardization used for this search (the index's statistics, or the catalog's).
@@ -120,8 +125,18 @@ public:
     // The index's hits are looked up in `vectors` (this space, standardized as here) instead
     // of the catalog, with the index's own distances; null goes back to the catalog.
     void use_resident(std::shared_ptr<const ResidentSpace> vectors);
+    // Reads ahead for search(raw, k) without a filter, for each raw query: runs its index search
+    // now, so that the search itself is answered from the index's recent lists. Touches only
+    // the index file, never the catalog, so SpaceSearchers of different spaces may warm on
+    // different threads at once (not while this one is used elsewhere). A failure is left for
+    // search() to meet and report.
+    void warm(const std::vector<std::vector<float>>& raw_queries, size_t k) const;
 
 private:
+    // No index yet: the public constructor and open() load it, then finish().
+    SpaceSearcher(Catalog& catalog, dna::Space space, std::ostream* warnings);
+    // After the index was loaded (or not, with why): the warning, and the statistics used.
+    void finish(Catalog& catalog, bool has_rows, const std::string& why);
     // A stored vector as a hit at its distance from the nearest query.
     VectorHit hit_of(StoredVector&& v, const std::vector<std::vector<float>>& raw_queries) const;
     // The index's nearest rows to `z` (the standardized queries, one after another) passing
