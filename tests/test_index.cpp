@@ -375,7 +375,7 @@ TEST_CASE("index: one search for several queries finds the vectors nearest to an
     }
 }
 
-TEST_CASE("index: searchers opened at once and warmed on their own threads answer as searchers opened alone; a damaged index still warns") {
+TEST_CASE("index: searchers opened at once and warmed on a thread per query answer as searchers opened alone; a damaged index still warns") {
     test::TempDir dir;
     store::Catalog cat(dir.file("h.db"), store::Catalog::Mode::read_write);
     const auto base = test::song_dna(0, 16);
@@ -400,7 +400,8 @@ TEST_CASE("index: searchers opened at once and warmed on their own threads answe
         for (auto s : spaces)
             for (const auto& v : cat.vectors_of(track, s)) queries[s].push_back(v.data);
         std::vector<std::thread> threads;
-        for (auto s : spaces) threads.emplace_back([&, s] { together[s]->warm(queries[s], 12); });
+        for (auto s : spaces)
+            for (const auto& q : queries[s]) threads.emplace_back([&, s] { together[s]->warm(q, 12); });
         for (auto& th : threads) th.join();
         for (auto s : spaces)
             for (const auto& q : queries[s]) {

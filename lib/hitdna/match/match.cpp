@@ -1,6 +1,7 @@
 #include "hitdna/match/match.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -233,18 +234,34 @@ public:
         for (auto& [s, se] : store::SpaceSearcher::open(m_indexes, closed, &m_warn)) m_searchers[s] = std::move(se);
     }
     // A single query (records read as visited, not mapped) waits on the index files' reads,
-    // one graph step after another, when they are not in the page cache: the spaces' searches
-    // run at once, one thread per space, so that their waits overlap (SpaceSearcher::warm).
-    // The calls that follow are answered from the index's recent lists: the same answers.
-    // Not with a filter (its planner reads the catalog) nor in a batch (its jobs use the cores).
+    // one graph step after another, when they are not in the page cache: the round's searches
+    // run at once, on up to k_read_ahead_threads threads, so that their waits overlap
+    // (SpaceSearcher::warm). The calls that follow are answered from the index's recent lists:
+    // the same answers. Not with a filter (its planner reads the catalog) nor in a batch (its
+    // jobs use the cores).
     void read_ahead(const std::map<Space, std::vector<std::vector<float>>>& queries, const std::map<Space, size_t>& k) override {
         if (m_access != store::IndexAccess::read || !m_filter.empty() || queries.size() < 2) return;
-        std::vector<std::pair<store::SpaceSearcher*, Space>> work;
-        for (const auto& [s, qs] : queries) work.emplace_back(&searcher(s), s);  // opened here: opening reads the catalog
+        struct Item {
+            const store::SpaceSearcher* searcher;
+            const std::vector<float>* query;
+            size_t k;
+        };
+        std::vector<Item> items;
+        for (const auto& [s, qs] : queries) {
+            const auto* se = &searcher(s);  // opened here: opening reads the catalog
+            for (const auto& q : qs) items.push_back({se, &q, k.at(s)});
+        }
+        // The space with the most searches (a track's sections) first: it takes longest.
+        std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+            return queries.at(a.searcher->space()).size() > queries.at(b.searcher->space()).size();
+        });
+        std::atomic<size_t> next{0};
+        auto work = [&] {
+            for (size_t i; (i = next.fetch_add(1)) < items.size();) items[i].searcher->warm(*items[i].query, items[i].k);
+        };
         std::vector<std::thread> threads;
-        for (size_t i = 1; i < work.size(); ++i)
-            threads.emplace_back([&, i] { work[i].first->warm(queries.at(work[i].second), k.at(work[i].second)); });
-        work[0].first->warm(queries.at(work[0].second), k.at(work[0].second));
+        for (size_t t = 1; t < std::min(items.size(), k_read_ahead_threads); ++t) threads.emplace_back(work);
+        work();
         for (auto& t : threads) t.join();
     }
     // The candidates' standardized vectors, in one batched read for those not read before (a
@@ -282,8 +299,9 @@ public:
                     break;
                 }
         if (missing.empty()) return;
-        // A single query's candidates are read with three readers ahead (most of a cold
-        // query's time is these random page reads); a batch's jobs already use the cores.
+        // A single query's candidates are read with three readers ahead when the catalog's pages
+        // come from the disk (most of a cold query's time is these random page reads); a
+        // batch's jobs already use the cores.
         const unsigned readers = m_access == store::IndexAccess::read && missing.size() >= 64 ? 3 : 0;
         auto read = m_cat.vectors_of_tracks(missing, to_read, readers);
         for (Space s : to_read) {
@@ -338,6 +356,9 @@ private:
     // 64 MiB, counting what a stored vector costs besides its floats (its section, the
     // containers' nodes): about 3 kB a track of 8 sections, so some 20 000 such tracks.
     static constexpr size_t k_cache_bytes = size_t(64) << 20, k_vector_overhead = 128;
+    // Searches of a single query's round run at once on this many threads at most: they wait
+    // on the disk, not the cores.
+    static constexpr size_t k_read_ahead_threads = 8;
     std::map<Space, std::unordered_map<int64_t, std::vector<store::StoredVector>>> m_vectors;
     std::vector<store::StoredVector> m_scratch;
     size_t m_bytes = 0;

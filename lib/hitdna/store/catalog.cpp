@@ -1,6 +1,7 @@
 #include "hitdna/store/catalog.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cctype>
 #include <cstdlib>
@@ -648,33 +649,43 @@ void read_rows_ahead(const std::string& path, const int64_t* ids, size_t n) noex
 
 std::map<Space, std::unordered_map<int64_t, std::vector<StoredVector>>> Catalog::vectors_of_tracks(const std::vector<int64_t>& track_ids,
                                                                                                    const std::vector<Space>& spaces,
-                                                                                                   unsigned readers) {
-    // The readers take the later parts, in order, while this connection reads the first: by
+                                                                                                   unsigned readers, bool when_slow) {
+    // The readers start only when the first k_probe tracks took longer than a page cache
+    // gives them (about 10-20 us a track; from the disk, 100-300): on a warm catalog they
+    // would only cost. They take the later parts, in order, while this connection reads on: by
     // the time it comes to theirs they are read or being read.
+    constexpr size_t k_probe = 16;
+    constexpr auto k_probe_warm = std::chrono::microseconds(50 * k_probe);
     std::vector<std::thread> ahead;
-    const size_t part = (track_ids.size() + readers) / (size_t(readers) + 1);
-    for (unsigned r = 1; r <= readers && size_t(r) * part < track_ids.size(); ++r) {
-        const size_t from = size_t(r) * part, n = std::min(part, track_ids.size() - from);
-        ahead.emplace_back(read_rows_ahead, m_impl->db.path(), track_ids.data() + from, n);
-    }
     struct Join {
         std::vector<std::thread>& threads;
         ~Join() {
             for (auto& t : threads) t.join();
         }
     } join{ahead};
+    auto start_readers = [&](size_t from) {
+        const size_t rest = track_ids.size() - from, part = (rest + readers) / (size_t(readers) + 1);
+        for (unsigned r = 1; r <= readers && size_t(r) * part < rest; ++r) {
+            const size_t at = from + size_t(r) * part;
+            ahead.emplace_back(read_rows_ahead, m_impl->db.path(), track_ids.data() + at, std::min(part, track_ids.size() - at));
+        }
+    };
     std::map<Space, std::unordered_map<int64_t, std::vector<StoredVector>>> out;
     std::array<bool, dna::k_spaces.size()> wanted{};
     for (Space s : spaces) wanted[size_t(s)] = true;
     ReadTransaction snapshot(m_impl->db);
     // One statement for every space of a track: one index descent per track.
     Stmt st(m_impl->db, (std::string("SELECT ") + k_vector_cols + ", v.space FROM vectors v WHERE v.track_id = ?1 ORDER BY v.space, v.section").c_str());
-    for (int64_t id : track_ids) {
-        st.bind(1, id);
+    if (readers && !when_slow) start_readers(0);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < track_ids.size(); ++i) {
+        if (readers && when_slow && i == k_probe && track_ids.size() >= 4 * k_probe && std::chrono::steady_clock::now() - t0 > k_probe_warm)
+            start_readers(i);
+        st.bind(1, track_ids[i]);
         while (st.step()) {
             const auto sp = dna::parse_space(st.text(8));
             if (!sp || !wanted[size_t(*sp)]) continue;
-            out[*sp][id].push_back(read_vector(st));
+            out[*sp][track_ids[i]].push_back(read_vector(st));
         }
         st.reset();
     }

@@ -157,13 +157,14 @@ public:
     std::vector<StoredVector> vectors_by_id(dna::Space space, const std::vector<int64_t>& ids);
     // vectors_of for many tracks and spaces: one prepared statement and one read snapshot for
     // all of them (a track without vectors in a space has no entry there).
-    // With readers > 0, that many read-only connections read the later tracks' rows at the same
-    // time, results discarded: on a catalog not in the page cache the random page reads overlap
-    // instead of following each other (a single query's candidates). What is returned is read
+    // With readers > 0, when the first tracks' rows come slowly (not from the page cache), that
+    // many read-only connections read the later tracks' rows at the same time, results
+    // discarded: the random page reads from the disk overlap instead of following each other
+    // (a single query's candidates); with when_slow false, at once. What is returned is read
     // here, in this connection's snapshot, as without them.
     std::map<dna::Space, std::unordered_map<int64_t, std::vector<StoredVector>>> vectors_of_tracks(const std::vector<int64_t>& track_ids,
                                                                                                    const std::vector<dna::Space>& spaces,
-                                                                                                   unsigned readers = 0);
+                                                                                                   unsigned readers = 0, bool when_slow = true);
     int64_t count_vectors(dna::Space space, const Filter& filter = {});
     // Track ids passing a filter.
     std::vector<int64_t> track_ids(const Filter& filter);

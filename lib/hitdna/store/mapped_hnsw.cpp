@@ -37,7 +37,7 @@ T read_at(const char* p) {
 struct MappedHnsw::Kept {
     static constexpr size_t k_block = size_t(256) << 10, k_kept_bytes = size_t(32) << 20;
     static constexpr unsigned k_ring = 64;
-    std::mutex mutex;  // one search at a time reads and fills them
+    bool busy = false;  // a search is using them (MappedHnsw::m_kept_mutex)
     // An io_uring reads a node's neighbours together: one system call, and from disk in
     // parallel (a cold query 3-4 times faster than a pread each). Without one (a kernel or a
     // sandbox may refuse io_uring; HITDNA_NO_IO_URING=1 asks), a pread each.
@@ -73,15 +73,16 @@ struct MappedHnsw::Kept {
 
 class MappedHnsw::Records {
 public:
-    explicit Records(const MappedHnsw& h) : m_h(h) {}
+    // kept: the search's own (Access::read), null when mapped.
+    Records(const MappedHnsw& h, Kept* kept) : m_h(h), m_k(kept) {}
     // The level-0 record of `id`: link count and ids, vector, label. (Access::read: valid for
     // the search, as the kept records are dropped only between searches.)
     const char* operator()(uint32_t id) {
         const uint64_t at = k_header + uint64_t(id) * m_h.m_record;
         if (m_h.m_map) return m_h.m_map + at;
-        auto [it, fresh] = m_h.m_kept->at.try_emplace(id, nullptr);
+        auto [it, fresh] = m_k->at.try_emplace(id, nullptr);
         if (fresh) {
-            char* p = m_h.m_kept->take(m_h.m_record);
+            char* p = m_k->take(m_h.m_record);
             m_h.read_at_offset(p, m_h.m_record, at);
             it->second = p;
         }
@@ -90,7 +91,7 @@ public:
     // Access::read: reads the records of `ids` not read yet, together (one io_uring submission
     // per 64), so that operator() finds them.
     void read_ahead(const std::vector<uint32_t>& ids) {
-        Kept& kept = *m_h.m_kept;
+        Kept& kept = *m_k;
         if (!kept.ring_used) return;
         auto& want = m_want;
         want.clear();
@@ -144,6 +145,7 @@ public:
 
 private:
     const MappedHnsw& m_h;
+    Kept* m_k;
     std::vector<char> m_list;
     std::vector<std::pair<uint32_t, char*>> m_want;  // read_ahead's, kept for its next call
 };
@@ -165,7 +167,7 @@ MappedHnsw::MappedHnsw(const std::string& path, size_t dim, Access access) : m_d
             ::madvise(p, m_bytes, MADV_RANDOM);
         } else {
             ::posix_fadvise(m_fd, 0, 0, POSIX_FADV_RANDOM);
-            m_kept = std::make_unique<Kept>();
+            m_kept.push_back(std::make_unique<Kept>());
         }
         char h[k_header];
         read_at_offset(h, k_header, 0);
@@ -321,14 +323,34 @@ void MappedHnsw::descend(const float* q, Records& rec, uint32_t& cur, float& cur
         }
 }
 
+MappedHnsw::Kept* MappedHnsw::take_kept() const {
+    std::lock_guard<std::mutex> lock(m_kept_mutex);
+    for (auto& k : m_kept)
+        if (!k->busy) {
+            k->busy = true;
+            return k.get();
+        }
+    m_kept.push_back(std::make_unique<Kept>());
+    m_kept.back()->busy = true;
+    return m_kept.back().get();
+}
+
+void MappedHnsw::give_back(Kept* kept) const {
+    std::lock_guard<std::mutex> lock(m_kept_mutex);
+    kept->busy = false;
+}
+
 std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* queries, size_t n_queries, size_t ef) const {
     std::vector<std::pair<float, int64_t>> out;
-    std::unique_lock<std::mutex> lock;
-    if (m_kept) {
-        lock = std::unique_lock<std::mutex>(m_kept->mutex);
-        m_kept->trim();
-    }
-    Records rec(*this);
+    struct Held {  // Access::read: this search's kept records, given back at the end
+        const MappedHnsw& h;
+        Kept* kept;
+        ~Held() {
+            if (kept) h.give_back(kept);
+        }
+    } held{*this, m_kept.empty() ? nullptr : take_kept()};
+    if (held.kept) held.kept->trim();
+    Records rec(*this, held.kept);
     auto deleted = [&](uint32_t id) { return (static_cast<unsigned char>(rec(id)[2]) & 1) != 0; };
     using Item = std::pair<float, uint32_t>;
     std::priority_queue<Item> top;                                            // the best so far, worst on top

@@ -653,21 +653,16 @@ bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<st
     }
 }
 
-void SpaceSearcher::warm(const std::vector<std::vector<float>>& raw_queries, size_t k) const {
-    if (!m_impl->index || k == 0) return;
+void SpaceSearcher::warm(const std::vector<float>& raw, size_t k) const {
+    if (!m_impl->index || k == 0 || raw.size() != dna::dimensions(m_space).size()) return;
     const auto& h = *m_impl->index->mapped;
-    const size_t dim = dna::dimensions(m_space).size();
     // As index_hits' first search without a filter: the same query, k and breadth.
     const size_t want = std::min<size_t>(k, size_t(std::max<int64_t>(1, int64_t(h.size()))));
     const size_t ef = std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want);
-    for (const auto& raw : raw_queries) {
-        if (raw.size() != dim) continue;
-        const auto z = standardize(raw);
-        try {
-            h.search(z.data(), 1, want, ef);
-        } catch (const std::runtime_error&) {
-            return;
-        }
+    const auto z = standardize(raw);
+    try {
+        h.search(z.data(), 1, want, ef);
+    } catch (const std::runtime_error&) {
     }
 }
 

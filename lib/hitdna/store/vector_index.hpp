@@ -125,12 +125,11 @@ public:
     // The index's hits are looked up in `vectors` (this space, standardized as here) instead
     // of the catalog, with the index's own distances; null goes back to the catalog.
     void use_resident(std::shared_ptr<const ResidentSpace> vectors);
-    // Reads ahead for search(raw, k) without a filter, for each raw query: runs its index search
-    // now, so that the search itself is answered from the index's recent lists. Touches only
-    // the index file, never the catalog, so SpaceSearchers of different spaces may warm on
-    // different threads at once (not while this one is used elsewhere). A failure is left for
-    // search() to meet and report.
-    void warm(const std::vector<std::vector<float>>& raw_queries, size_t k) const;
+    // Reads ahead for search(raw_query, k) without a filter: runs its index search now, so
+    // that the search itself is answered from the index's recent lists. Touches only the index
+    // file, never the catalog, so it may run on several threads at once, for one searcher or
+    // several (not while search() runs). A failure is left for search() to meet and report.
+    void warm(const std::vector<float>& raw_query, size_t k) const;
 
 private:
     // No index yet: the public constructor and open() load it, then finish().

@@ -79,7 +79,13 @@ private:
     float distance(const float* q, const char* record) const;
 
     int m_fd = -1;
-    std::unique_ptr<Kept> m_kept;  // Access::read
+    // Access::read: records kept between searches, with their io_uring, one set per search
+    // running at once: searches of one index from several threads each take a free set, or
+    // add one (SpaceSearcher::warm).
+    Kept* take_kept() const;
+    void give_back(Kept* kept) const;
+    mutable std::mutex m_kept_mutex;
+    mutable std::vector<std::unique_ptr<Kept>> m_kept;
     mutable std::mutex m_recent_mutex;
     mutable std::vector<Recent> m_recent;  // oldest first
     const char* m_map = nullptr;
