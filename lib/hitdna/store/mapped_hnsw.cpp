@@ -348,7 +348,7 @@ std::vector<std::pair<float, int64_t>> MappedHnsw::beam(const float* queries, si
         ~Held() {
             if (kept) h.give_back(kept);
         }
-    } held{*this, m_kept.empty() ? nullptr : take_kept()};
+    } held{*this, m_map ? nullptr : take_kept()};
     if (held.kept) held.kept->trim();
     Records rec(*this, held.kept);
     auto deleted = [&](uint32_t id) { return (static_cast<unsigned char>(rec(id)[2]) & 1) != 0; };
