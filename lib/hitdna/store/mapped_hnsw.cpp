@@ -33,11 +33,15 @@ T read_at(const char* p) {
 }  // namespace
 
 // Access::read: the records searches have read, kept for the searches after (a query searches
-// each index several times, around the same places) until they pass k_kept_bytes.
+// each index several times, around the same places) until they pass their budget.
 struct MappedHnsw::Kept {
     static constexpr size_t k_block = size_t(256) << 10, k_kept_bytes = size_t(32) << 20;
     static constexpr unsigned k_ring = 64;
     bool busy = false;  // a search is using them (MappedHnsw::m_kept_mutex)
+    // What they may hold before the next search drops them: the first set k_kept_bytes, the
+    // sets searches running beside it add (read-ahead threads, whose lists answer the query
+    // and whose records are in the page cache now) a few blocks, about one search's records.
+    size_t budget = k_kept_bytes;
     // An io_uring reads a node's neighbours together: one system call, and from disk in
     // parallel (a cold query 3-4 times faster than a pread each). Without one (a kernel or a
     // sandbox may refuse io_uring; HITDNA_NO_IO_URING=1 asks), a pread each.
@@ -58,7 +62,7 @@ struct MappedHnsw::Kept {
     // Between searches only: pointers handed out stay valid for the search. (Not once the
     // ring failed with reads in flight: their buffers must outlive them.)
     void trim() {
-        if (blocks.size() * k_block >= k_kept_bytes && !(ring_made && !ring_used)) at.clear(), blocks.clear(), used = 0;
+        if (blocks.size() * k_block >= budget && !(ring_made && !ring_used)) at.clear(), blocks.clear(), used = 0;
     }
     char* take(size_t n) {
         if (blocks.empty() || used + n > k_block) {
@@ -332,6 +336,7 @@ MappedHnsw::Kept* MappedHnsw::take_kept() const {
         }
     m_kept.push_back(std::make_unique<Kept>());
     m_kept.back()->busy = true;
+    if (m_kept.size() > 1) m_kept.back()->budget = 8 * Kept::k_block;
     return m_kept.back().get();
 }
 

@@ -556,6 +556,8 @@ std::map<Space, std::unique_ptr<SpaceSearcher>> SpaceSearcher::open(VectorIndexe
                 load_index(indexes.m_dir, j.searcher->m_space, catalog_id, generation, 0, false, j.why, Open::search, indexes.m_access);
         } catch (const std::exception& e) {
             j.why = e.what();
+        } catch (...) {
+            j.why = "cannot be opened";
         }
     };
     std::vector<std::thread> threads;
