@@ -240,7 +240,7 @@ public:
     // the same answers. Not with a filter (its planner reads the catalog) nor in a batch (its
     // jobs use the cores).
     void read_ahead(const std::map<Space, std::vector<std::vector<float>>>& queries, const std::map<Space, size_t>& k) override {
-        if (m_access != store::IndexAccess::read || !m_filter.empty() || queries.size() < 2) return;
+        if (m_access != store::IndexAccess::read || !m_filter.empty()) return;
         struct Item {
             const store::SpaceSearcher* searcher;
             const std::vector<float>* query;
@@ -251,6 +251,7 @@ public:
             const auto* se = &searcher(s);  // opened here: opening reads the catalog
             for (const auto& q : qs) items.push_back({se, &q, k.at(s)});
         }
+        if (items.size() < 2) return;
         // The space with the most searches (a track's sections) first: it takes longest.
         std::stable_sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
             return queries.at(a.searcher->space()).size() > queries.at(b.searcher->space()).size();

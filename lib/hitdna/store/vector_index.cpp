@@ -617,6 +617,17 @@ VectorHit SpaceSearcher::hit_of(StoredVector&& v, const std::vector<std::vector<
     return h;
 }
 
+namespace {
+
+// The index's k nearest to z (n queries) at its tuned breadth (at least k): index_hits' search,
+// and so warm's, which must make the same one for the search to be answered from its list.
+std::vector<std::pair<float, int64_t>> search_index(const Loaded& l, const float* z, size_t n, size_t k) {
+    k = std::min<size_t>(k, std::max<size_t>(1, l.mapped->size()));
+    return l.mapped->search(z, n, k, std::max<size_t>(size_t(l.manifest.ef_search), k));
+}
+
+}  // namespace
+
 bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<std::vector<float>>& raw, size_t k, const Filter& filter,
                                const std::unordered_set<int64_t>& allowed, int64_t n_allowed, std::vector<VectorHit>& hits, std::string& failure) {
     const auto& h = *m_impl->index->mapped;
@@ -630,7 +641,7 @@ bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<st
         want = std::min<size_t>(want, size_t(std::max<int64_t>(1, total)));
         std::vector<std::pair<float, int64_t>> cand;
         try {
-            cand = h.search(z.data(), raw.size(), want, std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want));
+            cand = search_index(*m_impl->index, z.data(), raw.size(), want);
         } catch (const std::runtime_error& e) {
             failure = e.what();
             return false;
@@ -657,13 +668,10 @@ bool SpaceSearcher::index_hits(const std::vector<float>& z, const std::vector<st
 
 void SpaceSearcher::warm(const std::vector<float>& raw, size_t k) const {
     if (!m_impl->index || k == 0 || raw.size() != dna::dimensions(m_space).size()) return;
-    const auto& h = *m_impl->index->mapped;
     // As index_hits' first search without a filter: the same query, k and breadth.
-    const size_t want = std::min<size_t>(k, size_t(std::max<int64_t>(1, int64_t(h.size()))));
-    const size_t ef = std::max<size_t>(size_t(m_impl->index->manifest.ef_search), want);
     const auto z = standardize(raw);
     try {
-        h.search(z.data(), 1, want, ef);
+        search_index(*m_impl->index, z.data(), 1, k);
     } catch (const std::runtime_error&) {
     }
 }
