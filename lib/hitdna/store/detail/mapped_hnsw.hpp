@@ -71,6 +71,8 @@ private:
     float nearest_distance(const float* queries, size_t n, const char* record) const;
     // Greedy descent from `node` through the upper levels (and level 0 too with on_level0).
     void descend(const float* query, Records& records, uint32_t& node, float& dist, bool on_level0 = false) const;
+    // Fills m_upper from the file; throws when a count is inconsistent with the header or size.
+    void read_upper_directory();
     // Reads `n` bytes at `offset` (Access::read); throws when the file ends early.
     void read_at_offset(void* to, size_t n, uint64_t offset) const;
     // Where the upper-level link lists of `id` start in the file, 0 when it has none, with
