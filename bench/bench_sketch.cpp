@@ -7,7 +7,8 @@
 //   its target. Nothing of the render is fitted to the analyzer: the sketch follows the plan,
 //   the master follows BS.1770 loudness and the side/mid energy.
 //   Peers in the same run: aubio's beats (60 / median inter-beat interval) for tempo, ffmpeg's
-//   EBU R128 meter for loudness and true peak.
+//   EBU R128 meter for loudness and true peak, and fluidsynth's own command line rendering each
+//   sketch's MIDI file for the render time (synthesis alone, the same synthesis settings).
 //   Split: songs at even positions (by path) are the report split, odd the tune split; the
 //   figures are printed for both.
 // Goals (issue 17, report split): tempo within 1 %, key exact >= 95 %, section boundaries
@@ -31,6 +32,7 @@
 #include "hitdna/dna/dna.hpp"
 #include "hitdna/enrich/target.hpp"
 #include "hitdna/sketch/master.hpp"
+#include "hitdna/sketch/midi.hpp"
 #include "hitdna/sketch/render.hpp"
 #include "hitdna/sketch/sketch.hpp"
 #include "hitdna/store/catalog.hpp"
@@ -102,6 +104,30 @@ std::pair<sketch::Sketch, double> render_to(const enrich::Target& t, const std::
     return {std::move(s), seconds};
 }
 
+// The render-time peer: fluidsynth's command line (fast render) playing the sketch's MIDI file
+// through the same soundfont with the synthesis settings render() gives libfluidsynth (44.1 kHz,
+// reverb on, chorus off, linear interpolation and none on the drum channel, samples loaded on
+// demand, one core), its output discarded. Synthesis alone: no sketch making, no master, no
+// file write. Wall seconds, process start included; nullopt when it fails.
+std::optional<double> fluidsynth_cli_seconds(const sketch::Sketch& s, const std::string& work) {
+    const std::string mid = work + "/peer.mid", cfg = work + "/peer.cfg";
+    sketch::write_midi(mid, s);
+    core::write_file_atomically(cfg, "interp 1\ninterpc 9 0\n");
+    const auto t0 = std::chrono::steady_clock::now();
+    core::ProcessResult r;
+    try {
+        r = core::run_process({"fluidsynth", "-n", "-i", "-q", "-f", cfg, "-r", "44100", "-T", "raw", "-O", "float", "-F", "/dev/null",
+                               "-o", "audio.period-size=4096", "-o", "synth.chorus.active=0", "-o", "synth.reverb.active=1",
+                               "-o", "synth.dynamic-sample-loading=1", "-o", "synth.cpu-cores=1", "-o", "synth.polyphony=256",
+                               "-o", "synth.gain=0.5", sketch::find_soundfont(), mid});
+    } catch (const Error&) {
+        return std::nullopt;  // not installed: the summary says so
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r.exit_code != 0) return std::nullopt;
+    return seconds;
+}
+
 // A target moved to another tempo: the same bars (section times scaled), no tempo changes.
 enrich::Target retempo(const enrich::Target& t, double bpm) {
     enrich::Target u = t;
@@ -141,18 +167,20 @@ struct Row {
     std::string name;
     bool report = false;
     double bpm = 0, heard_bpm = 0, aubio = 0, aubio_mean = 0, seconds = 0, render_s = 0;
+    std::optional<double> peer_s;  // fluidsynth's command line, the same MIDI (synthesis alone)
     bool tempo_ok = false, aubio_ok = false, aubio_mean_ok = false, key_ok = false, hook_ok = false, has_hook = false;
     double f3 = 0, arc_r = 0, lufs_err = 99, true_peak = 0;
     std::string key, heard_key;
 };
 
-Row run_one(const enrich::Target& t, const std::string& name, const std::string& wav) {
+Row run_one(const enrich::Target& t, const std::string& name, const std::string& wav, const std::string& work) {
     Row row;
     row.name = name;
     row.bpm = t.bpm;
     row.seconds = t.duration_s;
     const auto [s, render_s] = render_to(t, wav);
     row.render_s = render_s;
+    row.peer_s = fluidsynth_cli_seconds(s, work);
     const auto d = analysis::analyze_file(wav);
     row.heard_bpm = d.audio.bpm.value_or(0);
     row.tempo_ok = d.audio.bpm && std::abs(*d.audio.bpm / t.bpm - 1) <= 0.01;
@@ -177,7 +205,8 @@ Row run_one(const enrich::Target& t, const std::string& name, const std::string&
 
 void summary(const std::vector<Row>& rows, bool report) {
     int n = 0, tempo = 0, aubio = 0, aubio_mean = 0, key = 0, hooks = 0, hook_ok = 0, lufs = 0, peak = 0, arc = 0;
-    double f3 = 0, r = 0, per3 = 0, worst = 0;
+    double f3 = 0, r = 0, per3 = 0, worst = 0, peer3 = 0, peer_worst = 0;
+    int peers = 0;
     for (const auto& x : rows) {
         if (x.report != report) continue;
         ++n;
@@ -185,6 +214,7 @@ void summary(const std::vector<Row>& rows, bool report) {
         lufs += x.lufs_err <= 1.0, peak += x.true_peak <= -1.0, arc += x.arc_r >= 0.85;
         f3 += x.f3, r += x.arc_r;
         per3 += x.render_s / x.seconds * 180, worst = std::max(worst, x.render_s / x.seconds * 180);
+        if (x.peer_s) ++peers, peer3 += *x.peer_s / x.seconds * 180, peer_worst = std::max(peer_worst, *x.peer_s / x.seconds * 180);
     }
     if (!n) return;
     std::printf("\n### %s split: %d targets\n| measure | result | goal |\n|---|---|---|\n", report ? "report" : "tune", n);
@@ -198,6 +228,10 @@ void summary(const std::vector<Row>& rows, bool report) {
     std::printf("| loudness within 1 LU of the target (ffmpeg ebur128) | %d / %d | all |\n", lufs, n);
     std::printf("| true peak <= -1 dBTP (ffmpeg ebur128) | %d / %d | all |\n", peak, n);
     std::printf("| render (sketch + libfluidsynth + master) per 3 minutes, mean / worst | %.2f / %.2f s | <= 3 s |\n", per3 / n, worst);
+    if (peers)
+        std::printf("| peer: fluidsynth command line, the same MIDI and synthesis settings (synthesis alone, process start included) per 3 minutes, mean / worst | %.2f / %.2f s (%d / %d ran) | - |\n",
+                    peer3 / peers, peer_worst, peers, n);
+    else std::printf("| peer: fluidsynth command line | did not run (is the fluidsynth package installed?) | - |\n");
 }
 
 }  // namespace
@@ -248,20 +282,20 @@ int main(int argc, char** argv) {
         std::vector<Row> rows;
         std::printf("## bench_sketch: %zu songs of %s as targets; soundfont %s\n", std::min(limit, tracks.size()), catalog.c_str(),
                     sketch::find_soundfont().c_str());
-        if (verbose) std::printf("| song | split | BPM | heard | aubio median | aubio mean | key | heard | F@3 s | hook | arc r | LUFS err | TP | render / 3 min |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        if (verbose) std::printf("| song | split | BPM | heard | aubio median | aubio mean | key | heard | F@3 s | hook | arc r | LUFS err | TP | render / 3 min | fluidsynth / 3 min |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < tracks.size() && (targets_only ? i : rows.size()) < limit; ++i) {
             enrich::Target t;
             try {
                 t = enrich::aggregate(cat, {{tracks[i].id, 1.0}}, std::string());
                 core::write_file_atomically(work + "/sketch-" + std::to_string(i) + ".target.json", enrich::to_json(t).dump(1));
                 if (targets_only) continue;
-                Row row = run_one(t, fs::path(tracks[i].path).stem().string(), work + "/sketch-" + std::to_string(i) + ".wav");
+                Row row = run_one(t, fs::path(tracks[i].path).stem().string(), work + "/sketch-" + std::to_string(i) + ".wav", work);
                 row.report = i % 2 == 0;
                 if (verbose)
-                    std::printf("| %s | %s | %.1f | %.1f | %.1f | %.1f | %s | %s | %.2f | %s | %.2f | %.1f | %.1f | %.2f |\n", row.name.c_str(),
+                    std::printf("| %s | %s | %.1f | %.1f | %.1f | %.1f | %s | %s | %.2f | %s | %.2f | %.1f | %.1f | %.2f | %.2f |\n", row.name.c_str(),
                                 row.report ? "report" : "tune", row.bpm, row.heard_bpm, row.aubio, row.aubio_mean, row.key.c_str(), row.heard_key.c_str(), row.f3,
                                 row.has_hook ? (row.hook_ok ? "ok" : "miss") : "-", row.arc_r, row.lufs_err, row.true_peak,
-                                row.render_s / row.seconds * 180);
+                                row.render_s / row.seconds * 180, row.peer_s.value_or(0) / row.seconds * 180);
                 std::fflush(stdout);
                 rows.push_back(row);
             } catch (const Error& e) {
