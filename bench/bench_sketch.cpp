@@ -48,7 +48,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* k_usage =
-    "bench_sketch: targets from real songs sketched, rendered (libfluidsynth) and heard back by hitdna, aubio and ffmpeg.\n"
+    "bench_sketch: targets from real songs sketched, rendered (libfluidsynth) and heard back by hitdna, aubio and ffmpeg;\n"
+    "             the render time beside fluidsynth's command line playing the same MIDI files (synthesis alone).\n"
     "usage: bench_sketch [--db CATALOG] [--music DIR] [--work DIR] [--limit N] [--targets-only] [--retempo BPM,...] [-v]\n"
     "  --db       a catalog of real songs (default: the Debian songs ingested into WORK/debian-songs-6.db: singularity-music, openclonk-data, nexuiz-music, starfighter-data, planetblupi-music-ogg, pushover-data)\n"
     "  --music    where scripts/fetch-music.sh put the packages (default ~/.cache/hitdna/music)\n"
