@@ -100,7 +100,7 @@ template <class Need, class Emit>
 void gain_curve(size_t n, size_t look, double rel, Need need, Emit emit) {
     // A rising sequence of need over the window, in a circular buffer (it never holds more
     // than the window's look + 1 frames and the one just pushed): indices head..tail-1 modulo cap.
-    // Indices step with a compare, not `%`: a division per frame was a fifth of the master's time.
+    // Indices step with a compare, not `%`: a division per frame was about a tenth of the master's time.
     const size_t cap = look + 3;
     auto prev = [cap](size_t k) { return k == 0 ? cap - 1 : k - 1; };
     auto next = [cap](size_t k) { return k + 1 == cap ? 0 : k + 1; };
